@@ -1,0 +1,114 @@
+"""Runtime settings, read once from the environment (prefix ``SENTRACE_``).
+
+Everything an operator can tune lives here so that the README, the deployment guide and the
+code agree on one list. Secrets are ``SecretStr`` so that they never appear in a repr or a log
+line by accident; the demo anchor key is refused in production.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: anvil's first development account. Public knowledge: fine for a local chain, fatal anywhere
+#: else, hence the production check below.
+DEMO_ANCHOR_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+MEMORY_CHAIN = "memory"
+
+
+class Environment(StrEnum):
+    """Where the process runs; production turns demo conveniences into errors."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """All settings of one SenTrace process."""
+
+    model_config = SettingsConfigDict(env_prefix="SENTRACE_", env_file=None, extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    chain_rpc_url: str | None = None
+    contract_address: str | None = None
+    anchor_private_key: SecretStr | None = None
+    anchor_keystore: Path | None = None
+    anchor_keystore_password: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    admin_token: SecretStr | None = None
+    session_secret: SecretStr | None = None
+
+    batch_max_events: int = Field(default=1000, ge=1, le=100_000)
+    batch_max_delay_s: float = Field(default=30.0, ge=0)
+    confirmations: int = Field(default=1, ge=1, le=1000)
+    direct_event_types: str = "harvest,transfer,recall"
+    worker_enabled: bool = True
+    worker_poll_s: float = Field(default=1.0, gt=0)
+
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    scan_warn_threshold: int = Field(default=20, ge=1)
+    explorer_tx_url: str = ""
+    explorer_block_url: str = ""
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_s: int = Field(default=900, ge=1)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_demo_secrets_in_production(self) -> Settings:
+        if self.env is not Environment.PRODUCTION:
+            return self
+        key = self.anchor_private_key.get_secret_value() if self.anchor_private_key else None
+        if key is not None and key.lower().removeprefix("0x") == DEMO_ANCHOR_PRIVATE_KEY[2:]:
+            raise ValueError(
+                "SENTRACE_ANCHOR_PRIVATE_KEY is the public demo key: refused in production"
+            )
+        if key is None and self.anchor_keystore is None:
+            raise ValueError(
+                "production needs SENTRACE_ANCHOR_PRIVATE_KEY or SENTRACE_ANCHOR_KEYSTORE"
+            )
+        if self.chain_rpc_url in (None, MEMORY_CHAIN):
+            raise ValueError("production needs SENTRACE_CHAIN_RPC_URL pointing at a real network")
+        if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 24:
+            raise ValueError("SENTRACE_ADMIN_TOKEN must be at least 24 characters in production")
+        if self.session_secret is None:
+            raise ValueError("production needs SENTRACE_SESSION_SECRET")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sentrace.db').as_posix()}"
+
+    @property
+    def direct_types(self) -> frozenset[str]:
+        """Event types that are also recorded one by one on chain (milestones)."""
+        return frozenset(t.strip() for t in self.direct_event_types.split(",") if t.strip())
+
+    @property
+    def uses_managed_anvil(self) -> bool:
+        return not self.chain_rpc_url
+
+    @property
+    def uses_memory_chain(self) -> bool:
+        return self.chain_rpc_url == MEMORY_CHAIN
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` and pass them in."""
+    return Settings()

@@ -1,0 +1,281 @@
+"""Database tables (SQLModel).
+
+The ledger keeps every detail off chain; the chain keeps only fingerprints. Anything that goes
+into an event's hash is stored exactly as hashed (NFC text, whole-second UTC times, decimal
+strings), so verification can recompute the hash from these rows alone and notice when a row
+was edited behind the application's back.
+
+Table map:
+  Organisation ─< ApiKey, User
+  Organisation ─< Farm ─< Lot >─ Product
+  Lot ─< LotLink (parent/child for split and merge)
+  Lot ─< Event >─ Batch              (Merkle anchoring)
+  Event ─< ChainAction               (outbox of single transactions: milestones, recalls)
+  Lot ─< LabelSerial ─< Scan         (printed labels and consumer scans)
+  IdempotencyRecord                  (replayed writes)
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.timeutil import utcnow
+
+
+class OrgRole(StrEnum):
+    """What an organisation may do; see services/permissions for the matrix."""
+
+    ADMIN = "admin"
+    COOPERATIVE = "cooperative"
+    PACKER = "packer"
+    DISTRIBUTOR = "distributor"
+    RETAILER = "retailer"
+    REGULATOR = "regulator"
+
+
+class EventType(StrEnum):
+    """Everything that can happen to a lot."""
+
+    INPUT_APPLICATION = "input_application"
+    HARVEST = "harvest"
+    QUALITY_CHECK = "quality_check"
+    PROCESSING = "processing"
+    PACKING = "packing"
+    SHIPPING = "shipping"
+    RECEIVING = "receiving"
+    RETAIL = "retail"
+    TRANSFER = "transfer"
+    SPLIT = "split"
+    MERGE = "merge"
+    RECALL = "recall"
+    NOTE = "note"
+
+
+#: The uint8 `kind` used by `recordLotEvent` on chain; append only, never renumber.
+EVENT_KIND_CODES: dict[EventType, int] = {t: i + 1 for i, t in enumerate(EventType)}
+
+
+class BatchStatus(StrEnum):
+    PENDING = "pending"  # tree built and stored, transaction not sent yet
+    SENT = "sent"  # transaction sent, not yet confirmed
+    CONFIRMED = "confirmed"  # root on chain with enough confirmations
+    FAILED = "failed"  # gave up after repeated errors (operator attention)
+
+
+class ChainActionKind(StrEnum):
+    LOT_EVENT = "lot_event"  # recordLotEvent(lotKey, kind, eventHash)
+    RECALL = "recall"  # recall(lotKey, reasonHash)
+
+
+class LinkKind(StrEnum):
+    SPLIT = "split"
+    MERGE = "merge"
+
+
+# --- organisations and credentials ---------------------------------------------------------
+
+
+class Organisation(SQLModel, table=True):
+    """A cooperative, packer, distributor, retailer, regulator or the platform admin."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(index=True, unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    role: OrgRole
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: shown once, stored as a SHA-256 digest (keys are 256-bit random)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    prefix: str = Field(index=True, max_length=16)  # first characters, to find the row fast
+    key_hash: str = Field(unique=True, max_length=64)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the operator web app on behalf of an organisation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)  # argon2id
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+# --- what is traced ---------------------------------------------------------------------------
+
+
+class Farm(SQLModel, table=True):
+    """A farm or plot owned by a cooperative (communes sit directly under the province)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=200)
+    commune: str = Field(max_length=120)
+    province: str = Field(default="Đồng Tháp", max_length=120)
+    lat: str | None = Field(default=None, max_length=32)  # decimal string, WGS84
+    lon: str | None = Field(default=None, max_length=32)
+    area_ha: str | None = Field(default=None, max_length=32)  # decimal string
+    growing_area_code: str | None = Field(default=None, max_length=64)  # mã số vùng trồng
+    # [{"scheme": "VietGAP", "number": "...", "valid_from": "2026-01-01", "valid_until": "..."}]
+    certifications: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Product(SQLModel, table=True):
+    """A kind of produce; the GTIN, when there is one, is stored as GTIN-14."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    name_vi: str = Field(max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    gtin: str | None = Field(default=None, index=True, unique=True, max_length=14)
+    created_by_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Lot(SQLModel, table=True):
+    """A quantity of one product that travels together and carries one code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    farm_id: int | None = Field(default=None, foreign_key="farm.id", index=True)
+    quantity: str = Field(max_length=40)  # positive decimal string
+    unit: str = Field(max_length=16)
+    harvested_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    custodian_org_id: int = Field(foreign_key="organisation.id", index=True)
+    recalled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    recall_reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class LotLink(SQLModel, table=True):
+    """Parent → child edge: a split gives one parent many children, a merge the reverse."""
+
+    parent_id: int = Field(foreign_key="lot.id", primary_key=True)
+    child_id: int = Field(foreign_key="lot.id", primary_key=True, index=True)
+    kind: LinkKind
+    quantity: str | None = Field(default=None, max_length=40)
+
+
+# --- events and anchoring ---------------------------------------------------------------------
+
+
+class Batch(SQLModel, table=True):
+    """A Merkle tree over pending events, written before its root is sent on chain."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    root: str = Field(index=True, unique=True, max_length=66)  # 0x-prefixed hex
+    event_count: int
+    status: BatchStatus = Field(default=BatchStatus.PENDING, index=True)
+    tx_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = None
+    chain_id: int | None = None
+    contract_address: str | None = Field(default=None, max_length=42)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    confirmed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Event(SQLModel, table=True):
+    """Something that happened to a lot, with the hash of its canonical document.
+
+    ``seq`` orders the anchoring queue; ``id`` (UUID) is the public identity that is hashed.
+    """
+
+    __table_args__ = (Index("ix_event_pending", "batch_id", "seq"),)
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(
+        default_factory=lambda: str(uuid.uuid4()), index=True, unique=True, max_length=36
+    )
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    type: EventType
+    occurred_at: datetime = Field(sa_type=DateTime(timezone=True))  # UTC, whole seconds
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    location: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    event_hash: str = Field(max_length=66)  # keccak256 of the canonical bytes, 0x hex
+    batch_id: int | None = Field(default=None, foreign_key="batch.id")
+    leaf: str | None = Field(default=None, max_length=66)
+    merkle_proof: list[str] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ChainAction(SQLModel, table=True):
+    """Outbox of single transactions (milestones and recalls), sent in ``id`` order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ChainActionKind
+    event_id: str | None = Field(default=None, foreign_key="event.id", index=True)
+    lot_key: str = Field(max_length=66)
+    event_kind: int | None = None  # uint8 for recordLotEvent
+    payload_hash: str = Field(max_length=66)  # eventHash or reasonHash
+    status: BatchStatus = Field(default=BatchStatus.PENDING, index=True)
+    tx_hash: str | None = Field(default=None, max_length=66)
+    block_number: int | None = None
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+# --- labels and scans -------------------------------------------------------------------------
+
+
+class LabelSerial(SQLModel, table=True):
+    """A serial number printed on one label, so a scan can be tied to that label."""
+
+    __table_args__ = (UniqueConstraint("lot_id", "serial"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    serial: str = Field(max_length=20)
+    printed_by_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Scan(SQLModel, table=True):
+    """One consumer scan. No IP is kept: only a salted digest to count distinct clients."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    serial: str | None = Field(default=None, max_length=20, index=True)
+    scanned_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    client_digest: str = Field(default="", max_length=64)
+    client_kind: str = Field(default="", max_length=16)  # "mobile" / "desktop" / "other"
+
+
+# --- idempotent writes ------------------------------------------------------------------------
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a write carrying an ``Idempotency-Key``, replayed on repeats."""
+
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id")
+    key: str = Field(max_length=200)
+    request_fingerprint: str = Field(max_length=64)  # method, path and body digest
+    status_code: int
+    response_body: dict[str, Any] | list[Any] | None = Field(default=None, sa_column=Column(JSON))
+    media_type: str = Field(default="application/json", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
