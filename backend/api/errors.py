@@ -1,0 +1,93 @@
+"""The one place where domain errors become HTTP responses.
+
+Every error body is JSON: ``{"detail": <short stable message>, "code": <machine code>,
+"field": <dotted field path or null>}``; request validation errors keep FastAPI's list form
+under ``detail`` and add ``field`` naming the first offending field.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    SenTraceError,
+    ServiceUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[SenTraceError], int] = {
+    InvalidInput: 422,
+    NotAuthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    RateLimited: 429,
+    ServiceUnavailable: 503,
+}
+
+
+def status_for(error: SenTraceError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def error_body(error: SenTraceError) -> dict[str, object]:
+    return {"detail": error.message, "code": error.code, "field": error.field}
+
+
+async def _sentrace_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, SenTraceError)
+    status = status_for(error)
+    headers: dict[str, str] = {}
+    if isinstance(error, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, RateLimited | ServiceUnavailable):
+        headers["Retry-After"] = str(error.retry_after)
+    return JSONResponse(error_body(error), status_code=status, headers=headers)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = error.errors()
+    field = None
+    if errors:
+        location = [str(part) for part in errors[0].get("loc", ()) if part != "body"]
+        field = ".".join(location) or None
+    detail = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors
+    ]
+    return JSONResponse(
+        {"detail": detail, "code": "invalid_input", "field": field}, status_code=422
+    )
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return JSONResponse(
+        {"detail": error.detail, "code": "http_error", "field": None},
+        status_code=error.status_code,
+        headers=getattr(error, "headers", None),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SenTraceError, _sentrace_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,47 @@
+"""The FastAPI application factory.
+
+Routers are listed once in ``ROUTER_MODULES``; each module exposes ``router``. The factory takes
+a ready ``Runtime`` so that tests and the server decide how the database and chain are made.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from backend.api.errors import install_error_handlers
+from backend.runtime import Runtime
+
+ROUTER_MODULES: list[str] = []
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """An app bound to ``runtime`` (stored on ``app.state.runtime``)."""
+    app = FastAPI(
+        title="SenTrace",
+        description="Truy xuất nguồn gốc nông sản Đồng Tháp — farm-to-market traceability",
+        version="0.1.0",
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module_name in ROUTER_MODULES:
+        module = importlib.import_module(module_name)
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is up (says nothing about its dependencies)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz() -> JSONResponse:
+        """Database reachable, chain reachable, registry contract deployed."""
+        database = runtime.database_ok()
+        chain = runtime.chain_status()
+        ready = database and chain["reachable"] and chain["contract_deployed"]
+        body = {"status": "ready" if ready else "not_ready", "database": database, **chain}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return app

@@ -1,0 +1,43 @@
+"""FastAPI dependencies as ``Annotated`` aliases, so routers read like their signatures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from backend.config import Settings
+from backend.errors import ServiceUnavailable
+from backend.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_settings_dep(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
+    return runtime.settings
+
+
+def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+    """A session per request; commits when the handler returns, rolls back on error."""
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise ServiceUnavailable(
+                "Cơ sở dữ liệu tạm thời không truy cập được / database temporarily unavailable"
+            ) from exc
+        except BaseException:
+            session.rollback()
+            raise
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session)]
