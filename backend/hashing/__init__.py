@@ -1,0 +1,64 @@
+"""Canonical event documents, event hashes, Merkle trees and proofs (ARCHITECTURE.md rules v1).
+
+These functions are the contract with every outside verifier: a change to any output is a new
+rules version, never a fix. The fast paths here are proven byte-for-byte equal to the reference
+spelling of the rules (``backend.hashing.reference``: ``rfc8785``, ``eth_abi``, ``eth_utils``)
+by the property tests in tests/hashing, and tests/vectors holds fixed answers.
+
+Modules: ``values`` (the canonical value space, NFC), ``jcs`` (RFC 8785 bytes), ``canonical``
+(the event document, event hash, lot key), ``merkle`` (leaves, nodes, tree, proofs), ``keccak``,
+``hexcodec``, ``errors`` (the exception tree), ``reference`` (slow, obvious implementations).
+"""
+
+from __future__ import annotations
+
+from backend.hashing.canonical import (
+    SCHEMA,
+    canonical_bytes,
+    canonical_document,
+    event_hash,
+    lot_key,
+)
+from backend.hashing.errors import (
+    EmptyTree,
+    HashingError,
+    InvalidHex,
+    InvalidNode,
+    LeafNotInTree,
+    NonCanonicalValue,
+)
+from backend.hashing.hexcodec import from_hex, to_hex
+from backend.hashing.keccak import keccak
+from backend.hashing.merkle import (
+    MerkleTree,
+    leaf_hash,
+    leaf_hashes,
+    node_hash,
+    verify_proof,
+)
+from backend.hashing.values import MAX_SAFE_INTEGER, canonical_value, nfc
+
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "SCHEMA",
+    "EmptyTree",
+    "HashingError",
+    "InvalidHex",
+    "InvalidNode",
+    "LeafNotInTree",
+    "MerkleTree",
+    "NonCanonicalValue",
+    "canonical_bytes",
+    "canonical_document",
+    "canonical_value",
+    "event_hash",
+    "from_hex",
+    "keccak",
+    "leaf_hash",
+    "leaf_hashes",
+    "lot_key",
+    "nfc",
+    "node_hash",
+    "to_hex",
+    "verify_proof",
+]
