@@ -1,0 +1,168 @@
+"""Operator accounts: creating them and checking a sign-in, with lock-out.
+
+A person signs in on behalf of one organisation. After ``settings.login_max_failures`` wrong
+passwords in a row the account is locked for ``settings.login_lockout_s`` seconds: long enough
+to make guessing pointless, short enough that a forgetful packer is not locked out for the
+day. While locked, even the right password is refused, so a guesser learns nothing. An unknown
+username costs the same argon2 work as a known one, so timing does not reveal which exist.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.config import Settings
+from backend.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from backend.models import Organisation, User
+from backend.security import hash_password, password_needs_rehash, verify_password
+from backend.timeutil import as_utc, utcnow
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+
+#: Verified against when the username is unknown, so both paths cost one argon2 check.
+_DUMMY_HASH = hash_password("sentrace-no-such-user")
+
+
+class InvalidCredentials(NotAuthenticated):
+    """Unknown username or wrong password (deliberately not saying which)."""
+
+    code = "invalid_credentials"
+
+
+class AccountLocked(NotAuthenticated):
+    """Too many wrong passwords; ``locked_until`` says when the next attempt is allowed."""
+
+    code = "account_locked"
+
+    def __init__(self, message: str, *, locked_until: datetime) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A successful sign-in: the person and the organisation they act for."""
+
+    user: User
+    org: Organisation
+
+
+def normalise_username(username: str) -> str:
+    return unicodedata.normalize("NFC", username).strip().lower()
+
+
+def validate_password(password: str) -> None:
+    """Refuse passwords too short to resist guessing (or absurdly long)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự / "
+            f"password needs at least {MIN_PASSWORD_LENGTH} characters",
+            field="password",
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput("Mật khẩu quá dài / password too long", field="password")
+
+
+def create_user(
+    session: Session,
+    *,
+    org_slug: str,
+    username: str,
+    password: str,
+    display_name: str = "",
+) -> User:
+    """A new operator account for the organisation ``org_slug``."""
+    name = normalise_username(username)
+    if not USERNAME_PATTERN.match(name):
+        raise InvalidInput(
+            "Tên đăng nhập: 3–64 ký tự a–z, 0–9, dấu chấm, gạch ngang hoặc gạch dưới / "
+            "username: 3–64 characters a–z, 0–9, dot, hyphen or underscore",
+            field="username",
+        )
+    validate_password(password)
+    org = session.exec(select(Organisation).where(Organisation.slug == org_slug)).first()
+    if org is None:
+        raise NotFound("Không có tổ chức này / no such organisation", field="org")
+    if session.exec(select(User).where(User.username == name)).first() is not None:
+        raise Conflict("Tên đăng nhập đã có / username already taken", field="username")
+    assert org.id is not None
+    user = User(
+        org_id=org.id,
+        username=name,
+        display_name=unicodedata.normalize("NFC", display_name).strip(),
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise Conflict("Tên đăng nhập đã có / username already taken", field="username") from exc
+    return user
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    """Replace a password; old session cookies stop working (see web/sessions)."""
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+
+
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    settings: Settings,
+    now: datetime | None = None,
+) -> SignedIn:
+    """The account behind ``username`` if ``password`` is right and it is not locked.
+
+    Wrong passwords are counted on the row (the caller's transaction must be committed even
+    when this raises, or the count is lost); reaching the threshold locks the account.
+    """
+    moment = now or utcnow()
+    user = session.exec(select(User).where(User.username == normalise_username(username))).first()
+    if user is None:
+        verify_password(password, _DUMMY_HASH)
+        raise InvalidCredentials("Sai tên đăng nhập hoặc mật khẩu / wrong username or password")
+    if user.locked_until is not None and as_utc(user.locked_until) > moment:
+        raise AccountLocked(
+            "Tài khoản tạm khoá / account temporarily locked",
+            locked_until=as_utc(user.locked_until),
+        )
+    if not verify_password(password, user.password_hash):
+        _count_failure(session, user=user, settings=settings, moment=moment)
+        raise InvalidCredentials("Sai tên đăng nhập hoặc mật khẩu / wrong username or password")
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    session.flush()
+    org = session.get(Organisation, user.org_id)
+    assert org is not None  # foreign key
+    return SignedIn(user=user, org=org)
+
+
+def _count_failure(session: Session, *, user: User, settings: Settings, moment: datetime) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= settings.login_max_failures:
+        user.locked_until = moment + timedelta(seconds=settings.login_lockout_s)
+        user.failed_logins = 0
+    session.add(user)
+    session.flush()
+
+
+def users_of_org(session: Session, *, org_id: int) -> list[User]:
+    return list(session.exec(select(User).where(User.org_id == org_id).order_by(User.username)))
