@@ -1,0 +1,115 @@
+"""Per-client request limits for the public, unauthenticated endpoints.
+
+The consumer page and the public verification JSON need no key, so nothing but a limit stops
+one client from scraping every lot or burning the server's CPU (every read recomputes every
+hash). Each client gets a token bucket holding ``per_minute`` requests that refills steadily;
+an empty bucket raises :class:`~backend.errors.RateLimited`, which the error handlers turn
+into ``429`` with a ``Retry-After`` header. ``per_minute = 0`` switches the limit off.
+
+State lives in process memory: with several app processes each one enforces the limit on its
+own, which bounds a client at ``processes × per_minute`` — good enough against scraping, and
+it keeps the hot path free of any shared store. The table of buckets is bounded so a flood
+of spoofed addresses cannot grow it without end.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from backend.errors import RateLimited
+
+#: Buckets remembered at most; the least recently seen client is forgotten first (a forgotten
+#: client simply starts again with a full bucket).
+MAX_TRACKED_CLIENTS = 100_000
+
+_CREATE_LOCK = threading.Lock()
+
+RATE_LIMITED_MESSAGE = "Quá nhiều yêu cầu, vui lòng thử lại sau / too many requests, retry later"
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBucketLimiter:
+    """Token buckets keyed by client; thread-safe, since sync endpoints run in a thread pool."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        max_clients: int = MAX_TRACKED_CLIENTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if per_minute < 0:
+            raise ValueError("per_minute must be zero (off) or positive")
+        self.per_minute = per_minute
+        self._rate = per_minute / 60.0  # tokens per second
+        self._max_clients = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.per_minute > 0
+
+    def check(self, client: str) -> None:
+        """Spend one token of ``client``'s bucket or raise ``RateLimited`` with a wait time."""
+        if not self.enabled:
+            return
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(client)
+            if bucket is None:
+                bucket = _Bucket(tokens=float(self.per_minute), updated=now)
+                self._buckets[client] = bucket
+                if len(self._buckets) > self._max_clients:
+                    self._buckets.popitem(last=False)
+            else:
+                self._buckets.move_to_end(client)
+                elapsed = max(0.0, now - bucket.updated)
+                bucket.tokens = min(float(self.per_minute), bucket.tokens + elapsed * self._rate)
+                bucket.updated = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return
+            wait = (1.0 - bucket.tokens) / self._rate
+        raise RateLimited(RATE_LIMITED_MESSAGE, retry_after=max(1, math.ceil(wait)))
+
+
+def client_key(request: Request) -> str:
+    """Who is asking, as the limiter sees it: the peer address of the connection.
+
+    Behind a reverse proxy, run uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips``
+    so the peer address is the real client's; forwarded headers are never trusted here,
+    because any client could set them to dodge the limit.
+    """
+    return request.client.host if request.client else "unknown"
+
+
+def limiter_for(request: Request) -> TokenBucketLimiter:
+    """The app's public limiter, built once per app from its runtime settings."""
+    state = request.app.state
+    limiter: TokenBucketLimiter | None = getattr(state, "public_rate_limiter", None)
+    if limiter is None:
+        with _CREATE_LOCK:
+            limiter = getattr(state, "public_rate_limiter", None)
+            if limiter is None:
+                limiter = TokenBucketLimiter(state.runtime.settings.rate_limit_per_minute)
+                state.public_rate_limiter = limiter
+    return limiter
+
+
+def enforce_public_rate_limit(request: Request) -> None:
+    """FastAPI dependency for public endpoints: ``dependencies=[Depends(enforce_...)]``."""
+    limiter_for(request).check(client_key(request))

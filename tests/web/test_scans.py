@@ -1,0 +1,146 @@
+"""Scan recording and the two counterfeit signals, against a real SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from backend.db import create_schema, make_engine
+from backend.models import Farm, LabelSerial, Lot, Organisation, OrgRole, Product, Scan
+from backend.services.scans import (
+    ClientKind,
+    classify_user_agent,
+    client_digest,
+    digest_key,
+    record_scan,
+    summarize_scans,
+)
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36"
+)
+WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'scans.db'}")
+    create_schema(engine)
+    with Session(engine, expire_on_commit=False) as db:
+        yield db
+    engine.dispose()
+
+
+@pytest.fixture
+def lot(session: Session) -> Lot:
+    org = Organisation(slug="htx-sa-dec", name="HTX Sa Đéc", role=OrgRole.COOPERATIVE)
+    session.add(org)
+    session.flush()
+    farm = Farm(code="F1", org_id=org.id, name="Vườn Ba Tư", commune="Tân Khánh Đông")
+    product = Product(code="XOAI", name_vi="Xoài cát Hòa Lộc")
+    session.add_all([farm, product])
+    session.flush()
+    lot = Lot(
+        code="LOT-1",
+        product_id=product.id,
+        farm_id=farm.id,
+        quantity="10",
+        unit="kg",
+        custodian_org_id=org.id,
+    )
+    session.add(lot)
+    session.flush()
+    session.add(LabelSerial(lot_id=lot.id, serial="0001"))
+    session.commit()
+    return lot
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "kind"),
+    [
+        (IPHONE, ClientKind.MOBILE),
+        (ANDROID, ClientKind.MOBILE),
+        (WINDOWS, ClientKind.DESKTOP),
+        ("Googlebot/2.1 (+http://www.google.com/bot.html)", ClientKind.OTHER),
+        ("curl/8.5.0", ClientKind.OTHER),
+        ("", ClientKind.OTHER),
+        (None, ClientKind.OTHER),
+    ],
+)
+def test_user_agents_are_reduced_to_a_coarse_kind(user_agent: str | None, kind: ClientKind) -> None:
+    assert classify_user_agent(user_agent) is kind
+
+
+def test_client_digest_is_keyed_and_never_the_address() -> None:
+    key = digest_key("server secret one")
+    digest = client_digest("203.0.113.7", key=key)
+    assert "203.0.113.7" not in digest
+    assert len(digest) == 64
+    assert digest == client_digest("203.0.113.7", key=key)
+    assert digest != client_digest("203.0.113.8", key=key)
+    assert digest != client_digest("203.0.113.7", key=digest_key("server secret two"))
+    assert client_digest(None, key=key) == ""
+
+
+def test_scans_are_counted_from_the_first_one(session: Session, lot: Lot) -> None:
+    first = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
+    for offset in range(3):
+        record_scan(
+            session,
+            lot_id=lot.id,
+            serial="0001",
+            client_kind=ClientKind.MOBILE,
+            client_digest="d",
+            at=first + timedelta(days=offset),
+        )
+    record_scan(
+        session, lot_id=lot.id, serial="0002", client_kind=ClientKind.MOBILE, client_digest="d"
+    )
+    session.commit()
+    summary = summarize_scans(session, lot_id=lot.id, serial="0001", threshold=5)
+    assert (summary.count, summary.first_scanned_at, summary.printed) == (3, first, True)
+    assert not summary.may_be_copied
+
+
+def test_a_serial_scanned_beyond_the_threshold_may_be_copied(session: Session, lot: Lot) -> None:
+    for _ in range(4):
+        record_scan(
+            session, lot_id=lot.id, serial="0001", client_kind=ClientKind.OTHER, client_digest=""
+        )
+    at_threshold = summarize_scans(session, lot_id=lot.id, serial="0001", threshold=4)
+    above = summarize_scans(session, lot_id=lot.id, serial="0001", threshold=3)
+    assert not at_threshold.scanned_too_often
+    assert above.scanned_too_often and above.may_be_copied and not above.never_printed
+
+
+def test_a_serial_never_printed_may_be_copied(session: Session, lot: Lot) -> None:
+    summary = summarize_scans(session, lot_id=lot.id, serial="9999", threshold=20)
+    assert summary.count == 0 and summary.first_scanned_at is None
+    assert summary.never_printed and summary.may_be_copied
+
+
+def test_a_scan_stores_no_address(session: Session, lot: Lot) -> None:
+    key = digest_key("s")
+    record_scan(
+        session,
+        lot_id=lot.id,
+        serial="0001",
+        client_kind=classify_user_agent(IPHONE),
+        client_digest=client_digest("198.51.100.23", key=key),
+    )
+    session.commit()
+    row = session.exec(select(Scan)).one()
+    assert row.client_kind == "mobile"
+    assert "198.51.100.23" not in repr(row.model_dump())
