@@ -1,0 +1,42 @@
+"""Everything SenTrace does on chain: the registry client, its errors, and a managed anvil.
+
+Import from here (``from backend.chain import ChainClient, ChainError``); the submodules are
+split by job, not meant as separate entry points.
+"""
+
+from backend.chain.anvil import ManagedAnvil
+from backend.chain.artifacts import ContractArtifact, load_artifact, registry_artifact
+from backend.chain.client import ChainClient
+from backend.chain.errors import (
+    ChainConfigError,
+    ChainError,
+    ChainRejected,
+    ChainReverted,
+    ChainTimeout,
+    ChainUnavailable,
+    ContractNotFound,
+    DecodedRevert,
+    translate_errors,
+)
+from backend.chain.types import AnchorInfo, AnchorLog, LotEventLog, TxResult
+
+__all__ = [
+    "AnchorInfo",
+    "AnchorLog",
+    "ChainClient",
+    "ChainConfigError",
+    "ChainError",
+    "ChainRejected",
+    "ChainReverted",
+    "ChainTimeout",
+    "ChainUnavailable",
+    "ContractArtifact",
+    "ContractNotFound",
+    "DecodedRevert",
+    "LotEventLog",
+    "ManagedAnvil",
+    "TxResult",
+    "load_artifact",
+    "registry_artifact",
+    "translate_errors",
+]

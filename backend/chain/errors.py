@@ -1,0 +1,190 @@
+"""Errors of the chain layer, and the one place where web3's exceptions become ours.
+
+Callers (the anchoring worker, verification, the CLI) handle a small, stable tree instead of
+web3's many exception types, most of which differ between providers::
+
+    ChainError
+    ├── ChainUnavailable    the node cannot be reached (refused, reset, HTTP timeout)
+    ├── ChainReverted       the contract rejected a call or transaction; carries the decoded
+    │                       custom error, e.g. "TraceRegistryRootAlreadyAnchored(0x…, 1718…)"
+    ├── ChainRejected       the node refused a request (nonce too low, underpriced, no funds)
+    ├── ChainTimeout        a transaction was not mined or confirmed in time
+    ├── ContractNotFound    no contract code at the configured address
+    └── ChainConfigError    settings that cannot work (no signer, unreadable keystore, no URL)
+
+:func:`translate_errors` is the boundary: every web3 call in this package runs inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import requests
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    ProviderConnectionError,
+    RequestTimedOut,
+    TimeExhausted,
+    Web3RPCError,
+)
+
+
+class ChainError(Exception):
+    """Root of every error raised by :mod:`backend.chain`."""
+
+
+class ChainUnavailable(ChainError):
+    """The node did not answer: connection refused or reset, or the HTTP request timed out."""
+
+
+class ChainRejected(ChainError):
+    """The node answered with an error that is not a contract revert (bad nonce, fees, funds)."""
+
+
+class ChainTimeout(ChainError):
+    """A transaction was not mined, or not confirmed deep enough, within the allowed time."""
+
+
+class ContractNotFound(ChainError):
+    """There is no contract code at the address we were told to use."""
+
+
+class ChainConfigError(ChainError):
+    """The settings cannot produce a working client (missing signer, bad keystore, no URL)."""
+
+
+@dataclass(frozen=True)
+class DecodedRevert:
+    """A revert reason in readable form: custom error name and arguments, or Error/Panic."""
+
+    name: str
+    args: tuple[object, ...]
+
+    def __str__(self) -> str:
+        return f"{self.name}({', '.join(_format_arg(a) for a in self.args)})"
+
+
+def _format_arg(value: object) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and not value.startswith("0x"):
+        return repr(value)
+    return str(value)
+
+
+class ChainReverted(ChainError):
+    """The contract reverted. ``revert`` is the decoded reason when the ABI knows it."""
+
+    def __init__(
+        self, message: str, *, revert: DecodedRevert | None = None, tx_hash: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.revert = revert
+        self.tx_hash = tx_hash
+
+    @property
+    def error_name(self) -> str | None:
+        """The custom error's name (``TraceRegistryZeroRoot``), or None when not decodable."""
+        return self.revert.name if self.revert else None
+
+    @property
+    def error_args(self) -> tuple[object, ...]:
+        return self.revert.args if self.revert else ()
+
+
+#: Decodes revert data (``0x`` + selector + arguments) into a readable reason, or None.
+RevertDecoder = Callable[[str], DecodedRevert | None]
+
+#: Library exceptions that mean "the node is not there"; requests' errors are OSErrors too,
+#: listed for the reader.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    ProviderConnectionError,
+    RequestTimedOut,
+    requests.ConnectionError,
+    requests.Timeout,
+    aiohttp.ClientConnectionError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+#: Every library exception the boundary maps, in the order it is tried, with our type.
+MAPPED: tuple[tuple[type[BaseException], type[ChainError]], ...] = (
+    (ContractCustomError, ChainReverted),
+    (ContractPanicError, ChainReverted),
+    (ContractLogicError, ChainReverted),
+    (TimeExhausted, ChainTimeout),
+    *((exc_type, ChainUnavailable) for exc_type in CONNECTION_ERRORS),
+    (Web3RPCError, ChainRejected),
+)
+
+
+def _unreachable_reason(exc: BaseException) -> str:
+    """The short cause of a connection failure ("Connection refused"), not urllib3's essay."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, TimeoutError | requests.Timeout):
+            return "timed out"
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+    text = str(exc)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _revert_data(exc: ContractLogicError) -> str | None:
+    data = exc.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data if isinstance(data, str) and data.startswith("0x") else None
+
+
+def to_chain_error(
+    exc: BaseException, *, endpoint: str, decode: RevertDecoder | None = None
+) -> ChainError | None:
+    """Our error for a library exception, or None when it is not one the boundary maps."""
+    if isinstance(exc, ChainError):
+        return exc
+    if isinstance(exc, ContractLogicError):
+        data = _revert_data(exc)
+        decoded = decode(data) if decode and data else None
+        if decoded is not None:
+            return ChainReverted(f"reverted: {decoded}", revert=decoded)
+        return ChainReverted(f"reverted: {exc.message or data or 'no reason given'}")
+    if isinstance(exc, TimeExhausted):
+        return ChainTimeout(f"{endpoint}: {exc}")
+    if isinstance(exc, CONNECTION_ERRORS):
+        return ChainUnavailable(
+            f"chain node at {endpoint} is unreachable ({_unreachable_reason(exc)})"
+        )
+    if isinstance(exc, Web3RPCError):
+        return ChainRejected(f"{endpoint} refused the request: {exc.message}")
+    return None
+
+
+@contextmanager
+def translate_errors(*, endpoint: str, decode: RevertDecoder | None = None) -> Iterator[None]:
+    """Run web3 calls, re-raising mapped library exceptions as :class:`ChainError`."""
+    try:
+        yield
+    except ChainError:
+        raise
+    except Exception as exc:
+        mapped = to_chain_error(exc, endpoint=endpoint, decode=decode)
+        if mapped is None:
+            raise
+        raise mapped from exc
