@@ -1,0 +1,94 @@
+"""Headless Debian Chromium driven by Playwright's Python package, for browser tests.
+
+The browser is the distribution's ``chromium`` (found by ``components.chromium_binary()``),
+never one Playwright downloads: a test run must not fetch a browser. Each launch gets a fresh
+profile folder (Playwright creates a throw-away user-data-dir for ``launch``), every switch
+that would make the browser phone home is off, and each test gets its own context, so
+cookies and storage never leak from one test to the next.
+
+Use the ``browser`` fixture for a session-wide browser and ``page`` (or
+:func:`new_phone_page`) for a phone-sized page in a fresh context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.components import chromium_binary, missing
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+)
+
+#: An ordinary phone (iPhone 12–15 class): the consumer page is designed for this first.
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the whole test session (launching costs a second or two)."""
+    executable = chromium_binary()
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - depends on the environment
+        missing("playwright (Python package)", "pip install -e '.[dev]'")
+        raise
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=str(executable), headless=True, args=list(CHROMIUM_ARGS)
+            )
+        except PlaywrightError as exc:
+            missing("a working Chromium", f"{executable} failed to start: {exc}")
+            raise
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+ANDROID_CHROME_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+
+
+def new_phone_page(browser: Browser, *, locale: str = "vi-VN") -> Page:
+    """A page in a new context that looks like a phone browser set to ``locale``.
+
+    ``locale`` also sets the Accept-Language header, which is how the consumer page picks
+    its language when the URL has no ``?lang=``. Close it with ``page.context.close()``.
+    """
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale=locale,
+        user_agent=ANDROID_CHROME_UA,
+    )
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh Vietnamese phone page in its own browser context (no shared cookies)."""
+    new_page = new_phone_page(browser)
+    try:
+        yield new_page
+    finally:
+        new_page.context.close()
