@@ -14,7 +14,10 @@ from fastapi.responses import JSONResponse
 from backend.api.errors import install_error_handlers
 from backend.runtime import Runtime
 
-ROUTER_MODULES: list[str] = []
+ROUTER_MODULES: list[str] = [
+    "backend.web.operator.assets",
+    "backend.web.operator.auth",
+]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

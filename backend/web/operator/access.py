@@ -1,0 +1,45 @@
+"""Which lots an organisation may open in the operator app.
+
+Regulators and the admin read everything. Everyone else sees a lot they hold now, a lot they
+acted on before (recorded an event: they harvested it, packed it, handed it on) and a lot grown
+on one of their farms. Nothing else: a packer never opens another packer's lot pages, though
+the public consumer page of any lot stays open to all, as it is printed on the box.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, or_, true
+from sqlmodel import Session, col, select
+
+from backend.errors import NotFound, PermissionDenied
+from backend.models import Event, Farm, Lot, Organisation
+from backend.services import permissions
+from backend.services.queries import get_lot_by_code
+
+NOT_YOURS = "Tổ chức không được xem lô này / your organisation may not see this lot"
+
+
+def visible_lots(org: Organisation) -> ColumnElement[bool]:
+    """A SQL condition on ``Lot`` that is true for the lots ``org`` may open."""
+    if permissions.reads_everything(org):
+        return true()
+    acted = exists().where(col(Event.lot_id) == col(Lot.id), col(Event.org_id) == org.id)
+    own_farm = exists().where(col(Farm.id) == col(Lot.farm_id), col(Farm.org_id) == org.id)
+    return or_(col(Lot.custodian_org_id) == org.id, acted, own_farm)
+
+
+def can_view(session: Session, *, org: Organisation, lot: Lot) -> bool:
+    if permissions.reads_everything(org) or lot.custodian_org_id == org.id:
+        return True
+    query = select(Lot.id).where(col(Lot.id) == lot.id, visible_lots(org))
+    return session.exec(query).first() is not None
+
+
+def viewable_lot(session: Session, *, org: Organisation, code: str) -> Lot:
+    """The lot ``code`` if ``org`` may open it; ``NotFound`` or ``PermissionDenied`` if not."""
+    lot = get_lot_by_code(session, code)
+    if lot is None:
+        raise NotFound("Không có lô này / no such lot", field="code")
+    if not can_view(session, org=org, lot=lot):
+        raise PermissionDenied(NOT_YOURS)
+    return lot
