@@ -146,6 +146,15 @@ def _unreachable_reason(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
+def _rpc_message(exc: Web3RPCError) -> str:
+    """The node's own error message, without web3's dict repr around it."""
+    response = exc.rpc_response or {}
+    error = response.get("error") if isinstance(response, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    return str(exc.message)
+
+
 def _revert_data(exc: ContractLogicError) -> str | None:
     data = exc.data
     if isinstance(data, dict):
@@ -172,7 +181,7 @@ def to_chain_error(
             f"chain node at {endpoint} is unreachable ({_unreachable_reason(exc)})"
         )
     if isinstance(exc, Web3RPCError):
-        return ChainRejected(f"{endpoint} refused the request: {exc.message}")
+        return ChainRejected(f"{endpoint} refused the request: {_rpc_message(exc)}")
     return None
 
 

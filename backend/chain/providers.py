@@ -14,6 +14,7 @@ from eth_abi import encode as abi_encode
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
 from eth_typing import ChecksumAddress
+from eth_utils import ValidationError as EthValidationError
 from web3 import HTTPProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.eth_tester import EthereumTesterProvider
@@ -50,6 +51,8 @@ class TesterProvider(EthereumTesterProvider):
     """eth-tester behind a lock, answering reverts the way a JSON-RPC node does.
 
     eth-tester is not thread-safe, so requests from several threads are taken one at a time.
+    py-evm's ``ValidationError`` for an unacceptable transaction becomes an RPC error, as a
+    node's "nonce too low" or "insufficient funds" would.
     web3 turns eth-tester's reverts into a bare ``TransactionFailed`` whose message holds the
     revert bytes as a Python repr; a node instead answers with an error carrying the revert
     data, which web3 raises as ``ContractCustomError``. Answering like a node here keeps one
@@ -64,6 +67,10 @@ class TesterProvider(EthereumTesterProvider):
         with self._lock:
             try:
                 return super().make_request(method, params)
+            except EthValidationError as exc:
+                # py-evm refusing a transaction (bad nonce, no funds): a node's -32000 answer.
+                error = {"code": -32000, "message": str(exc)}
+                return cast(RPCResponse, {"jsonrpc": "2.0", "id": 0, "error": error})
             except TransactionFailed as exc:
                 payload = _revert_payload(str(exc))
                 if payload is None:

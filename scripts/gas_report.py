@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Measure the gas of the registry's hot paths on eth-tester and check them against targets.
+
+Every anchor and milestone is a transaction someone pays for, so the targets are part of the
+design (ARCHITECTURE.md): anchorBatch at most 50,000 gas, recordLotEvent at most 30,000 gas,
+per whole transaction (intrinsic 21,000 and calldata included). Gas is deterministic for given
+inputs, so the figures are exact, not timings. Exit status 1 when a target is missed.
+
+Samples cover the first call after deployment and later ones, small and maximal counts and
+kinds, and calldata with every byte non-zero (the most expensive input).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+
+from eth_account import Account
+
+from backend.chain.client import ChainClient
+from backend.config import DEMO_ANCHOR_PRIVATE_KEY
+
+TARGETS = {"anchorBatch": 50_000, "recordLotEvent": 30_000}
+UINT32_MAX = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class GasRow:
+    """Gas of one operation over several transactions, against its target (None: no target)."""
+
+    operation: str
+    samples: tuple[int, ...]
+    target: int | None
+
+    @property
+    def worst(self) -> int:
+        return max(self.samples)
+
+    @property
+    def passed(self) -> bool:
+        return self.target is None or self.worst <= self.target
+
+
+def _word(label: str, i: int) -> bytes:
+    """A 32-byte value with no zero byte (the costliest calldata), distinct per label and i."""
+    digest = hashlib.sha256(f"{label}-{i}".encode()).digest()
+    return bytes(b or 1 for b in digest)
+
+
+def measure(runs: int = 5) -> list[GasRow]:
+    """Deploy on a fresh eth-tester chain and collect gasUsed from real receipts."""
+    client = ChainClient.in_memory(Account.from_key(DEMO_ANCHOR_PRIVATE_KEY))
+    client.deploy_registry()
+    # eth-tester mines one block per transaction, so the deployment is the latest block's only one.
+    deploy_tx = client.w3.eth.get_block("latest")["transactions"][0]
+    deploy_gas = int(client.w3.eth.get_transaction_receipt(deploy_tx)["gasUsed"])
+
+    counts = [1, 1000, UINT32_MAX] + [2**31 + i for i in range(max(0, runs - 3))]
+    anchors = [client.anchor_batch(_word("root", i), n).gas_used for i, n in enumerate(counts)]
+
+    kinds = [1, 2, 255] + [3 + i for i in range(max(0, runs - 3))]
+    same_lot = _word("lot", 0)
+    records = [
+        client.record_lot_event(same_lot, k, _word("event", i)).gas_used
+        for i, k in enumerate(kinds)
+    ]
+    records += [
+        client.record_lot_event(_word("lot", i + 1), 2, _word("other", i)).gas_used
+        for i in range(runs)
+    ]
+    recalls = [
+        client.recall(_word("recalled", i), _word("reason", i)).gas_used for i in range(runs)
+    ]
+    return [
+        GasRow("deploy", (deploy_gas,), None),
+        GasRow("anchorBatch", tuple(anchors), TARGETS["anchorBatch"]),
+        GasRow("recordLotEvent", tuple(records), TARGETS["recordLotEvent"]),
+        GasRow("recall", tuple(recalls), None),
+    ]
+
+
+def render(rows: list[GasRow]) -> str:
+    header = f"{'operation':<16}{'txs':>5}{'min':>10}{'max':>10}{'target':>10}  verdict"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        target = f"{row.target:,}" if row.target is not None else "-"
+        verdict = ("PASS" if row.passed else "FAIL") if row.target is not None else ""
+        lines.append(
+            f"{row.operation:<16}{len(row.samples):>5}{min(row.samples):>10,}"
+            f"{row.worst:>10,}{target:>10}  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    rows = measure()
+    print(render(rows))
+    return 0 if all(row.passed for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
