@@ -1,0 +1,57 @@
+"""API keys: issued (shown once), looked up on every request, revoked.
+
+Only the SHA-256 digest is stored (see ``backend.security`` for why that is enough for 256-bit
+random keys); the clear prefix finds the candidate rows, the digest is compared in constant time.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from backend.errors import NotFound
+from backend.models import ApiKey, Organisation
+from backend.security import api_key_matches, api_key_prefix, new_api_key
+from backend.services import validation
+from backend.timeutil import utcnow
+
+UNKNOWN_KEY = "Không tìm thấy khóa API / API key not found"
+
+
+def issue_api_key(session: Session, *, org: Organisation, label: str = "") -> tuple[ApiKey, str]:
+    """A new key row for ``org`` and the key in clear (the only time it exists in clear)."""
+    clean_label = validation.text(label, field="label", max_length=100, required=False) or ""
+    key, prefix, digest = new_api_key()
+    assert org.id is not None
+    row = ApiKey(org_id=org.id, prefix=prefix, key_hash=digest, label=clean_label)
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def list_api_keys(session: Session, *, org: Organisation) -> list[ApiKey]:
+    """Every key of ``org``, oldest first, revoked ones included."""
+    query = select(ApiKey).where(ApiKey.org_id == org.id).order_by(col(ApiKey.id))
+    return list(session.exec(query))
+
+
+def revoke_api_key(session: Session, *, org: Organisation, key_id: int) -> ApiKey:
+    """Revoke one key of ``org``; revoking twice keeps the first revocation time."""
+    row = session.get(ApiKey, key_id)
+    if row is None or row.org_id != org.id:
+        raise NotFound(UNKNOWN_KEY)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.flush()
+    return row
+
+
+def org_for_api_key(session: Session, key: str) -> Organisation | None:
+    """The organisation a live key belongs to, or ``None`` (unknown or revoked)."""
+    query = select(ApiKey).where(
+        ApiKey.prefix == api_key_prefix(key), col(ApiKey.revoked_at).is_(None)
+    )
+    for row in session.exec(query):
+        if api_key_matches(key, row.key_hash):
+            return session.get(Organisation, row.org_id)
+    return None

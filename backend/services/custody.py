@@ -1,0 +1,77 @@
+"""Handing a lot on: the custodian transfers it to another organisation.
+
+The transfer event is written by the sender (it is the sender's statement that the lot left its
+hands); from the moment the transaction commits, only the receiver may write about the lot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from backend.config import Settings
+from backend.errors import Conflict, InvalidInput
+from backend.models import Event, EventType, Lot, Organisation, OrgRole
+from backend.services import permissions, validation
+from backend.services.events import record_event
+from backend.services.locking import lock_lot
+from backend.services.orgs import get_org_by_slug
+from backend.timeutil import utcnow
+
+UNKNOWN_ORG = "Không tìm thấy tổ chức nhận / receiving organisation not found"
+SELF_TRANSFER = "Không thể chuyển cho chính mình / cannot transfer to yourself"
+ADMIN_RECEIVER = "Không thể chuyển cho tổ chức quản trị / cannot transfer to the admin"
+RECALLED = "Lô đã bị thu hồi / lot has been recalled"
+
+
+def transfer_lot(
+    session: Session,
+    *,
+    lot_code: str,
+    org: Organisation,
+    to_slug: str,
+    occurred_at: datetime | None = None,
+    location: dict[str, Any] | None = None,
+    note: str | None = None,
+    settings: Settings,
+) -> tuple[Lot, Event]:
+    """Move custody of a lot from ``org`` (its custodian) to the organisation ``to_slug``."""
+    lot = lock_lot(session, lot_code)
+    permissions.require_custodian(org, lot)
+    receiver = get_org_by_slug(session, to_slug) if isinstance(to_slug, str) else None
+    if receiver is None:
+        raise InvalidInput(UNKNOWN_ORG, field="to")
+    if receiver.id == org.id:
+        raise InvalidInput(SELF_TRANSFER, field="to")
+    if receiver.role is OrgRole.ADMIN:
+        raise InvalidInput(ADMIN_RECEIVER, field="to")
+    require_not_recalled(lot)
+    data: dict[str, Any] = {"from": org.slug, "to": receiver.slug}
+    clean_note = validation.text(
+        note, field="note", max_length=1000, required=False, multiline=True
+    )
+    if clean_note:
+        data["note"] = clean_note
+    event = record_event(
+        session,
+        lot=lot,
+        org=org,
+        event_type=EventType.TRANSFER,
+        occurred_at=occurred_at or utcnow(),
+        location=location,
+        data=data,
+        settings=settings,
+    )
+    assert receiver.id is not None
+    lot.custodian_org_id = receiver.id
+    session.add(lot)
+    session.flush()
+    return lot, event
+
+
+def require_not_recalled(lot: Lot) -> None:
+    """A recalled lot stays where it is: no transfer, split or merge."""
+    if lot.recalled_at is not None:
+        raise Conflict(RECALLED)

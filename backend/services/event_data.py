@@ -1,0 +1,104 @@
+"""What each event type must carry in ``data`` (and the location every event may carry).
+
+Only three types have a fixed shape: an input application is the record food-safety checks
+lean on (what was sprayed, how much, and how long before harvest), a quality check must say
+whether it passed, a note must say something. Every other type takes any JSON object, made
+hashable by :func:`backend.services.validation.json_object`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from backend.errors import InvalidInput
+from backend.models import EventType
+from backend.services import validation
+
+MAX_PRE_HARVEST_INTERVAL_DAYS = 3650
+
+DataRule = Callable[[dict[str, Any]], dict[str, Any]]
+
+_REQUIRED = "Trường này là bắt buộc / this field is required"
+
+
+def validate_event_data(event_type: EventType, data: Any) -> dict[str, Any]:
+    """``data`` checked for ``event_type`` and normalised to the form that is hashed."""
+    cleaned = validation.json_object(data, field="data")
+    rule = _RULES.get(event_type)
+    return rule(cleaned) if rule else cleaned
+
+
+def validate_location(location: Any) -> dict[str, Any] | None:
+    """A location object or ``None``; ``lat``/``lon``, when present, as WGS84 decimal strings."""
+    if location is None:
+        return None
+    cleaned = validation.json_object(location, field="location")
+    for key, limit in (("lat", 90), ("lon", 180)):
+        if key in cleaned:
+            cleaned[key] = validation.coordinate(cleaned[key], field=f"location.{key}", limit=limit)
+    return cleaned
+
+
+def _input_application(data: dict[str, Any]) -> dict[str, Any]:
+    allowed = {"product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days", "note"}
+    for key in data:
+        if key not in allowed:
+            raise InvalidInput("Trường không được phép / field not allowed", field=f"data.{key}")
+    for key in ("product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days"):
+        if key not in data:
+            raise InvalidInput(_REQUIRED, field=f"data.{key}")
+    out: dict[str, Any] = {
+        "product": validation.required_text(data["product"], field="data.product", max_length=200),
+        "active_ingredient": validation.required_text(
+            data["active_ingredient"], field="data.active_ingredient", max_length=200
+        ),
+        "dose": validation.decimal_string(data["dose"], field="data.dose"),
+        "unit": validation.required_text(data["unit"], field="data.unit", max_length=32),
+        "pre_harvest_interval_days": _interval_days(data["pre_harvest_interval_days"]),
+    }
+    if "note" in data:
+        out["note"] = validation.required_text(
+            data["note"], field="data.note", max_length=validation.FREE_TEXT_MAX, multiline=True
+        )
+    return out
+
+
+def _interval_days(value: Any) -> int:
+    field = "data.pre_harvest_interval_days"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("Phải là số nguyên / must be an integer", field=field)
+    if not 0 <= value <= MAX_PRE_HARVEST_INTERVAL_DAYS:
+        raise InvalidInput(
+            f"Phải từ 0 đến {MAX_PRE_HARVEST_INTERVAL_DAYS} / "
+            f"must be between 0 and {MAX_PRE_HARVEST_INTERVAL_DAYS}",
+            field=field,
+        )
+    return value
+
+
+def _quality_check(data: dict[str, Any]) -> dict[str, Any]:
+    if "result" not in data:
+        raise InvalidInput(_REQUIRED, field="data.result")
+    if data["result"] not in ("pass", "fail"):
+        raise InvalidInput(
+            'Kết quả phải là "pass" hoặc "fail" / result must be "pass" or "fail"',
+            field="data.result",
+        )
+    return data
+
+
+def _note(data: dict[str, Any]) -> dict[str, Any]:
+    if "text" not in data:
+        raise InvalidInput(_REQUIRED, field="data.text")
+    data["text"] = validation.required_text(
+        data["text"], field="data.text", max_length=validation.FREE_TEXT_MAX, multiline=True
+    )
+    return data
+
+
+_RULES: dict[EventType, DataRule] = {
+    EventType.INPUT_APPLICATION: _input_application,
+    EventType.QUALITY_CHECK: _quality_check,
+    EventType.NOTE: _note,
+}

@@ -1,0 +1,117 @@
+"""Harvest lots: a cooperative creates a lot on its own farm, and its harvest event with it.
+
+The harvest event's data repeats what the lot row says (product, farm, quantity, unit), because
+the row can be edited behind the application's back and the event's hash cannot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from backend.config import Settings
+from backend.errors import Conflict, InvalidInput
+from backend.models import Event, EventType, Farm, Lot, Organisation, Product
+from backend.services import lot_codes, permissions, queries, validation
+from backend.services.events import record_event
+from backend.services.farms import get_farm_by_code
+from backend.services.products import get_product_by_code
+
+UNKNOWN_PRODUCT = "Không tìm thấy sản phẩm / product not found"
+UNKNOWN_FARM = "Không tìm thấy vùng trồng / farm not found"
+DUPLICATE_LOT = "Mã lô đã tồn tại / lot code already exists"
+HARVEST_KEYS = ("product", "farm", "quantity", "unit")
+
+
+def create_harvest_lot(
+    session: Session,
+    *,
+    org: Organisation,
+    product_code: str,
+    farm_code: str,
+    quantity: Any,
+    unit: str,
+    harvested_at: datetime,
+    code: str | None = None,
+    location: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    settings: Settings,
+) -> tuple[Lot, Event]:
+    """A new lot held by ``org`` and its recorded harvest event."""
+    permissions.require_role(org, permissions.HARVESTERS)
+    clean_quantity = validation.decimal_string(quantity, field="quantity")
+    clean_unit = validation.required_text(unit, field="unit", max_length=16)
+    harvested = validation.event_time(harvested_at, field="harvested_at")
+    given_code = None if code is None else validation.lot_code(code)
+    product = _product(session, product_code)
+    farm = _farm(session, farm_code)
+    permissions.require_farm_owner(org, farm)
+    extra = validation.json_object(data or {}, field="data")
+    for key in HARVEST_KEYS:
+        if key in extra:
+            raise InvalidInput(
+                "Trường do hệ thống ghi / field is set by the system", field=f"data.{key}"
+            )
+
+    def make_lot(lot_code: str) -> Lot:
+        assert product.id is not None and org.id is not None
+        return Lot(
+            code=lot_code,
+            product_id=product.id,
+            farm_id=farm.id,
+            quantity=clean_quantity,
+            unit=clean_unit,
+            harvested_at=harvested,
+            custodian_org_id=org.id,
+        )
+
+    if given_code is not None:
+        if queries.get_lot_by_code(session, given_code) is not None:
+            raise Conflict(DUPLICATE_LOT, field="code")
+        lot = make_lot(given_code)
+        session.add(lot)
+        session.flush()
+    else:
+        stem = lot_codes.code_stem(product, harvested)
+        lot = lot_codes.insert_with_generated_code(session, make_lot, stem=stem)
+    harvest_data = {
+        "product": product.code,
+        "farm": farm.code,
+        "quantity": clean_quantity,
+        "unit": clean_unit,
+        **extra,
+    }
+    event = record_event(
+        session,
+        lot=lot,
+        org=org,
+        event_type=EventType.HARVEST,
+        occurred_at=harvested,
+        location=location if location is not None else farm_point(farm),
+        data=harvest_data,
+        settings=settings,
+    )
+    return lot, event
+
+
+def farm_point(farm: Farm) -> dict[str, Any] | None:
+    """The farm's GPS point as an event location, when the farm has one."""
+    if farm.lat is None or farm.lon is None:
+        return None
+    return {"lat": farm.lat, "lon": farm.lon}
+
+
+def _product(session: Session, code: Any) -> Product:
+    product = get_product_by_code(session, code) if isinstance(code, str) else None
+    if product is None:
+        raise InvalidInput(UNKNOWN_PRODUCT, field="product")
+    return product
+
+
+def _farm(session: Session, code: Any) -> Farm:
+    farm = get_farm_by_code(session, code) if isinstance(code, str) else None
+    if farm is None:
+        raise InvalidInput(UNKNOWN_FARM, field="farm")
+    return farm

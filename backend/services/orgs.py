@@ -1,0 +1,70 @@
+"""Organisations: created by the admin, each with a role and a first API key.
+
+The admin organisation (slug ``admin``) is not created through the API: it appears the first
+time someone presents ``SENTRACE_ADMIN_TOKEN``, so a fresh install needs nothing but that token.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.errors import Conflict, InvalidInput
+from backend.models import Organisation, OrgRole
+from backend.services import validation
+from backend.services.api_keys import issue_api_key
+
+ADMIN_SLUG = "admin"
+ADMIN_NAME = "Quản trị SenTrace / SenTrace administration"
+DUPLICATE_SLUG = "Slug đã được dùng / slug already taken"
+
+
+def get_org_by_slug(session: Session, slug: str) -> Organisation | None:
+    """The organisation with this slug, or ``None``."""
+    return session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+
+
+def create_organisation(
+    session: Session, *, slug: str, name: str, role: OrgRole | str
+) -> tuple[Organisation, str]:
+    """A new organisation and its first API key (the key in clear, shown once)."""
+    slug = validation.slug(slug)
+    clean_name = validation.required_text(name, field="name", max_length=200)
+    org_role = _role(role)
+    if slug == ADMIN_SLUG or get_org_by_slug(session, slug) is not None:
+        raise Conflict(DUPLICATE_SLUG, field="slug")
+    org = Organisation(slug=slug, name=clean_name, role=org_role)
+    session.add(org)
+    session.flush()
+    _, key = issue_api_key(session, org=org, label="initial")
+    return org, key
+
+
+def _role(value: OrgRole | str) -> OrgRole:
+    try:
+        role = OrgRole(value)
+    except ValueError:
+        role = None
+    if role is None or role is OrgRole.ADMIN:
+        choices = ", ".join(r.value for r in OrgRole if r is not OrgRole.ADMIN)
+        raise InvalidInput(
+            f"Vai trò phải là một trong / role must be one of: {choices}", field="role"
+        )
+    return role
+
+
+def ensure_admin_org(session: Session) -> Organisation:
+    """The admin organisation, created on first use (safe against a concurrent first use)."""
+    existing = get_org_by_slug(session, ADMIN_SLUG)
+    if existing is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            org = Organisation(slug=ADMIN_SLUG, name=ADMIN_NAME, role=OrgRole.ADMIN)
+            session.add(org)
+    except IntegrityError:  # another request created it between our read and our insert
+        existing = get_org_by_slug(session, ADMIN_SLUG)
+        if existing is None:
+            raise
+        return existing
+    return org

@@ -1,0 +1,56 @@
+"""Who may do what: the role matrix and the ownership rules, in one place.
+
+Roles say what kind of actor an organisation is; ownership says which farm or lot it may touch.
+Both are checked in the services (so the CLI and the demo loader obey them too); routers may
+gate early on roles with ``backend.api.auth.require_roles``, which uses these same sets.
+
+| action                          | roles                        | and also                    |
+| ------------------------------- | ---------------------------- | --------------------------- |
+| create organisations, keys      | admin                        |                             |
+| register a farm                 | cooperative                  | owned by the caller         |
+| register a product              | cooperative, packer, admin   |                             |
+| create a harvest lot            | cooperative                  | on a farm the caller owns   |
+| add events, transfer, split     | any                          | caller is the lot custodian |
+| merge                           | any                          | caller holds every source   |
+| recall                          | regulator                    |                             |
+| list every lot                  | regulator, admin             | (others list lots they hold) |
+"""
+
+from __future__ import annotations
+
+from backend.errors import PermissionDenied
+from backend.models import Farm, Lot, Organisation, OrgRole
+
+ORG_MANAGERS = frozenset({OrgRole.ADMIN})
+FARM_OWNERS = frozenset({OrgRole.COOPERATIVE})
+PRODUCT_REGISTRARS = frozenset({OrgRole.COOPERATIVE, OrgRole.PACKER, OrgRole.ADMIN})
+HARVESTERS = frozenset({OrgRole.COOPERATIVE})
+RECALLERS = frozenset({OrgRole.REGULATOR})
+READ_ALL = frozenset({OrgRole.REGULATOR, OrgRole.ADMIN})
+
+WRONG_ROLE = "Vai trò của tổ chức không được phép / your organisation's role may not do this"
+NOT_CUSTODIAN = "Tổ chức không giữ lô này / your organisation does not hold this lot"
+NOT_FARM_OWNER = "Tổ chức không sở hữu vùng trồng này / your organisation does not own this farm"
+
+
+def require_role(org: Organisation, allowed: frozenset[OrgRole]) -> None:
+    """Raise :class:`PermissionDenied` unless ``org`` has one of the ``allowed`` roles."""
+    if org.role not in allowed:
+        raise PermissionDenied(WRONG_ROLE)
+
+
+def require_custodian(org: Organisation, lot: Lot, *, field: str | None = None) -> None:
+    """Only the organisation holding a lot may write about it (bar a regulator's recall)."""
+    if lot.custodian_org_id != org.id:
+        raise PermissionDenied(NOT_CUSTODIAN, field=field)
+
+
+def require_farm_owner(org: Organisation, farm: Farm) -> None:
+    """A cooperative may harvest only on its own farms."""
+    if farm.org_id != org.id:
+        raise PermissionDenied(NOT_FARM_OWNER, field="farm")
+
+
+def reads_everything(org: Organisation) -> bool:
+    """Regulators and the admin see every lot in listings, not only the ones they hold."""
+    return org.role in READ_ALL

@@ -1,0 +1,50 @@
+"""Products: kinds of produce, optionally with a GTIN (stored as GTIN-14)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from backend.errors import Conflict
+from backend.models import Organisation, Product
+from backend.services import permissions, validation
+from backend.services.gtin import normalize_gtin
+
+DUPLICATE_PRODUCT = "Mã sản phẩm đã tồn tại / product code already exists"
+DUPLICATE_GTIN = "GTIN đã được gán cho sản phẩm khác / GTIN already used by another product"
+
+
+def get_product_by_code(session: Session, code: str) -> Product | None:
+    """The product with this code, or ``None``."""
+    return session.exec(select(Product).where(Product.code == code)).first()
+
+
+def list_products(session: Session) -> list[Product]:
+    """Every product, by code (products are shared reference data, not owned)."""
+    return list(session.exec(select(Product).order_by(col(Product.code))))
+
+
+def create_product(
+    session: Session,
+    *,
+    org: Organisation,
+    code: str,
+    name_vi: str,
+    name_en: str | None = None,
+    gtin: str | None = None,
+) -> Product:
+    """Register a product; the GTIN, if any, must carry a correct GS1 check digit."""
+    permissions.require_role(org, permissions.PRODUCT_REGISTRARS)
+    product = Product(
+        code=validation.code(code, field="code"),
+        name_vi=validation.required_text(name_vi, field="name_vi", max_length=200),
+        name_en=validation.text(name_en, field="name_en", max_length=200, required=False),
+        gtin=None if gtin is None else normalize_gtin(gtin, field="gtin"),
+        created_by_org_id=org.id,
+    )
+    if get_product_by_code(session, product.code) is not None:
+        raise Conflict(DUPLICATE_PRODUCT, field="code")
+    if product.gtin and session.exec(select(Product).where(Product.gtin == product.gtin)).first():
+        raise Conflict(DUPLICATE_GTIN, field="gtin")
+    session.add(product)
+    session.flush()
+    return product

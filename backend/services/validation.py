@@ -1,0 +1,259 @@
+"""Field rules shared by every write: text, codes, decimals, times, GTINs and free JSON.
+
+Each function takes the raw value and the name of the field it came from, and returns the one
+form the ledger stores (and, for event fields, hashes): NFC text, decimal strings without
+exponent or trailing zeros, aware UTC datetimes in whole seconds, GTIN-14. Anything else raises
+:class:`~backend.errors.InvalidInput` naming the field, with a message in Vietnamese then
+English. The functions know nothing of HTTP, so the CLI and the demo loader get the same rules.
+
+Naive datetimes are refused rather than read as UTC: Đồng Tháp is UTC+7, and a wall-clock time
+silently taken as UTC would put every event seven hours off, in a hash that can never change.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from backend.errors import InvalidInput
+from backend.hashing.errors import NonCanonicalValue
+from backend.hashing.values import MAX_SAFE_INTEGER, canonical_value
+from backend.timeutil import utcnow, whole_seconds_utc
+
+#: How far ahead of the server clock an event time may be (clocks of phones in the field drift).
+FUTURE_SKEW = timedelta(minutes=5)
+#: Earlier than this is a typo, not a harvest.
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+#: Lot codes travel in GS1 AI (10) and in URLs: the URL-safe part of GS1's character set 82.
+LOT_CODE_MAX = 20
+OTHER_CODE_MAX = 64
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+_PLAIN_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
+
+FREE_TEXT_MAX = 2000
+FREE_KEY_MAX = 64
+FREE_DEPTH_MAX = 6
+FREE_NODES_MAX = 500
+
+
+def text(
+    value: Any,
+    *,
+    field: str,
+    max_length: int,
+    required: bool = True,
+    multiline: bool = False,
+) -> str | None:
+    """NFC text with surrounding space trimmed; control characters refused (bar newline/tab)."""
+    if value is None:
+        if required:
+            raise InvalidInput("Trường này là bắt buộc / this field is required", field=field)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("Phải là chuỗi ký tự / must be text", field=field)
+    normal = unicodedata.normalize("NFC", value).strip()
+    if not normal:
+        if required:
+            raise InvalidInput("Không được để trống / must not be empty", field=field)
+        return None
+    if len(normal) > max_length:
+        raise InvalidInput(
+            f"Dài quá {max_length} ký tự / longer than {max_length} characters", field=field
+        )
+    allowed = "\n\t" if multiline else ""
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in normal):
+        raise InvalidInput("Chứa ký tự điều khiển / contains control characters", field=field)
+    return normal
+
+
+def required_text(value: Any, *, field: str, max_length: int, multiline: bool = False) -> str:
+    """:func:`text` for a field that must be present (typed as plain ``str``)."""
+    result = text(value, field=field, max_length=max_length, multiline=multiline)
+    assert result is not None
+    return result
+
+
+def code(value: Any, *, field: str, max_length: int = OTHER_CODE_MAX) -> str:
+    """A code (lot, farm, product): letters, digits, ``.``, ``_``, ``-``; starts alphanumeric."""
+    if not isinstance(value, str):
+        raise InvalidInput("Mã phải là chuỗi ký tự / code must be text", field=field)
+    if not value or len(value) > max_length or not _CODE.fullmatch(value):
+        raise InvalidInput(
+            f"Mã chỉ gồm chữ không dấu, số, '.', '_', '-' và dài tối đa {max_length} ký tự / "
+            f"code must be 1–{max_length} of A–Z, a–z, 0–9, '.', '_', '-'",
+            field=field,
+        )
+    return value
+
+
+def lot_code(value: Any, *, field: str = "code") -> str:
+    """A lot code: a :func:`code` short enough for GS1 AI (10) (20 characters)."""
+    return code(value, field=field, max_length=LOT_CODE_MAX)
+
+
+def slug(value: Any, *, field: str = "slug") -> str:
+    """An organisation slug: 2–64 of lowercase a–z, digits and ``-``."""
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
+        raise InvalidInput(
+            "Slug gồm 2–64 ký tự a–z, 0–9, '-' / slug must be 2–64 of a–z, 0–9, '-'",
+            field=field,
+        )
+    return value
+
+
+def decimal_string(
+    value: Any,
+    *,
+    field: str,
+    max_places: int = 6,
+    max_integer_digits: int = 12,
+    positive: bool = True,
+) -> str:
+    """A number (JSON number or decimal string) as a canonical decimal string.
+
+    ``"12.50"``, ``12.5`` and ``"012.5"`` all become ``"12.5"``; exponents, NaN, infinities and
+    booleans are refused. Floats are read through their shortest ``repr``, which is what the
+    client wrote in its JSON.
+    """
+    number = _to_decimal(value, field=field)
+    if positive and number <= 0:
+        raise InvalidInput("Phải lớn hơn 0 / must be greater than zero", field=field)
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > max_places:
+        raise InvalidInput(
+            f"Tối đa {max_places} chữ số thập phân / at most {max_places} decimal places",
+            field=field,
+        )
+    if abs(number) >= Decimal(10) ** max_integer_digits:
+        raise InvalidInput("Giá trị quá lớn / value too large", field=field)
+    return plain_decimal(number)
+
+
+def _to_decimal(value: Any, *, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidInput("Phải là một số / must be a number", field=field)
+    raw = repr(value) if isinstance(value, float) else str(value).strip()
+    if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(raw):
+        raise InvalidInput(
+            'Phải là số thập phân, ví dụ "12.5" / must be a decimal number such as "12.5"',
+            field=field,
+        )
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput("Phải là một số / must be a number", field=field) from None
+    if not number.is_finite():
+        raise InvalidInput("Phải là một số hữu hạn / must be a finite number", field=field)
+    return number.normalize()
+
+
+def plain_decimal(number: Decimal) -> str:
+    """Fixed-point text without exponent or trailing zeros (``normalize`` may add ``E+``)."""
+    text_form = format(number, "f")
+    if "." in text_form:
+        text_form = text_form.rstrip("0").rstrip(".")
+    return "0" if text_form in ("-0", "") else text_form
+
+
+def coordinate(value: Any, *, field: str, limit: int) -> str:
+    """A WGS84 latitude (``limit=90``) or longitude (``limit=180``) as a decimal string."""
+    result = decimal_string(value, field=field, max_places=8, max_integer_digits=3, positive=False)
+    if abs(Decimal(result)) > limit:
+        raise InvalidInput(
+            f"Phải trong khoảng −{limit} đến {limit} / must be between -{limit} and {limit}",
+            field=field,
+        )
+    return result
+
+
+def event_time(value: Any, *, field: str = "occurred_at", now: datetime | None = None) -> datetime:
+    """An aware time in the past (or within :data:`FUTURE_SKEW`), as whole-second UTC."""
+    if not isinstance(value, datetime):
+        raise InvalidInput("Phải là thời điểm RFC 3339 / must be an RFC 3339 time", field=field)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            "Thiếu múi giờ, ví dụ +07:00 hoặc Z / time-zone offset required, e.g. +07:00 or Z",
+            field=field,
+        )
+    stored = whole_seconds_utc(value)
+    if stored > (now or utcnow()) + FUTURE_SKEW:
+        raise InvalidInput("Thời điểm ở tương lai / time is in the future", field=field)
+    if stored < EARLIEST_EVENT_TIME:
+        raise InvalidInput("Thời điểm trước năm 2000 / time is before 2000", field=field)
+    return stored
+
+
+def json_object(value: Any, *, field: str) -> dict[str, Any]:
+    """A free JSON object made hashable: NFC everywhere, floats as decimal strings, bounded.
+
+    Limits (depth, size, text length) keep one event from becoming a storage or hashing
+    burden; the result is checked against the canonical value space of the hashing rules.
+    """
+    if not isinstance(value, dict):
+        raise InvalidInput("Phải là một đối tượng JSON / must be a JSON object", field=field)
+    budget = [FREE_NODES_MAX]
+    cleaned = _free_value(value, field=field, depth=0, budget=budget)
+    try:
+        result: dict[str, Any] = canonical_value(cleaned, path=field)
+    except NonCanonicalValue as exc:
+        raise InvalidInput(
+            f"Giá trị không thể băm / value cannot be hashed: {exc.problem}", field=exc.path
+        ) from None
+    return result
+
+
+def _free_value(value: Any, *, field: str, depth: int, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise InvalidInput("Dữ liệu quá lớn / too many values", field=field)
+    if depth > FREE_DEPTH_MAX:
+        raise InvalidInput("Lồng nhau quá sâu / nested too deeply", field=field)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = text(key, field=field, max_length=FREE_KEY_MAX)
+            assert name is not None
+            path = f"{field}.{name}"
+            if name in out:
+                raise InvalidInput("Khóa bị trùng / duplicate key", field=path)
+            out[name] = _free_value(item, field=path, depth=depth + 1, budget=budget)
+        return out
+    if isinstance(value, list):
+        return [
+            _free_value(item, field=f"{field}[{index}]", depth=depth + 1, budget=budget)
+            for index, item in enumerate(value)
+        ]
+    if isinstance(value, str):
+        return _free_text(value, field=field)
+    if isinstance(value, float):
+        return decimal_string(
+            value, field=field, max_places=12, max_integer_digits=15, positive=False
+        )
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise InvalidInput(
+                "Số nguyên quá lớn, hãy dùng chuỗi / integer too large, send it as a string",
+                field=field,
+            )
+        return value
+    raise InvalidInput("Kiểu giá trị không hỗ trợ / unsupported value type", field=field)
+
+
+def _free_text(value: str, *, field: str) -> str:
+    """Text inside free data: NFC and checked, but kept as written (no trimming)."""
+    normal = unicodedata.normalize("NFC", value)
+    if len(normal) > FREE_TEXT_MAX:
+        raise InvalidInput(
+            f"Dài quá {FREE_TEXT_MAX} ký tự / longer than {FREE_TEXT_MAX} characters", field=field
+        )
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in normal):
+        raise InvalidInput("Chứa ký tự điều khiển / contains control characters", field=field)
+    return normal
