@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from backend.hashing.errors import NonCanonicalValue
-from backend.hashing.jcs import canonical_json
+from backend.hashing.jcs import canonical_json, quick_json
 from backend.hashing.keccak import new_keccak
 from backend.hashing.values import canonical_value
 from backend.timeutil import rfc3339_z
 
 SCHEMA = "sentrace/event@1"
 
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _RFC3339_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
@@ -35,6 +35,12 @@ def canonical_document(
     seconds (naive datetimes are read as UTC, as the database hands them back). ``event_id`` must
     already be the lowercase hyphenated UUID that is stored: a different spelling of the same
     UUID would hash differently, so it is refused rather than rewritten.
+
+    ``location`` and ``data`` that are already plain and NFC (as stored rows are) are used as
+    given, not copied, because this runs for every event on every verification: treat the
+    arguments and the document as read-only. Anything else is validated and normalised into a
+    copy; a value outside the canonical value space raises :class:`NonCanonicalValue` naming
+    its path, such as ``data.dose``.
     """
     return {
         "schema": SCHEMA,
@@ -49,12 +55,9 @@ def canonical_document(
 
 
 def _event_id(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            if str(uuid.UUID(value)) == value:
-                return str.__str__(value)
-        except ValueError:
-            pass
+    # The spelling ``str(uuid.UUID(...))`` produces, matched without the slower round trip.
+    if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
+        return str.__str__(value)
     raise NonCanonicalValue("id", f"expected a lowercase hyphenated UUID, got {value!r}")
 
 
@@ -77,6 +80,9 @@ def _timestamp(value: Any) -> str:
 def _object(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise NonCanonicalValue(path, f"expected an object, got {type(value).__name__}")
+    if quick_json(value) is not None:
+        plain: dict[str, Any] = value
+        return plain
     prepared: dict[str, Any] = canonical_value(value, path=path)
     return prepared
 
