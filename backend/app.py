@@ -12,11 +12,18 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from backend.api.errors import install_error_handlers
+from backend.middleware import install_middleware
 from backend.runtime import Runtime
 
 ROUTER_MODULES: list[str] = [
     "backend.web.operator.assets",
     "backend.web.operator.auth",
+    "backend.api.orgs",
+    "backend.api.farms",
+    "backend.api.products",
+    "backend.api.lots",
+    "backend.api.events",
+    "backend.api.custody",
 ]
 
 
@@ -29,6 +36,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_middleware(app, max_body_bytes=runtime.settings.max_body_bytes)
     for module_name in ROUTER_MODULES:
         module = importlib.import_module(module_name)
         app.include_router(module.router)

@@ -1,0 +1,68 @@
+"""Lots: harvest lots created by cooperatives, the public lot record, and the caller's lots."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from backend.api import presenters
+from backend.api.auth import CurrentOrg
+from backend.api.writes import WriteDep
+from backend.deps import SessionDep, SettingsDep
+from backend.errors import NotFound
+from backend.schemas import LotCreate, LotCreated, LotPage, LotPublic
+from backend.services import lots, permissions, queries
+from backend.services.locking import UNKNOWN_LOT
+
+router = APIRouter(prefix="/api/v1/lots", tags=["lots"])
+
+
+@router.post("", status_code=201, response_model=LotCreated)
+def create_lot(
+    body: LotCreate, org: CurrentOrg, session: SessionDep, settings: SettingsDep, write: WriteDep
+) -> JSONResponse:
+    """Create a harvest lot on one of the caller's farms and record its harvest event."""
+
+    def action() -> LotCreated:
+        lot, event = lots.create_harvest_lot(
+            session,
+            org=org,
+            code=body.code,
+            product_code=body.product,
+            farm_code=body.farm,
+            quantity=body.quantity,
+            unit=body.unit,
+            harvested_at=body.harvested_at,
+            location=body.location,
+            data=body.data,
+            settings=settings,
+        )
+        return presenters.lot_created(session, lot, event)
+
+    return write.run(action)
+
+
+@router.get("", response_model=LotPage)
+def list_lots(
+    org: CurrentOrg,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> LotPage:
+    """Lots the caller holds, newest first (regulators and the admin see every lot)."""
+    rows, total = queries.lots_for_org(
+        session, org=org, every_lot=permissions.reads_everything(org), limit=limit, offset=offset
+    )
+    items = [presenters.lot_summary(session, lot) for lot in rows]
+    return LotPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{code}", response_model=LotPublic)
+def get_lot(code: str, session: SessionDep) -> LotPublic:
+    """Everything public about a lot (no key needed): origin, custody, lineage, events."""
+    lot = queries.get_lot_by_code(session, code)
+    if lot is None:
+        raise NotFound(UNKNOWN_LOT)
+    return presenters.lot_public(session, lot)

@@ -1,0 +1,96 @@
+"""Running a write: idempotency replay, explicit commit, and the JSON answer.
+
+Every write endpoint hands its service call to :meth:`Write.run`. Without an
+``Idempotency-Key`` header it runs the call, commits and answers. With one it first looks for a
+stored answer to replay (``Idempotent-Replayed: true``); otherwise it runs the call, stores the
+answer in the same transaction and commits. If a concurrent request with the same key commits
+first, our commit fails on the unique key, and we replay that request's answer instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from backend.api.auth import CurrentOrg
+from backend.deps import SessionDep
+from backend.errors import Conflict
+from backend.models import IdempotencyRecord, Organisation
+from backend.services import idempotency
+from backend.services.transactions import commit
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+@dataclass
+class Write:
+    """One write request: who, in which session, and its idempotency key if any."""
+
+    session: Session
+    org: Organisation
+    key: str | None
+    fingerprint: str
+
+    def run(self, action: Callable[[], BaseModel], *, status_code: int = 201) -> JSONResponse:
+        """Run ``action`` once per key, commit, and answer with its result as JSON."""
+        if self.key is not None:
+            stored = self._stored()
+            if stored is not None:
+                return _replay(stored)
+        body = jsonable_encoder(action())
+        if self.key is not None:
+            idempotency.remember(
+                self.session,
+                org=self.org,
+                key=self.key,
+                request_fingerprint=self.fingerprint,
+                status_code=status_code,
+                body=body,
+            )
+        try:
+            commit(self.session)
+        except Conflict:
+            stored = self._stored() if self.key is not None else None
+            if stored is None:
+                raise
+            return _replay(stored)
+        return JSONResponse(body, status_code=status_code, headers=_headers(self.key, False))
+
+    def _stored(self) -> IdempotencyRecord | None:
+        assert self.key is not None
+        return idempotency.find_replay(
+            self.session, org=self.org, key=self.key, request_fingerprint=self.fingerprint
+        )
+
+
+def _replay(record: IdempotencyRecord) -> JSONResponse:
+    return JSONResponse(
+        record.response_body, status_code=record.status_code, headers=_headers("", True)
+    )
+
+
+def _headers(key: str | None, replayed: bool) -> dict[str, str]:
+    if key is None:
+        return {}
+    return {REPLAYED_HEADER: "true" if replayed else "false"}
+
+
+async def write_context(request: Request, session: SessionDep, org: CurrentOrg) -> Write:
+    """Dependency: the :class:`Write` of this request (reads the raw body for the fingerprint)."""
+    header: Any = request.headers.get(idempotency.HEADER)
+    key = None if header is None else idempotency.check_key(header)
+    fingerprint = ""
+    if key is not None:
+        body = await request.body()
+        fingerprint = idempotency.fingerprint(request.method, request.url.path, body)
+    return Write(session=session, org=org, key=key, fingerprint=fingerprint)
+
+
+WriteDep = Annotated[Write, Depends(write_context)]

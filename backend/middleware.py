@@ -1,0 +1,114 @@
+"""ASGI middleware: request body size limit and request ids.
+
+**Body limit.** A body over ``SENTRACE_MAX_BODY_BYTES`` gets 413 in the API's JSON error shape
+before any handler sees it. A declared ``Content-Length`` over the limit is refused without
+reading anything; otherwise the body is read as it streams (chunked uploads declare no length)
+and refused the moment the running total passes the limit. What was read is then handed to the
+application unchanged. Buffering is fine here: handlers read the whole JSON body anyway and the
+limit caps it.
+
+**Request id.** Each response carries ``X-Request-ID`` (the caller's, if it sent a sane one, else
+a fresh one), and the id is put on ``scope["state"]`` so log lines can name the request.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.api.errors import error_body
+from backend.errors import PayloadTooLarge
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def too_large_message(limit: int) -> str:
+    return (
+        f"Dữ liệu gửi lên quá lớn (tối đa {limit} byte) / "
+        f"request body too large (max {limit} bytes)"
+    )
+
+
+class BodySizeLimit:
+    """Refuse request bodies larger than ``max_bytes`` with a 413 JSON error."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLarge(too_large_message(self.max_bytes))
+        response = JSONResponse(error_body(error), status_code=413, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields the buffered body once, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class RequestId:
+    """Give every request an id, echo it in ``X-Request-ID``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get(REQUEST_ID_HEADER.lower())
+        request_id = given if given and _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def install_middleware(app: FastAPI, *, max_body_bytes: int) -> None:
+    """Add the middleware in order: request id outermost, so even a 413 carries an id."""
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestId)
