@@ -116,6 +116,11 @@ class ChainClient:
         return self._endpoint
 
     @property
+    def artifact(self) -> ContractArtifact:
+        """The compiled registry this client deploys and decodes reverts with."""
+        return self._artifact
+
+    @property
     def signer(self) -> ChecksumAddress:
         return self._account.address
 
