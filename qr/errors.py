@@ -14,7 +14,9 @@ Vietnamese and English messages; the exception text itself is plain English for 
     ├── UnknownFormat        output format name we do not know
     ├── UnsupportedFormat    known format that the chosen layout cannot be printed in
     ├── UnsupportedDpi       printer resolution the layout does not offer
+    ├── UnsupportedErrorCorrection  QR error correction other than M or Q
     ├── NoLabels             a request for zero labels
+    ├── TooManyLabels        more labels than one file may hold
     └── DataTooLong          the code or the text cannot fit the label at a legible size
 """
 
@@ -93,3 +95,15 @@ class DataTooLong(LabelError):
     """Raised when the QR code or the text cannot fit the label at the minimum legible size."""
 
     code = "data_too_long"
+
+
+class UnsupportedErrorCorrection(LabelError):
+    """Raised for a QR error-correction level other than the ones labels are printed with."""
+
+    code = "unsupported_error_correction"
+
+
+class TooManyLabels(LabelError):
+    """Raised when one file would hold more labels than :data:`qr.render.MAX_LABELS_PER_FILE`."""
+
+    code = "too_many_labels"

@@ -1,0 +1,30 @@
+"""Which lines a label carries, in which order and weight."""
+
+from __future__ import annotations
+
+from qr.model import LabelData
+from qr.text import Paragraph
+from qr.texts import caption, format_date
+
+#: The product name is the largest line; the English name sits just under it, smaller.
+NAME_SCALE = 1.2
+NAME_WEIGHT = 700
+EN_NAME_SCALE = 0.9
+
+
+def label_paragraphs(label: LabelData, *, body_weight: int) -> list[Paragraph]:
+    """Product name (vi, then en), lot, harvest date, commune and province, serial."""
+    paras = [Paragraph(label.product_name_vi, NAME_WEIGHT, NAME_SCALE)]
+    if label.product_name_en:
+        paras.append(Paragraph(label.product_name_en, body_weight, EN_NAME_SCALE))
+    paras.append(Paragraph(f"{caption('lot')}: {label.lot_code}", body_weight))
+    if label.harvest_date is not None:
+        paras.append(
+            Paragraph(f"{caption('harvest')}: {format_date(label.harvest_date)}", body_weight)
+        )
+    place = ", ".join(part for part in (label.commune, label.province) if part)
+    if place:
+        paras.append(Paragraph(place, body_weight))
+    if label.serial:
+        paras.append(Paragraph(f"{caption('serial')}: {label.serial}", body_weight))
+    return paras

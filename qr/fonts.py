@@ -1,0 +1,51 @@
+"""The label typeface: Be Vietnam Pro, loaded from its PyPI package and cached.
+
+Be Vietnam Pro was drawn for Vietnamese: every precomposed letter with stacked marks (ẩ, ỗ,
+ự …) has its own glyph. The file comes from ``fontpkg-be-vietnam-pro`` through ``fontpkg``'s
+lookup, so the same font is used on every machine and no system font path is ever involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import fontpkg
+from PIL import ImageFont
+
+FAMILY = "Be Vietnam Pro"
+#: Letters that reach highest (hook above + circumflex) and lowest (dot below) in Vietnamese;
+#: a line box that holds these holds every Vietnamese word.
+_TALLEST = "ẨẪẴẲỖỔỮỬ"
+_DEEPEST = "ẶỆỘỰặệộựgjpqyỵ"
+
+
+@dataclass(frozen=True)
+class LineMetrics:
+    """Vertical room a line of this font needs, in dots, from the top of its box."""
+
+    #: Distance from the box top to the ascender line (the drawing anchor).
+    top: int
+    #: Full height of the line box.
+    height: int
+
+
+@lru_cache(maxsize=32)
+def font_path(weight: int = 400) -> str:
+    return str(fontpkg.path(FAMILY, weight))
+
+
+@lru_cache(maxsize=512)
+def load_font(size_px: int, weight: int = 400) -> ImageFont.FreeTypeFont:
+    """Be Vietnam Pro at ``size_px`` (em size in dots) and ``weight`` (100-900)."""
+    return ImageFont.truetype(font_path(weight), size_px)
+
+
+@lru_cache(maxsize=512)
+def line_metrics(size_px: int, weight: int = 400) -> LineMetrics:
+    """The line box of :func:`load_font` at this size, measured on the extreme glyphs."""
+    font = load_font(size_px, weight)
+    ascent, descent = font.getmetrics()
+    top = max(0, -font.getbbox(_TALLEST, anchor="la")[1])
+    bottom = max(ascent + descent, font.getbbox(_DEEPEST, anchor="la")[3])
+    return LineMetrics(top=top, height=top + bottom)
