@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 import backend.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -48,8 +48,10 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def create_schema(engine: Engine) -> None:
-    """Bring the schema up to date (migrations where present, else create the tables)."""
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema up to date: ``alembic upgrade head`` on this engine's database."""
+    from backend.migrations.runner import upgrade_to_head  # Alembic loads only when needed
+
+    upgrade_to_head(engine)
 
 
 @contextmanager

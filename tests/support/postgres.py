@@ -1,0 +1,178 @@
+"""A throw-away PostgreSQL cluster for tests, and a fresh database per test.
+
+The cluster is made with ``initdb`` and run with ``pg_ctl`` from the installed server binaries
+(tests/support/components.py finds them; missing binaries skip locally and fail under CI=true).
+PostgreSQL refuses to run as root and tests here often run as root, so the server commands then
+run as the unprivileged ``postgres`` user through ``runuser``, in a folder that user owns. The
+server listens on a free loopback port with trust authentication, its socket in the cluster
+folder, and durability switched off (fsync): the data is thrown away anyway.
+
+One cluster serves the whole test session even when several conftests re-export the fixture
+(``from tests.support.postgres import postgres_cluster, postgres_url``): the first user starts
+it, the last one stops it. Each test gets its own database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.support.components import missing, postgres_bin_dir
+
+SERVER_USER = "postgres"
+START_ATTEMPTS = 3
+
+
+@dataclass
+class PostgresCluster:
+    """A running cluster; ``base_url`` has no database name, append one."""
+
+    bin_dir: Path
+    root: Path
+    port: int
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def base_url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/"
+
+    def _admin_connection(self) -> psycopg.Connection:
+        return psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        )
+
+    def create_database(self) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with self._admin_connection() as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')  # name is generated, not input
+        return self.base_url + name
+
+    def drop_database(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        with self._admin_connection() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        _run(self, "pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _as_server_user() -> list[str]:
+    """Prefix that runs a command as ``postgres`` when we are root, nothing otherwise."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        missing("the 'postgres' system user", "install postgresql, which creates it")
+    return ["runuser", "-u", SERVER_USER, "--"]
+
+
+def _run(
+    cluster: PostgresCluster | None,
+    tool: str,
+    *args: str,
+    bin_dir: Path | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    directory = bin_dir or (cluster.bin_dir if cluster else postgres_bin_dir())
+    command = [*_as_server_user(), str(directory / tool), *args]
+    return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_cluster() -> PostgresCluster:
+    """initdb + pg_ctl start in a fresh folder under the system temp dir."""
+    bin_dir = postgres_bin_dir()
+    prefix = _as_server_user()
+    # Not under pytest's tmp dir: that is private to root, and the server user must reach it.
+    root = Path(tempfile.mkdtemp(prefix="sentrace-pg-"))
+    if prefix:
+        record = pwd.getpwnam(SERVER_USER)
+        os.chown(root, record.pw_uid, record.pw_gid)
+    data_dir = root / "data"
+    _run(
+        None,
+        "initdb",
+        "-D", str(data_dir),
+        "-U", "postgres",
+        "-A", "trust",
+        "-E", "UTF8",
+        "--no-locale",
+        "--no-sync",
+        bin_dir=bin_dir,
+    )  # fmt: skip
+    last_error = ""
+    for _ in range(START_ATTEMPTS):
+        cluster = PostgresCluster(bin_dir=bin_dir, root=root, port=_free_port())
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {cluster.port} -k {root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        result = _run(
+            cluster, "pg_ctl", "-D", str(data_dir), "-l", str(root / "server.log"),
+            "-o", options, "-w", "-t", "60", "start", check=False,
+        )  # fmt: skip
+        if result.returncode == 0:
+            return cluster
+        last_error = result.stderr + _tail(root / "server.log")
+    shutil.rmtree(root, ignore_errors=True)
+    raise RuntimeError(f"PostgreSQL did not start: {last_error}")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+_shared: PostgresCluster | None = None
+_users = 0
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """The session's cluster (started on first use, stopped after its last user)."""
+    global _shared, _users
+    if _shared is None:
+        _shared = start_cluster()
+    _users += 1
+    try:
+        yield _shared
+    finally:
+        _users -= 1
+        if _users == 0 and _shared is not None:
+            _shared.stop()
+            _shared = None
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
+    """A fresh, empty database on the session cluster, dropped after the test."""
+    url = postgres_cluster.create_database()
+    try:
+        yield url
+    finally:
+        postgres_cluster.drop_database(url)
