@@ -24,6 +24,8 @@ ROUTER_MODULES: list[str] = [
     "backend.api.lots",
     "backend.api.events",
     "backend.api.custody",
+    "backend.api.verification",
+    "backend.api.batches",
 ]
 
 

@@ -1,29 +1,48 @@
 """The long-lived parts of one SenTrace process, started and stopped together.
 
 A ``Runtime`` owns the database engine, the chain connection (and the managed anvil node when no
-RPC URL is configured) and the anchoring worker. Tests build one with their own settings; the
-server builds one from the environment. Starting never requires the chain to be up: reads keep
-working and the worker retries until the node answers.
+RPC URL is configured), the cache of final chain facts, the anchoring service and its worker
+thread. Tests build one with their own settings (``create`` with an injected chain client, or
+``start`` to let the runtime make the chain from the settings); the server builds one with
+``start``. Starting never requires the chain to be up: reads keep working, ``/readyz`` says
+not ready, and the worker reconnects (restarting a managed anvil that died) with back-off.
+
+A client the runtime made itself is replaced by a fresh one after any outage, so a node that
+came back with fewer blocks (anvil restarted from its last state dump) is not fed nonces from
+before; a registry that vanished with a reset chain is redeployed and remembered, and the
+anchoring service then re-anchors every batch (reconcile).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from backend.chain import (
+    ChainClient,
+    ChainConfigError,
+    ChainError,
+    ChainUnavailable,
+    ManagedAnvil,
+    translate_errors,
+)
 from backend.config import Settings
 from backend.db import create_schema, make_engine
-
-if TYPE_CHECKING:
-    from backend.chain.client import ChainClient
+from backend.services.anchoring import AnchoringService
+from backend.services.chain_cache import ChainFactCache
+from backend.services.worker import AnchorWorker
 
 logger = logging.getLogger(__name__)
+
+#: Sub-folder of the data folder where a managed anvil keeps its state and log.
+ANVIL_DIR = "anvil"
 
 
 class DataDirError(RuntimeError):
@@ -49,19 +68,164 @@ def ensure_data_dir(path: Path) -> Path:
 
 @dataclass
 class Runtime:
-    """Engine, chain and worker of one process (see module docstring)."""
+    """Engine, chain, anchoring service and worker of one process (see module docstring)."""
 
     settings: Settings
     engine: Engine
     chain: ChainClient | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    anvil: ManagedAnvil | None = None
+    chain_cache: ChainFactCache = field(default_factory=ChainFactCache)
+    worker: AnchorWorker | None = None
+    owns_chain: bool = False
+    _anchoring: AnchoringService | None = field(default=None, init=False, repr=False)
+    _chain_lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
+
+    # ------------------------------------------------------------------------ building
 
     @classmethod
     def create(cls, settings: Settings, *, chain: ChainClient | None = None) -> Runtime:
+        """Data folder and database only; ``chain`` (if any) is used as given, never replaced."""
         ensure_data_dir(settings.data_dir)
         engine = make_engine(settings.resolved_database_url)
         create_schema(engine)
         return cls(settings=settings, engine=engine, chain=chain)
+
+    @classmethod
+    def start(
+        cls,
+        settings: Settings,
+        *,
+        chain: ChainClient | None = None,
+        start_worker: bool | None = None,
+    ) -> Runtime:
+        """Everything a server needs: database, chain (made from settings unless given), worker.
+
+        A chain node that is down does not stop the start; a missing anvil binary or a bad
+        configuration does, with a message that says what to fix.
+        """
+        runtime = cls.create(settings, chain=chain)
+        runtime.owns_chain = chain is None
+        try:
+            if runtime.owns_chain:
+                try:
+                    runtime.require_chain()
+                except ChainUnavailable as exc:
+                    logger.warning("chain not reachable at start-up (%s); will keep trying", exc)
+            if settings.worker_enabled if start_worker is None else start_worker:
+                runtime.start_worker()
+        except BaseException:
+            runtime.close()
+            raise
+        return runtime
+
+    # -------------------------------------------------------------------------- chain
+
+    def require_chain(self) -> ChainClient:
+        """A connected client with its registry attached; reconnects or raises ChainUnavailable.
+
+        An injected client is returned as it is (its owner manages it).
+        """
+        with self._chain_lock:
+            current = self.chain
+            if not self.owns_chain:
+                if current is None:
+                    raise ChainUnavailable("no chain client configured for this runtime")
+                return current
+            if current is not None:
+                if self._healthy(current):
+                    return current
+                logger.warning("lost the chain node at %s; reconnecting", current.endpoint)
+                self.chain = None
+            self.chain = self._connect()
+            self.chain_cache.mark_chain_up()
+            return self.chain
+
+    @staticmethod
+    def _healthy(chain: ChainClient) -> bool:
+        if not chain.is_connected() or chain.contract_address is None:
+            return False
+        try:
+            with translate_errors(endpoint=chain.endpoint):
+                return len(chain.w3.eth.get_code(chain.contract_address)) > 0
+        except ChainError:
+            return False
+
+    def _connect(self) -> ChainClient:
+        settings = self.settings
+        if settings.uses_memory_chain:
+            client = ChainClient.from_settings(settings)
+            client.ensure_registry(settings.contract_address)
+            return client
+        url = settings.chain_rpc_url
+        if settings.uses_managed_anvil:
+            url = self._managed_anvil_url()
+        client = ChainClient.from_settings(settings, rpc_url=url)
+        if not client.is_connected():
+            raise ChainUnavailable(f"chain node at {url} is not answering")
+        client.ensure_registry(
+            settings.contract_address, remember_file=client.remember_file(settings.data_dir)
+        )
+        logger.info(
+            "using TraceRegistry %s on chain %d via %s",
+            client.contract_address,
+            client.chain_id,
+            client.endpoint,
+        )
+        return client
+
+    def _managed_anvil_url(self) -> str:
+        if self.anvil is None:
+            self.anvil = ManagedAnvil(self.settings.data_dir / ANVIL_DIR)
+        if not self.anvil.is_running():
+            self.anvil.start()
+        return self.anvil.url
+
+    def chain_status(self) -> dict[str, Any]:
+        """Whether the node answers and the registry contract is deployed where we think."""
+        chain = self.chain
+        if chain is None:
+            return {"reachable": False, "contract_deployed": False}
+        try:
+            reachable = chain.is_connected()
+            deployed = bool(reachable and chain.contract_address and self._healthy(chain))
+        except Exception:
+            logger.warning("chain not reachable", exc_info=True)
+            return {"reachable": False, "contract_deployed": False}
+        status: dict[str, Any] = {"reachable": reachable, "contract_deployed": deployed}
+        if deployed:
+            status["contract_address"] = chain.contract_address
+        return status
+
+    # ----------------------------------------------------------------- anchoring, worker
+
+    @property
+    def anchoring(self) -> AnchoringService:
+        """The anchoring service of this process (one, shared by the worker and the API)."""
+        with self._chain_lock:
+            if self._anchoring is None:
+                self._anchoring = AnchoringService(
+                    engine=self.engine,
+                    settings=self.settings,
+                    chain=self.require_chain,
+                    cache=self.chain_cache,
+                )
+            return self._anchoring
+
+    def start_worker(self) -> AnchorWorker:
+        """Start the background anchoring thread (idempotent)."""
+        if self.worker is None:
+            service = self.anchoring
+            self.worker = AnchorWorker(
+                run_pass=lambda: service.run_once().more_work,
+                reconcile=lambda: service.reconcile(full=False, wait=False),
+                poll_s=self.settings.worker_poll_s,
+            )
+        self.worker.start()
+        return self.worker
+
+    # ------------------------------------------------------------------- health, stop
 
     def database_ok(self) -> bool:
         try:
@@ -72,21 +236,16 @@ class Runtime:
             return False
         return True
 
-    def chain_status(self) -> dict[str, Any]:
-        """Whether the node answers and the registry contract is deployed where we think."""
-        if self.chain is None:
-            return {"reachable": False, "contract_deployed": False}
-        try:
-            reachable = self.chain.is_connected()
-            deployed = bool(
-                reachable
-                and self.chain.contract_address
-                and self.chain.w3.eth.get_code(self.chain.contract_address)
-            )
-        except Exception:
-            logger.warning("chain not reachable", exc_info=True)
-            return {"reachable": False, "contract_deployed": False}
-        return {"reachable": reachable, "contract_deployed": deployed}
-
     def close(self) -> None:
+        """Stop the worker, then the managed anvil (it dumps its state), then the engine."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.worker is not None:
+            self.worker.stop()
+        if self.anvil is not None:
+            try:
+                self.anvil.stop()
+            except (ChainConfigError, OSError):
+                logger.warning("could not stop anvil cleanly", exc_info=True)
         self.engine.dispose()

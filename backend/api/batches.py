@@ -1,0 +1,107 @@
+"""Anchoring batches: look one up by root (public), and "anchor now" for the admin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from sqlmodel import col, select
+
+from backend.api.auth import AdminOrg
+from backend.api.verification import ChainViewDep
+from backend.chain import ChainError
+from backend.deps import RuntimeDep, SessionDep
+from backend.errors import NotFound, ServiceUnavailable
+from backend.models import Batch, Event
+from backend.services import batching
+from backend.services.reconcile import count_by_status
+from backend.timeutil import as_utc
+
+router = APIRouter(prefix="/api/v1", tags=["anchoring"])
+
+UNKNOWN_BATCH = "Không tìm thấy đợt neo / batch not found"
+CHAIN_DOWN = "Blockchain tạm thời không truy cập được / chain temporarily unavailable"
+ROOT_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+
+
+def _iso(value: Any) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+@router.get("/batches/{root}")
+def get_batch(
+    root: Annotated[str, Path(pattern=ROOT_PATTERN)], session: SessionDep, view: ChainViewDep
+) -> dict[str, Any]:
+    """A batch by its Merkle root: status, transaction, block, its events, and the chain's view."""
+    batch = session.exec(select(Batch).where(Batch.root == root.lower())).first()
+    if batch is None:
+        raise NotFound(UNKNOWN_BATCH)
+    event_ids = session.exec(
+        select(Event.id).where(Event.batch_id == batch.id).order_by(col(Event.seq))
+    ).all()
+    anchor = view.anchor(batch.root)
+    return {
+        "root": batch.root,
+        "status": str(batch.status),
+        "event_count": batch.event_count,
+        "events": list(event_ids),
+        "tx_hash": batch.tx_hash,
+        "block_number": batch.block_number,
+        "chain_id": batch.chain_id,
+        "contract_address": batch.contract_address,
+        "attempts": batch.attempts,
+        "last_error": batch.last_error,
+        "created_at": _iso(batch.created_at),
+        "sent_at": _iso(batch.sent_at),
+        "confirmed_at": _iso(batch.confirmed_at),
+        "on_chain": {
+            "state": str(anchor.state),
+            "block_number": anchor.block_number,
+            "tx_hash": anchor.tx_hash,
+            "event_count": anchor.event_count,
+            "confirmations": anchor.confirmations,
+        },
+    }
+
+
+@router.post("/anchor")
+def anchor_now(
+    _admin: AdminOrg,
+    runtime: RuntimeDep,
+    reconcile: Annotated[
+        bool, Query(description="check anchored roots against the chain first")
+    ] = False,
+) -> dict[str, Any]:
+    """Admin: anchor whatever is pending now (ignoring the batch delay); optionally reconcile.
+
+    Reconcile checks every confirmed batch against the chain, re-anchors vanished roots and
+    gives failed batches and outbox actions a fresh set of attempts.
+    """
+    service = runtime.anchoring
+    try:
+        reconciled = (
+            service.reconcile(full=True, wait=True, retry_failed=True) if reconcile else None
+        )
+        passes = [service.run_once(force=True, wait=True)]
+        while passes[-1].more_work and len(passes) < 100:
+            passes.append(service.run_once(force=True, wait=True))
+    except ChainError as exc:
+        raise ServiceUnavailable(f"{CHAIN_DOWN}: {exc}") from exc
+    totals = {
+        key: sum(int(getattr(p, key)) for p in passes)
+        for key in (
+            "built",
+            "sent",
+            "confirmed",
+            "requeued",
+            "failed",
+            "outbox_sent",
+            "outbox_confirmed",
+        )
+    }
+    return {
+        "anchored": totals,
+        "reconcile": reconciled.as_dict() if reconciled else None,
+        "pending_events": batching.pending_event_count(runtime.engine),
+        "batches": count_by_status(runtime.engine),
+    }

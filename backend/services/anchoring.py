@@ -1,0 +1,285 @@
+"""The anchoring pipeline: stored batches → ``anchorBatch`` → confirmed after N blocks.
+
+One pass (:meth:`AnchoringService.run_once`) finishes what earlier passes left (batches pending
+or sent), builds new batches while they are due, sends and confirms them, then works the outbox
+of milestones and recalls. Every state change is committed before the next network call, so a
+crash at any point leaves a state the next pass completes:
+
+    pending ──send──▶ sent ──N blocks──▶ confirmed
+       ▲  (root already on chain: skip the send)  │
+       └──── tx dropped / root vanished ◀─────────┘  (reconcile, see backend.services.reconcile)
+
+Never a double anchor: before sending, the root is looked up on chain (``anchorOf``); a root
+that is already there counts as sent, and the contract's ``TraceRegistryRootAlreadyAnchored``
+revert counts as success. Never a lost event: events leave the pending queue only inside the
+transaction that stores their batch. A chain node that is down raises
+:class:`~backend.chain.ChainUnavailable` out of the pass; the worker backs off and retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from backend.chain import ChainClient, ChainRejected, ChainReverted
+from backend.config import Settings
+from backend.hashing import from_hex
+from backend.models import Batch, BatchStatus
+from backend.services import batching
+from backend.services.chain_cache import ChainFactCache, FinalAnchor
+from backend.services.outbox import OutboxSender
+from backend.services.pass_lock import sender_lock
+from backend.services.reconcile import Reconciler, ReconcileReport
+from backend.services.tx_state import TxStatus, tx_state
+from backend.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+ALREADY_ANCHORED = "TraceRegistryRootAlreadyAnchored"
+#: Failed sends (reverts other than "already anchored", node refusals) before a batch is
+#: marked failed for an operator to look at.
+MAX_ATTEMPTS = 10
+#: New batches built per pass, so one pass stays short even with a large backlog.
+BATCHES_PER_PASS = 10
+
+ChainProvider = Callable[[], ChainClient]
+
+
+@dataclass
+class PassReport:
+    """What one pass did; ``more_work`` asks the worker to run the next pass at once."""
+
+    built: int = 0
+    sent: int = 0
+    confirmed: int = 0
+    requeued: int = 0
+    failed: int = 0
+    outbox_sent: int = 0
+    outbox_confirmed: int = 0
+    more_work: bool = False
+    skipped: bool = False  # another sender (thread or process) was busy
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return asdict(self)
+
+
+class AnchoringService:
+    """Builds, sends, confirms and reconciles batches for one database and one chain."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        chain: ChainProvider,
+        cache: ChainFactCache | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.cache = cache or ChainFactCache()
+        self._chain = chain
+        self._local_lock = threading.Lock()
+        self._outbox = OutboxSender(engine=engine, confirmations=settings.confirmations)
+        self._reconciler = Reconciler(engine=engine, cache=self.cache)
+        self._seen_registry: tuple[int, int, str] | None = None
+
+    # ----------------------------------------------------------------------- entry points
+
+    def run_once(self, *, force: bool = False, wait: bool = False) -> PassReport:
+        """One full pass; ``force`` builds a batch from whatever is pending (flush now)."""
+        report = PassReport()
+        with sender_lock(self.engine, self._local_lock, wait=wait) as held:
+            if not held:
+                report.skipped = True
+                return report
+            chain = self._chain()
+            self._notice_registry_change(chain)
+            if self._reconciler.full_requested:
+                self._reconciler.run(chain, full=True)
+            self._advance_open_batches(chain, report)
+            for _ in range(BATCHES_PER_PASS):
+                built = self._build(force=force)
+                if built is None:
+                    break
+                report.built += 1
+                self._advance(chain, built.batch_id, report)
+            else:
+                report.more_work = True
+            outbox = self._outbox.process(chain)
+            report.outbox_sent, report.outbox_confirmed = outbox.sent, outbox.confirmed
+            report.more_work = report.more_work or outbox.more_work
+        if report.built or report.confirmed or report.outbox_confirmed:
+            logger.info("anchoring pass: %s", report.as_dict())
+        return report
+
+    def reconcile(
+        self, *, full: bool = True, wait: bool = True, retry_failed: bool = False
+    ) -> ReconcileReport:
+        """Check anchored roots (and recalls, milestones) against the chain; requeue lost ones.
+
+        ``full`` checks every confirmed batch; otherwise only recent ones, unless the chain
+        looks reset, in which case the pass widens to everything by itself. ``retry_failed``
+        gives failed batches and outbox actions a fresh set of attempts (operator's request).
+        """
+        with sender_lock(self.engine, self._local_lock, wait=wait) as held:
+            if not held:
+                return ReconcileReport(skipped=True)
+            chain = self._chain()
+            self._notice_registry_change(chain)
+            return self._reconciler.run(chain, full=full, retry_failed=retry_failed)
+
+    # -------------------------------------------------------------------------- building
+
+    def _build(self, *, force: bool) -> batching.BuiltBatch | None:
+        try:
+            return batching.build_batch(
+                self.engine,
+                max_events=self.settings.batch_max_events,
+                max_delay_s=self.settings.batch_max_delay_s,
+                force=force,
+            )
+        except batching.BatchContended as exc:
+            logger.info("batch not built: %s", exc)
+            return None
+
+    # ------------------------------------------------------------------- send / confirm
+
+    def _advance_open_batches(self, chain: ChainClient, report: PassReport) -> None:
+        with Session(self.engine) as session:
+            open_ids = session.exec(
+                select(Batch.id)
+                .where(col(Batch.status).in_([BatchStatus.PENDING, BatchStatus.SENT]))
+                .order_by(col(Batch.id))
+            ).all()
+        for batch_id in open_ids:
+            assert batch_id is not None
+            self._advance(chain, batch_id, report)
+
+    def _advance(self, chain: ChainClient, batch_id: int, report: PassReport) -> None:
+        """Move one batch as far as it can go now (pending → sent → confirmed)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            batch = session.get(Batch, batch_id)
+            if batch is None:
+                return
+            if batch.status is BatchStatus.PENDING:
+                self._send(chain, session, batch, report)
+            if batch.status is BatchStatus.SENT:
+                self._confirm(chain, session, batch, report)
+
+    def _send(self, chain: ChainClient, session: Session, batch: Batch, report: PassReport) -> None:
+        root = from_hex(batch.root)
+        if chain.anchor_of(root) is not None:
+            logger.info("batch %s: root already on chain, not sending again", batch.id)
+            self._mark_sent(session, batch, tx_hash=None)
+            return
+        try:
+            tx_hash = chain.send_anchor_batch(root, batch.event_count)
+        except ChainReverted as exc:
+            if exc.error_name == ALREADY_ANCHORED:
+                self._mark_sent(session, batch, tx_hash=None)
+                return
+            self._note_failure(session, batch, exc, report)
+            return
+        except ChainRejected as exc:
+            self._note_failure(session, batch, exc, report)
+            return
+        batch.attempts += 1
+        self._mark_sent(session, batch, tx_hash=tx_hash)
+        report.sent += 1
+        logger.info("batch %s: anchorBatch sent in %s", batch.id, tx_hash)
+
+    @staticmethod
+    def _mark_sent(session: Session, batch: Batch, *, tx_hash: str | None) -> None:
+        batch.status = BatchStatus.SENT
+        if tx_hash is not None:
+            batch.tx_hash = tx_hash
+        batch.sent_at = utcnow()
+        batch.last_error = None
+        session.add(batch)
+        session.commit()
+
+    @staticmethod
+    def _note_failure(session: Session, batch: Batch, exc: Exception, report: PassReport) -> None:
+        batch.attempts += 1
+        batch.last_error = str(exc)[:2000]
+        if batch.attempts >= MAX_ATTEMPTS:
+            batch.status = BatchStatus.FAILED
+            report.failed += 1
+            logger.error("batch %s failed after %d attempts: %s", batch.id, batch.attempts, exc)
+        else:
+            logger.warning("batch %s: send failed (attempt %d): %s", batch.id, batch.attempts, exc)
+        session.add(batch)
+        session.commit()
+
+    def _confirm(
+        self, chain: ChainClient, session: Session, batch: Batch, report: PassReport
+    ) -> None:
+        root = from_hex(batch.root)
+        info = chain.anchor_of(root)
+        if info is None:
+            self._requeue_if_lost(chain, session, batch, report)
+            return
+        where = chain.anchor_receipt(root)
+        if where is None:  # a node that prunes logs; try our own transaction's receipt
+            state = tx_state(chain, batch.tx_hash) if batch.tx_hash else None
+            if state is None or state.block_number is None:
+                return
+            block_number, anchor_tx = state.block_number, batch.tx_hash
+        else:
+            block_number, anchor_tx = where.block_number, where.tx_hash
+        batch.tx_hash = anchor_tx
+        batch.block_number = block_number
+        batch.chain_id = chain.chain_id
+        batch.contract_address = chain.contract_address
+        if chain.receipt_confirmations(block_number) >= self.settings.confirmations:
+            batch.status = BatchStatus.CONFIRMED
+            batch.confirmed_at = utcnow()
+            report.confirmed += 1
+            self.cache.remember_anchor(
+                ChainFactCache.chain_key(chain.chain_id, str(chain.contract_address)),
+                batch.root,
+                FinalAnchor(
+                    block_number=block_number,
+                    tx_hash=anchor_tx,
+                    event_count=info.event_count,
+                    timestamp=info.timestamp,
+                ),
+            )
+            logger.info("batch %s confirmed in block %d", batch.id, block_number)
+        session.add(batch)
+        session.commit()
+
+    @staticmethod
+    def _requeue_if_lost(
+        chain: ChainClient, session: Session, batch: Batch, report: PassReport
+    ) -> None:
+        """A sent root is not on chain: wait if its transaction is still in the pool."""
+        if batch.tx_hash is not None:
+            state = tx_state(chain, batch.tx_hash)
+            if state.status is TxStatus.WAITING:
+                return
+            reason = f"transaction {batch.tx_hash} {state.status.value}; sending again"
+        else:
+            reason = "root not on chain; sending again"
+        logger.warning("batch %s: %s", batch.id, reason)
+        batch.status = BatchStatus.PENDING
+        batch.last_error = reason
+        session.add(batch)
+        session.commit()
+        report.requeued += 1
+
+    # ----------------------------------------------------------------- chain identity
+
+    def _notice_registry_change(self, chain: ChainClient) -> None:
+        """A new client, chain or contract means cached facts may be stale: drop them all."""
+        identity = (id(chain), chain.chain_id, str(chain.contract_address))
+        if self._seen_registry is not None and self._seen_registry != identity:
+            logger.warning("chain client or registry changed; clearing cached chain facts")
+            self.cache.clear()
+            self._reconciler.request_full()
+        self._seen_registry = identity

@@ -1,0 +1,148 @@
+"""Turning pending events into a stored Merkle batch, before anything touches the chain.
+
+A batch is written in ONE transaction: the ``Batch`` row (status pending) and, for every event
+in it, ``batch_id``, ``leaf`` and ``merkle_proof``. Only then is the root sent. If the process
+dies afterwards, the batch is still there and is completed on restart; if it dies before the
+commit, the events are still pending. Either way no accepted event is lost.
+
+Exactly one batch per event, even with several workers on one PostgreSQL database: pending rows
+are read ``FOR UPDATE SKIP LOCKED`` (each worker takes rows nobody else holds), and every row is
+claimed with ``WHERE batch_id IS NULL``; if any claim finds the row already taken, the whole
+batch is rolled back and retried on the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from backend.hashing import HashingError, MerkleTree, from_hex, leaf_hash, lot_key, to_hex
+from backend.models import Batch, BatchStatus, Event, Lot
+from backend.timeutil import as_utc, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuiltBatch:
+    """A batch just written to the database (status pending)."""
+
+    batch_id: int
+    root: str
+    event_count: int
+
+
+@dataclass(frozen=True)
+class _PendingRow:
+    seq: int
+    event_hash: str
+    recorded_at: datetime
+    lot_code: str
+
+
+class BatchContended(RuntimeError):
+    """Another worker claimed some of the selected events first; nothing was written."""
+
+
+def _select_pending(session: Session, *, limit: int) -> list[_PendingRow]:
+    statement = (
+        select(Event.seq, Event.event_hash, Event.recorded_at, Lot.code)
+        .join(Lot, col(Lot.id) == col(Event.lot_id))
+        .where(col(Event.batch_id).is_(None))
+        .order_by(col(Event.seq))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=Event)
+    return [
+        _PendingRow(seq=seq, event_hash=event_hash, recorded_at=as_utc(recorded_at), lot_code=code)
+        for seq, event_hash, recorded_at, code in session.exec(statement).all()
+    ]
+
+
+def is_due(
+    rows_count: int, oldest: datetime, *, max_events: int, max_delay_s: float, now: datetime
+) -> bool:
+    """A batch is due when it is full or its oldest event has waited long enough."""
+    return rows_count >= max_events or now - oldest >= timedelta(seconds=max_delay_s)
+
+
+def _leaves(rows: list[_PendingRow]) -> dict[int, bytes]:
+    """seq → leaf; rows whose stored hash is not a bytes32 are left out (and logged)."""
+    out: dict[int, bytes] = {}
+    for row in rows:
+        try:
+            out[row.seq] = leaf_hash(lot_key(row.lot_code), from_hex(row.event_hash))
+        except HashingError as exc:
+            logger.error("event seq %s cannot be anchored: %s", row.seq, exc)
+    return out
+
+
+def _claim(
+    session: Session, batch_id: int, leaves: dict[int, bytes], proofs: dict[bytes, list[bytes]]
+) -> None:
+    """Point each event at the batch, but only if it is still unclaimed (one executemany)."""
+    table = Event.__table__  # type: ignore[attr-defined]
+    statement = (
+        table.update()
+        .where(table.c.seq == bindparam("b_seq"), table.c.batch_id.is_(None))
+        .values(batch_id=batch_id, leaf=bindparam("b_leaf"), merkle_proof=bindparam("b_proof"))
+    )
+    params = [
+        {"b_seq": seq, "b_leaf": to_hex(leaf), "b_proof": [to_hex(n) for n in proofs[leaf]]}
+        for seq, leaf in leaves.items()
+    ]
+    session.connection().execute(statement, params)
+
+
+def build_batch(
+    engine: Engine,
+    *,
+    max_events: int,
+    max_delay_s: float,
+    force: bool = False,
+    now: datetime | None = None,
+) -> BuiltBatch | None:
+    """Store the next batch if one is due (``force``: whatever is pending); None otherwise."""
+    now = now or utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        rows = _select_pending(session, limit=max_events)
+        if not rows:
+            return None
+        oldest = min(row.recorded_at for row in rows)
+        if not force and not is_due(
+            len(rows), oldest, max_events=max_events, max_delay_s=max_delay_s, now=now
+        ):
+            return None
+        leaves = _leaves(rows)
+        if not leaves:
+            return None
+        tree = MerkleTree.build(list(leaves.values()))
+        proofs = tree.proofs()
+        batch = Batch(root=to_hex(tree.root), event_count=len(leaves), status=BatchStatus.PENDING)
+        session.add(batch)
+        session.flush()
+        assert batch.id is not None
+        _claim(session, batch.id, leaves, proofs)
+        claimed = session.exec(
+            select(func.count()).select_from(Event).where(col(Event.batch_id) == batch.id)
+        ).one()
+        if claimed != len(leaves):
+            session.rollback()
+            raise BatchContended(f"claimed {claimed} of {len(leaves)} events; retrying later")
+        session.commit()
+        logger.info("batch %s stored: %d events, root %s", batch.id, len(leaves), batch.root)
+        return BuiltBatch(batch_id=batch.id, root=batch.root, event_count=len(leaves))
+
+
+def pending_event_count(engine: Engine) -> int:
+    """Events accepted but not in any batch yet."""
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count()).select_from(Event).where(col(Event.batch_id).is_(None))
+        ).one()

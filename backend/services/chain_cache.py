@@ -1,0 +1,128 @@
+"""In-process memory of chain facts that can no longer change, so reads stay fast.
+
+The consumer page verifies a lot on every scan. Recomputing hashes and proofs is cheap; asking
+the node whether a root is anchored is not. Once a root sits under enough confirmations the
+answer is final, so it is kept here, keyed by chain id, contract address and root, so that two
+chains or two deployments never share an entry.
+
+"Final" is a policy, not a law: a deep reorg or a reset development chain can still take an
+anchor away. Entries therefore expire after ``ttl_s`` and the reconcile pass drops a root it
+finds missing, so a lost anchor shows up within one TTL at worst. Negative and "not yet final"
+answers are never cached. Recalls are cached the same way (a recall on chain is final by
+contract), while "not recalled" is remembered only for a few seconds. A failed read trips a
+short circuit breaker, so a dead node costs one timeout every few seconds, not one per root.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: How long a final anchor is trusted without asking the node again.
+DEFAULT_FINAL_TTL_S = 300.0
+#: How long "this lot is not recalled on chain" is trusted (it can change at any block).
+DEFAULT_NEGATIVE_TTL_S = 5.0
+#: After a failed read, how long readers skip the node and answer "unknown" straight away.
+DEFAULT_BREAKER_S = 5.0
+
+
+@dataclass(frozen=True)
+class FinalAnchor:
+    """A root anchored deep enough to count as final."""
+
+    block_number: int
+    tx_hash: str | None
+    event_count: int
+    timestamp: int
+
+
+ChainKey = tuple[int, str]
+
+
+class ChainFactCache:
+    """Thread-safe map of final anchors and recalls per (chain id, contract)."""
+
+    def __init__(
+        self,
+        *,
+        final_ttl_s: float = DEFAULT_FINAL_TTL_S,
+        negative_ttl_s: float = DEFAULT_NEGATIVE_TTL_S,
+        breaker_s: float = DEFAULT_BREAKER_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._final_ttl_s = final_ttl_s
+        self._negative_ttl_s = negative_ttl_s
+        self._breaker_s = breaker_s
+        self._clock = clock
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self._anchors: dict[tuple[ChainKey, str], tuple[float, FinalAnchor]] = {}
+        self._recalls: dict[tuple[ChainKey, str], tuple[float, bool]] = {}
+
+    @staticmethod
+    def chain_key(chain_id: int, contract_address: str) -> ChainKey:
+        return (chain_id, contract_address.lower())
+
+    def anchor(self, key: ChainKey, root: str) -> FinalAnchor | None:
+        """The cached final anchor of ``root``, or None when unknown or expired."""
+        with self._lock:
+            entry = self._anchors.get((key, root.lower()))
+            if entry is None:
+                return None
+            stored_at, fact = entry
+            if self._clock() - stored_at > self._final_ttl_s:
+                del self._anchors[(key, root.lower())]
+                return None
+            return fact
+
+    def remember_anchor(self, key: ChainKey, root: str, fact: FinalAnchor) -> None:
+        """Record a root that is final (the caller checked the confirmations)."""
+        with self._lock:
+            self._anchors[(key, root.lower())] = (self._clock(), fact)
+
+    def forget_anchor(self, key: ChainKey, root: str) -> None:
+        """Drop a root the reconcile pass found missing on chain."""
+        with self._lock:
+            self._anchors.pop((key, root.lower()), None)
+
+    def recalled(self, key: ChainKey, lot_key: str) -> bool | None:
+        """Whether the lot is recalled on chain, if known recently enough; None otherwise."""
+        with self._lock:
+            entry = self._recalls.get((key, lot_key.lower()))
+            if entry is None:
+                return None
+            stored_at, value = entry
+            ttl = self._final_ttl_s if value else self._negative_ttl_s
+            if self._clock() - stored_at > ttl:
+                del self._recalls[(key, lot_key.lower())]
+                return None
+            return value
+
+    def remember_recall(self, key: ChainKey, lot_key: str, recalled: bool) -> None:
+        with self._lock:
+            self._recalls[(key, lot_key.lower())] = (self._clock(), recalled)
+
+    def mark_chain_down(self) -> None:
+        """A read failed: let readers skip the node for a few seconds (circuit breaker)."""
+        with self._lock:
+            self._down_until = self._clock() + self._breaker_s
+
+    def chain_recently_down(self) -> bool:
+        with self._lock:
+            return self._clock() < self._down_until
+
+    def mark_chain_up(self) -> None:
+        with self._lock:
+            self._down_until = 0.0
+
+    def clear(self) -> None:
+        """Forget everything, e.g. after the client switched to another node or contract."""
+        with self._lock:
+            self._anchors.clear()
+            self._recalls.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._anchors) + len(self._recalls)

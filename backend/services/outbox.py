@@ -1,0 +1,218 @@
+"""The chain outbox: milestones (``recordLotEvent``) and recalls, one transaction each.
+
+The write path inserts a ``ChainAction`` in the same database transaction as the event it
+belongs to; this module sends them in ``id`` order and follows each to confirmation with the
+same crash-safe steps as the batches: ``pending → sent → confirmed``.
+
+``recordLotEvent`` stores nothing on chain, so the contract cannot refuse a duplicate. The
+attempt counter is therefore committed *before* each send: an action that has been attempted
+is first looked up in the lot's ``LotEventRecorded`` logs, and only sent when it is not there.
+A recall is idempotent on chain already (``isRecalled``, and the
+``TraceRegistryLotAlreadyRecalled`` revert counts as done).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from backend.chain import ChainClient, ChainRejected, ChainReverted, LotEventLog
+from backend.hashing import from_hex
+from backend.models import BatchStatus, ChainAction, ChainActionKind
+from backend.services.tx_state import TxStatus, tx_state
+
+logger = logging.getLogger(__name__)
+
+ALREADY_RECALLED = "TraceRegistryLotAlreadyRecalled"
+#: Actions handled per pass; the worker comes straight back when more are waiting.
+ACTIONS_PER_PASS = 100
+MAX_ATTEMPTS = 10
+OPEN = (BatchStatus.PENDING, BatchStatus.SENT)
+
+
+@dataclass
+class OutboxReport:
+    sent: int = 0
+    confirmed: int = 0
+    requeued: int = 0
+    failed: int = 0
+    more_work: bool = False
+
+
+def find_milestone(chain: ChainClient, action: ChainAction) -> LotEventLog | None:
+    """The ``LotEventRecorded`` log of this action, if a previous attempt got through."""
+    payload = from_hex(action.payload_hash)
+    for log in chain.lot_events(from_hex(action.lot_key)):
+        if log.event_hash == payload and log.kind == action.event_kind:
+            return log
+    return None
+
+
+class OutboxSender:
+    """Works the outbox for one database against one chain client."""
+
+    def __init__(self, *, engine: Engine, confirmations: int) -> None:
+        self.engine = engine
+        self.confirmations = confirmations
+
+    def process(self, chain: ChainClient) -> OutboxReport:
+        report = OutboxReport()
+        with Session(self.engine) as session:
+            ids = session.exec(
+                select(ChainAction.id)
+                .where(col(ChainAction.status).in_(OPEN))
+                .order_by(col(ChainAction.id))
+                .limit(ACTIONS_PER_PASS + 1)
+            ).all()
+        report.more_work = len(ids) > ACTIONS_PER_PASS
+        for action_id in ids[:ACTIONS_PER_PASS]:
+            assert action_id is not None
+            self._advance(chain, action_id, report)
+        return report
+
+    def _advance(self, chain: ChainClient, action_id: int, report: OutboxReport) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            action = session.get(ChainAction, action_id)
+            if action is None:
+                return
+            if action.status is BatchStatus.PENDING:
+                self._send(chain, session, action, report)
+            if action.status is BatchStatus.SENT:
+                self._confirm(chain, session, action, report)
+
+    # -------------------------------------------------------------------------- sending
+
+    def _send(
+        self, chain: ChainClient, session: Session, action: ChainAction, report: OutboxReport
+    ) -> None:
+        lot_key = from_hex(action.lot_key)
+        if action.kind is ChainActionKind.RECALL:
+            if chain.is_recalled(lot_key):
+                self._save(session, action, status=BatchStatus.SENT)
+                return
+        elif action.attempts > 0:
+            found = find_milestone(chain, action)
+            if found is not None:
+                action.tx_hash, action.block_number = found.tx_hash, found.block_number
+                self._save(session, action, status=BatchStatus.SENT)
+                return
+        action.attempts += 1
+        self._save(session, action)  # committed before sending: see the module docstring
+        try:
+            tx_hash = self._transmit(chain, action, lot_key)
+        except ChainReverted as exc:
+            if action.kind is ChainActionKind.RECALL and exc.error_name == ALREADY_RECALLED:
+                self._save(session, action, status=BatchStatus.SENT)
+                return
+            self._failed(session, action, exc, report)
+            return
+        except (ChainRejected, ValueError) as exc:
+            self._failed(session, action, exc, report)
+            return
+        action.tx_hash = tx_hash
+        action.last_error = None
+        self._save(session, action, status=BatchStatus.SENT)
+        report.sent += 1
+
+    @staticmethod
+    def _transmit(chain: ChainClient, action: ChainAction, lot_key: bytes) -> str:
+        payload = from_hex(action.payload_hash)
+        if action.kind is ChainActionKind.RECALL:
+            return chain.send_recall(lot_key, payload)
+        if action.event_kind is None:
+            raise ValueError(f"chain action {action.id} has no event kind")
+        return chain.send_record_lot_event(lot_key, action.event_kind, payload)
+
+    @staticmethod
+    def _save(session: Session, action: ChainAction, *, status: BatchStatus | None = None) -> None:
+        if status is not None:
+            action.status = status
+        session.add(action)
+        session.commit()
+
+    @staticmethod
+    def _failed(
+        session: Session, action: ChainAction, exc: Exception, report: OutboxReport
+    ) -> None:
+        action.last_error = str(exc)[:2000]
+        if action.attempts >= MAX_ATTEMPTS:
+            action.status = BatchStatus.FAILED
+            report.failed += 1
+            logger.error("chain action %s failed for good: %s", action.id, exc)
+        else:
+            logger.warning(
+                "chain action %s: attempt %d failed: %s", action.id, action.attempts, exc
+            )
+        session.add(action)
+        session.commit()
+
+    # ---------------------------------------------------------------------- confirming
+
+    def _confirm(
+        self, chain: ChainClient, session: Session, action: ChainAction, report: OutboxReport
+    ) -> None:
+        if action.kind is ChainActionKind.RECALL:
+            finding = _recall_finding(chain, action)
+        else:
+            finding = _milestone_finding(chain, action)
+        if finding.where is Where.IN_POOL:
+            return
+        if finding.where is Where.LOST:
+            logger.warning("chain action %s is not on chain; sending again", action.id)
+            action.last_error = "not found on chain; sending again"
+            self._save(session, action, status=BatchStatus.PENDING)
+            report.requeued += 1
+            return
+        if finding.tx_hash is not None:
+            action.tx_hash = finding.tx_hash
+        if finding.block_number is not None:
+            action.block_number = finding.block_number
+            if chain.receipt_confirmations(finding.block_number) < self.confirmations:
+                self._save(session, action)
+                return
+        self._save(session, action, status=BatchStatus.CONFIRMED)
+        report.confirmed += 1
+
+
+class Where(StrEnum):
+    """Where a sent action stands on chain."""
+
+    ON_CHAIN = "on_chain"
+    IN_POOL = "in_pool"  # sent, not mined yet: wait
+    LOST = "lost"  # dropped, reorged out or chain reset: send again
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: Where
+    block_number: int | None = None
+    tx_hash: str | None = None
+
+
+def _recall_finding(chain: ChainClient, action: ChainAction) -> Finding:
+    state = tx_state(chain, action.tx_hash) if action.tx_hash else None
+    if state is not None and state.status is TxStatus.WAITING:
+        return Finding(Where.IN_POOL)
+    if not chain.is_recalled(from_hex(action.lot_key)):
+        return Finding(Where.LOST)
+    if state is not None and state.status is TxStatus.MINED:
+        return Finding(Where.ON_CHAIN, state.block_number)
+    # Recalled by some other transaction (ours reverted as "already recalled", or was replaced).
+    return Finding(Where.ON_CHAIN)
+
+
+def _milestone_finding(chain: ChainClient, action: ChainAction) -> Finding:
+    if action.tx_hash:
+        state = tx_state(chain, action.tx_hash)
+        if state.status is TxStatus.WAITING:
+            return Finding(Where.IN_POOL)
+        if state.status is TxStatus.MINED:
+            return Finding(Where.ON_CHAIN, state.block_number)
+    found = find_milestone(chain, action)
+    if found is None:
+        return Finding(Where.LOST)
+    return Finding(Where.ON_CHAIN, found.block_number, found.tx_hash)

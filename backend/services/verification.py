@@ -1,0 +1,368 @@
+"""The verification engine: is this lot's record intact, anchored and final?
+
+Nothing here is cached except final chain facts (see ``chain_view``): on every call each event's
+canonical document is rebuilt from the STORED fields (id, lot code from the lot row, type,
+occurred_at, organisation slug, location, data), hashed, turned into its leaf and checked:
+
+* not in a batch: ``pending`` if the recomputed hash equals the stored one, else ``tampered``;
+  a row carrying a leaf or proof without a batch is ``tampered`` (forged);
+* in a batch: the stored hash and leaf must match the recomputed ones and the stored proof must
+  lead to the batch root (else ``tampered``); then the batch must be confirmed and its root
+  on chain with enough confirmations (``verified``). Not yet sent or not yet deep enough:
+  ``pending``. Confirmed in the database but missing on chain: ``tampered``, until a reconcile
+  has put the batch back to pending, after which it reads ``pending`` while it is re-anchored.
+
+Per lot, every batch its events sit in must still hold as many event rows as were anchored
+(the on-chain count when known): fewer means events were deleted, more means rows were forged
+into the batch; both make the lot ``tampered``. A recall of the lot (in the database or on
+chain) or of any ancestor makes it ``recalled``; events keep their own verdicts. The lot's
+verdict is the worst of its events, its batches, its recall and its ancestors (order in
+``verdicts``), and its reason names the event or ancestor it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from backend.hashing import (
+    HashingError,
+    canonical_document,
+    event_hash,
+    from_hex,
+    leaf_hash,
+    lot_key,
+    to_hex,
+    verify_proof,
+)
+from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
+from backend.services.chain_view import AnchorFact, AnchorState, ChainView
+from backend.services.lineage import Lineage, LotRecord, load_lineage
+from backend.services.reconcile import REANCHOR_NOTE
+from backend.services.verdicts import Finding, Verdict, worst_finding
+from backend.timeutil import rfc3339_z, utcnow
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    """The verdict on one event and the facts it rests on."""
+
+    event: Event
+    lot_code: str
+    finding: Finding
+    computed_hash: str | None
+    batch: Batch | None
+    anchor: AnchorFact | None
+    milestone: ChainAction | None
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.finding.verdict
+
+    def as_json(self) -> dict[str, Any]:
+        batch, anchor, milestone = self.batch, self.anchor, self.milestone
+        on_chain = anchor is not None and anchor.state in (AnchorState.FINAL, AnchorState.SHALLOW)
+        return {
+            "id": self.event.id,
+            "lot": self.lot_code,
+            "type": str(self.event.type),
+            "occurred_at": rfc3339_z(self.event.occurred_at),
+            "verdict": str(self.verdict),
+            **self.finding.as_json(),
+            "event_hash": self.event.event_hash,
+            "computed_hash": self.computed_hash,
+            "batch_root": batch.root if batch else None,
+            "batch_status": str(batch.status) if batch else None,
+            "tx_hash": anchor.tx_hash
+            if on_chain and anchor
+            else (batch.tx_hash if batch else None),
+            "block_number": (
+                anchor.block_number
+                if on_chain and anchor
+                else (batch.block_number if batch else None)
+            ),
+            "milestone_tx_hash": milestone.tx_hash if milestone else None,
+            "milestone_status": str(milestone.status) if milestone else None,
+        }
+
+
+@dataclass(frozen=True)
+class RecallInfo:
+    lot_code: str
+    recalled_at: str | None
+    reason: str | None
+    on_chain: bool | None
+    tx_hash: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "lot": self.lot_code,
+            "recalled_at": self.recalled_at,
+            "reason": self.reason,
+            "on_chain": self.on_chain,
+            "tx_hash": self.tx_hash,
+        }
+
+
+@dataclass(frozen=True)
+class LotCheck:
+    """One lot's own verdict (its events, batches and recall; ancestors not included)."""
+
+    lot: Lot
+    finding: Finding
+    events: list[EventCheck]
+    problems: list[Finding]
+    recall: RecallInfo | None
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.finding.verdict
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "lot": self.lot.code,
+            "verdict": str(self.verdict),
+            **self.finding.as_json(),
+            "events": [e.as_json() for e in self.events],
+            "problems": [{"verdict": str(p.verdict), **p.as_json()} for p in self.problems],
+            "recall": self.recall.as_json() if self.recall else None,
+        }
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The answer for a lot: its check, its ancestors' checks and the combined verdict."""
+
+    lot: LotCheck
+    ancestors: list[LotCheck]
+    finding: Finding
+    chain: ChainView
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.finding.verdict
+
+    @property
+    def recall(self) -> RecallInfo | None:
+        """The nearest recall: the lot's own, else the first recalled ancestor's."""
+        for check in (self.lot, *self.ancestors):
+            if check.recall is not None:
+                return check.recall
+        return None
+
+    def tampered_events(self) -> list[EventCheck]:
+        return [
+            e
+            for c in (self.lot, *self.ancestors)
+            for e in c.events
+            if e.verdict is Verdict.TAMPERED
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        recall = self.recall
+        return {
+            "lot": self.lot.lot.code,
+            "verdict": str(self.verdict),
+            **self.finding.as_json(),
+            "events": [e.as_json() for e in self.lot.events],
+            "problems": [{"verdict": str(p.verdict), **p.as_json()} for p in self.lot.problems],
+            "ancestors": [a.as_json() for a in self.ancestors],
+            "recall": recall.as_json() if recall else None,
+            "chain": {
+                "reachable": self.chain.reachable,
+                "chain_id": self.chain.chain_id,
+                "contract_address": self.chain.contract_address,
+                "confirmations_required": self.chain.confirmations,
+            },
+            "checked_at": rfc3339_z(utcnow()),
+        }
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def verify_lot(session: Session, *, code: str, view: ChainView) -> Verification | None:
+    """Verify the lot named ``code``; None when there is no such lot (verdict ``unknown``)."""
+    lineage = load_lineage(session, code)
+    if lineage is None:
+        return None
+    return verify_lineage(lineage, view)
+
+
+def verify_lineage(lineage: Lineage, view: ChainView) -> Verification:
+    own = check_lot(lineage.record, lineage, view)
+    ancestors = [check_lot(record, lineage, view) for record in lineage.ancestors]
+    candidates = [own.finding] + [
+        Finding(a.verdict, "in_ancestor", {"lot": a.lot.code, "reason": a.finding})
+        for a in ancestors
+    ]
+    finding = worst_finding(candidates) or own.finding
+    if finding.verdict is Verdict.VERIFIED:
+        finding = Finding(Verdict.VERIFIED, "lot_verified")
+    return Verification(lot=own, ancestors=ancestors, finding=finding, chain=view)
+
+
+# ----------------------------------------------------------------------------- per lot
+
+
+def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
+    lot = record.lot
+    events = [check_event(event, lot, lineage, view) for event in record.events]
+    problems = batch_problems(record, lineage, view)
+    recall, recall_finding = recall_status(record, lineage, view)
+    findings = [
+        Finding(
+            e.verdict,
+            "in_event",
+            {"event": e.event.id, "type": str(e.event.type), "lot": lot.code, "reason": e.finding},
+        )
+        for e in events
+    ]
+    findings += problems
+    if recall_finding is not None:
+        findings.append(recall_finding)
+    chosen = worst_finding(findings)
+    if chosen is None:
+        chosen = Finding(Verdict.PENDING, "pending_no_events")
+    elif chosen.verdict is Verdict.VERIFIED:
+        chosen = Finding(Verdict.VERIFIED, "lot_verified")
+    return LotCheck(lot=lot, finding=chosen, events=events, problems=problems, recall=recall)
+
+
+def batch_problems(record: LotRecord, lineage: Lineage, view: ChainView) -> list[Finding]:
+    """Deleted or forged rows: each batch must hold as many rows as it anchored."""
+    problems: list[Finding] = []
+    for batch_id in sorted({e.batch_id for e in record.events if e.batch_id is not None}):
+        batch = lineage.batches[batch_id]
+        expected = batch.event_count
+        if batch.status is BatchStatus.CONFIRMED:
+            anchor = view.anchor(batch.root)
+            if anchor.event_count is not None and anchor.event_count != batch.event_count:
+                problems.append(
+                    Finding(
+                        Verdict.TAMPERED,
+                        "tampered_count_mismatch",
+                        {"root": batch.root, "stored": expected, "on_chain": anchor.event_count},
+                    )
+                )
+                expected = anchor.event_count
+        present = lineage.rows_per_batch.get(batch_id, 0)
+        params = {"root": batch.root, "expected": expected, "present": present}
+        if present < expected:
+            problems.append(Finding(Verdict.TAMPERED, "tampered_missing_events", params))
+        elif present > expected:
+            problems.append(Finding(Verdict.TAMPERED, "tampered_extra_events", params))
+    return problems
+
+
+def recall_status(
+    record: LotRecord, lineage: Lineage, view: ChainView
+) -> tuple[RecallInfo | None, Finding | None]:
+    """The lot's recall as the database and the chain see it (either one is enough)."""
+    lot = record.lot
+    on_chain = view.recalled(record.lot_key)
+    if lot.recalled_at is None and not on_chain:
+        return None, None
+    action = lineage.recalls.get(record.lot_key.lower())
+    info = RecallInfo(
+        lot_code=lot.code,
+        recalled_at=rfc3339_z(lot.recalled_at) if lot.recalled_at else None,
+        reason=lot.recall_reason,
+        on_chain=on_chain,
+        tx_hash=action.tx_hash if action else None,
+    )
+    if lot.recalled_at is not None:
+        finding = Finding(
+            Verdict.RECALLED, "recalled", {"lot": lot.code, "reason": lot.recall_reason or ""}
+        )
+    else:
+        finding = Finding(Verdict.RECALLED, "recalled_on_chain", {"lot": lot.code})
+    return info, finding
+
+
+# --------------------------------------------------------------------------- per event
+
+
+def check_event(event: Event, lot: Lot, lineage: Lineage, view: ChainView) -> EventCheck:
+    batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
+    milestone = lineage.milestones.get(event.id)
+    anchor = view.anchor(batch.root) if batch and batch.status is BatchStatus.CONFIRMED else None
+
+    def result(finding: Finding, computed: str | None = None) -> EventCheck:
+        return EventCheck(event, lot.code, finding, computed, batch, anchor, milestone)
+
+    org = lineage.orgs.get(event.org_id)
+    try:
+        document = canonical_document(
+            event_id=event.id,
+            lot_code=lot.code,
+            event_type=str(event.type),
+            occurred_at=event.occurred_at,
+            org_slug=org.slug if org else "",
+            location=event.location,
+            data=event.data if event.data is not None else {},
+        )
+        computed = event_hash(document)
+    except HashingError as exc:
+        return result(Finding(Verdict.TAMPERED, "tampered_unhashable", {"problem": str(exc)}))
+    computed_hex = to_hex(computed)
+    if computed_hex != (event.event_hash or "").lower():
+        return result(Finding(Verdict.TAMPERED, "tampered_hash"), computed_hex)
+    if batch is None:
+        if event.leaf is not None or event.merkle_proof is not None:
+            return result(Finding(Verdict.TAMPERED, "tampered_orphan_proof"), computed_hex)
+        return result(Finding(Verdict.PENDING, "pending_unanchored"), computed_hex)
+    return result(_anchored_finding(event, lot, batch, computed, anchor, view), computed_hex)
+
+
+def _anchored_finding(
+    event: Event,
+    lot: Lot,
+    batch: Batch,
+    computed: bytes,
+    anchor: AnchorFact | None,
+    view: ChainView,
+) -> Finding:
+    leaf = leaf_hash(lot_key(lot.code), computed)
+    try:
+        stored_leaf = from_hex(event.leaf or "")
+        proof = [from_hex(node) for node in event.merkle_proof or []]
+        root = from_hex(batch.root)
+    except (HashingError, TypeError):
+        return Finding(Verdict.TAMPERED, "tampered_proof", {"root": batch.root})
+    if stored_leaf != leaf:
+        return Finding(Verdict.TAMPERED, "tampered_leaf")
+    if not verify_proof(proof, root, leaf):
+        return Finding(Verdict.TAMPERED, "tampered_proof", {"root": batch.root})
+    if batch.status is BatchStatus.FAILED:
+        return Finding(Verdict.PENDING, "pending_failed")
+    if batch.status is not BatchStatus.CONFIRMED or anchor is None:
+        if (batch.last_error or "").startswith(REANCHOR_NOTE):
+            return Finding(Verdict.PENDING, "pending_reanchoring")
+        return Finding(Verdict.PENDING, "pending_in_batch")
+    return _chain_finding(batch, anchor, view)
+
+
+def _chain_finding(batch: Batch, anchor: AnchorFact, view: ChainView) -> Finding:
+    if anchor.state is AnchorState.FINAL:
+        depth = anchor.confirmations
+        return Finding(
+            Verdict.VERIFIED,
+            "verified",
+            {"block": anchor.block_number, "confirmations": depth or f"≥{view.confirmations}"},
+        )
+    if anchor.state is AnchorState.SHALLOW:
+        return Finding(
+            Verdict.PENDING,
+            "pending_not_final",
+            {
+                "block": anchor.block_number if anchor.block_number is not None else "?",
+                "confirmations": anchor.confirmations or 0,
+                "required": view.confirmations,
+            },
+        )
+    if anchor.state is AnchorState.ABSENT:
+        return Finding(Verdict.TAMPERED, "tampered_anchor_missing", {"root": batch.root})
+    return Finding(Verdict.PENDING, "pending_chain_unreachable")

@@ -1,0 +1,139 @@
+"""The background loop that keeps anchoring: one daemon thread per process.
+
+Each tick runs one anchoring pass (build batches, send, confirm, outbox). A reconcile pass runs
+on the first tick and then every ``reconcile_every_s``. When the chain node or the database is
+down the loop waits longer after each failure (exponential back-off, capped) and returns to the
+normal poll interval after the first pass that works, so a node that comes back is picked up
+without a restart and a dead one is not hammered.
+
+The thread never holds work across a stop: everything it does is committed to the database
+before it moves on, so stopping (or killing) it at any point loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import OperationalError
+
+from backend.chain.errors import ChainError
+
+logger = logging.getLogger(__name__)
+
+#: Longest wait between attempts while a dependency is down.
+DEFAULT_MAX_BACKOFF_S = 30.0
+#: How often confirmed anchors are checked against the chain (reorgs, resets).
+DEFAULT_RECONCILE_EVERY_S = 60.0
+
+#: Failures that mean "try again later", as opposed to bugs that should be loud.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ChainError, OperationalError)
+
+
+def backoff_delay(failures: int, *, base_s: float, max_s: float) -> float:
+    """Wait before the next try after ``failures`` consecutive failures (0 → ``base_s``)."""
+    return min(max_s, base_s * (2 ** min(failures, 16)))
+
+
+@dataclass
+class WorkerStats:
+    """What the loop has done, for /readyz-style reporting and tests."""
+
+    passes: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
+    reconciles: int = 0
+    last_error: str | None = None
+    last_pass_at: float | None = None
+
+
+@dataclass
+class AnchorWorker:
+    """Runs ``run_pass`` every ``poll_s`` seconds and ``reconcile`` now and then, in a thread.
+
+    ``run_pass`` returns True when it left work behind (more pending events than one batch),
+    in which case the next pass starts at once.
+    """
+
+    run_pass: Callable[[], bool]
+    reconcile: Callable[[], object]
+    poll_s: float
+    max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
+    reconcile_every_s: float = DEFAULT_RECONCILE_EVERY_S
+    name: str = "sentrace-anchor-worker"
+    stats: WorkerStats = field(default_factory=WorkerStats)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _wake: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        """Start the daemon thread (idempotent)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+        logger.info("anchoring worker started (poll every %.1f s)", self.poll_s)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the loop to finish its current step and wait for it."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.warning("anchoring worker did not stop within %.0f s", timeout)
+            self._thread = None
+        logger.info("anchoring worker stopped")
+
+    def wake(self) -> None:
+        """Run the next pass now instead of after the poll interval."""
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        next_reconcile = 0.0  # reconcile on the first tick
+        while not self._stop.is_set():
+            more_work = False
+            try:
+                if time.monotonic() >= next_reconcile:
+                    self.reconcile()
+                    self.stats.reconciles += 1
+                    next_reconcile = time.monotonic() + self.reconcile_every_s
+                more_work = self.run_pass()
+            except TRANSIENT_ERRORS as exc:
+                self._record_failure(exc, loud=False)
+            except Exception as exc:  # a bug must not kill the thread that anchors everything
+                self._record_failure(exc, loud=True)
+            else:
+                self.stats.passes += 1
+                self.stats.consecutive_failures = 0
+                self.stats.last_pass_at = time.time()
+            self._sleep(0.0 if more_work else self._delay())
+
+    def _record_failure(self, exc: BaseException, *, loud: bool) -> None:
+        self.stats.failures += 1
+        self.stats.consecutive_failures += 1
+        self.stats.last_error = f"{type(exc).__name__}: {exc}"
+        if loud:
+            logger.exception("anchoring pass failed unexpectedly; will retry")
+        else:
+            logger.warning("anchoring pass failed (%s); retrying in %.1f s", exc, self._delay())
+
+    def _delay(self) -> float:
+        if self.stats.consecutive_failures == 0:
+            return self.poll_s
+        return backoff_delay(
+            self.stats.consecutive_failures - 1, base_s=self.poll_s, max_s=self.max_backoff_s
+        )
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._wake.wait(seconds)
+        self._wake.clear()
