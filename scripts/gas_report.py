@@ -54,6 +54,7 @@ def measure(runs: int = 5) -> list[GasRow]:
     client.deploy_registry()
     # eth-tester mines one block per transaction, so the deployment is the latest block's only one.
     deploy_tx = client.w3.eth.get_block("latest")["transactions"][0]
+    assert isinstance(deploy_tx, bytes), "block fetched without full transactions"
     deploy_gas = int(client.w3.eth.get_transaction_receipt(deploy_tx)["gasUsed"])
 
     counts = [1, 1000, UINT32_MAX] + [2**31 + i for i in range(max(0, runs - 3))]

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
@@ -24,7 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from backend.chain import deployment as deployments
 from backend.chain.artifacts import ContractArtifact, registry_artifact
@@ -142,7 +143,7 @@ class ChainClient:
             raise ChainConfigError("no registry attached: call ensure_registry() first")
         return self._contract
 
-    def _boundary(self) -> Any:
+    def _boundary(self) -> AbstractContextManager[None]:
         return translate_errors(endpoint=self._endpoint, decode=self._artifact.decode_revert)
 
     # ----------------------------------------------------------------- health and blocks
@@ -241,7 +242,7 @@ class ChainClient:
         if base_fee is None:  # a pre-London chain (some consortium networks)
             return {"gasPrice": self._w3.eth.gas_price}
         tip = self._w3.eth.max_priority_fee
-        return {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
+        return {"maxFeePerGas": Wei(2 * base_fee + tip), "maxPriorityFeePerGas": tip}
 
     def _send(self, call: Transactable) -> HexStr:
         """Pre-flight, sign with a locally allocated nonce, send; one retry on a nonce clash."""
@@ -266,8 +267,9 @@ class ChainClient:
                 **self._fees(),
             }
             with self._nonces.reserve() as nonce:
-                tx = call.build_transaction({**params, "nonce": nonce})
-                signed = self._account.sign_transaction(tx)
+                params["nonce"] = Nonce(nonce)
+                tx = call.build_transaction(params)
+                signed = self._account.sign_transaction(cast(dict[str, Any], tx))
                 tx_hash = self._w3.eth.send_raw_transaction(signed.raw_transaction)
         logger.debug("sent %s nonce %d", tx_hash.to_0x_hex(), nonce)
         return HexStr(tx_hash.to_0x_hex())
