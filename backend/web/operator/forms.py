@@ -12,16 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 from fastapi import Request
 
-from backend.errors import SenTraceError
+from backend.errors import Conflict, InvalidInput, SenTraceError
 from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam
 from backend.web.i18n import Translator
 from backend.web.sessions import CSRF_FIELD
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_FIELD_LENGTH = 2000
+#: Spaces are part of a password; every other field is trimmed.
+UNTRIMMED_FIELDS = frozenset({"password"})
 
 
 @dataclass
@@ -53,7 +56,8 @@ async def read_form(request: Request) -> FormState:
     for key, value in form.multi_items():
         if key == CSRF_FIELD or not isinstance(value, str):
             continue
-        values[key] = value.strip()[:MAX_FIELD_LENGTH]
+        kept = value if key in UNTRIMMED_FIELDS else value.strip()
+        values[key] = kept[:MAX_FIELD_LENGTH]
     return FormState(values=values)
 
 
@@ -82,7 +86,13 @@ class FieldReader:
             return None
         return raw
 
-    def decimal(self, name: str, *, required: bool = True, positive: bool = True) -> str | None:
+    def decimal(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        sign: Literal["positive", "non_negative", "any"] = "positive",
+    ) -> str | None:
         """A decimal as the canonical string the ledger stores (never a float)."""
         raw = self.text(name, required=required, max_length=40)
         if raw is None:
@@ -90,11 +100,15 @@ class FieldReader:
         try:
             number = Decimal(raw.replace(",", "."))
         except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite():
             self.state.fail(name, self.t("app.errors.number"))
             return None
-        if not number.is_finite() or (positive and number <= 0) or number < 0:
-            key = "app.errors.positive" if positive else "app.errors.non_negative"
-            self.state.fail(name, self.t(key))
+        if sign == "positive" and number <= 0:
+            self.state.fail(name, self.t("app.errors.positive"))
+            return None
+        if sign == "non_negative" and number < 0:
+            self.state.fail(name, self.t("app.errors.non_negative"))
             return None
         return format(number.normalize(), "f")
 
@@ -153,3 +167,8 @@ def apply_service_error(
         head = name.split(".")[0]
         mapped = (field_map or {}).get(head, head if head in state.values else fallback_field)
     state.fail(mapped, localise_message(error.message, lang))
+
+
+def shows_on_form(error: SenTraceError) -> bool:
+    """Whether a service error belongs on the form (bad or clashing input) or on an error page."""
+    return isinstance(error, InvalidInput | Conflict) or error.field is not None

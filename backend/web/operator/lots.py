@@ -1,0 +1,149 @@
+"""Lots: the list of what an organisation holds or handled, and a cooperative's new harvest lot."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, or_, select
+
+from backend.deps import SessionDep, SettingsDep
+from backend.errors import SenTraceError
+from backend.models import Farm, Lot, OrgRole, Product
+from backend.services.farms import list_farms
+from backend.services.lots import create_harvest_lot
+from backend.services.products import list_products
+from backend.services.transactions import commit
+from backend.timeutil import utcnow
+from backend.web.i18n import translator
+from backend.web.operator.access import visible_lots
+from backend.web.operator.context import Operator, OperatorDep, page, redirect, require_role
+from backend.web.operator.forms import (
+    FieldReader,
+    FormState,
+    apply_service_error,
+    datetime_local_value,
+    read_form,
+    shows_on_form,
+)
+from backend.web.operator.routing import OperatorRoute
+from backend.web.operator.views import lot_rows, product_name
+
+router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRoute)
+
+LIST_LIMIT = 200
+UNITS = ("kg", "tấn", "thùng", "bao", "hộp")
+#: Service field names → harvest form field names.
+HARVEST_FIELDS = {"harvested_at": "harvested_at", "occurred_at": "harvested_at"}
+
+
+def _search_condition(query: str) -> ColumnElement[bool]:
+    pattern = f"%{query}%"
+    return or_(
+        col(Lot.code).ilike(pattern),
+        col(Lot.product_id).in_(
+            select(Product.id).where(
+                or_(col(Product.name_vi).ilike(pattern), col(Product.name_en).ilike(pattern))
+            )
+        ),
+        col(Lot.farm_id).in_(
+            select(Farm.id).where(
+                or_(col(Farm.commune).ilike(pattern), col(Farm.name).ilike(pattern))
+            )
+        ),
+    )
+
+
+def find_lots(session: Session, *, operator: Operator, query: str, held: bool) -> list[Lot]:
+    """Lots the operator may see, newest first; ``held`` keeps those in its custody."""
+    statement = select(Lot).where(visible_lots(operator.org))
+    if held:
+        statement = statement.where(col(Lot.custodian_org_id) == operator.org_id)
+    if query:
+        statement = statement.where(_search_condition(query))
+    statement = statement.order_by(col(Lot.created_at).desc(), col(Lot.id).desc())
+    return list(session.exec(statement.limit(LIST_LIMIT)))
+
+
+@router.get("", include_in_schema=False)
+def lots(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
+    lang: str = request.state.lang
+    query = request.query_params.get("q", "").strip()[:64]
+    held = find_lots(session, operator=operator, query=query, held=True)
+    held_codes = {lot.code for lot in held}
+    seen = [
+        lot
+        for lot in find_lots(session, operator=operator, query=query, held=False)
+        if lot.code not in held_codes
+    ]
+    return page(
+        request,
+        "app/lots.html",
+        query=query,
+        held=lot_rows(session, held, lang=lang, my_org_id=operator.org_id),
+        others=lot_rows(session, seen, lang=lang, my_org_id=operator.org_id),
+    )
+
+
+def _harvest_page(
+    request: Request, session: Session, operator: Operator, form: FormState, status: int = 200
+) -> Response:
+    lang: str = request.state.lang
+    products = [(p.code, product_name(p, lang)) for p in list_products(session)]
+    farms = [(f.code, f"{f.name} — {f.commune}") for f in list_farms(session, org=operator.org)]
+    return page(
+        request,
+        "app/lot_new.html",
+        status_code=status,
+        form=form,
+        products=products,
+        farms=farms,
+        units=[(unit, unit) for unit in UNITS],
+    )
+
+
+@router.get("/new", include_in_schema=False)
+def new_lot(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
+    require_role(operator, OrgRole.COOPERATIVE)
+    form = FormState(values={"unit": "kg", "harvested_at": datetime_local_value(utcnow())})
+    return _harvest_page(request, session, operator, form)
+
+
+@router.post("/new", include_in_schema=False)
+async def create_lot(
+    request: Request, operator: OperatorDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    require_role(operator, OrgRole.COOPERATIVE)
+    form = await read_form(request)
+    lang: str = request.state.lang
+    fields = FieldReader(form, translator(lang))
+    product = fields.text("product", max_length=64)
+    farm = fields.text("farm", max_length=64)
+    quantity = fields.decimal("quantity")
+    unit = fields.choice("unit", list(UNITS))
+    harvested_at = fields.moment("harvested_at")
+    code = fields.text("code", required=False, max_length=20)
+    if harvested_at is not None and harvested_at > utcnow():
+        form.fail("harvested_at", translator(lang)("app.errors.future"))
+    if not form.ok:
+        return _harvest_page(request, session, operator, form, status=422)
+    assert product and farm and quantity and unit and harvested_at
+    try:
+        lot, _event = create_harvest_lot(
+            session,
+            org=operator.org,
+            product_code=product,
+            farm_code=farm,
+            quantity=quantity,
+            unit=unit,
+            harvested_at=harvested_at,
+            code=code,
+            settings=settings,
+        )
+        commit(session)
+    except SenTraceError as exc:
+        session.rollback()
+        if not shows_on_form(exc):
+            raise
+        apply_service_error(form, exc, lang=lang, field_map=HARVEST_FIELDS)
+        return _harvest_page(request, session, operator, form, status=422)
+    return redirect(f"/app/lots/{lot.code}", ok="lot_created")
