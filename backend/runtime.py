@@ -15,6 +15,7 @@ anchoring service then re-anchors every batch (reconcile).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -33,6 +34,7 @@ from backend.chain import (
     ManagedAnvil,
     translate_errors,
 )
+from backend.chain.providers import http_web3
 from backend.config import Settings
 from backend.db import create_schema, make_engine
 from backend.services.anchoring import AnchoringService
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 #: Sub-folder of the data folder where a managed anvil keeps its state and log.
 ANVIL_DIR = "anvil"
+#: Where the running managed anvil's URL is written, for other commands on the same data.
+ANVIL_ENDPOINT_FILE = "endpoint.json"
 
 
 class DataDirError(RuntimeError):
@@ -64,6 +68,21 @@ def ensure_data_dir(path: Path) -> Path:
             f"Thư mục dữ liệu không ghi được / data folder is not writable: {path} ({exc.strerror})"
         ) from exc
     return path
+
+
+def write_endpoint(path: Path, url: str, pid: int | None) -> None:
+    path.write_text(json.dumps({"url": url, "pid": pid}) + "\n", encoding="utf-8")
+
+
+def running_anvil_url(path: Path) -> str | None:
+    """The URL in the endpoint file if its process is alive and the node answers there."""
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        url, pid = str(recorded["url"]), int(recorded["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return url if http_web3(url, timeout=2.0).is_connected() else None
 
 
 @dataclass
@@ -176,10 +195,22 @@ class Runtime:
         return client
 
     def _managed_anvil_url(self) -> str:
+        """Our anvil's URL, starting it (again) if needed.
+
+        A command run next to a running server (``sentrace anchor`` while ``sentrace serve``
+        is up) attaches to the server's anvil, found through the endpoint file, instead of
+        starting a second node on the same state file.
+        """
+        endpoint_file = self.settings.data_dir / ANVIL_DIR / ANVIL_ENDPOINT_FILE
         if self.anvil is None:
+            running = running_anvil_url(endpoint_file)
+            if running is not None:
+                logger.info("attaching to the managed anvil already running at %s", running)
+                return running
             self.anvil = ManagedAnvil(self.settings.data_dir / ANVIL_DIR)
         if not self.anvil.is_running():
             self.anvil.start()
+            write_endpoint(endpoint_file, self.anvil.url, self.anvil.pid)
         return self.anvil.url
 
     def chain_status(self) -> dict[str, Any]:
@@ -246,6 +277,7 @@ class Runtime:
         if self.anvil is not None:
             try:
                 self.anvil.stop()
+                (self.settings.data_dir / ANVIL_DIR / ANVIL_ENDPOINT_FILE).unlink(missing_ok=True)
             except (ChainConfigError, OSError):
                 logger.warning("could not stop anvil cleanly", exc_info=True)
         self.engine.dispose()

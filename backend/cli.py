@@ -1,0 +1,169 @@
+"""The ``sentrace`` command: serve the app, anchor, reconcile, and check proof bundles.
+
+Commands here stay thin: each builds what it needs (usually a :class:`Runtime`) and calls a
+service. Other parts of the project add their own commands by listing a module in
+``COMMAND_MODULES``; such a module exposes ``register(app: typer.Typer) -> None`` and may add
+single commands or a whole sub-typer (``app.add_typer(labels_app, name="labels")``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from backend.chain import ChainConfigError, ChainError
+from backend.config import get_settings
+from backend.runtime import DataDirError, Runtime
+
+app = typer.Typer(
+    name="sentrace",
+    help="SenTrace — truy xuất nguồn gốc nông sản Đồng Tháp / farm produce traceability.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+#: Modules that add commands; each exposes ``register(app: typer.Typer) -> None``.
+COMMAND_MODULES: list[str] = []
+
+logger = logging.getLogger("backend.cli")
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def open_runtime(*, start_worker: bool) -> Iterator[Runtime]:
+    """A runtime from the environment, closed (worker, anvil, engine) however the block ends.
+
+    SIGTERM becomes SystemExit while we own the process, so a managed anvil is stopped cleanly
+    (and dumps its state) even when the stop arrives during start-up.
+    """
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        try:
+            runtime = Runtime.start(get_settings(), start_worker=start_worker)
+        except (DataDirError, ChainConfigError) as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        try:
+            yield runtime
+        finally:
+            runtime.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Load the demo data set at start-up")] = False,
+) -> None:
+    """Run the web app with its anchoring worker (and a managed anvil when no RPC URL is set)."""
+    import uvicorn
+
+    from backend.app import create_app
+
+    configure_logging()
+    with open_runtime(start_worker=get_settings().worker_enabled) as runtime:
+        if demo:
+            load_demo(runtime)
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
+        )
+        server.run()  # returns after Ctrl-C or SIGTERM; the runtime closes on the way out
+
+
+def load_demo(runtime: Runtime) -> None:
+    """Load the demo data through ``backend.demo.load_demo`` (imported only when asked for)."""
+    try:
+        demo_module = importlib.import_module("backend.demo")
+    except ModuleNotFoundError as exc:
+        if exc.name != "backend.demo":
+            raise
+        typer.echo(
+            "Chưa có dữ liệu mẫu (backend/demo.py) / the demo data module backend/demo.py is "
+            "missing in this installation",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
+    demo_module.load_demo(runtime)
+
+
+@app.command()
+def anchor(
+    respect_delay: Annotated[
+        bool, typer.Option(help="Only anchor batches that are due (default: flush everything)")
+    ] = False,
+) -> None:
+    """Anchor pending events now, in the foreground, and print what was done."""
+    configure_logging()
+    with open_runtime(start_worker=False) as runtime:
+        try:
+            passes = [runtime.anchoring.run_once(force=not respect_delay, wait=True)]
+            while passes[-1].more_work:
+                passes.append(runtime.anchoring.run_once(force=not respect_delay, wait=True))
+        except ChainError as exc:
+            typer.echo(f"Không ghi được lên blockchain / anchoring failed: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        totals = {key: sum(int(getattr(p, key)) for p in passes) for key in _PASS_FIELDS}
+        typer.echo(json.dumps(totals, indent=2))
+
+
+_PASS_FIELDS = ("built", "sent", "confirmed", "requeued", "failed", "outbox_sent")
+
+
+@app.command()
+def reconcile() -> None:
+    """Check every anchored root against the chain, re-anchor vanished ones, retry failures."""
+    configure_logging()
+    with open_runtime(start_worker=False) as runtime:
+        try:
+            report = runtime.anchoring.reconcile(full=True, wait=True, retry_failed=True)
+            anchored = runtime.anchoring.run_once(force=False, wait=True)
+        except ChainError as exc:
+            typer.echo(f"Không đối chiếu được / reconcile failed: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(
+            json.dumps({"reconcile": report.as_dict(), "anchored": anchored.as_dict()}, indent=2)
+        )
+        if report.refused:
+            raise typer.Exit(1)
+
+
+@app.command("verify-proof")
+def verify_proof(
+    file: Annotated[Path, typer.Argument(help="Proof bundle (GET /api/v1/lots/{code}/proof)")],
+    rpc: Annotated[str, typer.Option(help="JSON-RPC URL of any node of the chain")],
+    contract: Annotated[
+        str | None, typer.Option(help="Registry address (default: the one in the bundle)")
+    ] = None,
+) -> None:
+    """Check a proof bundle using only the bundle and a chain node; exit 0 when all holds."""
+    from backend import verify_proof as checker
+
+    code, report = checker.run(file, rpc=rpc, contract=contract)
+    typer.echo(report)
+    raise typer.Exit(code)
+
+
+def _register_extensions() -> None:
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app)
+
+
+_register_extensions()
