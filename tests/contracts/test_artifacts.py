@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from backend.chain.artifacts import BUILD_DIR, registry_artifact
 from tests.contracts.scripts import load_script
-from tests.support.components import REPO_ROOT, solcjs_binary
+from tests.support.components import solcjs_binary
 
 pytestmark = pytest.mark.solc
 
@@ -70,18 +68,16 @@ def test_loader_reads_the_committed_artifact() -> None:
     assert artifact.source_hash == committed("TraceRegistry")["sourceHash"]
 
 
-def test_check_mode_passes_on_the_committed_tree() -> None:
-    solcjs_binary()
-    proc = subprocess.run(
-        [sys.executable, "scripts/compile_contracts.py", "--check"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "up to date" in proc.stdout
+def test_check_mode_passes_on_the_committed_tree(
+    fresh: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = load_script("compile_contracts")
+    # The fixture already compiled once; the CLI path is checked against that result.
+    monkeypatch.setattr(module, "compile_all", lambda: fresh)
+    assert module.main(["--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
 
 
 def test_check_mode_fails_when_an_artifact_is_stale(
@@ -92,3 +88,5 @@ def test_check_mode_fails_when_an_artifact_is_stale(
     (tmp_path / "TraceRegistry.json").write_text(module.render(stale), encoding="utf-8")
     monkeypatch.setattr(module, "BUILD_DIR", tmp_path)
     assert module.stale_artifacts(fresh) == ["TraceRegistry"]
+    monkeypatch.setattr(module, "compile_all", lambda: fresh)
+    assert module.main(["--check"]) == 1
