@@ -29,7 +29,18 @@ _DIGEST_LABEL = b"sentrace.scan-client.v1"
 
 # Lower-cased User-Agent fragments, checked in this order. Tablets count as mobile: what
 # matters is "someone holding the box", not the screen size.
-_BOT_MARKERS = ("bot", "crawler", "spider", "curl/", "wget/", "python-", "httpx", "headless")
+_BOT_MARKERS = (
+    "bot",
+    "crawler",
+    "spider",
+    "preview",
+    "facebookexternalhit",
+    "curl/",
+    "wget/",
+    "python-",
+    "httpx",
+    "headless",
+)
 _MOBILE_MARKERS = ("mobile", "android", "iphone", "ipad", "ipod", "zalo", "opera mini")
 _DESKTOP_MARKERS = ("windows nt", "macintosh", "x11", "cros", "linux x86_64")
 
@@ -42,10 +53,16 @@ class ClientKind(StrEnum):
     OTHER = "other"
 
 
+def is_automated(user_agent: str | None) -> bool:
+    """Crawlers, link previews and scripts: their visits are not people scanning a box."""
+    text = (user_agent or "").lower()
+    return not text or any(marker in text for marker in _BOT_MARKERS)
+
+
 def classify_user_agent(user_agent: str | None) -> ClientKind:
     """Mobile, desktop or other (bots, scripts, unknown) from a User-Agent header."""
     text = (user_agent or "").lower()
-    if not text or any(marker in text for marker in _BOT_MARKERS):
+    if is_automated(text):
         return ClientKind.OTHER
     if any(marker in text for marker in _MOBILE_MARKERS):
         return ClientKind.MOBILE

@@ -1,0 +1,249 @@
+"""The consumer side: the URL in a label's QR code, resolved to the lot's verification page.
+
+Two URL forms lead here (see ``qr.uri``): the GS1 Digital Link ``/01/{gtin14}/10/{lot}
+[/21/{serial}]`` and the SenTrace lot link ``/l/{lot}[/{serial}]``. The raw request path is
+parsed, not Starlette's decoded one, so a percent-encoded ``/`` inside a lot code stays part of
+the code. What comes back depends on the caller:
+
+* a browser gets a small server-rendered page (Vietnamese unless ``?lang=en`` or the
+  Accept-Language header asks for English), with the CSS inlined so one request is enough
+  on a slow phone connection;
+* ``Accept: application/json`` or ``?linkType=gs1:traceability`` gets the same JSON as
+  ``GET /api/v1/lots/{code}/verification``.
+
+A code that does not resolve (no such lot, a malformed link, or a GTIN that is not the lot's
+product) is ``unknown``: a 404 page that warns the label may be counterfeit. Verdicts are
+recomputed on every request and never cached (see ``services.verification``); the page sends
+``no-store`` so no proxy or browser cache can show a stale verdict either.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
+from sqlmodel import Session
+
+from backend.api.verification import ChainViewDep, unknown_lot
+from backend.config import Settings
+from backend.deps import SessionDep, SettingsDep
+from backend.models import Product
+from backend.services.chain_view import ChainView
+from backend.services.lineage import Lineage, load_lineage
+from backend.services.rate_limit import enforce_public_rate_limit
+from backend.services.scans import (
+    ScanSummary,
+    classify_user_agent,
+    client_digest,
+    digest_key,
+    is_automated,
+    record_scan,
+    summarize_scans,
+)
+from backend.services.verification import verify_lineage
+from backend.web.consumer_view import build_lot_page
+from backend.web.i18n import LANGUAGES, negotiate_language, translator
+from backend.web.sessions import COOKIE_NAME, codec_for, resolve_secret
+from backend.web.templating import render
+from qr.errors import LabelError
+from qr.uri import DigitalLink, parse_uri
+
+router = APIRouter(tags=["consumer"], dependencies=[Depends(enforce_public_rate_limit)])
+
+STYLESHEET = (Path(__file__).parent / "static" / "consumer.css").read_text(encoding="utf-8")
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLESHEET.encode("utf-8")).digest()).decode()
+#: Nothing may load or run on the page except its own inline stylesheet: even if some text
+#: escaped the template's autoescaping, a browser would refuse to run it.
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Vary": "Accept, Accept-Language",
+}
+JSON_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept"}
+
+#: GS1 Digital Link link types that ask for the traceability record rather than a page.
+TRACEABILITY_LINK_TYPES = frozenset({"gs1:traceability", "https://gs1.org/voc/traceability"})
+_JSON_TYPES = ("application/json",)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def wants_json(accept: str | None, link_type: str | None) -> bool:
+    """JSON when the link type asks for traceability data or Accept prefers JSON to HTML."""
+    if link_type in TRACEABILITY_LINK_TYPES:
+        return True
+    json_q = html_q = 0.0
+    for part in (accept or "").split(","):
+        media, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.strip().lower()
+        if media in _JSON_TYPES:
+            json_q = max(json_q, quality)
+        elif media in _HTML_TYPES:
+            html_q = max(html_q, quality)
+    return json_q > 0 and json_q > html_q
+
+
+class PageRequest:
+    """What one request asks for: language, format, and whether it counts as a scan."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.lang = negotiate_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )
+        self.other_lang = next(code for code in LANGUAGES if code != self.lang)
+        self.t = translator(self.lang)
+        self.json = wants_json(request.headers.get("accept"), request.query_params.get("linkType"))
+        self.path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+
+    def base_context(self) -> dict[str, object]:
+        return {
+            "t": self.t,
+            "lang": self.lang,
+            "other_lang": self.other_lang,
+            "switch_url": f"{self.path}?lang={self.other_lang}",
+            "inline_css": Markup(STYLESHEET),  # noqa: S704 (our own file, not user input)
+        }
+
+    def is_operator(self) -> bool:
+        """Requests from the operator app (API key or signed-in session) are not scans."""
+        if self.request.headers.get("authorization"):
+            return True
+        if COOKIE_NAME not in self.request.cookies:
+            return False
+        return codec_for(self.request).load(self.request).user_id is not None
+
+    def counts_as_scan(self) -> bool:
+        """A person opening the link: not a prefetch, a crawler, or the operator app."""
+        headers = self.request.headers
+        purpose = (headers.get("sec-purpose") or headers.get("purpose") or "").lower()
+        if "prefetch" in purpose or "prerender" in purpose:
+            return False
+        if is_automated(headers.get("user-agent")):
+            return False
+        return not self.is_operator()
+
+
+PageRequestDep = Annotated[PageRequest, Depends(PageRequest)]
+
+
+@router.get("/01/{rest:path}", response_class=HTMLResponse, summary="GS1 Digital Link")
+def digital_link(
+    page: PageRequestDep, session: SessionDep, settings: SettingsDep, view: ChainViewDep
+) -> Response:
+    """``/01/{gtin14}/10/{lot}[/21/{serial}]``: the lot's page, or its verification JSON."""
+    return _resolve(page, session, settings, view)
+
+
+@router.get("/l/{rest:path}", response_class=HTMLResponse, summary="SenTrace lot link")
+def lot_link(
+    page: PageRequestDep, session: SessionDep, settings: SettingsDep, view: ChainViewDep
+) -> Response:
+    """``/l/{lot}[/{serial}]``: the lot's page, or its verification JSON."""
+    return _resolve(page, session, settings, view)
+
+
+def _resolve(page: PageRequest, session: Session, settings: Settings, view: ChainView) -> Response:
+    try:
+        link = parse_uri(page.path)
+    except LabelError:
+        return _unknown(page, scanned=unquote(page.path))
+    lineage = load_lineage(session, link.lot)
+    if lineage is None:
+        return _unknown(page, scanned=link.lot)
+    if not _gtin_matches(session, lineage, link):
+        return _unknown(page, scanned=link.lot, gtin_mismatch=True)
+    verification = verify_lineage(lineage, view)
+    scan = _scan(page, session, settings, lineage, link)
+    if page.json:
+        return JSONResponse(verification.as_json(), headers=JSON_HEADERS)
+    view_model = build_lot_page(
+        session,
+        lineage=lineage,
+        verification=verification,
+        settings=settings,
+        lang=page.lang,
+        t=page.t,
+        scan=scan,
+    )
+    html = render("consumer/lot.html", page=view_model, **page.base_context())
+    return HTMLResponse(html, headers={**PAGE_HEADERS, "Content-Language": page.lang})
+
+
+def _gtin_matches(session: Session, lineage: Lineage, link: DigitalLink) -> bool:
+    """A Digital Link's GTIN must be the lot's product's (the ``/l/`` form carries none)."""
+    if link.gtin is None:
+        return True
+    product = session.get(Product, lineage.record.lot.product_id)
+    return product is not None and product.gtin == link.gtin
+
+
+def _scan(
+    page: PageRequest,
+    session: Session,
+    settings: Settings,
+    lineage: Lineage,
+    link: DigitalLink,
+) -> ScanSummary | None:
+    """Record this scan of a serialised label (if it is one) and summarise the serial."""
+    if link.serial is None:
+        return None
+    lot_id = lineage.record.lot.id
+    assert lot_id is not None
+    if page.counts_as_scan():
+        user_agent = page.request.headers.get("user-agent")
+        client = page.request.client
+        record_scan(
+            session,
+            lot_id=lot_id,
+            serial=link.serial,
+            client_kind=classify_user_agent(user_agent),
+            client_digest=client_digest(client.host if client else None, key=_digest_key(page)),
+        )
+    return summarize_scans(
+        session, lot_id=lot_id, serial=link.serial, threshold=settings.scan_warn_threshold
+    )
+
+
+def _digest_key(page: PageRequest) -> bytes:
+    state = page.request.app.state
+    key: bytes | None = getattr(state, "scan_digest_key", None)
+    if key is None:
+        key = digest_key(resolve_secret(state.runtime.settings))
+        state.scan_digest_key = key
+    return key
+
+
+def _unknown(page: PageRequest, *, scanned: str, gtin_mismatch: bool = False) -> Response:
+    """The ``unknown`` answer: a 404 page warning of a counterfeit label, or the JSON 404."""
+    if page.json:
+        response = unknown_lot(scanned)
+        response.headers["Vary"] = "Accept"
+        return response
+    html = render(
+        "consumer/not_found.html",
+        scanned_code=scanned,
+        gtin_mismatch=gtin_mismatch,
+        **page.base_context(),
+    )
+    headers = {**PAGE_HEADERS, "Content-Language": page.lang}
+    return HTMLResponse(html, status_code=404, headers=headers)

@@ -1,0 +1,62 @@
+"""Fixtures for the consumer page: one app over SQLite and an in-process chain per module.
+
+The world of lots (tests/web/scenario.py) is built once per test module, because anchoring
+deploys a registry and mines blocks; tests then only read it, or add scans under serials of
+their own so they never depend on each other's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.app import create_app
+from backend.runtime import Runtime
+from tests.support.app import make_settings
+from tests.web.scenario import build_world
+
+SCAN_WARN_THRESHOLD = 3
+EXPLORER_TX = "https://explorer.example/tx/{tx}"
+EXPLORER_BLOCK = "https://explorer.example/block/{block}"
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+PHONE = {"User-Agent": IPHONE}
+
+
+def consumer_runtime(data_root: Path, **overrides: object) -> Runtime:
+    """A runtime over a SQLite file with an in-process (eth-tester) chain, no worker thread."""
+    settings = make_settings(
+        data_root / "data",
+        f"sqlite:///{(data_root / 'ledger.db').as_posix()}",
+        chain_rpc_url="memory",
+        scan_warn_threshold=SCAN_WARN_THRESHOLD,
+        explorer_tx_url=EXPLORER_TX,
+        explorer_block_url=EXPLORER_BLOCK,
+        rate_limit_per_minute=0,
+        **overrides,
+    )
+    return Runtime.start(settings, start_worker=False)
+
+
+@pytest.fixture(scope="module")
+def world_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    runtime = consumer_runtime(tmp_path_factory.mktemp("consumer"))
+    try:
+        with TestClient(create_app(runtime)) as client:
+            build_world(client, runtime)
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@pytest.fixture(scope="module")
+def web(world_runtime: Runtime) -> Iterator[TestClient]:
+    """A client of the consumer app with the world of lots in place."""
+    with TestClient(create_app(world_runtime)) as client:
+        yield client
