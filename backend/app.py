@@ -18,6 +18,12 @@ from backend.runtime import Runtime
 ROUTER_MODULES: list[str] = [
     "backend.web.operator.assets",
     "backend.web.operator.auth",
+    "backend.web.operator.dashboard",
+    "backend.web.operator.farms",
+    "backend.web.operator.lots",
+    "backend.web.operator.actions",
+    "backend.web.operator.regulator",
+    "backend.web.operator.admin",
     "backend.api.orgs",
     "backend.api.farms",
     "backend.api.products",
@@ -26,6 +32,7 @@ ROUTER_MODULES: list[str] = [
     "backend.api.custody",
     "backend.api.verification",
     "backend.api.batches",
+    "backend.web.consumer",
 ]
 
 
