@@ -10,13 +10,18 @@ from qr.texts import caption, format_date
 NAME_SCALE = 1.2
 NAME_WEIGHT = 700
 EN_NAME_SCALE = 0.9
+# Which free text gives way first when a label is crowded: the English name, then the
+# Vietnamese name, then the place. Lot, harvest date and serial are never cut.
+_CUT_NAME_EN = 1
+_CUT_NAME_VI = 2
+_CUT_PLACE = 3
 
 
 def label_paragraphs(label: LabelData, *, body_weight: int) -> list[Paragraph]:
     """Product name (vi, then en), lot, harvest date, commune and province, serial."""
-    paras = [Paragraph(label.product_name_vi, NAME_WEIGHT, NAME_SCALE)]
+    paras = [Paragraph(label.product_name_vi, NAME_WEIGHT, NAME_SCALE, _CUT_NAME_VI)]
     if label.product_name_en:
-        paras.append(Paragraph(label.product_name_en, body_weight, EN_NAME_SCALE))
+        paras.append(Paragraph(label.product_name_en, body_weight, EN_NAME_SCALE, _CUT_NAME_EN))
     paras.append(Paragraph(f"{caption('lot')}: {label.lot_code}", body_weight))
     if label.harvest_date is not None:
         paras.append(
@@ -24,7 +29,7 @@ def label_paragraphs(label: LabelData, *, body_weight: int) -> list[Paragraph]:
         )
     place = ", ".join(part for part in (label.commune, label.province) if part)
     if place:
-        paras.append(Paragraph(place, body_weight))
+        paras.append(Paragraph(place, body_weight, shorten_order=_CUT_PLACE))
     if label.serial:
         paras.append(Paragraph(f"{caption('serial')}: {label.serial}", body_weight))
     return paras

@@ -93,7 +93,9 @@ def encode_qr(data: str, level: ErrorCorrection = ErrorCorrection.M) -> QrSymbol
     code.add_data(QRData(data.encode("utf-8"), mode=MODE_8BIT_BYTE))
     try:
         code.make(fit=True)
-    except DataOverflowError as exc:
+    except (DataOverflowError, ValueError) as exc:
+        # qrcode signals "needs a version above 40" with either of these, depending on how
+        # far over the data is.
         raise DataTooLong(
             f"{len(data.encode())} bytes do not fit in any QR code at error correction {level}"
         ) from exc

@@ -5,8 +5,9 @@ Order of resort, each tried from the largest size down:
 1. every paragraph on one line, shrinking to three quarters of the largest size;
 2. paragraphs wrapped at word boundaries (a word wider than the box is split), down to the
    smallest legible size;
-3. at the smallest size, the paragraph with the most lines loses its last line and ends with
-   "…", until the block fits.
+3. at the smallest size, paragraphs that may be shortened lose their last line, which then
+   ends with "…", in their ``shorten_order`` (the least important first), until the block
+   fits. Paragraphs without an order (lot, date, serial) are never shortened.
 
 Fitting measures advance widths (cheap: a run of labels differs only in its serial line);
 the chosen lines are then checked against their real glyph ink, and if any ink would cross
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from PIL import ImageFont
@@ -46,6 +47,8 @@ class Paragraph:
     text: str
     weight: int = 400
     scale: float = 1.0
+    #: When text must be cut, lower numbers lose lines first; ``None`` is never cut.
+    shorten_order: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,7 @@ def fit_text(
 ) -> tuple[PlacedLine, ...]:
     """Lay out ``paragraphs`` top to bottom inside a ``width`` x ``height`` box (dots)."""
     paras = tuple(
-        Paragraph(unicodedata.normalize("NFC", " ".join(p.text.split())), p.weight, p.scale)
-        for p in paragraphs
+        replace(p, text=unicodedata.normalize("NFC", " ".join(p.text.split()))) for p in paragraphs
     )
     fit_width, fit_height = width, height
     for _ in range(_INK_RETRIES + 1):
@@ -118,16 +120,20 @@ def _fit(
     if blocks is None:
         raise DataTooLong(f"a single character is wider than the {width}-dot text area")
     while _block_height(blocks, min_px) > height:
-        longest = max(range(len(blocks)), key=lambda i: len(blocks[i][1]))
-        para, lines = blocks[longest]
-        if len(lines) == 1:
+        cuttable = [
+            i
+            for i, (p, lines) in enumerate(blocks)
+            if p.shorten_order is not None and len(lines) > 1
+        ]
+        if not cuttable:
             raise DataTooLong(
                 f"the label text needs more room than the {width}x{height}-dot text area "
                 "even at the smallest size"
             )
-        size = _size(para, min_px)
-        last = _ellipsize(lines[-2], size, para.weight, width)
-        blocks[longest] = (para, (*lines[:-2], last))
+        index = min(cuttable, key=lambda i: blocks[i][0].shorten_order or 0)
+        para, lines = blocks[index]
+        last = _ellipsize(lines[-2], _size(para, min_px), para.weight, width)
+        blocks[index] = (para, (*lines[:-2], last))
     return _place(blocks, min_px, height)
 
 
