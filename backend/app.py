@@ -21,6 +21,7 @@ ROUTER_MODULES: list[str] = [
     "backend.web.operator.dashboard",
     "backend.web.operator.farms",
     "backend.web.operator.lots",
+    "backend.web.operator.lot_page",
     "backend.web.operator.actions",
     "backend.web.operator.regulator",
     "backend.web.operator.admin",

@@ -34,9 +34,8 @@ ASSIGNABLE_ROLES = [role.value for role in OrgRole if role is not OrgRole.ADMIN]
 
 
 def _orgs_with_user_counts(session: Session) -> list[tuple[Organisation, int]]:
-    counts = dict(
-        session.exec(select(User.org_id, func.count(col(User.id))).group_by(col(User.org_id)))
-    )
+    query = select(User.org_id, func.count(col(User.id))).group_by(col(User.org_id))
+    counts = {org_id: count for org_id, count in session.exec(query).all()}
     orgs = session.exec(
         select(Organisation).order_by(col(Organisation.role), col(Organisation.slug))
     )

@@ -16,7 +16,7 @@ from backend.web.operator.context import HOLDER_ROLES, Operator, OperatorDep, pa
 from backend.web.operator.event_forms import EVENT_FORMS
 from backend.web.operator.routing import OperatorRoute
 from backend.web.operator.timeline import build_timeline
-from backend.web.operator.verdicts import lot_verdicts
+from backend.web.operator.lot_report import lot_report
 from backend.web.operator.views import product_name
 
 router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRoute)
@@ -69,7 +69,7 @@ def lot_detail(
     t = translator(lang)
     assert lot.id is not None
     product, farm, custodian = _facts(session, lot)
-    report = lot_verdicts(session, runtime=runtime, lot=lot)
+    report = lot_report(session, runtime=runtime, lot=lot, lang=lang)
     timeline = build_timeline(session, events_for_lot(session, lot.id), t=t, verdicts=report.events)
     remaining = remaining_quantity(session, lot)
     return page(

@@ -1,0 +1,43 @@
+"""The verification service's answer for a lot, shaped for the lot page.
+
+The page shows the same verdicts as the public API and the consumer page (one engine, one
+truth): the lot's verdict with its reason in the reader's language, and each event's verdict
+by event id for the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from backend.api.verification import chain_view
+from backend.models import Lot
+from backend.runtime import Runtime
+from backend.services.verdicts import Verdict
+from backend.services.verification import verify_lot
+from backend.web.operator.timeline import EventVerdict
+
+
+@dataclass(frozen=True)
+class LotReport:
+    """A lot's verdict, why (None when verified), and every own event's verdict by id."""
+
+    verdict: str
+    reason: str | None
+    events: dict[str, EventVerdict] = field(default_factory=dict)
+
+
+def lot_report(session: Session, *, runtime: Runtime, lot: Lot, lang: str) -> LotReport:
+    result = verify_lot(session, code=lot.code, view=chain_view(runtime))
+    if result is None:
+        return LotReport(verdict=str(Verdict.UNKNOWN), reason=None)
+    events = {
+        check.event.id: EventVerdict(
+            verdict=str(check.verdict),
+            reason=None if check.verdict is Verdict.VERIFIED else check.finding.text(lang),
+        )
+        for check in result.lot.events
+    }
+    reason = None if result.verdict is Verdict.VERIFIED else result.finding.text(lang)
+    return LotReport(verdict=str(result.verdict), reason=reason, events=events)
