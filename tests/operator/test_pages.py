@@ -14,7 +14,7 @@ from backend.models import Event, EventType, Lot, Organisation, User
 from backend.runtime import Runtime
 from backend.services.farms import create_farm
 from backend.services.orgs import get_org_by_slug
-from tests.operator.conftest import Cast, csrf_from, sign_in
+from tests.operator.conftest import Cast, sign_in
 
 ClientFactory = Callable[[], TestClient]
 

@@ -14,9 +14,9 @@ from backend.web.i18n import translator
 from backend.web.operator.access import viewable_lot
 from backend.web.operator.context import HOLDER_ROLES, Operator, OperatorDep, page
 from backend.web.operator.event_forms import EVENT_FORMS
+from backend.web.operator.lot_report import lot_report
 from backend.web.operator.routing import OperatorRoute
 from backend.web.operator.timeline import build_timeline
-from backend.web.operator.lot_report import lot_report
 from backend.web.operator.views import product_name
 
 router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRoute)
