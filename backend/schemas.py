@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
 from backend.models import OrgRole
 
@@ -26,8 +26,17 @@ def _text_only(value: Any) -> Any:
     return value
 
 
+def _number_or_text(value: Any) -> Any:
+    """Let JSON numbers and strings through (booleans are not numbers); one error otherwise."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("must be a number or a decimal string")
+    return value
+
+
 #: A JSON number or a decimal string; the services turn it into a canonical decimal string.
-Decimalish = Annotated[str | StrictInt | StrictFloat, Field(union_mode="left_to_right")]
+Decimalish = Annotated[
+    str | int | float, PlainValidator(_number_or_text, json_schema_input_type=str | int | float)
+]
 #: An RFC 3339 time; offsets are required (checked by the services, which name the field).
 Timestamp = Annotated[datetime, BeforeValidator(_text_only)]
 JsonObject = dict[str, Any]
