@@ -1,0 +1,18 @@
+"""The benchmark suite behind ``make bench`` (entry point: scripts/bench.py).
+
+Every figure is measured next to a baseline taken in the same run, on the same machine and,
+where a server is involved, on the same server process, because on a shared two-core machine
+only ratios travel. Sections (one module each, all with ``run(config) -> SectionResult``):
+
+* ``gas``: gas per event of one anchor per batch against ``recordLotEvent`` per event (anvil);
+* ``ingest``: events accepted per second through the service layer and the HTTP API, SQLite
+  and PostgreSQL, with the anchoring worker running, and time from acceptance to ``verified``;
+* ``anchoring``: Merkle trees and proofs for 100,000 events, and anchoring them on anvil;
+* ``verification``: the public verification endpoint and consumer page under load;
+* ``labels``: labels per second into PDF and ZPL.
+
+Support modules: ``config`` (sizes, ``--quick``), ``results`` (rows, the markdown table),
+``stats`` (percentiles, rates), ``chain`` (a throw-away anvil), ``postgres`` (a throw-away
+cluster), ``seed`` (organisations, farms, lots), ``server`` (uvicorn in a subprocess),
+``load`` (the async HTTP load generator), ``chart`` (the PNG chart, drawn with Pillow).
+"""
