@@ -32,7 +32,7 @@ app = typer.Typer(
 )
 
 #: Modules that add commands; each exposes ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["backend.cli_operator"]
 
 logger = logging.getLogger("backend.cli")
 

@@ -1,0 +1,172 @@
+"""``sentrace user create``, ``sentrace demo`` and ``sentrace labels``: operator chores.
+
+Registered through ``backend.cli.COMMAND_MODULES``. Each command opens only what it needs: the
+database for accounts and labels, the full runtime (chain and anchoring) for the demo, whose
+lots are meant to read ``verified``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backend.config import get_settings
+from backend.db import session_scope
+from backend.errors import SenTraceError
+from backend.runtime import DataDirError, Runtime
+
+user_app = typer.Typer(help="Tài khoản đăng nhập / operator accounts", no_args_is_help=True)
+
+
+@contextmanager
+def _database_only() -> Iterator[Runtime]:
+    """A runtime with the database and no chain: enough for accounts and label files."""
+    try:
+        runtime = Runtime.create(get_settings())
+    except DataDirError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _fail(exc: SenTraceError) -> typer.Exit:
+    where = f" ({exc.field})" if exc.field else ""
+    typer.echo(f"{exc.message}{where}", err=True)
+    return typer.Exit(1)
+
+
+@user_app.command("create")
+def create_user_command(
+    org: Annotated[str, typer.Option(help="Organisation slug (admin for the platform admin)")],
+    username: Annotated[str, typer.Option(help="Sign-in name: a–z, 0–9, . _ -")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="SENTRACE_NEW_USER_PASSWORD",
+            help="At least 10 characters (prompted when not given)",
+        ),
+    ],
+    display_name: Annotated[str, typer.Option(help="Full name shown in the app")] = "",
+    org_name: Annotated[
+        str | None, typer.Option(help="Create the organisation too, with this name")
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="Role of a new organisation: cooperative, packer, distributor, …"),
+    ] = None,
+) -> None:
+    """Create a sign-in for an organisation (and the organisation itself, if asked)."""
+    from backend.services.orgs import (
+        ADMIN_SLUG,
+        create_organisation,
+        ensure_admin_org,
+        get_org_by_slug,
+    )
+    from backend.services.users import create_user
+
+    with _database_only() as runtime:
+        try:
+            with session_scope(runtime.engine) as session:
+                api_key = None
+                if org == ADMIN_SLUG:
+                    ensure_admin_org(session)
+                elif get_org_by_slug(session, org) is None:
+                    if org_name is None or role is None:
+                        typer.echo(
+                            f"Không có tổ chức {org!r}; thêm --org-name và --role để tạo / "
+                            f"no organisation {org!r}; pass --org-name and --role to create it",
+                            err=True,
+                        )
+                        raise typer.Exit(1)
+                    _, api_key = create_organisation(session, slug=org, name=org_name, role=role)
+                user = create_user(
+                    session,
+                    org_slug=org,
+                    username=username,
+                    password=password,
+                    display_name=display_name,
+                )
+                name = user.username
+        except SenTraceError as exc:
+            raise _fail(exc) from exc
+    typer.echo(f"Đã tạo người dùng / created user: {name} ({org})")
+    if api_key:
+        typer.echo(f"Khoá API (chỉ hiện một lần) / API key (shown once): {api_key}")
+
+
+def demo() -> None:
+    """Load the Đồng Tháp demo data set (idempotent), anchor it, and print the sign-ins."""
+    from backend.cli import configure_logging, open_runtime
+    from backend.demo import load_demo
+
+    configure_logging()
+    with open_runtime(start_worker=False) as runtime:
+        load_demo(runtime)
+
+
+def labels(
+    lot: Annotated[str, typer.Argument(help="Lot code")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
+    count: Annotated[int, typer.Option(help="Number of labels")] = 1,
+    layout: Annotated[str, typer.Option(help="thermal-50x30, thermal-100x50 or a4")] = (
+        "thermal-50x30"
+    ),
+    fmt: Annotated[str, typer.Option("--format", help="pdf, png or zpl")] = "pdf",
+    serials: Annotated[bool, typer.Option(help="Number each label (recorded)")] = False,
+    dpi: Annotated[int | None, typer.Option(help="Printer resolution")] = None,
+    org: Annotated[
+        str | None, typer.Option(help="Print as this organisation (default: the custodian)")
+    ] = None,
+) -> None:
+    """Write a label file for a lot, as ``POST /api/v1/lots/{code}/labels`` would."""
+    from backend.models import Organisation
+    from backend.services.labels import LabelRequest, print_labels
+    from backend.services.orgs import get_org_by_slug
+    from backend.services.queries import get_lot_by_code
+
+    with _database_only() as runtime:
+        try:
+            with session_scope(runtime.engine) as session:
+                found = get_lot_by_code(session, lot)
+                if found is None:
+                    typer.echo(f"Không có lô / no such lot: {lot}", err=True)
+                    raise typer.Exit(1)
+                printer = (
+                    get_org_by_slug(session, org)
+                    if org
+                    else session.get(Organisation, found.custodian_org_id)
+                )
+                if printer is None:
+                    typer.echo(f"Không có tổ chức / no such organisation: {org}", err=True)
+                    raise typer.Exit(1)
+                request = LabelRequest(
+                    count=count, layout=layout, fmt=fmt, serials=serials, dpi=dpi
+                )
+                rendered = print_labels(
+                    session,
+                    lot_code=lot,
+                    org=printer,
+                    request=request,
+                    settings=runtime.settings,
+                )
+        except SenTraceError as exc:
+            raise _fail(exc) from exc
+    output.write_bytes(rendered.content)
+    typer.echo(f"{output} ({rendered.media_type}, {len(rendered.content)} bytes)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the operator commands to the ``sentrace`` command."""
+    app.add_typer(user_app, name="user")
+    app.command("demo")(demo)
+    app.command("labels")(labels)
