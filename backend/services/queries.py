@@ -33,23 +33,23 @@ def get_lot_by_code(session: Session, code: str) -> Lot | None:
 
 
 def lot_parents(session: Session, lot: Lot) -> list[LinkedLot]:
-    """The lots ``lot`` came directly from (one for a split, several for a merge)."""
+    """The lots ``lot`` came directly from (one for a split, several for a merge), oldest first."""
     query = (
         select(LotLink, Lot)
         .join(Lot, col(Lot.id) == col(LotLink.parent_id))
         .where(LotLink.child_id == lot.id)
-        .order_by(col(Lot.code))
+        .order_by(col(Lot.id))
     )
     return [LinkedLot(parent, link.kind, link.quantity) for link, parent in session.exec(query)]
 
 
 def lot_children(session: Session, lot: Lot) -> list[LinkedLot]:
-    """The lots made directly from ``lot`` (split children, or the lot it was merged into)."""
+    """The lots made directly from ``lot`` (split children, or the merged lot), oldest first."""
     query = (
         select(LotLink, Lot)
         .join(Lot, col(Lot.id) == col(LotLink.child_id))
         .where(LotLink.parent_id == lot.id)
-        .order_by(col(Lot.code))
+        .order_by(col(Lot.id))
     )
     return [LinkedLot(child, link.kind, link.quantity) for link, child in session.exec(query)]
 
@@ -68,7 +68,7 @@ def lot_ancestors(session: Session, lot: Lot) -> list[Lot]:
             select(Lot)
             .join(LotLink, col(LotLink.parent_id) == col(Lot.id))
             .where(col(LotLink.child_id).in_(frontier))
-            .order_by(col(Lot.code))
+            .order_by(col(Lot.id))
         )
         generation = [parent for parent in session.exec(query) if _id(parent) not in seen]
         generation = list({_id(p): p for p in generation}.values())
