@@ -22,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.timeutil import utcnow
@@ -185,8 +185,9 @@ class Batch(SQLModel, table=True):
     event_count: int
     status: BatchStatus = Field(default=BatchStatus.PENDING, index=True)
     tx_hash: str | None = Field(default=None, max_length=66)
-    block_number: int | None = None
-    chain_id: int | None = None
+    # 64-bit: chain ids above 2**31 exist (eth-tester's is one), block numbers keep growing.
+    block_number: int | None = Field(default=None, sa_type=BigInteger)
+    chain_id: int | None = Field(default=None, sa_type=BigInteger)
     contract_address: str | None = Field(default=None, max_length=42)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
@@ -231,7 +232,7 @@ class ChainAction(SQLModel, table=True):
     payload_hash: str = Field(max_length=66)  # eventHash or reasonHash
     status: BatchStatus = Field(default=BatchStatus.PENDING, index=True)
     tx_hash: str | None = Field(default=None, max_length=66)
-    block_number: int | None = None
+    block_number: int | None = Field(default=None, sa_type=BigInteger)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -1,9 +1,11 @@
 """The anchoring pipeline: stored batches → ``anchorBatch`` → confirmed after N blocks.
 
-One pass (:meth:`AnchoringService.run_once`) finishes what earlier passes left (batches pending
-or sent), builds new batches while they are due, sends and confirms them, then works the outbox
-of milestones and recalls. Every state change is committed before the next network call, so a
-crash at any point leaves a state the next pass completes:
+One pass (:meth:`AnchoringService.run_once`) builds new batches while they are due, then, holding
+the sender lock, sends and confirms every open batch (oldest first) and works the outbox of
+milestones and recalls. Building needs no lock (``SKIP LOCKED`` keeps workers apart, see
+``batching``); sending is one process at a time (``pass_lock``). Every state change is
+committed before the next network call, so a crash at any point leaves a state the next pass
+completes:
 
     pending ──send──▶ sent ──N blocks──▶ confirmed
        ▲  (root already on chain: skip the send)  │
@@ -26,17 +28,17 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from backend.chain import ChainClient, ChainRejected, ChainReverted
+from backend.chain import ChainClient, ChainRejected, ChainReverted, ChainUnavailable
 from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus
 from backend.services import batching
-from backend.services.chain_cache import ChainFactCache, FinalAnchor
+from backend.services.chain_cache import ChainFactCache
 from backend.services.outbox import OutboxSender
 from backend.services.pass_lock import sender_lock
 from backend.services.reconcile import Reconciler, ReconcileReport
 from backend.services.tx_state import TxStatus, tx_state
-from backend.timeutil import utcnow
+from backend.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,17 @@ MAX_ATTEMPTS = 10
 #: New batches built per pass, so one pass stays short even with a large backlog.
 BATCHES_PER_PASS = 10
 
+#: A transaction still waiting in the pool after this long is replaced by a new one (the node
+#: may hold it behind a nonce gap after a restart); the contract refuses a second anchor.
+STUCK_AFTER_S = 300.0
+
 ChainProvider = Callable[[], ChainClient]
+
+
+def _stuck(batch: Batch) -> bool:
+    if batch.sent_at is None:
+        return False
+    return (utcnow() - as_utc(batch.sent_at)).total_seconds() > STUCK_AFTER_S
 
 
 @dataclass
@@ -93,23 +105,23 @@ class AnchoringService:
     def run_once(self, *, force: bool = False, wait: bool = False) -> PassReport:
         """One full pass; ``force`` builds a batch from whatever is pending (flush now)."""
         report = PassReport()
+        chain = self._chain()
+        if not chain.is_connected():  # no chain, no new batches: events simply stay pending
+            raise ChainUnavailable(f"chain node at {chain.endpoint} is not answering")
+        for _ in range(BATCHES_PER_PASS):
+            if self._build(force=force) is None:
+                break
+            report.built += 1
+        else:
+            report.more_work = True
         with sender_lock(self.engine, self._local_lock, wait=wait) as held:
             if not held:
                 report.skipped = True
                 return report
-            chain = self._chain()
             self._notice_registry_change(chain)
             if self._reconciler.full_requested:
                 self._reconciler.run(chain, full=True)
             self._advance_open_batches(chain, report)
-            for _ in range(BATCHES_PER_PASS):
-                built = self._build(force=force)
-                if built is None:
-                    break
-                report.built += 1
-                self._advance(chain, built.batch_id, report)
-            else:
-                report.more_work = True
             outbox = self._outbox.process(chain)
             report.outbox_sent, report.outbox_confirmed = outbox.sent, outbox.confirmed
             report.more_work = report.more_work or outbox.more_work
@@ -237,19 +249,10 @@ class AnchoringService:
         batch.chain_id = chain.chain_id
         batch.contract_address = chain.contract_address
         if chain.receipt_confirmations(block_number) >= self.settings.confirmations:
+            # Readers cache the anchor themselves, with the block hash that guards it.
             batch.status = BatchStatus.CONFIRMED
             batch.confirmed_at = utcnow()
             report.confirmed += 1
-            self.cache.remember_anchor(
-                ChainFactCache.chain_key(chain.chain_id, str(chain.contract_address)),
-                batch.root,
-                FinalAnchor(
-                    block_number=block_number,
-                    tx_hash=anchor_tx,
-                    event_count=info.event_count,
-                    timestamp=info.timestamp,
-                ),
-            )
             logger.info("batch %s confirmed in block %d", batch.id, block_number)
         session.add(batch)
         session.commit()
@@ -261,7 +264,7 @@ class AnchoringService:
         """A sent root is not on chain: wait if its transaction is still in the pool."""
         if batch.tx_hash is not None:
             state = tx_state(chain, batch.tx_hash)
-            if state.status is TxStatus.WAITING:
+            if state.status is TxStatus.WAITING and not _stuck(batch):
                 return
             reason = f"transaction {batch.tx_hash} {state.status.value}; sending again"
         else:

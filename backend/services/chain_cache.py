@@ -1,16 +1,21 @@
 """In-process memory of chain facts that can no longer change, so reads stay fast.
 
 The consumer page verifies a lot on every scan. Recomputing hashes and proofs is cheap; asking
-the node whether a root is anchored is not. Once a root sits under enough confirmations the
-answer is final, so it is kept here, keyed by chain id, contract address and root, so that two
-chains or two deployments never share an entry.
+the node whether each root is anchored is not. Once a root sits under enough confirmations the
+answer is final, so it is kept here, keyed by chain id and registry address (two chains or two
+deployments never share an entry).
 
-"Final" is a policy, not a law: a deep reorg or a reset development chain can still take an
-anchor away. Entries therefore expire after ``ttl_s`` and the reconcile pass drops a root it
-finds missing, so a lost anchor shows up within one TTL at worst. Negative and "not yet final"
-answers are never cached. Recalls are cached the same way (a recall on chain is final by
-contract), while "not recalled" is remembered only for a few seconds. A failed read trips a
-short circuit breaker, so a dead node costs one timeout every few seconds, not one per root.
+"Final" is a policy, not a law: a reorg deeper than the confirmations, or a development chain
+that was reset, can still take an anchor away. So with the anchors the cache keeps a *canary*:
+the number and hash of the highest block holding a cached anchor. A reader checks that one
+block once per request (one call instead of one per root); if its hash changed or it is gone,
+every block above the fork point changed too, so the chain's cached facts are all dropped and
+asked for again. Entries also expire after a TTL, and reconcile drops roots it finds missing.
+
+Negative and "not yet final" answers are never cached. A recall on chain is final by contract
+and cached like an anchor; "not recalled" is remembered for a few seconds only. A failed read
+trips a short circuit breaker, so a dead node costs one timeout every few seconds rather than
+one per root, while facts cached before the outage are still served.
 """
 
 from __future__ import annotations
@@ -38,11 +43,19 @@ class FinalAnchor:
     timestamp: int
 
 
+@dataclass(frozen=True)
+class Canary:
+    """The highest block holding a cached fact, and its hash when it was cached."""
+
+    block_number: int
+    block_hash: bytes
+
+
 ChainKey = tuple[int, str]
 
 
 class ChainFactCache:
-    """Thread-safe map of final anchors and recalls per (chain id, contract)."""
+    """Thread-safe map of final anchors and recalls per (chain id, registry address)."""
 
     def __init__(
         self,
@@ -56,14 +69,18 @@ class ChainFactCache:
         self._negative_ttl_s = negative_ttl_s
         self._breaker_s = breaker_s
         self._clock = clock
-        self._down_until = 0.0
         self._lock = threading.Lock()
         self._anchors: dict[tuple[ChainKey, str], tuple[float, FinalAnchor]] = {}
         self._recalls: dict[tuple[ChainKey, str], tuple[float, bool]] = {}
+        self._canaries: dict[ChainKey, Canary] = {}
+        self._down_until = 0.0
+        self._last_key: ChainKey | None = None
 
     @staticmethod
     def chain_key(chain_id: int, contract_address: str) -> ChainKey:
         return (chain_id, contract_address.lower())
+
+    # ------------------------------------------------------------------------- anchors
 
     def anchor(self, key: ChainKey, root: str) -> FinalAnchor | None:
         """The cached final anchor of ``root``, or None when unknown or expired."""
@@ -77,15 +94,20 @@ class ChainFactCache:
                 return None
             return fact
 
-    def remember_anchor(self, key: ChainKey, root: str, fact: FinalAnchor) -> None:
-        """Record a root that is final (the caller checked the confirmations)."""
+    def remember_anchor(
+        self, key: ChainKey, root: str, fact: FinalAnchor, *, block_hash: bytes
+    ) -> None:
+        """Record a root that is final; ``block_hash`` is the hash of its block, now."""
         with self._lock:
             self._anchors[(key, root.lower())] = (self._clock(), fact)
+            self._raise_canary(key, Canary(fact.block_number, block_hash))
 
     def forget_anchor(self, key: ChainKey, root: str) -> None:
         """Drop a root the reconcile pass found missing on chain."""
         with self._lock:
             self._anchors.pop((key, root.lower()), None)
+
+    # ------------------------------------------------------------------------- recalls
 
     def recalled(self, key: ChainKey, lot_key: str) -> bool | None:
         """Whether the lot is recalled on chain, if known recently enough; None otherwise."""
@@ -104,6 +126,36 @@ class ChainFactCache:
         with self._lock:
             self._recalls[(key, lot_key.lower())] = (self._clock(), recalled)
 
+    # ------------------------------------------------------------------------ canaries
+
+    def canary(self, key: ChainKey) -> Canary | None:
+        with self._lock:
+            return self._canaries.get(key)
+
+    def _raise_canary(self, key: ChainKey, candidate: Canary) -> None:
+        current = self._canaries.get(key)
+        if current is None or candidate.block_number >= current.block_number:
+            self._canaries[key] = candidate
+
+    def drop_chain(self, key: ChainKey) -> None:
+        """Forget every fact of one chain and registry (its canary block changed)."""
+        with self._lock:
+            self._anchors = {k: v for k, v in self._anchors.items() if k[0] != key}
+            self._recalls = {k: v for k, v in self._recalls.items() if k[0] != key}
+            self._canaries.pop(key, None)
+
+    # -------------------------------------------------------------- identity and health
+
+    def remember_key(self, key: ChainKey) -> None:
+        """The (chain id, registry) last read successfully, for use while the node is down."""
+        with self._lock:
+            self._last_key = key
+
+    def last_key_for(self, contract_address: str) -> ChainKey | None:
+        with self._lock:
+            key = self._last_key
+        return key if key is not None and key[1] == contract_address.lower() else None
+
     def mark_chain_down(self) -> None:
         """A read failed: let readers skip the node for a few seconds (circuit breaker)."""
         with self._lock:
@@ -118,10 +170,11 @@ class ChainFactCache:
             self._down_until = 0.0
 
     def clear(self) -> None:
-        """Forget everything, e.g. after the client switched to another node or contract."""
+        """Forget everything, e.g. after the client switched to another node or registry."""
         with self._lock:
             self._anchors.clear()
             self._recalls.clear()
+            self._canaries.clear()
 
     def __len__(self) -> int:
         with self._lock:

@@ -1,7 +1,8 @@
 """What the chain says about roots and recalls, as seen by one verification request.
 
-Reads go to the process-wide :class:`ChainFactCache` first (final anchors), then to the node.
-Within one request each root and each lot is asked about once. A node that fails once is not
+Reads go to the process-wide :class:`ChainFactCache` first (final anchors), after one check per
+request that the cache's canary block is unchanged, then to the node. Within one request each
+root and each lot is asked about once. A node that fails once is not
 asked again in the same request, and not for a few seconds afterwards by any request (the
 cache's circuit breaker), so an unreachable node costs one timeout, not one per root: the
 answers become "unknown" and verdicts say ``pending`` rather than guessing.
@@ -13,7 +14,9 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from backend.chain import ChainClient, ChainError
+from web3.exceptions import BlockNotFound
+
+from backend.chain import ChainClient, ChainError, translate_errors
 from backend.hashing import from_hex
 from backend.services.chain_cache import ChainFactCache, ChainKey, FinalAnchor
 
@@ -51,20 +54,25 @@ class ChainView:
         self._anchors: dict[str, AnchorFact] = {}
         self._recalls: dict[str, bool | None] = {}
         self._head: int | None = None
-        self._key: ChainKey | None = None
+        self._canary_checked = False
         self._down = chain is None or cache.chain_recently_down()
-        if not self._down and chain is not None:
-            self._key = self._identity(chain)
+        self._key: ChainKey | None = self._identity(chain) if chain is not None else None
 
     def _identity(self, chain: ChainClient) -> ChainKey | None:
+        """(chain id, registry) of the client. While the node is down the key last seen for
+        this registry is used, so facts cached before the outage are still served."""
+        address = chain.contract_address
+        if address is None:
+            return None
+        if self._down:
+            return self._cache.last_key_for(address)
         try:
-            address = chain.contract_address
-            if address is None:
-                return None
-            return ChainFactCache.chain_key(chain.chain_id, address)
+            key = ChainFactCache.chain_key(chain.chain_id, address)
         except ChainError as exc:
             self._fail(exc)
-            return None
+            return self._cache.last_key_for(address)
+        self._cache.remember_key(key)
+        return key
 
     @property
     def reachable(self) -> bool:
@@ -96,13 +104,16 @@ class ChainView:
         return self._anchors[root]
 
     def _lookup_anchor(self, root: str) -> AnchorFact:
-        if not self.reachable or self._chain is None or self._key is None:
+        if self._key is None or self._chain is None:
             return UNKNOWN_ANCHOR
+        self._check_canary(self._chain, self._key)
         cached = self._cache.anchor(self._key, root)
         if cached is not None:
             return AnchorFact(
                 AnchorState.FINAL, cached.block_number, cached.tx_hash, cached.event_count
             )
+        if self._down:
+            return UNKNOWN_ANCHOR
         chain = self._chain
         try:
             info = chain.anchor_of(from_hex(root))
@@ -112,18 +123,51 @@ class ChainView:
             if where is None:  # anchored, but the node will not show the log: cannot count depth
                 return AnchorFact(AnchorState.SHALLOW, event_count=info.event_count)
             depth = max(0, self._block_number(chain) - where.block_number + 1)
+            if depth < self.confirmations:
+                return AnchorFact(
+                    AnchorState.SHALLOW, where.block_number, where.tx_hash, info.event_count, depth
+                )
+            block_hash = self._block_hash(chain, where.block_number)
         except ChainError as exc:
             self._fail(exc)
             return UNKNOWN_ANCHOR
-        if depth < self.confirmations:
-            return AnchorFact(
-                AnchorState.SHALLOW, where.block_number, where.tx_hash, info.event_count, depth
-            )
-        fact = FinalAnchor(where.block_number, where.tx_hash, info.event_count, info.timestamp)
-        self._cache.remember_anchor(self._key, root, fact)
+        if block_hash is not None:
+            fact = FinalAnchor(where.block_number, where.tx_hash, info.event_count, info.timestamp)
+            self._cache.remember_anchor(self._key, root, fact, block_hash=block_hash)
         return AnchorFact(
             AnchorState.FINAL, where.block_number, where.tx_hash, info.event_count, depth
         )
+
+    @staticmethod
+    def _block_hash(chain: ChainClient, number: int) -> bytes | None:
+        """The hash of block ``number``, or None when the node has no such block."""
+        with translate_errors(endpoint=chain.endpoint):
+            try:
+                block = chain.w3.eth.get_block(number)
+            except BlockNotFound:
+                return None
+        block_hash = block.get("hash")
+        return bytes(block_hash) if block_hash is not None else None
+
+    def _check_canary(self, chain: ChainClient, key: ChainKey) -> None:
+        """Once per request: drop the chain's cached facts if its canary block changed."""
+        if self._canary_checked or self._down:
+            return
+        self._canary_checked = True
+        canary = self._cache.canary(key)
+        if canary is None:
+            return
+        try:
+            current = self._block_hash(chain, canary.block_number)
+        except ChainError as exc:
+            self._fail(exc)
+            return
+        if current != canary.block_hash:
+            logger.warning(
+                "block %d changed under cached anchors (reorg or reset); re-reading the chain",
+                canary.block_number,
+            )
+            self._cache.drop_chain(key)
 
     def recalled(self, lot_key: str) -> bool | None:
         """Whether the registry has the lot recalled; None when the chain cannot be asked."""
@@ -133,11 +177,14 @@ class ChainView:
         return self._recalls[lot_key]
 
     def _lookup_recall(self, lot_key: str) -> bool | None:
-        if not self.reachable or self._chain is None or self._key is None:
+        if self._key is None or self._chain is None:
             return None
+        self._check_canary(self._chain, self._key)
         cached = self._cache.recalled(self._key, lot_key)
         if cached is not None:
             return cached
+        if self._down:
+            return None
         try:
             value = self._chain.is_recalled(from_hex(lot_key))
         except ChainError as exc:

@@ -18,8 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-#: Advisory lock key of the anchoring sender ("SENTRACE" in ASCII, fits a signed bigint).
-SENDER_LOCK_KEY = 0x53454E5452414345
+#: Advisory lock key of the anchoring sender ("SENTANCH" in ASCII; distinct from the key
+#: the migration runner takes, so start-up migrations never wait on a sending pass).
+SENDER_LOCK_KEY = 0x53454E54414E4348
 
 
 @contextmanager

@@ -1,0 +1,81 @@
+"""Helpers for anchoring and verification tests: record events through the API, read the
+anchoring state straight from the database, and poke at rows the way an attacker would.
+
+Direct SQL here is deliberate: tampering tests must change rows behind the application's back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
+from backend.runtime import Runtime
+from tests.support.app import Actors, harvest_body
+
+
+def harvest(actors: Actors, code: str, *, org: str = "htx", **overrides: Any) -> dict[str, Any]:
+    """A harvest lot ``code`` on farm F-01 (product xoai), recorded by cooperative ``org``."""
+    return actors.post("/api/v1/lots", org, harvest_body(code=code, **overrides))
+
+
+def note(actors: Actors, code: str, text_: str, *, org: str = "htx") -> str:
+    """A ``note`` event on lot ``code``; returns the event id."""
+    body = {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": text_}}
+    return str(actors.post(f"/api/v1/lots/{code}/events", org, body)["id"])
+
+
+def events(engine: Engine, *, lot_code: str | None = None) -> list[Event]:
+    with Session(engine) as session:
+        query = select(Event).order_by(col(Event.seq))
+        if lot_code is not None:
+            query = query.join(Lot, col(Lot.id) == col(Event.lot_id)).where(Lot.code == lot_code)
+        return list(session.exec(query).all())
+
+
+def batches(engine: Engine) -> list[Batch]:
+    with Session(engine) as session:
+        return list(session.exec(select(Batch).order_by(col(Batch.id))).all())
+
+
+def actions(engine: Engine) -> list[ChainAction]:
+    with Session(engine) as session:
+        return list(session.exec(select(ChainAction).order_by(col(ChainAction.id))).all())
+
+
+def pending_events(engine: Engine) -> int:
+    return sum(1 for event in events(engine) if event.batch_id is None)
+
+
+def anchor_everything(runtime: Runtime, *, passes: int = 20) -> None:
+    """Flush and confirm until nothing is pending (bounded, so a bug cannot hang a test)."""
+    for _ in range(passes):
+        report = runtime.anchoring.run_once(force=True, wait=True)
+        open_batches = [b for b in batches(runtime.engine) if b.status is not BatchStatus.CONFIRMED]
+        open_actions = [
+            a for a in actions(runtime.engine) if a.status is not BatchStatus.CONFIRMED
+        ]
+        if not (report.more_work or open_batches or open_actions or pending_events(runtime.engine)):
+            return
+    raise AssertionError(f"still open after {passes} passes: {batches(runtime.engine)}")
+
+
+def execute(engine: Engine, sql: str, **params: Any) -> int:
+    """Run one statement as an outside editor of the database would; returns the row count."""
+    with engine.begin() as connection:
+        return int(connection.execute(text(sql), params).rowcount)
+
+
+def set_event_json(engine: Engine, event_id: str, column: str, value: Any) -> None:
+    """Overwrite a JSON column (``data``, ``location``, ``merkle_proof``) of one event."""
+    assert column in {"data", "location", "merkle_proof"}
+    execute(
+        engine,
+        f"UPDATE event SET {column} = :value WHERE id = :id",  # noqa: S608 (column whitelisted)
+        value=None if value is None else json.dumps(value),
+        id=event_id,
+    )
