@@ -74,12 +74,21 @@ def plan_label(
     layout: Layout,
     dpi: int,
     level: ErrorCorrection = ErrorCorrection.M,
+    *,
+    symbol: QrSymbol | None = None,
 ) -> LabelPlan:
-    """Place the QR code and fit the text of ``label`` on ``layout`` at ``dpi``."""
+    """Place the QR code and fit the text of ``label`` on ``layout`` at ``dpi``.
+
+    ``symbol`` may be passed when the caller has already encoded ``label.uri`` (it must be
+    that URI at that level); otherwise it is encoded here.
+    """
     width = mm_to_dots(layout.label_width_mm, dpi)
     height = mm_to_dots(layout.label_height_mm, dpi)
     margin = mm_to_dots(layout.margin_mm, dpi)
-    symbol = encode_qr(label.uri, level)
+    if symbol is None:
+        symbol = encode_qr(label.uri, level)
+    elif (symbol.data, symbol.error_correction) != (label.uri, level):
+        raise ValueError("the symbol passed to plan_label does not encode this label's URI")
     slot = height - 2 * margin
     module_dots = choose_module_dots(
         symbol,

@@ -7,6 +7,7 @@ lookup, so the same font is used on every machine and no system font path is eve
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,6 +47,6 @@ def line_metrics(size_px: int, weight: int = 400) -> LineMetrics:
     """The line box of :func:`load_font` at this size, measured on the extreme glyphs."""
     font = load_font(size_px, weight)
     ascent, descent = font.getmetrics()
-    top = max(0, -font.getbbox(_TALLEST, anchor="la")[1])
-    bottom = max(ascent + descent, font.getbbox(_DEEPEST, anchor="la")[3])
+    top = max(0, -math.floor(font.getbbox(_TALLEST, anchor="la")[1]))
+    bottom = max(ascent + descent, math.ceil(font.getbbox(_DEEPEST, anchor="la")[3]))
     return LineMetrics(top=top, height=top + bottom)

@@ -102,7 +102,7 @@ def _advance(text: str, size_px: int, weight: int) -> int:
 def ink(text: str, size_px: int, weight: int) -> tuple[int, int, int, int]:
     """Glyph ink box of ``text`` relative to its ``"la"`` anchor (cached; it is slow)."""
     left, top, right, bottom = load_font(size_px, weight).getbbox(text, anchor="la")
-    return (int(left), int(top), int(right), int(bottom))
+    return (math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom))
 
 
 def _fit(

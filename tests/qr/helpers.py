@@ -18,6 +18,7 @@ BASE_URL = "https://truyxuat.sentrace.vn"
 GTIN = "8935049500018"
 LOT = "XC-2026-0042"
 POINTS_PER_MM = 72 / 25.4
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def sample_labels(count: int, *, serials: bool = True, gtin: str | None = GTIN) -> list[LabelData]:
@@ -41,12 +42,12 @@ def sample_labels(count: int, *, serials: bool = True, gtin: str | None = GTIN) 
 
 def decode_qr_codes(image: Image.Image) -> list[str]:
     """Texts of every QR code zxing-cpp finds, in no particular order."""
-    results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(image.convert("L"), formats=_QR_ONLY)
     return [result.text for result in results if result.valid]
 
 
 def decode_one(image: Image.Image) -> zxingcpp.Barcode:
-    results = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(image.convert("L"), formats=_QR_ONLY)
     assert len(results) == 1, f"expected one QR code, found {len(results)}"
     return results[0]
 

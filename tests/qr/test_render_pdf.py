@@ -61,9 +61,9 @@ def test_poppler_reads_the_pdf_too(tmp_path: Path, layout_name: str, resolution:
     pdf = tmp_path / "labels.pdf"
     pdf.write_bytes(render_labels(labels, layout=layout_name, fmt="pdf").content)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-    width_pt, height_pt = map(
-        float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info.stdout).groups()
-    )
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info.stdout)
+    assert size is not None, info.stdout
+    width_pt, height_pt = map(float, size.groups())
     expected = get_layout(layout_name).page_size_mm
     assert width_pt * 25.4 / 72 == pytest.approx(expected[0], abs=0.01)
     assert height_pt * 25.4 / 72 == pytest.approx(expected[1], abs=0.01)

@@ -95,6 +95,7 @@ def test_a_120_character_name_never_overflows_the_label(layout_name: str, dpi: i
     assert any(ELLIPSIS in text for text in texts) or len(texts) > 6
     # The lot, the place and the serial are still printed in full.
     joined = " ".join(texts)
+    assert label.serial is not None
     assert label.lot_code in joined and "Đồng Tháp" in joined and label.serial in joined
 
 

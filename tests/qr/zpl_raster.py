@@ -92,8 +92,8 @@ def parse_zpl(text: str) -> list[ZplLabel]:
             input_mode, payload = mode_and_data.split(",", 1)
             if input_mode == "M":
                 assert payload[0] == "B", "manual input must be byte mode"
-                count, payload = int(payload[1:5]), payload[5:]
-                assert count == len(payload.encode("utf-8")), "byte count does not match"
+                byte_count, payload = int(payload[1:5]), payload[5:]
+                assert byte_count == len(payload.encode("utf-8")), "byte count does not match"
             current.qr_fields.append(
                 QrField(origin[0], origin[1], pending_qr[0], level, input_mode, payload)
             )
@@ -161,18 +161,11 @@ def qr_symbol(qr_field: QrField) -> Image.Image:
     code.add_data(QRData(qr_field.data.encode("utf-8"), mode=MODE_8BIT_BYTE))
     code.make(fit=True)
     matrix = code.get_matrix()
-    size = len(matrix) * qr_field.magnification
-    image = Image.new("L", (size, size), 255)
-    pixels = image.load()
-    for row, cells in enumerate(matrix):
-        for col, dark in enumerate(cells):
-            if dark:
-                for dy in range(qr_field.magnification):
-                    for dx in range(qr_field.magnification):
-                        pixels[
-                            col * qr_field.magnification + dx, row * qr_field.magnification + dy
-                        ] = 0
-    return image
+    modules = Image.frombytes(
+        "L", (len(matrix), len(matrix)), bytes(0 if dark else 255 for row in matrix for dark in row)
+    )
+    side = len(matrix) * qr_field.magnification
+    return modules.resize((side, side), Image.Resampling.NEAREST)
 
 
 def _unescape(data: str, indicator: str) -> str:
