@@ -31,15 +31,16 @@ PHONE = {"User-Agent": IPHONE}
 
 def consumer_runtime(data_root: Path, **overrides: object) -> Runtime:
     """A runtime over a SQLite file with an in-process (eth-tester) chain, no worker thread."""
-    settings = make_settings(
-        data_root / "data",
-        f"sqlite:///{(data_root / 'ledger.db').as_posix()}",
-        chain_rpc_url="memory",
-        scan_warn_threshold=SCAN_WARN_THRESHOLD,
-        explorer_tx_url=EXPLORER_TX,
-        explorer_block_url=EXPLORER_BLOCK,
-        rate_limit_per_minute=0,
+    values: dict[str, object] = {
+        "chain_rpc_url": "memory",
+        "scan_warn_threshold": SCAN_WARN_THRESHOLD,
+        "explorer_tx_url": EXPLORER_TX,
+        "explorer_block_url": EXPLORER_BLOCK,
+        "rate_limit_per_minute": 0,
         **overrides,
+    }
+    settings = make_settings(
+        data_root / "data", f"sqlite:///{(data_root / 'ledger.db').as_posix()}", **values
     )
     return Runtime.start(settings, start_worker=False)
 

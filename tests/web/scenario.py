@@ -144,7 +144,11 @@ def _full_journey(actors: Actors, code: str) -> None:
             "data": {"result": "pass", "note": "Độ Brix 16"},
         },
     )
-    actors.post(f"/api/v1/lots/{code}/transfer", "htx", {"to": "dg"})
+    actors.post(
+        f"/api/v1/lots/{code}/transfer",
+        "htx",
+        {"to": "dg", "occurred_at": "2026-05-01T14:00:00+07:00"},
+    )
     _event(
         actors,
         code,
@@ -179,7 +183,13 @@ def build_world(client: TestClient, runtime: Runtime) -> None:
     actors.post(
         f"/api/v1/lots/{VERIFIED}/split",
         "dg",
-        {"children": [{"code": CHILD, "quantity": "400"}, {"code": CHILD_SIBLING, "quantity": "600"}]},
+        {
+            "children": [
+                {"code": CHILD, "quantity": "400"},
+                {"code": CHILD_SIBLING, "quantity": "600"},
+            ],
+            "occurred_at": "2026-05-02T10:00:00+07:00",
+        },
     )
     _full_journey(actors, TAMPERED)
     _full_journey(actors, RECALLED)
