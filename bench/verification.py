@@ -1,0 +1,251 @@
+"""Verification under load: the public verdict endpoint and the consumer page vs bare FastAPI.
+
+One server process (uvicorn, the real app, the anchoring worker running) holds a lot with
+20 events, all anchored and final. 32 concurrent clients in the bench process then hit, for
+the same bounded time each: a bare sync endpoint and a bare async endpoint on the same app
+(the baselines), ``GET /api/v1/lots/{code}/verification`` and the consumer page ``/l/{code}``.
+Every verification read recomputes every event's canonical document, hash, leaf and proof
+(nothing but final chain facts is cached). Reported per endpoint: requests per second,
+p50/p99 latency, and the server's CPU time per request, which does not depend on the load
+generator or the neighbours on the machine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from bench.chain import local_anvil
+from bench.config import BenchConfig
+from bench.databases import LABELS, database
+from bench.load import LoadResult, get, run_load
+from bench.results import Row, SectionResult, number
+from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot
+from bench.server import ServerProcess, running_server, server_env
+
+TARGET_SHARE = 1 / 3
+TARGET_P99_MS = 50.0
+VERIFIED_TIMEOUT_S = 120.0
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+PAGE_HEADERS = {"User-Agent": PHONE_UA, "Accept": "text/html", "Accept-Language": "vi"}
+
+
+class NotVerified(RuntimeError):
+    """The seeded lot did not reach ``verified``; measuring it would measure the wrong path."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One endpoint under load, with the server CPU it used in the measured window."""
+
+    name: str
+    load: LoadResult
+    cpu_seconds: float
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000.0 * self.cpu_seconds / max(1, self.load.requests)
+
+
+def seed_verified_lot(server: ServerProcess, events: int) -> str:
+    """A lot with ``events`` events (harvest included), anchored and verified."""
+    with httpx.Client(base_url=server.url, timeout=60.0) as client:
+        coop = http_cooperative(client)
+        code = http_lot(client, coop, "XOAI-VERIFY-01")
+        for n in range(events - 1):
+            http_event(client, coop, code, n)
+        http_anchor_now(client)
+        deadline = time.monotonic() + VERIFIED_TIMEOUT_S
+        while True:
+            body = client.get(f"/api/v1/lots/{code}/verification").json()
+            if body.get("verdict") == "verified":
+                break
+            if time.monotonic() > deadline:
+                raise NotVerified(f"lot {code} is {body.get('verdict')}: {body.get('reason')}")
+            time.sleep(0.25)
+        if len(body["events"]) != events:
+            raise NotVerified(f"lot {code} has {len(body['events'])} events, not {events}")
+        page = client.get(f"/l/{code}", headers={"Accept": "text/html"})
+        if page.status_code != 200 or "text/html" not in page.headers.get("content-type", ""):
+            raise NotVerified(f"consumer page of {code}: {page.status_code}")
+    return code
+
+
+def measure(
+    server: ServerProcess,
+    name: str,
+    path: str,
+    config: BenchConfig,
+    *,
+    clients: int,
+    headers: dict[str, str] | None = None,
+) -> Measured:
+    """``clients`` concurrent loops on ``path`` for the configured time; all must be 200."""
+    marks: dict[str, float] = {}
+
+    def mark_start() -> None:
+        marks["cpu"] = server.cpu_seconds()
+
+    load = run_load(
+        server.url,
+        get(path),
+        clients=clients,
+        seconds=config.verification_seconds,
+        max_requests=config.verification_max_requests,
+        warmup_requests=2 * clients,
+        headers=headers,
+        on_start=mark_start,
+    )
+    cpu = server.cpu_seconds() - marks["cpu"]
+    bad = load.requests - load.ok(frozenset({200}))
+    if bad or load.transport_errors:
+        raise RuntimeError(
+            f"{name}: {bad} non-200 answers {dict(load.statuses)}, "
+            f"{load.transport_errors} transport errors"
+        )
+    return Measured(name, load, cpu)
+
+
+def _latency(m: Measured) -> str:
+    return f"p50 {number(m.load.p(50))} ms, p99 {number(m.load.p(99))} ms"
+
+
+def _bare_rows(result: SectionResult, label: str, clients: int, bare: list[Measured]) -> None:
+    for m in bare:
+        result.add(
+            Row(
+                f"[{label}] {m.name}, {clients} clients ({_latency(m)})",
+                m.load.rps,
+                "req/s",
+                baseline=f"server CPU {number(m.cpu_ms_per_request)} ms/req",
+            )
+        )
+
+
+def _endpoint_rows(
+    result: SectionResult,
+    label: str,
+    m: Measured,
+    bare: Measured,
+    single: Measured,
+    *,
+    targets: bool,
+) -> None:
+    """Throughput, server capacity, latency under load and alone, each against bare."""
+    rps_share = m.load.rps / bare.load.rps
+    capacity_share = bare.cpu_ms_per_request / m.cpu_ms_per_request
+    p99 = m.load.p(99)
+    result.add(
+        Row(
+            f"[{label}] {m.name}: throughput",
+            m.load.rps,
+            "req/s",
+            baseline=f"bare sync {number(bare.load.rps)} req/s",
+            ratio=rps_share,
+            ratio_label="of bare",
+            target="≥ 1/3 of bare" if targets else "",
+            holds=rps_share >= TARGET_SHARE if targets else None,
+        )
+    )
+    result.add(
+        Row(
+            f"[{label}] {m.name}: server CPU per request",
+            m.cpu_ms_per_request,
+            "ms",
+            baseline=f"bare sync {number(bare.cpu_ms_per_request)} ms",
+            ratio=capacity_share,
+            ratio_label="of bare capacity",
+            target="≥ 1/3 of bare capacity" if targets else "",
+            holds=capacity_share >= TARGET_SHARE if targets else None,
+        )
+    )
+    result.add(
+        Row(
+            f"[{label}] {m.name}: p99 latency under load (p50 {number(m.load.p(50))} ms)",
+            p99,
+            "ms",
+            baseline=f"bare sync p99 {number(bare.load.p(99))} ms",
+            ratio=p99 / bare.load.p(99),
+            ratio_label="of bare",
+            target=f"p99 < {TARGET_P99_MS:g} ms" if targets else "",
+            holds=p99 < TARGET_P99_MS if targets else None,
+        )
+    )
+    result.add(
+        Row(
+            f"[{label}] {m.name}: p99 latency, 1 client (p50 {number(single.load.p(50))} ms)",
+            single.load.p(99),
+            "ms",
+        )
+    )
+
+
+def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) -> None:
+    work = config.work_dir / f"verification-{kind}"
+    clients = config.verification_clients
+    with database(kind, work / "db") as url:
+        env = server_env(
+            data_dir=work / "data",
+            database_url=url,
+            rpc_url=rpc_url,
+            overrides={"SENTRACE_BATCH_MAX_DELAY_S": "1"},
+        )
+        log = config.out_dir / "logs" / f"verification-{kind}.log"
+        with running_server(env, log) as server:
+            code = seed_verified_lot(server, config.lot_events)
+            n = config.lot_events
+            targets = [
+                (
+                    f"GET /api/v1/lots/{{code}}/verification ({n} events)",
+                    f"/api/v1/lots/{code}/verification",
+                    None,
+                ),
+                (f"consumer page /l/{{code}} ({n} events, phone)", f"/l/{code}", PAGE_HEADERS),
+            ]
+            bare = measure(server, "bare FastAPI sync def", "/bench/bare", config, clients=clients)
+            bare_async = measure(
+                server, "bare FastAPI async def", "/bench/bare-async", config, clients=clients
+            )
+            loaded = [
+                measure(server, name, path, config, clients=clients, headers=headers)
+                for name, path, headers in targets
+            ]
+            alone = [
+                measure(server, name, path, config, clients=1, headers=headers)
+                for name, path, headers in targets
+            ]
+    label = LABELS[kind]
+    _bare_rows(result, label, clients, [bare, bare_async])
+    for index, (m, single) in enumerate(zip(loaded, alone, strict=True)):
+        _endpoint_rows(result, label, m, bare, single, targets=index == 0)
+    counts = ", ".join(
+        f"{m.name.split(' (')[0]} {m.load.requests:,}" for m in [bare, bare_async, *loaded]
+    )
+    result.notes.append(
+        f"{label}: {clients} clients, {config.verification_seconds:g} s per endpoint; "
+        f"requests measured: {counts}."
+    )
+
+
+def run(config: BenchConfig) -> SectionResult:
+    result = SectionResult("verification", "Verification under load")
+    with local_anvil(config.work_dir / "verification-anvil") as node:
+        for kind in config.databases:
+            run_on(kind, config, node.url, result)
+    result.notes += [
+        "Load generator: async httpx in the bench process, server: uvicorn (one process, "
+        "h11, access log off) in another; both share the machine's 2 cores with everything "
+        "else, so the ratios and the server CPU per request are the figures to compare, not "
+        "the absolute rates. The client spends more CPU per request than the bare endpoint "
+        "does, so the bare rate is partly client-bound and the throughput share flatters us; "
+        "the capacity share (bare CPU ÷ endpoint CPU) is the stricter figure.",
+        "A closed loop of N clients keeps N requests queued at a one-process server, so latency "
+        "under load ≈ N ÷ throughput (Little's law); the 1-client rows show the latency of one "
+        "request with no queue.",
+    ]
+    return result
