@@ -8,8 +8,9 @@ empty proof. Duplicate leaves are accepted, as OpenZeppelin accepts them; a proo
 duplicated leaf is the one OpenZeppelin's lookup returns (the copy nearest the root).
 
 Speed: ``abi.encode(bytes32, bytes32)`` is just the 64-byte concatenation, so a leaf is two
-Keccak calls and a node one; the loops below call the Keccak constructor directly and compute
-all proofs top-down, each node's path being its sibling followed by its parent's path.
+Keccak calls and a node one. The tree is hashed in bands of parents whose children are all done
+(see ``_bands``), each band one comprehension over two strided slices, and all proofs are built
+top down the same way; Keccak goes through the fastest backend's constructor directly.
 """
 
 from __future__ import annotations
@@ -96,10 +97,13 @@ class MerkleTree:
         count = len(ordered)
         nodes = [b""] * (count - 1) + ordered[::-1]
         keccak = new_keccak
-        for index in range(count - 2, -1, -1):
-            left = nodes[2 * index + 1]
-            right = nodes[2 * index + 2]
-            nodes[index] = keccak(left + right if left < right else right + left).digest()
+        for first, last in _bands(count):
+            lefts = nodes[2 * first + 1 : 2 * last + 2 : 2]
+            rights = nodes[2 * first + 2 : 2 * last + 3 : 2]
+            nodes[first : last + 1] = [
+                keccak(left + right if left < right else right + left).digest()
+                for left, right in zip(lefts, rights, strict=True)
+            ]
         return cls(nodes, ordered)
 
     def __len__(self) -> int:
@@ -134,12 +138,42 @@ class MerkleTree:
         return path
 
     def proofs(self) -> dict[bytes, list[bytes]]:
-        """Every leaf's proof at once, in O(n log n) list copying done by C code."""
+        """Every leaf's proof at once: each node's path is its sibling, then its parent's path.
+
+        Paths are shared tuples filled band by band from the root down, so the work is slice
+        copies done by C code rather than a Python loop per proof element.
+        """
         nodes = self._nodes
-        size = len(nodes)
-        paths: list[tuple[bytes, ...]] = [()] * size
-        for index in range(1, size):
-            sibling = nodes[index + 1 if index & 1 else index - 1]
-            paths[index] = (sibling, *paths[(index - 1) >> 1])
-        # Walk leaves from the far end so a duplicate keeps the proof nearest the root.
-        return {nodes[i]: list(paths[i]) for i in range(size - 1, len(self._sorted) - 2, -1)}
+        count = len(self._sorted)
+        paths: list[tuple[bytes, ...]] = [()] * len(nodes)
+        for first, last in reversed(_bands(count)):
+            above = paths[first : last + 1]
+            lefts = nodes[2 * first + 1 : 2 * last + 2 : 2]
+            rights = nodes[2 * first + 2 : 2 * last + 3 : 2]
+            paths[2 * first + 1 : 2 * last + 2 : 2] = [
+                (right,) + path  # noqa: RUF005 - concatenation is ~30% faster here
+                for path, right in zip(above, rights, strict=True)
+            ]
+            paths[2 * first + 2 : 2 * last + 3 : 2] = [
+                (left,) + path  # noqa: RUF005
+                for path, left in zip(above, lefts, strict=True)
+            ]
+        # Leaves from the far end, so that a duplicate keeps the copy nearest the root.
+        leaves = nodes[count - 1 :][::-1]
+        return dict(zip(leaves, map(list, paths[count - 1 :][::-1]), strict=True))
+
+
+def _bands(count: int) -> list[tuple[int, int]]:
+    """Ranges ``(first, last)`` of parent indices, bottom band first, for ``count`` leaves.
+
+    Every child of a band (indices ``2*first + 1`` to ``2*last + 2``) lies above ``last``, so a
+    band can be hashed in one pass once the bands below it are done (and, top down, its paths
+    filled once the bands above are).
+    """
+    bands = []
+    last = count - 2
+    while last >= 0:
+        first = (last + 1) // 2
+        bands.append((first, last))
+        last = first - 1
+    return bands
