@@ -1,0 +1,124 @@
+"""The Đồng Tháp demo on the in-process chain: verdicts, idempotency, GTINs, the label sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from biip.gtin import Gtin
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from backend.api.verification import chain_view
+from backend.config import Environment, Settings
+from backend.demo import (
+    LABEL_SHEET_COUNT,
+    LABEL_SHEET_LOT,
+    ORGS,
+    DemoRefused,
+    label_sheet_path,
+    load_demo,
+)
+from backend.models import Event, LabelSerial, Lot, Product, Scan, User
+from backend.runtime import Runtime
+from backend.services.users import authenticate
+from backend.services.verification import verify_lot
+from tests.qr.helpers import decode_qr_codes, pdf_pages
+
+
+@pytest.fixture(scope="module")
+def demo_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    data = tmp_path_factory.mktemp("demo")
+    settings = Settings(data_dir=data, chain_rpc_url="memory", worker_enabled=False)
+    runtime = Runtime.start(settings, start_worker=False)
+    load_demo(runtime, announce=False)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _counts(runtime: Runtime) -> tuple[int, ...]:
+    with Session(runtime.engine) as session:
+        return tuple(
+            int(session.exec(select(func.count()).select_from(table)).one())
+            for table in (Lot, Event, User, Product, LabelSerial, Scan)
+        )
+
+
+@pytest.mark.parametrize(
+    ("code", "verdict"),
+    [
+        ("XOAI-2606-01", "verified"),
+        ("XOAI-2606-01-P1", "verified"),
+        ("QUYT-2606-01-A", "verified"),
+        ("SEN-2606-01", "verified"),
+        ("LUA-2606-01", "verified"),
+        ("QUYT-2606-02", "recalled"),
+    ],
+)
+def test_demo_lots_are_anchored_and_verify(demo_runtime: Runtime, code: str, verdict: str) -> None:
+    with Session(demo_runtime.engine) as session:
+        result = verify_lot(session, code=code, view=chain_view(demo_runtime))
+        assert result is not None
+        assert str(result.verdict) == verdict
+
+
+def test_loading_the_demo_again_adds_nothing(demo_runtime: Runtime) -> None:
+    before = _counts(demo_runtime)
+    load_demo(demo_runtime, announce=False)
+    assert _counts(demo_runtime) == before
+    lots, events, users, products, serials, scans = before
+    assert lots == 11 and users == len(ORGS) + 1 and products == 4
+    assert events >= 40 and serials >= LABEL_SHEET_COUNT and scans > 0
+
+
+def test_demo_gtins_are_vietnamese_with_valid_check_digits(demo_runtime: Runtime) -> None:
+    with Session(demo_runtime.engine) as session:
+        gtins = [p.gtin for p in session.exec(select(Product)) if p.gtin]
+    assert len(gtins) == 3
+    for gtin in gtins:
+        parsed = Gtin.parse(gtin)  # raises on a wrong check digit
+        assert gtin.lstrip("0").startswith("893")
+        assert parsed.prefix is not None and "Vietnam" in parsed.prefix.usage
+
+
+def test_demo_sign_ins_work(demo_runtime: Runtime) -> None:
+    with Session(demo_runtime.engine) as session:
+        for org in ORGS:
+            signed = authenticate(
+                session,
+                username=org.username,
+                password=org.password,
+                settings=demo_runtime.settings,
+            )
+            assert signed.org.slug == org.slug
+
+
+def test_demo_label_sheet_is_an_a4_pdf_of_scannable_codes(demo_runtime: Runtime) -> None:
+    path = label_sheet_path(demo_runtime)
+    assert path.parent == Path(demo_runtime.settings.data_dir)
+    ((size, image),) = pdf_pages(path.read_bytes(), 300)
+    assert (round(size[0]), round(size[1])) == (210, 297)
+    codes = decode_qr_codes(image)
+    assert len(codes) == LABEL_SHEET_COUNT
+    base = demo_runtime.settings.public_base_url
+    assert all(
+        code.startswith(f"{base}/01/0893") and f"/10/{LABEL_SHEET_LOT}/21/" in code
+        for code in codes
+    )
+
+
+def test_demo_is_refused_in_production(tmp_path: Path) -> None:
+    settings = Settings.model_construct(
+        **{**Settings(data_dir=tmp_path).model_dump(), "env": Environment.PRODUCTION}
+    )
+    runtime = Runtime.create(settings)
+    try:
+        with pytest.raises(DemoRefused):
+            load_demo(runtime, announce=False)
+        with Session(runtime.engine) as session:
+            assert session.exec(select(User)).first() is None
+    finally:
+        runtime.close()
