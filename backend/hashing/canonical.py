@@ -62,6 +62,8 @@ def _event_id(value: Any) -> str:
 
 
 def _label(value: Any, path: str) -> str:
+    if type(value) is str and value.isascii() and value:
+        return value  # the usual slug or code: nothing to normalise
     if not isinstance(value, str) or not value:
         raise NonCanonicalValue(path, f"expected non-empty text, got {value!r}")
     text: str = canonical_value(value, path=path)
