@@ -3,6 +3,10 @@
 Be Vietnam Pro was drawn for Vietnamese: every precomposed letter with stacked marks (ẩ, ỗ,
 ự …) has its own glyph. The file comes from ``fontpkg-be-vietnam-pro`` through ``fontpkg``'s
 lookup, so the same font is used on every machine and no system font path is ever involved.
+
+Loaded fonts are cached and shared between threads. That is safe on a GIL build of CPython,
+where Pillow holds the interpreter lock through each FreeType call; FreeType faces themselves
+are not thread-safe, which matters only for free-threaded builds (Pillow 12.2 locks there).
 """
 
 from __future__ import annotations
