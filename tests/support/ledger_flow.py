@@ -56,9 +56,7 @@ def anchor_everything(runtime: Runtime, *, passes: int = 20) -> None:
     for _ in range(passes):
         report = runtime.anchoring.run_once(force=True, wait=True)
         open_batches = [b for b in batches(runtime.engine) if b.status is not BatchStatus.CONFIRMED]
-        open_actions = [
-            a for a in actions(runtime.engine) if a.status is not BatchStatus.CONFIRMED
-        ]
+        open_actions = [a for a in actions(runtime.engine) if a.status is not BatchStatus.CONFIRMED]
         if not (report.more_work or open_batches or open_actions or pending_events(runtime.engine)):
             return
     raise AssertionError(f"still open after {passes} passes: {batches(runtime.engine)}")
@@ -75,7 +73,7 @@ def set_event_json(engine: Engine, event_id: str, column: str, value: Any) -> No
     assert column in {"data", "location", "merkle_proof"}
     execute(
         engine,
-        f"UPDATE event SET {column} = :value WHERE id = :id",  # noqa: S608 (column whitelisted)
+        f"UPDATE event SET {column} = :value WHERE id = :id",  # column checked above
         value=None if value is None else json.dumps(value),
         id=event_id,
     )
