@@ -5,6 +5,9 @@ Every write endpoint hands its service call to :meth:`Write.run`. Without an
 stored answer to replay (``Idempotent-Replayed: true``); otherwise it runs the call, stores the
 answer in the same transaction and commits. If a concurrent request with the same key commits
 first, our commit fails on the unique key, and we replay that request's answer instead.
+
+Database errors raised while the action flushes are translated as well as those at commit: a
+unique constraint lost to a concurrent writer is a 409, a lost connection a 503, never a 500.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from backend.deps import SessionDep
 from backend.errors import Conflict
 from backend.models import IdempotencyRecord, Organisation
 from backend.services import idempotency
-from backend.services.transactions import commit
+from backend.services.transactions import translated_db_errors
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -44,19 +47,22 @@ class Write:
             stored = self._stored()
             if stored is not None:
                 return _replay(stored)
-        body = jsonable_encoder(action())
-        if self.key is not None:
-            idempotency.remember(
-                self.session,
-                org=self.org,
-                key=self.key,
-                request_fingerprint=self.fingerprint,
-                status_code=status_code,
-                body=body,
-            )
         try:
-            commit(self.session)
+            with translated_db_errors(self.session):
+                body = jsonable_encoder(action())
+                if self.key is not None:
+                    idempotency.remember(
+                        self.session,
+                        org=self.org,
+                        key=self.key,
+                        request_fingerprint=self.fingerprint,
+                        status_code=status_code,
+                        body=body,
+                    )
+                self.session.commit()
         except Conflict:
+            # Lost a race: a concurrent request with our key may have won; answer as it did.
+            self.session.rollback()
             stored = self._stored() if self.key is not None else None
             if stored is None:
                 raise

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 import backend.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from backend.config import get_settings
 from backend.db import make_engine
+from backend.migrations.types import compare_type
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -25,7 +26,7 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_type,
     )
     with context.begin_transaction():
         context.run_migrations()

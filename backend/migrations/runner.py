@@ -4,7 +4,7 @@
 whatever the settings gave the engine and SQLite files, PostgreSQL databases and tests all take
 the same path. On PostgreSQL a transaction-scoped advisory lock makes several processes that
 start together take turns instead of racing to create the same tables. A database made before
-migrations existed (tables present, no ``alembic_version``) is stamped at the first revision,
+migrations existed (tables present, no revision recorded) is stamped at the first revision,
 which creates exactly those tables, and then upgraded from there.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
@@ -45,5 +46,7 @@ def upgrade_to_head(engine: Engine) -> None:
 
 
 def _made_before_migrations(connection: Connection) -> bool:
-    tables = set(inspect(connection).get_table_names())
-    return "organisation" in tables and "alembic_version" not in tables
+    """Tables exist but no revision is recorded (``create_all`` made them)."""
+    if "organisation" not in inspect(connection).get_table_names():
+        return False
+    return MigrationContext.configure(connection).get_current_revision() is None

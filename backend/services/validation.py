@@ -33,7 +33,7 @@ LOT_CODE_MAX = 20
 OTHER_CODE_MAX = 64
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
-_PLAIN_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 FREE_TEXT_MAX = 2000
 FREE_KEY_MAX = 64

@@ -1,5 +1,6 @@
 """Every test here runs on SQLite and on PostgreSQL (see tests/support/app.py)."""
 
+from tests.ledger.world import world
 from tests.support.app import actors, client, database_url, runtime, supply_chain
 from tests.support.postgres import postgres_cluster, postgres_url
 
@@ -11,4 +12,5 @@ __all__ = [
     "postgres_url",
     "runtime",
     "supply_chain",
+    "world",
 ]
