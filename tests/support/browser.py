@@ -20,7 +20,7 @@ import pytest
 from tests.support.components import chromium_binary, missing
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 CHROMIUM_ARGS = (
     "--headless",
@@ -37,28 +37,69 @@ CHROMIUM_ARGS = (
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One Chromium for the whole test session (launching costs a second or two)."""
-    executable = chromium_binary()
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - depends on the environment
-        missing("playwright (Python package)", "pip install -e '.[dev]'")
-        raise
-    with sync_playwright() as playwright:
+class _SharedChromium:
+    """One Playwright driver and one Chromium per test process, however many modules use it.
+
+    Playwright's sync API allows one driver per thread; a second ``sync_playwright()`` while
+    the first runs fails. Test modules that import the ``browser`` fixture each get their own
+    fixture definition, so the instance is shared here and closed when its last user is done.
+    """
+
+    def __init__(self) -> None:
+        self._users = 0
+        self._driver: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def acquire(self) -> Browser:
+        if self._browser is None:
+            self._browser = self._launch()
+        self._users += 1
+        return self._browser
+
+    def release(self) -> None:
+        self._users -= 1
+        if self._users > 0:
+            return
         try:
-            launched = playwright.chromium.launch(
+            if self._browser is not None:
+                self._browser.close()
+        finally:
+            self._browser = None
+            if self._driver is not None:
+                self._driver.stop()
+                self._driver = None
+
+    def _launch(self) -> Browser:
+        executable = chromium_binary()
+        try:
+            from playwright.sync_api import Error as PlaywrightError
+            from playwright.sync_api import sync_playwright
+        except ImportError:  # pragma: no cover - depends on the environment
+            missing("playwright (Python package)", "pip install -e '.[dev]'")
+            raise
+        self._driver = sync_playwright().start()
+        try:
+            return self._driver.chromium.launch(
                 executable_path=str(executable), headless=True, args=list(CHROMIUM_ARGS)
             )
         except PlaywrightError as exc:
+            self._driver.stop()
+            self._driver = None
             missing("a working Chromium", f"{executable} failed to start: {exc}")
             raise
-        try:
-            yield launched
-        finally:
-            launched.close()
+
+
+_SHARED = _SharedChromium()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """The shared Chromium (launching costs a second or two, so once per session)."""
+    launched = _SHARED.acquire()
+    try:
+        yield launched
+    finally:
+        _SHARED.release()
 
 
 ANDROID_CHROME_UA = (

@@ -62,7 +62,7 @@ def test_unknown_lot_gets_a_404_page_warning_of_counterfeit(web: TestClient) -> 
     assert verdict_of(response.text) == "unknown"
     assert ">Không tìm thấy</h1>" in response.text
     assert "Nhãn có thể là hàng giả." in response.text
-    assert "Nhãn có thể bị sao chép" in response.text
+    assert "Cảnh báo: nhãn có thể là hàng giả" in response.text
     assert "KHONG-CO-LO-NAY" in response.text
 
 
