@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 _BAR_HEIGHT = 26
 _BAR_GAP = 12
-_LABEL_WIDTH = 190
+_LABEL_WIDTH = 200
 _VALUE_WIDTH = 56
 _PADDING = 8
 
@@ -40,7 +40,7 @@ def _nice_ceiling(value: int) -> int:
     return 10 * magnitude
 
 
-def _shorten(text: str, limit: int = 26) -> str:
+def _shorten(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
