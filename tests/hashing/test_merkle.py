@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 
@@ -170,3 +171,16 @@ def test_batches_of_awkward_sizes_match_the_reference(size: int) -> None:
     assert tree.root == root
     assert tree.proofs() == proofs
     assert all(verify_proof(proof, root, leaf) for leaf, proof in proofs.items())
+
+
+def test_building_all_proofs_leaves_the_garbage_collector_as_it_found_it() -> None:
+    tree = MerkleTree.build([os.urandom(32) for _ in range(50)])
+    assert gc.isenabled()
+    tree.proofs()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        tree.proofs()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
