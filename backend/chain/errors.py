@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import aiohttp
 import requests
 from web3.exceptions import (
+    BadFunctionCallOutput,
     ContractCustomError,
     ContractLogicError,
     ContractPanicError,
@@ -119,6 +120,7 @@ MAPPED: tuple[tuple[type[BaseException], type[ChainError]], ...] = (
     (ContractPanicError, ChainReverted),
     (ContractLogicError, ChainReverted),
     (TimeExhausted, ChainTimeout),
+    (BadFunctionCallOutput, ContractNotFound),
     *((exc_type, ChainUnavailable) for exc_type in CONNECTION_ERRORS),
     (Web3RPCError, ChainRejected),
 )
@@ -176,6 +178,9 @@ def to_chain_error(
         return ChainReverted(f"reverted: {exc.message or data or 'no reason given'}")
     if isinstance(exc, TimeExhausted):
         return ChainTimeout(f"{endpoint}: {exc}")
+    if isinstance(exc, BadFunctionCallOutput):
+        # An empty answer to a view call: no code at the address (the chain was reset).
+        return ContractNotFound(f"the registry returned nothing on {endpoint}: {exc}")
     if isinstance(exc, CONNECTION_ERRORS):
         return ChainUnavailable(
             f"chain node at {endpoint} is unreachable ({_unreachable_reason(exc)})"

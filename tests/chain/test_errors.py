@@ -10,6 +10,7 @@ import requests
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 from web3.exceptions import (
+    BadFunctionCallOutput,
     ContractCustomError,
     ContractLogicError,
     ContractPanicError,
@@ -48,6 +49,7 @@ SAMPLES: dict[type[BaseException], Callable[[], BaseException]] = {
     ),
     ContractLogicError: lambda: ContractLogicError("execution reverted"),
     TimeExhausted: lambda: TimeExhausted("no receipt"),
+    BadFunctionCallOutput: lambda: BadFunctionCallOutput("is contract deployed correctly?"),
     ProviderConnectionError: lambda: ProviderConnectionError("cannot connect"),
     RequestTimedOut: lambda: RequestTimedOut("request timed out"),
     requests.ConnectionError: lambda: requests.ConnectionError("refused"),
