@@ -53,7 +53,11 @@ def wipe_contract(node: ManagedAnvil, _proxy: RpcProxy, address: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "reset", [pytest.param(lose_state, id="state-lost"), pytest.param(wipe_contract, id="contract-gone")]
+    "reset",
+    [
+        pytest.param(lose_state, id="state-lost"),
+        pytest.param(wipe_contract, id="contract-gone"),
+    ],
 )
 def test_lost_anchors_read_honestly_and_are_anchored_again(
     tmp_path: Path,
