@@ -8,7 +8,9 @@ Two ways to lose the anchors:
   tell the old anchors are gone (cached facts keyed by chain id and address must not vouch
   for them).
 * ``contract-gone``: the chain keeps running but the registry's code is wiped
-  (``anvil_setCode``), so the server redeploys at a new address.
+  (``anvil_setCode``), so the server redeploys at a new address. Code cannot vanish from a
+  live EVM chain in normal operation and the blocks are unchanged, so until the server notices,
+  anchors it had cached as final may still be served; the checks start from the notice.
 
 While the stored batches are being anchored again (the relay holds the first new
 ``anchorBatch``) no event may read ``verified``; afterwards every event reads ``verified``
