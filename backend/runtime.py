@@ -100,6 +100,10 @@ class Runtime:
     _anchoring: AnchoringService | None = field(default=None, init=False, repr=False)
     _chain_lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
+    _candidate: ChainClient | None = field(default=None, init=False, repr=False)
+    _reconnecting: bool = field(default=False, init=False, repr=False)
+    _suspect: bool = field(default=False, init=False, repr=False)
+    _last_head: int | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------------ building
 
@@ -152,17 +156,50 @@ class Runtime:
                 if current is None:
                     raise ChainUnavailable("no chain client configured for this runtime")
                 return current
-            if current is not None:
-                if self._healthy(current):
-                    return current
-                logger.warning("lost the chain node at %s; reconnecting", current.endpoint)
-                self.chain = None
+            if current is not None and self.settings.uses_memory_chain:
+                return current  # in process: nothing to reconnect to, never replaced
+            if current is not None and not self._suspect and self._usable(current):
+                self.chain_cache.mark_chain_up()  # the node answers: readers may ask it again
+                return current
+            if current is not None and not self._reconnecting:
+                logger.warning("replacing the chain client for %s", current.endpoint)
+            self._reconnecting = True
+            # Until a new client is connected the old one stays in place: readers keep its
+            # identity (and so the final facts cached for it) and fail fast on the rest.
             self.chain = self._connect()
+            self._reconnecting = self._suspect = False
+            self._last_head = None
             self.chain_cache.mark_chain_up()
             return self.chain
 
-    @staticmethod
-    def _healthy(chain: ChainClient) -> bool:
+    def discard_chain(self) -> None:
+        """Build a fresh client on the next :meth:`require_chain` (e.g. a transaction is stuck
+        behind a nonce the node no longer expects)."""
+        self._suspect = True
+
+    def _usable(self, chain: ChainClient) -> bool:
+        """Connected, registry present, and the chain has not gone backwards since last time.
+
+        A head lower than one we saw means the node lost blocks (restarted from an older state
+        dump): our nonce counter may be ahead of it, so the client must be replaced.
+        """
+        if not chain.is_connected() or chain.contract_address is None:
+            return False
+        try:
+            with translate_errors(endpoint=chain.endpoint):
+                if len(chain.w3.eth.get_code(chain.contract_address)) == 0:
+                    return False
+            head = chain.block_number()
+        except ChainError:
+            return False
+        if self._last_head is not None and head < self._last_head:
+            logger.warning("chain head went back from %d to %d", self._last_head, head)
+            return False
+        self._last_head = head
+        return True
+
+    def _healthy(self, chain: ChainClient) -> bool:
+        """Reachable with its registry deployed (for /readyz)."""
         if not chain.is_connected() or chain.contract_address is None:
             return False
         try:
@@ -180,9 +217,13 @@ class Runtime:
         url = settings.chain_rpc_url
         if settings.uses_managed_anvil:
             url = self._managed_anvil_url()
-        client = ChainClient.from_settings(settings, rpc_url=url)
+        client = self._candidate
+        if client is None or client.endpoint != url:
+            # Reused across failed attempts: it has sent nothing, so it holds no stale nonce.
+            client = self._candidate = ChainClient.from_settings(settings, rpc_url=url)
         if not client.is_connected():
             raise ChainUnavailable(f"chain node at {url} is not answering")
+        self._candidate = None
         client.ensure_registry(
             settings.contract_address, remember_file=client.remember_file(settings.data_dir)
         )
@@ -241,6 +282,7 @@ class Runtime:
                     settings=self.settings,
                     chain=self.require_chain,
                     cache=self.chain_cache,
+                    on_stuck=self.discard_chain if self.owns_chain else None,
                 )
             return self._anchoring
 

@@ -90,11 +90,13 @@ class AnchoringService:
         settings: Settings,
         chain: ChainProvider,
         cache: ChainFactCache | None = None,
+        on_stuck: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.cache = cache or ChainFactCache()
         self._chain = chain
+        self._on_stuck = on_stuck
         self._local_lock = threading.Lock()
         self._outbox = OutboxSender(engine=engine, confirmations=settings.confirmations)
         self._reconciler = Reconciler(engine=engine, cache=self.cache)
@@ -257,15 +259,17 @@ class AnchoringService:
         session.add(batch)
         session.commit()
 
-    @staticmethod
     def _requeue_if_lost(
-        chain: ChainClient, session: Session, batch: Batch, report: PassReport
+        self, chain: ChainClient, session: Session, batch: Batch, report: PassReport
     ) -> None:
         """A sent root is not on chain: wait if its transaction is still in the pool."""
         if batch.tx_hash is not None:
             state = tx_state(chain, batch.tx_hash)
-            if state.status is TxStatus.WAITING and not _stuck(batch):
-                return
+            if state.status is TxStatus.WAITING:
+                if not _stuck(batch):
+                    return
+                if self._on_stuck is not None:
+                    self._on_stuck()  # probably a nonce gap: a fresh client re-reads the nonce
             reason = f"transaction {batch.tx_hash} {state.status.value}; sending again"
         else:
             reason = "root not on chain; sending again"
