@@ -1,7 +1,14 @@
 """Every test here runs on SQLite and on PostgreSQL (see tests/support/app.py)."""
 
 from tests.ledger.world import world
-from tests.support.app import actors, client, database_url, runtime, supply_chain
+from tests.support.app import (
+    actors,
+    client,
+    database_url,
+    runtime,
+    shared_postgres_database,
+    supply_chain,
+)
 from tests.support.postgres import postgres_cluster, postgres_url
 
 __all__ = [
@@ -11,6 +18,7 @@ __all__ = [
     "postgres_cluster",
     "postgres_url",
     "runtime",
+    "shared_postgres_database",
     "supply_chain",
     "world",
 ]

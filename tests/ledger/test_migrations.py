@@ -7,6 +7,10 @@ then ``… revision --autogenerate -m "what changed"`` and review the file it wr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -17,6 +21,21 @@ from backend.db import create_schema
 from backend.migrations.runner import alembic_config
 from backend.migrations.types import compare_type
 from backend.runtime import Runtime
+from tests.support.app import make_settings
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on a database of its own: these tests take the schema apart."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{(tmp_path / 'm.db').as_posix()}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    runtime = Runtime.create(make_settings(tmp_path / "data", url))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def test_the_migrated_schema_matches_the_models(runtime: Runtime) -> None:
@@ -25,7 +44,8 @@ def test_the_migrated_schema_matches_the_models(runtime: Runtime) -> None:
         assert compare_metadata(context, SQLModel.metadata) == []
 
 
-def test_migrations_go_down_to_nothing_and_up_again(runtime: Runtime) -> None:
+def test_migrations_go_down_to_nothing_and_up_again(fresh_runtime: Runtime) -> None:
+    runtime = fresh_runtime
     config = alembic_config()
     with runtime.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -35,7 +55,8 @@ def test_migrations_go_down_to_nothing_and_up_again(runtime: Runtime) -> None:
     assert "lot" in inspect(runtime.engine).get_table_names()
 
 
-def test_a_database_made_before_migrations_is_adopted(runtime: Runtime) -> None:
+def test_a_database_made_before_migrations_is_adopted(fresh_runtime: Runtime) -> None:
+    runtime = fresh_runtime
     config = alembic_config()
     with runtime.engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -1,7 +1,8 @@
 """An application over a real database, for ledger and API tests, on SQLite and PostgreSQL.
 
-Re-export in a conftest (``from tests.support.app import database_url, runtime, client``,
-plus ``postgres_cluster, postgres_url`` from tests.support.postgres) and every test that asks
+Re-export in a conftest (``from tests.support.app import database_url,
+shared_postgres_database, runtime, client``, plus ``postgres_cluster`` from
+tests.support.postgres) and every test that asks
 for ``client`` runs twice: on a SQLite file in its tmp_path and on a fresh PostgreSQL database
 (marked ``postgres``). :class:`Actors` creates organisations through the API itself and keeps
 their ``Authorization`` headers.
@@ -14,12 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
 from backend.config import Environment, Settings
+from backend.db import create_schema, make_engine
 from backend.runtime import Runtime
+from tests.support.postgres import PostgresCluster
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -39,12 +43,46 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+@pytest.fixture(scope="session")
+def shared_postgres_database(postgres_cluster: PostgresCluster) -> Iterator[str]:
+    """One PostgreSQL database per session, migrated to head once; emptied before each test.
+
+    Creating a database costs over a second (it copies a template), emptying every table costs
+    milliseconds, and an emptied database with its sequences restarted is as good as new for
+    the tests here. Tests that change the schema itself use ``postgres_url`` (a fresh database).
+    """
+    url = postgres_cluster.create_database()
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        postgres_cluster.drop_database(url)
+
+
+def empty_all_tables(url: str) -> None:
+    """TRUNCATE every table but Alembic's, restarting ids, as if the database were new."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ]
+        if tables:
+            names = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database URL: a SQLite file, then (second run) a PostgreSQL database."""
+    """An empty, migrated database: a SQLite file, then (second run) PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{(tmp_path / 'ledger.db').as_posix()}"
-    url: str = request.getfixturevalue("postgres_url")
+    url: str = request.getfixturevalue("shared_postgres_database")
+    empty_all_tables(url)
     return url
 
 

@@ -55,11 +55,12 @@ class PostgresCluster:
             host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
         )
 
-    def create_database(self) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    def create_database(self, *, template: str | None = None) -> str:
+        """A new database (empty, or a copy of ``template``'s URL); returns its URL."""
         name = f"t_{uuid.uuid4().hex[:16]}"
+        copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
         with self._admin_connection() as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')  # name is generated, not input
+            connection.execute(f'CREATE DATABASE "{name}"{copy}')  # generated names, not input
         return self.base_url + name
 
     def drop_database(self, url: str) -> None:
