@@ -49,6 +49,7 @@ class BenchConfig:
     verification_seconds: float = 8.0
     verification_clients: int = 32
     verification_max_requests: int = 200_000
+    verification_on_postgres: bool = True  # quick: SQLite only (ingest proves PostgreSQL)
     lot_events: int = 20
     # labels
     labels_per_file: int = 200
@@ -74,5 +75,6 @@ class BenchConfig:
             anchoring_batch_sizes=(200, 1_000),
             verification_seconds=1.0,
             verification_max_requests=5_000,
+            verification_on_postgres=False,
             labels_per_file=10,
         )

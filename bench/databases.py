@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from bench.postgres import postgres_database
+from bench.postgres import new_postgres_database
 
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
-@contextmanager
-def database(kind: str, work_dir: Path) -> Iterator[str]:
+def database(kind: str, work_dir: Path) -> str:
     """A SQLAlchemy URL for an empty database of ``kind`` ("sqlite" or "postgres")."""
     if kind == "sqlite":
         work_dir.mkdir(parents=True, exist_ok=True)
-        yield f"sqlite:///{(work_dir / 'sentrace.db').as_posix()}"
-    elif kind == "postgres":
-        with postgres_database() as url:
-            yield url
-    else:
-        raise ValueError(f"unknown database kind {kind!r}")
+        return f"sqlite:///{(work_dir / 'sentrace.db').as_posix()}"
+    if kind == "postgres":
+        return new_postgres_database()
+    raise ValueError(f"unknown database kind {kind!r}")

@@ -251,7 +251,7 @@ def _latency(config: BenchConfig, rpc_url: str, run: LatencyRun, result: Section
             "s",
             baseline=f"batch delay + poll = {delay + poll:g} s",
             ratio=measured.p(99) / (delay + poll),
-            ratio_label="p99 of delay + poll",
+            ratio_label="(p99 ÷ (delay + poll))",
         )
     )
 
@@ -263,11 +263,11 @@ def run(config: BenchConfig) -> SectionResult:
     result = SectionResult("ingest", "Ingest")
     with local_anvil(config.work_dir / "ingest-anvil") as node:
         for kind in config.databases:
-            with database(kind, config.work_dir / f"ingest-{kind}-service") as url:
-                bare, real = run_service(kind, url, node.url, config)
+            url = database(kind, config.work_dir / f"ingest-{kind}-service")
+            bare, real = run_service(kind, url, node.url, config)
             _service_rows(result, kind, bare, real)
-            with database(kind, config.work_dir / f"ingest-{kind}-http") as url:
-                bare_http, real_http = run_http(kind, url, node.url, config, result)
+            url = database(kind, config.work_dir / f"ingest-{kind}-http")
+            bare_http, real_http = run_http(kind, url, node.url, config, result)
             _http_rows(result, kind, config, bare_http, real_http)
     result.notes += [
         f"Service layer: {config.ingest_service_events:,} events, one thread, one commit per "

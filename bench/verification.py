@@ -188,37 +188,37 @@ def _endpoint_rows(
 def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) -> None:
     work = config.work_dir / f"verification-{kind}"
     clients = config.verification_clients
-    with database(kind, work / "db") as url:
-        env = server_env(
-            data_dir=work / "data",
-            database_url=url,
-            rpc_url=rpc_url,
-            overrides={"SENTRACE_BATCH_MAX_DELAY_S": "1"},
+    url = database(kind, work / "db")
+    env = server_env(
+        data_dir=work / "data",
+        database_url=url,
+        rpc_url=rpc_url,
+        overrides={"SENTRACE_BATCH_MAX_DELAY_S": "1"},
+    )
+    log = config.out_dir / "logs" / f"verification-{kind}.log"
+    with running_server(env, log) as server:
+        code = seed_verified_lot(server, config.lot_events)
+        n = config.lot_events
+        targets = [
+            (
+                f"GET /api/v1/lots/{{code}}/verification ({n} events)",
+                f"/api/v1/lots/{code}/verification",
+                None,
+            ),
+            (f"consumer page /l/{{code}} ({n} events, phone)", f"/l/{code}", PAGE_HEADERS),
+        ]
+        bare = measure(server, "bare FastAPI sync def", "/bench/bare", config, clients=clients)
+        bare_async = measure(
+            server, "bare FastAPI async def", "/bench/bare-async", config, clients=clients
         )
-        log = config.out_dir / "logs" / f"verification-{kind}.log"
-        with running_server(env, log) as server:
-            code = seed_verified_lot(server, config.lot_events)
-            n = config.lot_events
-            targets = [
-                (
-                    f"GET /api/v1/lots/{{code}}/verification ({n} events)",
-                    f"/api/v1/lots/{code}/verification",
-                    None,
-                ),
-                (f"consumer page /l/{{code}} ({n} events, phone)", f"/l/{code}", PAGE_HEADERS),
-            ]
-            bare = measure(server, "bare FastAPI sync def", "/bench/bare", config, clients=clients)
-            bare_async = measure(
-                server, "bare FastAPI async def", "/bench/bare-async", config, clients=clients
-            )
-            loaded = [
-                measure(server, name, path, config, clients=clients, headers=headers)
-                for name, path, headers in targets
-            ]
-            alone = [
-                measure(server, name, path, config, clients=1, headers=headers)
-                for name, path, headers in targets
-            ]
+        loaded = [
+            measure(server, name, path, config, clients=clients, headers=headers)
+            for name, path, headers in targets
+        ]
+        alone = [
+            measure(server, name, path, config, clients=1, headers=headers)
+            for name, path, headers in targets
+        ]
     label = LABELS[kind]
     _bare_rows(result, label, clients, [bare, bare_async])
     for index, (m, single) in enumerate(zip(loaded, alone, strict=True)):
@@ -236,6 +236,9 @@ def run(config: BenchConfig) -> SectionResult:
     result = SectionResult("verification", "Verification under load")
     with local_anvil(config.work_dir / "verification-anvil") as node:
         for kind in config.databases:
+            if kind == "postgres" and not config.verification_on_postgres:
+                result.notes.append("PostgreSQL not measured in this section with --quick.")
+                continue
             run_on(kind, config, node.url, result)
     result.notes += [
         "Load generator: async httpx in the bench process, server: uvicorn (one process, "

@@ -12,6 +12,7 @@ status 1, after the other sections have run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import logging
 import shlex
@@ -27,6 +28,7 @@ if str(REPO_ROOT) not in sys.path:  # the bench package lives at the repository 
 
 from bench.chain import ComponentMissing  # noqa: E402
 from bench.config import SECTIONS, BenchConfig  # noqa: E402
+from bench.postgres import stop_cluster  # noqa: E402
 from bench.results import (  # noqa: E402
     SectionResult,
     machine_line,
@@ -87,17 +89,20 @@ def main(argv: list[str] | None = None) -> int:
         make = BenchConfig.quick_run if args.quick else BenchConfig.full
         config = make(args.out, Path(work))
         if args.no_postgres:
-            config = type(config)(**{**config.__dict__, "databases": ("sqlite",)})
-        for name in args.sections:
-            print(f"[bench] {name} …", file=sys.stderr, flush=True)
-            try:
-                result = run_section(name, config)
-            except Exception as exc:
-                failed = True
-                traceback.print_exc()
-                result = SectionResult(name, TITLES[name], skipped=f"failed: {exc!r}")
-            print(f"[bench] {name} done in {result.seconds:.1f} s", file=sys.stderr, flush=True)
-            results.append(result)
+            config = dataclasses.replace(config, databases=("sqlite",))
+        try:
+            for name in args.sections:
+                print(f"[bench] {name} …", file=sys.stderr, flush=True)
+                try:
+                    result = run_section(name, config)
+                except Exception as exc:
+                    failed = True
+                    traceback.print_exc()
+                    result = SectionResult(name, TITLES[name], skipped=f"failed: {exc!r}")
+                print(f"[bench] {name}: {result.seconds:.1f} s", file=sys.stderr, flush=True)
+                results.append(result)
+        finally:
+            stop_cluster()
     report = markdown_report(
         results,
         command=command.strip(),
