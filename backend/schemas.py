@@ -40,6 +40,8 @@ Decimalish = Annotated[
 #: An RFC 3339 time; offsets are required (checked by the services, which name the field).
 Timestamp = Annotated[datetime, BeforeValidator(_text_only)]
 JsonObject = dict[str, Any]
+#: ``pending`` until the event's batch is confirmed on chain, then ``anchored``.
+AnchorStatus = Literal["pending", "anchored"]
 
 
 class _Input(BaseModel):
@@ -188,7 +190,7 @@ class EventAccepted(BaseModel):
 
     id: str
     event_hash: str
-    status: Literal["pending", "anchored"] = "pending"
+    status: AnchorStatus = "pending"
 
 
 class TransferRequest(_Input):
@@ -263,7 +265,7 @@ class EventPublic(BaseModel):
     location: JsonObject | None
     data: JsonObject
     event_hash: str
-    status: Literal["pending", "anchored"]
+    status: AnchorStatus
     batch_root: str | None
 
 

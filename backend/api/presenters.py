@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from backend.models import ApiKey, Batch, BatchStatus, Event, Farm, Lot, Organisation, Product
 from backend.schemas import (
+    AnchorStatus,
     ApiKeyPublic,
     EventAccepted,
     EventPublic,
@@ -87,7 +88,7 @@ def event_public(event: Event, org: Organisation, batch: Batch | None) -> EventP
     )
 
 
-def _status(batch: Batch | None) -> str:
+def _status(batch: Batch | None) -> AnchorStatus:
     """``anchored`` once the event's batch is confirmed on chain, ``pending`` until then."""
     return "anchored" if batch is not None and batch.status is BatchStatus.CONFIRMED else "pending"
 

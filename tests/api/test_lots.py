@@ -26,7 +26,7 @@ from tests.support.bodies import (
 
 PRODUCT = {"code": "xoai", "name_vi": "Xoài cát Hòa Lộc", "name_en": None, "gtin": None}
 HTX = {"slug": "htx", "name": "HTX Mỹ Xương", "role": "cooperative"}
-FARM = {
+FARM: dict[str, Any] = {
     "code": "F-01",
     "name": "Vườn ông Tư",
     "commune": "Mỹ Xương",

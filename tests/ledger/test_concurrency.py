@@ -117,9 +117,9 @@ def test_only_one_of_several_racing_transfers_wins(pg_runtime: Runtime) -> None:
 def test_racing_harvests_get_distinct_generated_codes(pg_runtime: Runtime) -> None:
     _setup(pg_runtime)
 
-    def harvest(_: int) -> str:
+    def harvest(_index: int) -> str:
         with Session(pg_runtime.engine, expire_on_commit=False) as session:
-            lot, _ = create_harvest_lot(
+            lot, _event = create_harvest_lot(
                 session,
                 org=_org(session, "htx"),
                 product_code="xoai",
