@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
+from backend.db import session_scope
 from backend.models import LabelSerial, Scan
 from backend.timeutil import as_utc, utcnow
+
+logger = logging.getLogger(__name__)
 
 _DIGEST_LABEL = b"sentrace.scan-client.v1"
 
@@ -105,6 +111,37 @@ def record_scan(
     session.flush()
 
 
+def save_scan(
+    engine: Engine,
+    *,
+    lot_id: int,
+    serial: str,
+    client_kind: ClientKind,
+    client_digest: str,
+    at: datetime,
+) -> bool:
+    """Write one scan in its own short transaction; ``False`` (logged) if it failed.
+
+    The page calls this last, after rendering, so that on SQLite the write lock is held for
+    one INSERT and its commit rather than for the whole request; and a scan that cannot be
+    counted (database busy) never keeps a consumer from seeing the verification.
+    """
+    try:
+        with session_scope(engine) as session:
+            record_scan(
+                session,
+                lot_id=lot_id,
+                serial=serial,
+                client_kind=client_kind,
+                client_digest=client_digest,
+                at=at,
+            )
+    except SQLAlchemyError:
+        logger.warning("could not record a scan of lot %s serial %s", lot_id, serial, exc_info=True)
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class ScanSummary:
     """What the page says about one serial: how often and since when, and whether to warn."""
@@ -127,12 +164,17 @@ class ScanSummary:
     def may_be_copied(self) -> bool:
         return self.scanned_too_often or self.never_printed
 
+    def including(self, at: datetime) -> ScanSummary:
+        """The summary once a scan at ``at`` (not yet stored) is counted too."""
+        first = at if self.first_scanned_at is None else min(self.first_scanned_at, at)
+        return replace(self, count=self.count + 1, first_scanned_at=first)
+
 
 def summarize_scans(session: Session, *, lot_id: int, serial: str, threshold: int) -> ScanSummary:
     """Count and first time of the scans of ``serial``, and whether it was ever printed."""
     count, first = session.exec(
-        select(func.count(Scan.id), func.min(Scan.scanned_at)).where(
-            Scan.lot_id == lot_id, Scan.serial == serial
+        select(func.count(col(Scan.id)), func.min(col(Scan.scanned_at))).where(
+            col(Scan.lot_id) == lot_id, col(Scan.serial) == serial
         )
     ).one()
     printed = (

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote
@@ -33,21 +35,22 @@ from sqlmodel import Session
 from backend.api.verification import ChainViewDep, unknown_lot
 from backend.config import Settings
 from backend.deps import SessionDep, SettingsDep
-from backend.models import Product
 from backend.services.chain_view import ChainView
 from backend.services.lineage import Lineage, load_lineage
 from backend.services.rate_limit import enforce_public_rate_limit
 from backend.services.scans import (
+    ClientKind,
     ScanSummary,
     classify_user_agent,
     client_digest,
     digest_key,
     is_automated,
-    record_scan,
+    save_scan,
     summarize_scans,
 )
-from backend.services.verification import verify_lineage
-from backend.web.consumer_view import build_lot_page
+from backend.services.verification import Verification, verify_lineage
+from backend.timeutil import utcnow
+from backend.web.consumer_view import ProductAndFarm, build_lot_page, load_product_and_farm
 from backend.web.i18n import LANGUAGES, negotiate_language, translator
 from backend.web.sessions import COOKIE_NAME, codec_for, resolve_secret
 from backend.web.templating import render
@@ -170,16 +173,36 @@ def _resolve(page: PageRequest, session: Session, settings: Settings, view: Chai
     lineage = load_lineage(session, link.lot)
     if lineage is None:
         return _unknown(page, scanned=link.lot)
-    if not _gtin_matches(session, lineage, link):
+    product = load_product_and_farm(session, lineage)
+    if link.gtin is not None and (product is None or product.gtin != link.gtin):
+        # A Digital Link's GTIN must be the lot's product's (the /l/ form carries none).
         return _unknown(page, scanned=link.lot, gtin_mismatch=True)
     verification = verify_lineage(lineage, view)
-    scan = _scan(page, session, settings, lineage, link)
-    if page.json:
-        return JSONResponse(verification.as_json(), headers=JSON_HEADERS)
+    scan, to_save = _scan(page, session, settings, lineage, link)
+    response = (
+        JSONResponse(verification.as_json(), headers=JSON_HEADERS)
+        if page.json
+        else _lot_page(page, session, settings, lineage, verification, product, scan)
+    )
+    if to_save is not None:
+        save_scan(page.request.app.state.runtime.engine, **asdict(to_save))
+    return response
+
+
+def _lot_page(
+    page: PageRequest,
+    session: Session,
+    settings: Settings,
+    lineage: Lineage,
+    verification: Verification,
+    product: ProductAndFarm | None,
+    scan: ScanSummary | None,
+) -> HTMLResponse:
     view_model = build_lot_page(
         session,
         lineage=lineage,
         verification=verification,
+        product=product,
         settings=settings,
         lang=page.lang,
         t=page.t,
@@ -189,12 +212,13 @@ def _resolve(page: PageRequest, session: Session, settings: Settings, view: Chai
     return HTMLResponse(html, headers={**PAGE_HEADERS, "Content-Language": page.lang})
 
 
-def _gtin_matches(session: Session, lineage: Lineage, link: DigitalLink) -> bool:
-    """A Digital Link's GTIN must be the lot's product's (the ``/l/`` form carries none)."""
-    if link.gtin is None:
-        return True
-    product = session.get(Product, lineage.record.lot.product_id)
-    return product is not None and product.gtin == link.gtin
+@dataclass(frozen=True)
+class _ScanToSave:
+    lot_id: int
+    serial: str
+    client_kind: ClientKind
+    client_digest: str
+    at: datetime
 
 
 def _scan(
@@ -203,25 +227,26 @@ def _scan(
     settings: Settings,
     lineage: Lineage,
     link: DigitalLink,
-) -> ScanSummary | None:
-    """Record this scan of a serialised label (if it is one) and summarise the serial."""
+) -> tuple[ScanSummary | None, _ScanToSave | None]:
+    """The serial's scans so far, counting this one, and the scan to store (if it is one)."""
     if link.serial is None:
-        return None
+        return None, None
     lot_id = lineage.record.lot.id
     assert lot_id is not None
-    if page.counts_as_scan():
-        user_agent = page.request.headers.get("user-agent")
-        client = page.request.client
-        record_scan(
-            session,
-            lot_id=lot_id,
-            serial=link.serial,
-            client_kind=classify_user_agent(user_agent),
-            client_digest=client_digest(client.host if client else None, key=_digest_key(page)),
-        )
-    return summarize_scans(
+    summary = summarize_scans(
         session, lot_id=lot_id, serial=link.serial, threshold=settings.scan_warn_threshold
     )
+    if not page.counts_as_scan():
+        return summary, None
+    client = page.request.client
+    scan = _ScanToSave(
+        lot_id=lot_id,
+        serial=link.serial,
+        client_kind=classify_user_agent(page.request.headers.get("user-agent")),
+        client_digest=client_digest(client.host if client else None, key=_digest_key(page)),
+        at=utcnow(),
+    )
+    return summary.including(scan.at), scan
 
 
 def _digest_key(page: PageRequest) -> bytes:

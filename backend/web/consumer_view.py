@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from backend.config import Settings
@@ -110,30 +111,86 @@ class LotPageView:
     proof_url: str
 
 
-def product_name(product: Product, lang: str) -> str:
-    """The English name on the English page when there is one, else the Vietnamese name."""
-    if lang == "en" and product.name_en:
-        return product.name_en
-    return product.name_vi
+@dataclass(frozen=True)
+class ProductAndFarm:
+    """The product of a lot and the farm it was grown on, read in one query."""
+
+    name_vi: str
+    name_en: str | None
+    gtin: str | None
+    farm: FarmView | None
+
+    def name(self, lang: str) -> str:
+        """The English name on the English page when there is one, else the Vietnamese."""
+        if lang == "en" and self.name_en:
+            return self.name_en
+        return self.name_vi
 
 
-def farm_view(farm: Farm | None) -> FarmView | None:
-    if farm is None:
+def load_product_and_farm(session: Session, lineage: Lineage) -> ProductAndFarm | None:
+    """The lot's product, and the farm of the nearest lot in its line that has one.
+
+    Split and merged lots often carry no farm of their own; their farm is the harvest lot's.
+    Plain columns rather than ORM objects: this runs on every scan, and building two mapped
+    objects costs as much as checking a handful of Merkle proofs.
+    """
+    lot = lineage.record.lot
+    farm_id = next((r.lot.farm_id for r in lineage.records if r.lot.farm_id is not None), None)
+    query = (
+        sql_select(
+            col(Product.name_vi),
+            col(Product.name_en),
+            col(Product.gtin),
+            col(Farm.id),
+            col(Farm.name),
+            col(Farm.commune),
+            col(Farm.province),
+            col(Farm.growing_area_code),
+            col(Farm.certifications),
+        )
+        .select_from(Product)
+        .outerjoin(Farm, col(Farm.id) == farm_id)
+        .where(col(Product.id) == lot.product_id)
+    )
+    row = session.connection().execute(query).first()
+    if row is None:
         return None
-    certifications = tuple(
+    name_vi, name_en, gtin, found_farm, name, commune, province, area_code, certs = row
+    farm = None
+    if found_farm is not None:
+        farm = farm_view(
+            name=name,
+            commune=commune,
+            province=province,
+            growing_area_code=area_code,
+            certifications=certs,
+        )
+    return ProductAndFarm(name_vi=name_vi, name_en=name_en, gtin=gtin, farm=farm)
+
+
+def farm_view(
+    *,
+    name: str,
+    commune: str,
+    province: str,
+    growing_area_code: str | None,
+    certifications: Any,
+) -> FarmView:
+    """A farm as the page shows it; certificates without a scheme are left out."""
+    shown = tuple(
         CertificationView(
             scheme=str(item.get("scheme", "")),
             valid_until=_day(item.get("valid_until")),
         )
-        for item in farm.certifications or ()
+        for item in certifications or ()
         if isinstance(item, Mapping) and item.get("scheme")
     )
     return FarmView(
-        name=farm.name,
-        commune=farm.commune,
-        province=farm.province,
-        growing_area_code=farm.growing_area_code,
-        certifications=certifications,
+        name=name,
+        commune=commune,
+        province=province,
+        growing_area_code=growing_area_code,
+        certifications=shown,
     )
 
 
@@ -250,17 +307,15 @@ def build_lot_page(
     *,
     lineage: Lineage,
     verification: Verification,
+    product: ProductAndFarm | None,
     settings: Settings,
     lang: str,
     t: Translator,
     scan: ScanSummary | None,
 ) -> LotPageView:
-    """Shape one verification into the page (a few indexed queries beyond the lineage)."""
+    """Shape one verification into the page (one more query, for split or merged lots)."""
     lot = lineage.record.lot
     lots = [record.lot for record in lineage.records]
-    product = session.get(Product, lot.product_id)
-    origin = next((item for item in lots if item.farm_id is not None), None)
-    farm = session.get(Farm, origin.farm_id) if origin and origin.farm_id else None
     harvested = next((item.harvested_at for item in lots if item.harvested_at), None)
     checks = [
         check
@@ -274,12 +329,12 @@ def build_lot_page(
         verdict=str(verification.verdict),
         verdict_details=_verdict_details(verification, events, lang, t),
         lot_code=lot.code,
-        product_name=product_name(product, lang) if product else lot.code,
+        product_name=product.name(lang) if product else lot.code,
         gtin=product.gtin if product else None,
         quantity=lot.quantity,
         unit=lot.unit,
         harvested_at=as_utc(harvested) if harvested else None,
-        farm=farm_view(farm),
+        farm=product.farm if product else None,
         ancestry=_ancestry(session, lineage),
         events=events,
         anchors=_anchors(lineage, verification, settings),
@@ -338,8 +393,8 @@ def _ancestry(session: Session, lineage: Lineage) -> tuple[AncestorView, ...]:
         return ()
     ids = [record.lot.id for record in lineage.records]
     links = session.exec(select(LotLink).where(col(LotLink.child_id).in_(ids))).all()
-    kind_of_parent = {link.parent_id: str(link.kind) for link in links}
-    has_parents = {link.child_id for link in links}
+    kind_of_parent: dict[int | None, str] = {link.parent_id: str(link.kind) for link in links}
+    has_parents: set[int | None] = {link.child_id for link in links}
     return tuple(
         AncestorView(
             code=record.lot.code,

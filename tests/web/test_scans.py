@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from backend.db import create_schema, make_engine
@@ -17,6 +18,7 @@ from backend.services.scans import (
     client_digest,
     digest_key,
     record_scan,
+    save_scan,
     summarize_scans,
 )
 
@@ -35,12 +37,17 @@ WINDOWS = (
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'scans.db'}")
-    create_schema(engine)
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    made = make_engine(f"sqlite:///{tmp_path / 'scans.db'}")
+    create_schema(made)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as db:
         yield db
-    engine.dispose()
 
 
 @pytest.fixture
@@ -144,3 +151,51 @@ def test_a_scan_stores_no_address(session: Session, lot: Lot) -> None:
     row = session.exec(select(Scan)).one()
     assert row.client_kind == "mobile"
     assert "198.51.100.23" not in repr(row.model_dump())
+
+
+def test_a_summary_counts_the_scan_being_made(session: Session, lot: Lot) -> None:
+    earlier = datetime(2026, 3, 1, tzinfo=UTC)
+    record_scan(
+        session,
+        lot_id=lot.id,
+        serial="0001",
+        client_kind=ClientKind.MOBILE,
+        client_digest="",
+        at=earlier,
+    )
+    before = summarize_scans(session, lot_id=lot.id, serial="0001", threshold=1)
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    after = before.including(now)
+    assert (after.count, after.first_scanned_at) == (2, earlier)
+    assert after.scanned_too_often and not before.scanned_too_often
+    fresh = summarize_scans(session, lot_id=lot.id, serial="0002", threshold=1).including(now)
+    assert (fresh.count, fresh.first_scanned_at) == (1, now)
+
+
+def test_save_scan_commits_on_its_own(engine: Engine, lot: Lot) -> None:
+    at = datetime(2026, 3, 3, tzinfo=UTC)
+    assert save_scan(
+        engine,
+        lot_id=lot.id,
+        serial="0001",
+        client_kind=ClientKind.DESKTOP,
+        client_digest="d",
+        at=at,
+    )
+    with Session(engine) as other:
+        assert summarize_scans(other, lot_id=lot.id, serial="0001", threshold=5).count == 1
+
+
+def test_save_scan_reports_a_refused_write_instead_of_raising(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    refused = save_scan(
+        engine,
+        lot_id=424242,
+        serial="0001",
+        client_kind=ClientKind.MOBILE,  # no such lot
+        client_digest="",
+        at=datetime(2026, 3, 3, tzinfo=UTC),
+    )
+    assert refused is False
+    assert "could not record a scan of lot 424242 serial 0001" in caplog.text
