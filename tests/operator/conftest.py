@@ -7,6 +7,7 @@ and every write still goes through the real services into the real database.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,29 +43,17 @@ class Cast:
     lot_code: str = "XOAI-T01"
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def _settings(data_dir: Path) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         login_max_failures=3,
         login_lockout_s=600,
         worker_enabled=False,
     )
 
 
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    created = Runtime.create(settings)
-    try:
-        yield created
-    finally:
-        created.close()
-
-
-@pytest.fixture
-def cast(runtime: Runtime) -> Cast:
+def _populate(runtime: Runtime, people: Cast) -> None:
     """Organisations, users, a farm, a product and one harvested lot held by the cooperative."""
-    people = Cast()
     with session_scope(runtime.engine) as session:
         coop, _ = create_organisation(
             session, slug="htx-xoai-my-xuong", name="HTX Xoài Mỹ Xương", role="cooperative"
@@ -96,7 +85,41 @@ def cast(runtime: Runtime) -> Cast:
             code=people.lot_code,
             settings=runtime.settings,
         )
-    return people
+
+
+@pytest.fixture(scope="session")
+def populated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the schema and the cast, built once (migrations and argon2 are slow)."""
+    folder = tmp_path_factory.mktemp("operator-template") / "data"
+    runtime = Runtime.create(_settings(folder))
+    try:
+        _populate(runtime, Cast())
+    finally:
+        runtime.close()
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return _settings(tmp_path / "data")
+
+
+@pytest.fixture
+def runtime(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """The app's runtime on this test's own copy of the populated data folder."""
+    template: Path = request.getfixturevalue("populated_template")
+    shutil.copytree(template, settings.data_dir)
+    created = Runtime.create(settings)
+    try:
+        yield created
+    finally:
+        created.close()
+
+
+@pytest.fixture
+def cast() -> Cast:
+    """Who is who in the (already populated) test world."""
+    return Cast()
 
 
 @pytest.fixture
