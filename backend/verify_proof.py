@@ -66,6 +66,9 @@ REGISTRY_ABI: list[dict[str, Any]] = [
 ]
 
 RPC_TIMEOUT_S = 10.0
+#: Batch states in which a root is legitimately absent from the chain (it can only ever make
+#: an event "pending", never "valid", so trusting this label cannot hide a forgery).
+NOT_YET_SENT = frozenset({"pending", "sent"})
 
 
 class Outcome(StrEnum):
@@ -318,6 +321,10 @@ def _check_on_chain(
     proof = [from_hex(str(node)) for node in entry.get("proof") or []]
     try:
         if not registry.is_anchored(root):
+            if entry.get("batch_status") in NOT_YET_SENT:  # built, not on chain yet: not a lie
+                event.outcome = Outcome.PENDING
+                event.findings.append(Finding(Verdict.PENDING, "proof_pending"))
+                return
             event.fail("root_absent", root=entry["root"], contract=address)
             return
         if not registry.verify(

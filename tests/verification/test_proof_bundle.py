@@ -171,3 +171,19 @@ def test_a_file_that_is_not_a_bundle_is_refused(tmp_path: Path) -> None:
 
     assert code == 1
     assert "không phải là gói bằng chứng" in report and "not a valid SenTrace proof" in report
+
+
+def test_a_batch_not_yet_on_chain_leaves_its_events_pending_not_failed(
+    runtime: Runtime, supply_chain: Actors, client: TestClient
+) -> None:
+    from backend.services.batching import build_batch
+
+    harvest(supply_chain, "LO-3")
+    assert build_batch(runtime.engine, max_events=10, max_delay_s=0, force=True) is not None
+    bundle = client.get("/api/v1/lots/LO-3/proof").json()
+    assert bundle["events"][0]["batch_status"] == "pending" and bundle["events"][0]["root"]
+
+    result = _check(runtime, bundle)
+
+    assert [e.outcome for e in result.events] == [Outcome.PENDING]
+    assert result.exit_code == 2
