@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from backend.chain import ChainConfigError, ChainError
 from backend.config import get_settings
@@ -58,6 +59,12 @@ def open_runtime(*, start_worker: bool) -> Iterator[Runtime]:
             runtime = Runtime.start(get_settings(), start_worker=start_worker)
         except (DataDirError, ChainConfigError) as exc:
             typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        except OperationalError as exc:  # the URL may hold a password: show the driver's words
+            typer.echo(
+                f"Không kết nối được cơ sở dữ liệu / cannot reach the database: {exc.orig}",
+                err=True,
+            )
             raise typer.Exit(2) from exc
         try:
             yield runtime

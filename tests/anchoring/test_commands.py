@@ -158,3 +158,20 @@ def test_serve_runs_a_managed_anvil_and_stops_it_cleanly_keeping_its_state(
     assert again["contract_address"] == ready["contract_address"]  # remembered, not redeployed
     with second.client() as http:
         assert http.get("/api/v1/lots/LUA-1/verification").json()["verdict"] == "verified"
+
+
+def test_an_unreachable_database_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    env = server_env(
+        tmp_path / "data",
+        chain_rpc_url="memory",
+        database_url="postgresql+psycopg://sentrace:secret-password@127.0.0.1:9/sentrace",
+    )
+
+    done = subprocess.run(
+        [*sentrace_command(), "anchor"], env=env, capture_output=True, timeout=120
+    )
+
+    assert done.returncode == 2
+    message = done.stderr.decode()
+    assert "cannot reach the database" in message
+    assert "Traceback" not in message and "secret-password" not in message
