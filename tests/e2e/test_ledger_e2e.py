@@ -156,6 +156,13 @@ def _record_the_journey(actors: Actors) -> str:
 
 LOTS = ("XOAI-2026-001", "XOAI-2026-001-A", "XOAI-2026-001-B")
 
+#: Ways to forge one event entry of a proof bundle; each must fail ``verify-proof``.
+FORGERIES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "document": lambda entry: entry["document"]["data"].update(dose="0.5"),
+    "proof": lambda entry: entry.update(proof=["0x" + "11" * 32, *entry["proof"]]),
+    "root": lambda entry: entry.update(root="0x" + "44" * 32),
+}
+
 
 def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
     ledger: TestClient, tmp_path: Path, anvil_node: ManagedAnvil
@@ -182,18 +189,21 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
 
     # An auditor checks the bundle against the node without our server.
     bundle = ledger.get("/api/v1/lots/XOAI-2026-001-A/proof").json()
-    good, forged = tmp_path / "proof.json", tmp_path / "forged.json"
-    good.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
-    edited = next(e for e in bundle["events"] if e["id"] == input_event)
-    edited["document"]["data"]["dose"] = "0.5"
-    forged.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
     runner = CliRunner()
+    good = tmp_path / "proof.json"
+    good.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
     passed = runner.invoke(cli, ["verify-proof", str(good), "--rpc", anvil_node.url])
     assert passed.exit_code == 0, passed.output
     assert "6 hợp lệ / valid, 0 sai / failed" in passed.output
-    failed = runner.invoke(cli, ["verify-proof", str(forged), "--rpc", anvil_node.url])
-    assert failed.exit_code == 1, failed.output
-    assert input_event in failed.output and "SAI / FAILED" in failed.output
+    for part, forge in FORGERIES.items():
+        forged_bundle = json.loads(json.dumps(bundle))
+        forge(next(e for e in forged_bundle["events"] if e["id"] == input_event))
+        forged = tmp_path / f"forged-{part}.json"
+        forged.write_text(json.dumps(forged_bundle, ensure_ascii=False), encoding="utf-8")
+        failed = runner.invoke(cli, ["verify-proof", str(forged), "--rpc", anvil_node.url])
+        assert failed.exit_code == 1, (part, failed.output)
+        assert input_event in failed.output and "SAI / FAILED" in failed.output, part
+        assert "5 hợp lệ / valid, 1 sai / failed" in failed.output, part
 
     # Someone lowers the recorded dose directly in the database.
     runtime: Runtime = ledger.app.state.runtime  # type: ignore[attr-defined]
@@ -297,3 +307,37 @@ def _assert_once_each(runtime: Runtime, accepted: list[str]) -> None:
         logged = Counter(to_hex(log.event_hash) for log in chain.lot_events(lot_key(f"LO-{lot}")))
         mine = [a.payload_hash for a in milestones if a.lot_key == to_hex(lot_key(f"LO-{lot}"))]
         assert logged == Counter(mine)  # each harvest recorded exactly once
+
+
+# ---------------------------------------------------- 3. the node is down at start-up
+
+
+def test_a_server_started_before_its_chain_node_serves_then_anchors_when_the_node_appears(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    runtime = live_runtime(
+        tmp_path, f"sqlite:///{tmp_path / 'ledger.db'}", f"http://127.0.0.1:{port}"
+    )
+    node: ManagedAnvil | None = None
+    try:
+        with TestClient(create_app(runtime)) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["reachable"] is False
+            actors = _supply_chain(client)  # writes work without the chain
+            actors.post("/api/v1/lots", "htx-my-xuong", {"code": "XOAI-2", "product": "xoai-cat",
+                        "farm": "MX-01", "quantity": "5", "unit": "kg",
+                        "harvested_at": "2026-05-01T06:30:00Z"})  # fmt: skip
+            url = "/api/v1/lots/XOAI-2/verification"
+            assert client.get(url).json()["verdict"] == "pending"
+
+            node = start_anvil(tmp_path / "anvil", port=port)
+
+            wait_for("verified once the node is up", lambda: client.get(url).json()["verdict"]
+                     == "verified")  # fmt: skip
+            assert client.get("/readyz").status_code == 200
+    finally:
+        runtime.close()
+        if node is not None:
+            node.stop()
