@@ -21,11 +21,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from backend.db import session_scope
 from backend.models import LabelSerial, Scan
 from backend.timeutil import as_utc, utcnow
 
@@ -112,7 +110,7 @@ def record_scan(
 
 
 def save_scan(
-    engine: Engine,
+    session: Session,
     *,
     lot_id: int,
     serial: str,
@@ -120,23 +118,29 @@ def save_scan(
     client_digest: str,
     at: datetime,
 ) -> bool:
-    """Write one scan in its own short transaction; ``False`` (logged) if it failed.
+    """Commit what ``session`` has read so far, then write one scan in a transaction of its
+    own; ``False`` (logged) if that write failed.
 
     The page calls this last, after rendering, so that on SQLite the write lock is held for
-    one INSERT and its commit rather than for the whole request; and a scan that cannot be
-    counted (database busy) never keeps a consumer from seeing the verification.
+    one INSERT and its commit rather than for the whole request. Ending the read transaction
+    first matters twice over: SQLite refuses to turn a WAL read snapshot into a write once
+    another connection has committed (it would fail at once instead of waiting), and the
+    same connection is reused, so a busy pool cannot deadlock on a second one. A scan that
+    cannot be counted (database busy) never keeps a consumer from seeing the verification.
     """
+    session.commit()
     try:
-        with session_scope(engine) as session:
-            record_scan(
-                session,
-                lot_id=lot_id,
-                serial=serial,
-                client_kind=client_kind,
-                client_digest=client_digest,
-                at=at,
-            )
+        record_scan(
+            session,
+            lot_id=lot_id,
+            serial=serial,
+            client_kind=client_kind,
+            client_digest=client_digest,
+            at=at,
+        )
+        session.commit()
     except SQLAlchemyError:
+        session.rollback()
         logger.warning("could not record a scan of lot %s serial %s", lot_id, serial, exc_info=True)
         return False
     return True

@@ -63,6 +63,20 @@ def test_page_weight_is_far_under_budget_and_needs_no_other_request(
     assert '<link rel="icon" href="data:,">' in text  # and no favicon request either
 
 
+def test_pages_travel_gzipped_to_clients_that_take_it(web: TestClient) -> None:
+    plain = web.get(f"/l/{CHILD}", headers={"Accept-Encoding": "identity"})
+    zipped = web.get(f"/l/{CHILD}", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["vary"]
+    assert zipped.text == plain.text  # the client unpacks it to the same page
+    assert zipped.num_bytes_downloaded * 2 < plain.num_bytes_downloaded
+    refused = web.get(f"/l/{CHILD}", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers
+    unknown = web.get("/l/KHONG-CO", headers={"Accept-Encoding": "gzip"})
+    assert (unknown.status_code, unknown.headers["content-encoding"]) == (404, "gzip")
+
+
 @pytest.fixture
 def limited(tmp_path: Path) -> Iterator[TestClient]:
     runtime: Runtime = consumer_runtime(tmp_path, rate_limit_per_minute=3)

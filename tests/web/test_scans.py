@@ -172,10 +172,10 @@ def test_a_summary_counts_the_scan_being_made(session: Session, lot: Lot) -> Non
     assert (fresh.count, fresh.first_scanned_at) == (1, now)
 
 
-def test_save_scan_commits_on_its_own(engine: Engine, lot: Lot) -> None:
+def test_save_scan_commits_on_its_own(engine: Engine, session: Session, lot: Lot) -> None:
     at = datetime(2026, 3, 3, tzinfo=UTC)
     assert save_scan(
-        engine,
+        session,
         lot_id=lot.id,
         serial="0001",
         client_kind=ClientKind.DESKTOP,
@@ -187,10 +187,10 @@ def test_save_scan_commits_on_its_own(engine: Engine, lot: Lot) -> None:
 
 
 def test_save_scan_reports_a_refused_write_instead_of_raising(
-    engine: Engine, caplog: pytest.LogCaptureFixture
+    session: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     refused = save_scan(
-        engine,
+        session,
         lot_id=424242,
         serial="0001",
         client_kind=ClientKind.MOBILE,  # no such lot
@@ -199,3 +199,4 @@ def test_save_scan_reports_a_refused_write_instead_of_raising(
     )
     assert refused is False
     assert "could not record a scan of lot 424242 serial 0001" in caplog.text
+    assert session.exec(select(Scan)).all() == []  # the session is usable again
