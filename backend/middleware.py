@@ -1,4 +1,4 @@
-"""ASGI middleware: request body size limit and request ids.
+"""ASGI middleware: request body size and nesting limits, and request ids.
 
 **Body limit.** A body over ``SENTRACE_MAX_BODY_BYTES`` gets 413 in the API's JSON error shape
 before any handler sees it. A declared ``Content-Length`` over the limit is refused without
@@ -6,6 +6,14 @@ reading anything; otherwise the body is read as it streams (chunked uploads decl
 and refused the moment the running total passes the limit. What was read is then handed to the
 application unchanged. Buffering is fine here: handlers read the whole JSON body anyway and the
 limit caps it.
+
+**Nesting limit and encoding.** A JSON body (or one without a content type, which FastAPI
+also parses as JSON) that is not UTF-8 (RFC 8259) or nests deeper than ``MAX_JSON_DEPTH``
+gets 422 before anything parses it. The standard
+``json`` parser recurses on the C stack, and py-evm raises the interpreter's recursion limit to
+100 000 when it is imported, so a 200 KB body of nested brackets would otherwise overflow the
+stack and kill the whole process (SIGSEGV) before any handler runs. No request the API accepts
+comes near the limit.
 
 **Request id.** Each response carries ``X-Request-ID`` (the caller's, if it sent a sane one, else
 a fresh one), and the id is put on ``scope["state"]`` so log lines can name the request.
@@ -22,10 +30,54 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.errors import error_body
-from backend.errors import PayloadTooLarge
+from backend.errors import InvalidInput, PayloadTooLarge
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+#: Deepest nesting of arrays and objects a JSON body may have.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = (
+    f"Dữ liệu JSON lồng nhau quá sâu (tối đa {MAX_JSON_DEPTH} cấp) / "
+    f"JSON nested too deeply (max {MAX_JSON_DEPTH} levels)"
+)
+NOT_UTF8 = "Dữ liệu JSON phải mã hóa UTF-8 / JSON bodies must be UTF-8"
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``body`` nests arrays and objects deeper than ``limit`` (strings ignored).
+
+    Counting brackets first keeps this at C speed for ordinary bodies, which cannot reach the
+    limit at all; only a body with more brackets than the limit is walked.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def json_body_problem(body: bytes) -> str | None:
+    """Why a JSON body is refused before parsing (not UTF-8, too deep), or None."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return NOT_UTF8
+    return TOO_DEEP if json_too_deep(body) else None
+
+
+def _parsed_as_json(scope: Scope) -> bool:
+    """FastAPI parses a body as JSON when its type is ``*/json``, ``*/*+json`` or missing."""
+    content_type = Headers(scope=scope).get("content-type")
+    if content_type is None:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.endswith("/json") or media.endswith("+json")
 
 
 def too_large_message(limit: int) -> str:
@@ -64,7 +116,13 @@ class BodySizeLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        body = b"".join(chunks)
+        problem = json_body_problem(body) if _parsed_as_json(scope) else None
+        if problem is not None:
+            response = JSONResponse(error_body(InvalidInput(problem)), status_code=422)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(too_large_message(self.max_bytes))
