@@ -160,7 +160,9 @@ class PageRequest:
         return codec_for(self.request).load(self.request).user_id is not None
 
     def counts_as_scan(self) -> bool:
-        """A person opening the link: not a prefetch, a crawler, or the operator app."""
+        """A person opening the link: not a HEAD probe, prefetch, crawler or the operator app."""
+        if self.request.method != "GET":
+            return False
         headers = self.request.headers
         purpose = (headers.get("sec-purpose") or headers.get("purpose") or "").lower()
         if "prefetch" in purpose or "prerender" in purpose:
@@ -173,7 +175,12 @@ class PageRequest:
 PageRequestDep = Annotated[PageRequest, Depends(PageRequest)]
 
 
-@router.get("/01/{rest:path}", response_class=HTMLResponse, summary="GS1 Digital Link")
+@router.api_route(
+    "/01/{rest:path}",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    summary="GS1 Digital Link",
+)
 def digital_link(
     page: PageRequestDep, session: SessionDep, settings: SettingsDep, view: ChainViewDep
 ) -> Response:
@@ -181,7 +188,12 @@ def digital_link(
     return _resolve(page, session, settings, view)
 
 
-@router.get("/l/{rest:path}", response_class=HTMLResponse, summary="SenTrace lot link")
+@router.api_route(
+    "/l/{rest:path}",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    summary="SenTrace lot link",
+)
 def lot_link(
     page: PageRequestDep, session: SessionDep, settings: SettingsDep, view: ChainViewDep
 ) -> Response:

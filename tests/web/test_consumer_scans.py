@@ -74,6 +74,7 @@ def test_operators_crawlers_and_prefetches_are_not_scans(web: TestClient) -> Non
     web.get(path, headers={"User-Agent": "facebookexternalhit/1.1"})
     web.get(path, headers={**PHONE, "Sec-Purpose": "prefetch"})
     web.get(path, headers={"User-Agent": ""})
+    assert web.head(path, headers=PHONE).status_code == 200  # link checkers probe with HEAD
     assert scan_line(scan(web, path)) == (
         f"Quét lần đầu ngày {today()}; đã quét 1 lần. Số sê-ri: 0004"
     )
