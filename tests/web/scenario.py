@@ -14,6 +14,7 @@ Lots (codes are constants below):
 * ``RECALLED``  anchored, then recalled by the regulator.
 * ``HOSTILE``   product, farm and event text carrying markup and script.
 * ``PLAIN``     a product without a GTIN (only the ``/l/`` link fits it).
+* ``MERGED``    two harvest lots of that product merged into one, anchored.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ TAMPERED = "XOAI-2605-T"
 RECALLED = "XOAI-2605-R"
 HOSTILE = "XSS-2605-H"
 PLAIN = "BUOI-2605-B"
+MERGE_SOURCES = ("BUOI-2605-M1", "BUOI-2605-M2")
+MERGED = "BUOI-2605-MX"
 
 PRINTED_SERIALS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
@@ -195,6 +198,13 @@ def build_world(client: TestClient, runtime: Runtime) -> None:
     _full_journey(actors, RECALLED)
     _harvest(actors, PLAIN, "buoi", "F-01", "2026-05-03T06:00:00+07:00")
     _harvest(actors, HOSTILE, "xss", "F-XSS", "2026-05-03T06:00:00+07:00")
+    for source in MERGE_SOURCES:
+        _harvest(actors, source, "buoi", "F-01", "2026-05-03T06:00:00+07:00")
+    actors.post(
+        "/api/v1/lots/merge",
+        "htx",
+        {"lots": list(MERGE_SOURCES), "code": MERGED, "occurred_at": "2026-05-03T09:00:00+07:00"},
+    )
     _event(
         actors,
         HOSTILE,

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import EXPLORER_BLOCK, EXPLORER_TX
 from tests.web.scenario import (
     CHILD,
+    MERGE_SOURCES,
+    MERGED,
     PENDING,
     RECALL_REASON,
     RECALLED,
@@ -95,6 +97,22 @@ def test_split_lot_shows_its_ancestry_and_the_parents_journey(web: TestClient) -
     assert "Vườn xoài ông Tư" in text  # the farm comes from the harvest lot
 
 
+def test_merged_lot_shows_every_source_lot(web: TestClient) -> None:
+    text = page(web, MERGED)
+    ancestry = text.split('<section class="card" id="ancestry">', 1)[1].split("</section>", 1)[0]
+    for source in MERGE_SOURCES:
+        assert (
+            f'Gộp từ lô <span class="hash">{source}</span> '
+            '<span class="muted">(lô thu hoạch)</span>'
+        ) in ancestry
+    items = timeline_items(text)
+    assert sum("Thu hoạch</span>" in item for item in items) == 2
+    merged = items[-1]
+    assert "Gộp từ: BUOI-2605-M1 (1000 kg), BUOI-2605-M2 (1000 kg)" in merged
+    assert ">Đã xác thực</h1>" in text
+    assert "Bưởi Năm Roi" in text
+
+
 def test_pending_lot_says_it_awaits_anchoring(web: TestClient) -> None:
     text = page(web, PENDING)
     assert '<section class="verdict v-pending"' in text
@@ -117,8 +135,8 @@ def test_tampered_lot_names_the_altered_event_and_why(web: TestClient) -> None:
     assert 'data-verdict="tampered"' in packing
     assert html.escape(TAMPERED_NOTE) in packing  # the page shows what is stored now
     assert (
-        '<p class="reason c-tampered">Dữ liệu đang lưu không còn khớp với dấu vân tay đã ghi nhận lúc '
-        "tiếp nhận.</p>"
+        '<p class="reason c-tampered">Dữ liệu đang lưu không còn khớp với dấu vân tay đã ghi '
+        "nhận lúc tiếp nhận.</p>"
     ) in packing
     others = [item for item in items if item is not packing]
     assert len(others) == len(items) - 1
