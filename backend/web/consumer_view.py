@@ -23,7 +23,7 @@ from backend.services.lineage import Lineage
 from backend.services.scans import ScanSummary
 from backend.services.verdicts import Verdict
 from backend.services.verification import EventCheck, Verification
-from backend.timeutil import as_utc, in_vietnam, rfc3339_z
+from backend.timeutil import as_utc, in_vietnam, rfc3339_z, utcnow
 from backend.web.i18n import Translator
 
 #: Placeholders an explorer link template may use, e.g.
@@ -40,6 +40,7 @@ _PLACE_KEYS = ("name", "address", "commune", "province")
 class CertificationView:
     scheme: str
     valid_until: str | None  # dd/mm/yyyy
+    expired: bool = False  # past its end date (Vietnam's calendar): shown, but as lapsed
 
 
 @dataclass(frozen=True)
@@ -177,10 +178,12 @@ def farm_view(
     certifications: Any,
 ) -> FarmView:
     """A farm as the page shows it; certificates without a scheme are left out."""
+    today = in_vietnam(utcnow()).date()
     shown = tuple(
         CertificationView(
             scheme=str(item.get("scheme", "")),
             valid_until=_day(item.get("valid_until")),
+            expired=_is_past(item.get("valid_until"), today),
         )
         for item in certifications or ()
         if isinstance(item, Mapping) and item.get("scheme")
@@ -285,6 +288,16 @@ def explorer_link(
         return None
     link = template.replace(TX_PLACEHOLDER, tx or "").replace(BLOCK_PLACEHOLDER, str(block))
     return link.replace(CHAIN_PLACEHOLDER, "" if chain_id is None else str(chain_id))
+
+
+def _is_past(value: Any, today: date) -> bool:
+    """Whether an ISO end date lies before ``today`` (unreadable dates are not "past")."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        return date.fromisoformat(value[:10]) < today
+    except ValueError:
+        return False
 
 
 def _day(value: Any) -> str | None:

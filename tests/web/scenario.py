@@ -91,7 +91,13 @@ def _farm_and_products(actors: Actors) -> None:
                     "number": "VG-DT-2025-118",
                     "valid_from": "2025-01-01",
                     "valid_until": "2027-12-31",
-                }
+                },
+                {
+                    "scheme": "GlobalGAP",
+                    "number": "GG-4063061000000",
+                    "valid_from": "2021-01-01",
+                    "valid_until": "2023-12-31",
+                },
             ],
         },
     )
