@@ -18,10 +18,15 @@ class ComponentMissing(RuntimeError):
     """A component a section needs (anvil, PostgreSQL) is not installed; the section skips."""
 
 
-def client_for(node: ManagedAnvil) -> ChainClient:
-    """A client of ``node`` with anvil's prefunded account (the public demo key)."""
+def client_at(url: str) -> ChainClient:
+    """A client of the anvil at ``url`` with its prefunded account (the public demo key)."""
     account = Account.from_key(DEMO_ANCHOR_PRIVATE_KEY)
-    return ChainClient(http_web3(node.url), account, endpoint=node.url)
+    return ChainClient(http_web3(url), account, endpoint=url)
+
+
+def client_for(node: ManagedAnvil) -> ChainClient:
+    """A client of ``node`` with anvil's prefunded account."""
+    return client_at(node.url)
 
 
 @contextmanager

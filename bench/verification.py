@@ -17,13 +17,15 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.chain import local_anvil
+from backend.chain.client import ChainClient
+from bench.chain import client_at, local_anvil
 from bench.config import BenchConfig
 from bench.databases import LABELS, database
 from bench.load import LoadResult, get, run_load
 from bench.results import Row, SectionResult, number
 from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot
 from bench.server import ServerProcess, running_server, server_env
+from bench.verify_split import cpu_split
 
 TARGET_SHARE = 1 / 3
 TARGET_P99_MS = 50.0
@@ -185,6 +187,18 @@ def _endpoint_rows(
     )
 
 
+def attached_client(server: ServerProcess, rpc_url: str) -> ChainClient:
+    """A client of the node the server anchors to, attached to the server's registry."""
+    address = httpx.get(f"{server.url}/readyz", timeout=30.0).json()["contract_address"]
+    node_client = client_at(rpc_url)
+    node_client.attach(address)
+    return node_client
+
+
+def split_repeat(config: BenchConfig) -> int:
+    return 20 if config.quick else 300
+
+
 def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) -> None:
     work = config.work_dir / f"verification-{kind}"
     clients = config.verification_clients
@@ -219,7 +233,12 @@ def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) 
             measure(server, name, path, config, clients=1, headers=headers)
             for name, path, headers in targets
         ]
+        split = cpu_split(url, attached_client(server, rpc_url), code, repeat=split_repeat(config))
     label = LABELS[kind]
+    result.notes.append(
+        f"{label}: in-process CPU per verification of the same lot, by part: "
+        f"{split.describe()}; total {split.total:.2f} ms (bench/verify_split.py)."
+    )
     _bare_rows(result, label, clients, [bare, bare_async])
     for index, (m, single) in enumerate(zip(loaded, alone, strict=True)):
         _endpoint_rows(result, label, m, bare, single, targets=index == 0)

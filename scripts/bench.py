@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
     machine = machine_line()
-    command = "scripts/bench.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    arguments = argv if argv is not None else sys.argv[1:]
+    command = " ".join([".venv/bin/python scripts/bench.py", *map(shlex.quote, arguments)])
     results: list[SectionResult] = []
     failed = False
     started = time.perf_counter()
