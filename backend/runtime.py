@@ -173,8 +173,8 @@ class Runtime:
             return self.chain
 
     def discard_chain(self) -> None:
-        """Build a fresh client on the next :meth:`require_chain` (e.g. a transaction is stuck
-        behind a nonce the node no longer expects)."""
+        """Build a fresh client on the next :meth:`require_chain`: one of our transactions
+        vanished or is stuck, so this client's nonce counter is ahead of the chain."""
         self._suspect = True
 
     def _usable(self, chain: ChainClient) -> bool:
@@ -282,7 +282,7 @@ class Runtime:
                     settings=self.settings,
                     chain=self.require_chain,
                     cache=self.chain_cache,
-                    on_stuck=self.discard_chain if self.owns_chain else None,
+                    on_tx_lost=self.discard_chain if self.owns_chain else None,
                 )
             return self._anchoring
 

@@ -90,16 +90,21 @@ class AnchoringService:
         settings: Settings,
         chain: ChainProvider,
         cache: ChainFactCache | None = None,
-        on_stuck: Callable[[], None] | None = None,
+        on_tx_lost: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.cache = cache or ChainFactCache()
         self._chain = chain
-        self._on_stuck = on_stuck
+        self._on_tx_lost = on_tx_lost
+        self._tx_lost = threading.Event()
         self._local_lock = threading.Lock()
-        self._outbox = OutboxSender(engine=engine, confirmations=settings.confirmations)
-        self._reconciler = Reconciler(engine=engine, cache=self.cache)
+        self._outbox = OutboxSender(
+            engine=engine, confirmations=settings.confirmations, on_tx_lost=self._note_tx_lost
+        )
+        self._reconciler = Reconciler(
+            engine=engine, cache=self.cache, on_tx_lost=self._note_tx_lost
+        )
         self._seen_registry: tuple[int, int, str] | None = None
 
     # ----------------------------------------------------------------------- entry points
@@ -120,13 +125,18 @@ class AnchoringService:
             if not held:
                 report.skipped = True
                 return report
+            self._tx_lost.clear()
             self._notice_registry_change(chain)
             if self._reconciler.full_requested:
                 self._reconciler.run(chain, full=True)
-            self._advance_open_batches(chain, report)
-            outbox = self._outbox.process(chain)
-            report.outbox_sent, report.outbox_confirmed = outbox.sent, outbox.confirmed
-            report.more_work = report.more_work or outbox.more_work
+            if not self._tx_lost.is_set():
+                self._advance_open_batches(chain, report)
+            if not self._tx_lost.is_set():
+                outbox = self._outbox.process(chain)
+                report.outbox_sent, report.outbox_confirmed = outbox.sent, outbox.confirmed
+                report.more_work = report.more_work or outbox.more_work
+            if self._tx_lost.is_set():
+                report.more_work = True  # go again at once, with a client that re-reads nonces
         if report.built or report.confirmed or report.outbox_confirmed:
             logger.info("anchoring pass: %s", report.as_dict())
         return report
@@ -172,6 +182,8 @@ class AnchoringService:
             ).all()
         for batch_id in open_ids:
             assert batch_id is not None
+            if self._tx_lost.is_set():
+                return  # this client's nonce counter is ahead of the chain: stop sending
             self._advance(chain, batch_id, report)
 
     def _advance(self, chain: ChainClient, batch_id: int, report: PassReport) -> None:
@@ -265,11 +277,10 @@ class AnchoringService:
         """A sent root is not on chain: wait if its transaction is still in the pool."""
         if batch.tx_hash is not None:
             state = tx_state(chain, batch.tx_hash)
-            if state.status is TxStatus.WAITING:
-                if not _stuck(batch):
-                    return
-                if self._on_stuck is not None:
-                    self._on_stuck()  # probably a nonce gap: a fresh client re-reads the nonce
+            if state.status is TxStatus.WAITING and not _stuck(batch):
+                return
+            if state.status in (TxStatus.WAITING, TxStatus.UNKNOWN):
+                self._note_tx_lost()  # stuck behind a nonce gap, or dropped by the chain
             reason = f"transaction {batch.tx_hash} {state.status.value}; sending again"
         else:
             reason = "root not on chain; sending again"
@@ -281,6 +292,17 @@ class AnchoringService:
         report.requeued += 1
 
     # ----------------------------------------------------------------- chain identity
+
+    def _note_tx_lost(self) -> None:
+        """A transaction we sent vanished (reorg, reset, drop) or is stuck in the pool.
+
+        The client's nonce counter is then ahead of the chain, and anything it sends would
+        wait behind the gap for ever. The pass stops sending, and the runtime builds a fresh
+        client (which re-reads the account's nonce) for the next one.
+        """
+        self._tx_lost.set()
+        if self._on_tx_lost is not None:
+            self._on_tx_lost()
 
     def _notice_registry_change(self, chain: ChainClient) -> None:
         """A new client, chain or contract means cached facts may be stale: drop them all."""

@@ -14,6 +14,7 @@ A recall is idempotent on chain already (``isRecalled``, and the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -55,9 +56,16 @@ def find_milestone(chain: ChainClient, action: ChainAction) -> LotEventLog | Non
 class OutboxSender:
     """Works the outbox for one database against one chain client."""
 
-    def __init__(self, *, engine: Engine, confirmations: int) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        confirmations: int,
+        on_tx_lost: Callable[[], None] = lambda: None,
+    ) -> None:
         self.engine = engine
         self.confirmations = confirmations
+        self._on_tx_lost = on_tx_lost  # a sent transaction vanished: nonces need re-reading
 
     def process(self, chain: ChainClient) -> OutboxReport:
         report = OutboxReport()
@@ -72,6 +80,8 @@ class OutboxSender:
         for action_id in ids[:ACTIONS_PER_PASS]:
             assert action_id is not None
             self._advance(chain, action_id, report)
+            if report.requeued:
+                break  # a transaction vanished: the next pass sends with fresh nonces
         return report
 
     def _advance(self, chain: ChainClient, action_id: int, report: OutboxReport) -> None:
@@ -163,6 +173,8 @@ class OutboxSender:
             return
         if finding.where is Where.LOST:
             logger.warning("chain action %s is not on chain; sending again", action.id)
+            if action.tx_hash:
+                self._on_tx_lost()
             action.last_error = "not found on chain; sending again"
             self._save(session, action, status=BatchStatus.PENDING)
             report.requeued += 1

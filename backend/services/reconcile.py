@@ -19,6 +19,7 @@ chain looks reset (its head is below a block we recorded, or the newest anchor i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -60,9 +61,16 @@ class ReconcileReport:
 class Reconciler:
     """Compares confirmed batches and outbox actions with the chain; see the module docstring."""
 
-    def __init__(self, *, engine: Engine, cache: ChainFactCache) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        cache: ChainFactCache,
+        on_tx_lost: Callable[[], None] = lambda: None,
+    ) -> None:
         self.engine = engine
         self.cache = cache
+        self._on_tx_lost = on_tx_lost  # one of our transactions vanished: re-read nonces
         self._full_requested = True  # the first pass of a process is always full
 
     @property
@@ -172,6 +180,8 @@ class Reconciler:
         if state is not None and state.status is TxStatus.WAITING:
             batch.status = BatchStatus.SENT  # reorged back into the pool: wait for it
         else:
+            if state is not None and state.status is TxStatus.UNKNOWN:
+                self._on_tx_lost()
             batch.status = BatchStatus.PENDING
             batch.tx_hash = None
         batch.block_number = None
@@ -217,6 +227,8 @@ class Reconciler:
                 session.add(action)
                 session.commit()
                 return
+            if action.tx_hash:
+                self._on_tx_lost()
             action.status = BatchStatus.PENDING
             action.last_error = "vanished from chain; sending again"
             session.add(action)
