@@ -175,22 +175,23 @@ class ScanSummary:
 
 
 def summarize_scans(session: Session, *, lot_id: int, serial: str, threshold: int) -> ScanSummary:
-    """Count and first time of the scans of ``serial``, and whether it was ever printed."""
-    count, first = session.exec(
-        select(func.count(col(Scan.id)), func.min(col(Scan.scanned_at))).where(
-            col(Scan.lot_id) == lot_id, col(Scan.serial) == serial
-        )
-    ).one()
+    """Count and first time of the scans of ``serial``, and whether it was ever printed.
+
+    One round trip: the printed-label check rides along as a scalar subquery.
+    """
     printed = (
-        session.exec(
-            select(LabelSerial.id).where(LabelSerial.lot_id == lot_id, LabelSerial.serial == serial)
-        ).first()
-        is not None
+        select(col(LabelSerial.id))
+        .where(col(LabelSerial.lot_id) == lot_id, col(LabelSerial.serial) == serial)
+        .exists()
     )
+    query = select(
+        func.count(col(Scan.id)), func.min(col(Scan.scanned_at)), printed.label("printed")
+    ).where(col(Scan.lot_id) == lot_id, col(Scan.serial) == serial)
+    count, first, was_printed = session.connection().execute(query).one()
     return ScanSummary(
         serial=serial,
         count=int(count or 0),
         first_scanned_at=as_utc(first) if first is not None else None,
-        printed=printed,
+        printed=bool(was_printed),
         threshold=threshold,
     )

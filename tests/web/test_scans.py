@@ -21,6 +21,7 @@ from backend.services.scans import (
     save_scan,
     summarize_scans,
 )
+from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -36,9 +37,14 @@ WINDOWS = (
 )
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = make_engine(f"sqlite:///{tmp_path / 'scans.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The scan queries on both databases SenTrace runs on."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'scans.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    made = make_engine(url)
     create_schema(made)
     yield made
     made.dispose()
