@@ -29,8 +29,11 @@ IPHONE = (
 PHONE = {"User-Agent": IPHONE}
 
 
-def consumer_runtime(data_root: Path, **overrides: object) -> Runtime:
-    """A runtime over a SQLite file with an in-process (eth-tester) chain, no worker thread."""
+def consumer_runtime(
+    data_root: Path, *, database_url: str | None = None, **overrides: object
+) -> Runtime:
+    """A runtime with an in-process (eth-tester) chain and no worker thread, over a SQLite
+    file in ``data_root`` unless ``database_url`` names another database."""
     values: dict[str, object] = {
         "chain_rpc_url": "memory",
         "scan_warn_threshold": SCAN_WARN_THRESHOLD,
@@ -39,9 +42,8 @@ def consumer_runtime(data_root: Path, **overrides: object) -> Runtime:
         "rate_limit_per_minute": 0,
         **overrides,
     }
-    settings = make_settings(
-        data_root / "data", f"sqlite:///{(data_root / 'ledger.db').as_posix()}", **values
-    )
+    url = database_url or f"sqlite:///{(data_root / 'ledger.db').as_posix()}"
+    settings = make_settings(data_root / "data", url, **values)
     return Runtime.start(settings, start_worker=False)
 
 
