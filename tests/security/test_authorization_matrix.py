@@ -1,0 +1,333 @@
+"""Who may write what: every write endpoint × every caller, with the exact allowed set.
+
+Callers: the admin token, one organisation of each role, a second cooperative (another
+organisation's valid key), no key at all, and a revoked key of the cooperative that would
+otherwise be allowed. Lots are held by cooperative ``htx`` (and, in the second table, by packer
+``dg`` after a transfer, to show that custody and not role decides). Each cell gets resources
+of its own, so an allowed write in one cell never changes what another cell sees.
+
+Allowed → the endpoint's success status; a known caller outside the set → 403 with the fixed
+detail; no key or a revoked key → 401 with ``WWW-Authenticate: Bearer``. Every answer is JSON,
+except a label file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from backend.app import create_app
+from backend.models import Event, Lot, Organisation
+from backend.runtime import Runtime
+from tests.support.app import ADMIN, make_settings
+from tests.support.bodies import INVALID_KEY, MISSING_KEY, NOT_CUSTODIAN, NOT_FARM_OWNER, WRONG_ROLE
+
+CALLERS = ["admin", "htx", "htx2", "dg", "pp", "ret", "ql", "none", "revoked"]
+ROLES = {
+    "htx": "cooperative",
+    "htx2": "cooperative",
+    "dg": "packer",
+    "pp": "distributor",
+    "ret": "retailer",
+    "ql": "regulator",
+}
+HARVEST = "2026-05-01T06:30:00+07:00"
+
+
+@dataclass
+class Matrix:
+    client: TestClient
+    runtime: Runtime
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    spare_keys: list[int] = field(default_factory=list)
+
+    def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.client.post(path, json=body, headers=self.headers[who])
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def harvest(self, code: str) -> None:
+        body = {"code": code, "product": "xoai", "farm": "F-01", "quantity": "100", "unit": "kg"}
+        self.post("/api/v1/lots", "htx", {**body, "harvested_at": HARVEST})
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+    root: Path = tmp_path_factory.mktemp("authz")
+    settings = make_settings(root / "data", f"sqlite:///{root / 'ledger.db'}")
+    runtime = Runtime.start(settings, start_worker=False)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            built = Matrix(client, runtime, headers={"admin": ADMIN, "none": {}})
+            for slug, role in ROLES.items():
+                made = built.post(
+                    "/api/v1/orgs", "admin", {"slug": slug, "name": slug, "role": role}
+                )
+                built.headers[slug] = {"Authorization": f"Bearer {made['api_key']}"}
+            extra = built.post("/api/v1/orgs/htx/keys", "admin", {"label": "bị thu hồi"})
+            built.post(f"/api/v1/orgs/htx/keys/{extra['id']}/revoke", "admin")
+            built.headers["revoked"] = {"Authorization": f"Bearer {extra['api_key']}"}
+            for _ in range(2 * len(CALLERS)):
+                built.spare_keys.append(built.post("/api/v1/orgs/htx/keys", "admin", {})["id"])
+            farm = {"code": "F-01", "name": "Vườn ông Tư", "commune": "Mỹ Xương"}
+            built.post("/api/v1/farms", "htx", farm)
+            built.post("/api/v1/farms", "htx2", {**farm, "code": "F-02"})
+            built.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài cát"})
+            yield built
+    finally:
+        runtime.close()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One write: how to call it for a caller, and who may."""
+
+    name: str
+    method: str
+    allowed: frozenset[str]
+    success: int
+    path: Callable[[Matrix, str], str]
+    body: Callable[[Matrix, str], dict[str, Any] | None] = lambda _m, _c: None
+    denied_detail: str = WRONG_ROLE
+
+
+def lot_for(prefix: str, holder: str = "htx") -> Callable[[Matrix, str], str]:
+    """A fresh lot per caller, harvested by htx and (if asked) handed to ``holder``."""
+
+    def make(m: Matrix, caller: str) -> str:
+        code = f"{prefix}-{caller}"
+        m.harvest(code)
+        if holder != "htx":
+            m.post(f"/api/v1/lots/{code}/transfer", "htx", {"to": holder})
+        return code
+
+    return make
+
+
+def on_lot(prefix: str, suffix: str, holder: str = "htx") -> Callable[[Matrix, str], str]:
+    make = lot_for(prefix, holder)
+    return lambda m, caller: f"/api/v1/lots/{make(m, caller)}{suffix}"
+
+
+def merge_sources(m: Matrix, caller: str) -> dict[str, Any]:
+    codes = [f"MG-{caller}-{i}" for i in range(2)]
+    for code in codes:
+        m.harvest(code)
+    return {"lots": codes}
+
+
+def spare_key(m: Matrix, _caller: str) -> int:
+    return m.spare_keys.pop()
+
+
+NOTE = {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "ghi chú"}}
+ADMIN_ONLY = frozenset({"admin"})
+CUSTODIAN_HTX = frozenset({"htx"})
+
+ENDPOINTS = [
+    Endpoint(
+        "create-org",
+        "POST",
+        ADMIN_ONLY,
+        201,
+        lambda _m, _c: "/api/v1/orgs",
+        lambda _m, c: {"slug": f"new-{c}", "name": "Mới", "role": "retailer"},
+    ),
+    Endpoint(
+        "create-key",
+        "POST",
+        ADMIN_ONLY,
+        201,
+        lambda _m, _c: "/api/v1/orgs/htx/keys",
+        lambda _m, _c: {"label": "thêm"},
+    ),
+    Endpoint("list-keys", "GET", ADMIN_ONLY, 200, lambda _m, _c: "/api/v1/orgs/htx/keys"),
+    Endpoint(
+        "delete-key",
+        "DELETE",
+        ADMIN_ONLY,
+        200,
+        lambda m, c: f"/api/v1/orgs/htx/keys/{spare_key(m, c)}",
+    ),
+    Endpoint(
+        "revoke-key",
+        "POST",
+        ADMIN_ONLY,
+        200,
+        lambda m, c: f"/api/v1/orgs/htx/keys/{spare_key(m, c)}/revoke",
+    ),
+    Endpoint(
+        "create-farm",
+        "POST",
+        frozenset({"htx", "htx2"}),
+        201,
+        lambda _m, _c: "/api/v1/farms",
+        lambda _m, c: {"code": f"F-{c}", "name": "Vườn", "commune": "Tân Thuận"},
+    ),
+    Endpoint(
+        "create-product",
+        "POST",
+        frozenset({"htx", "htx2", "dg", "admin"}),
+        201,
+        lambda _m, _c: "/api/v1/products",
+        lambda _m, c: {"code": f"P-{c}", "name_vi": "Quýt hồng Lai Vung"},
+    ),
+    Endpoint(
+        "harvest-on-htx-farm",
+        "POST",
+        CUSTODIAN_HTX,
+        201,
+        lambda _m, _c: "/api/v1/lots",
+        lambda _m, c: {
+            "code": f"H-{c}",
+            "product": "xoai",
+            "farm": "F-01",
+            "quantity": "5",
+            "unit": "kg",
+            "harvested_at": HARVEST,
+        },
+    ),
+    Endpoint(
+        "add-event",
+        "POST",
+        CUSTODIAN_HTX,
+        201,
+        on_lot("EV", "/events"),
+        lambda _m, _c: NOTE,
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "transfer",
+        "POST",
+        CUSTODIAN_HTX,
+        200,
+        on_lot("TR", "/transfer"),
+        lambda _m, _c: {"to": "ret"},
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "split",
+        "POST",
+        CUSTODIAN_HTX,
+        201,
+        on_lot("SP", "/split"),
+        lambda _m, _c: {"children": [{"quantity": "10"}]},
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "merge",
+        "POST",
+        CUSTODIAN_HTX,
+        201,
+        lambda _m, _c: "/api/v1/lots/merge",
+        merge_sources,
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "labels",
+        "POST",
+        CUSTODIAN_HTX,
+        200,
+        on_lot("LB", "/labels"),
+        lambda _m, _c: {"count": 1, "format": "zpl"},
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "recall",
+        "POST",
+        frozenset({"ql"}),
+        200,
+        on_lot("RC", "/recall"),
+        lambda _m, _c: {"reason": "Dư lượng vượt ngưỡng"},
+    ),
+    Endpoint("anchor-now", "POST", ADMIN_ONLY, 200, lambda _m, _c: "/api/v1/anchor"),
+]
+
+#: The custodian's writes once the lot has passed to packer ``dg``: htx lost them.
+HELD_BY_PACKER = [
+    Endpoint(
+        "add-event@dg",
+        "POST",
+        frozenset({"dg"}),
+        201,
+        on_lot("EVd", "/events", "dg"),
+        lambda _m, _c: NOTE,
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "transfer@dg",
+        "POST",
+        frozenset({"dg"}),
+        200,
+        on_lot("TRd", "/transfer", "dg"),
+        lambda _m, _c: {"to": "ret"},
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "split@dg",
+        "POST",
+        frozenset({"dg"}),
+        201,
+        on_lot("SPd", "/split", "dg"),
+        lambda _m, _c: {"children": [{"quantity": "10"}]},
+        NOT_CUSTODIAN,
+    ),
+    Endpoint(
+        "labels@dg",
+        "POST",
+        frozenset({"dg"}),
+        200,
+        on_lot("LBd", "/labels", "dg"),
+        lambda _m, _c: {"count": 1, "format": "zpl"},
+        NOT_CUSTODIAN,
+    ),
+]
+
+CELLS = [(e, c) for e in ENDPOINTS + HELD_BY_PACKER for c in CALLERS]
+
+
+def denied_detail(endpoint: Endpoint, caller: str) -> str:
+    """The 403 detail: role gates say "role", ownership gates say "custodian" or "farm"."""
+    if endpoint.name == "harvest-on-htx-farm" and caller == "htx2":
+        return NOT_FARM_OWNER
+    if endpoint.denied_detail == NOT_CUSTODIAN:
+        return NOT_CUSTODIAN
+    return WRONG_ROLE
+
+
+def counts(m: Matrix) -> tuple[int, int, int]:
+    with Session(m.runtime.engine) as session:
+        return tuple(  # type: ignore[return-value]
+            int(session.exec(select(func.count()).select_from(model)).one())
+            for model in (Event, Lot, Organisation)
+        )
+
+
+@pytest.mark.parametrize(("endpoint", "caller"), CELLS, ids=[f"{e.name}-{c}" for e, c in CELLS])
+def test_each_write_is_open_to_exactly_its_allowed_callers(
+    matrix: Matrix, endpoint: Endpoint, caller: str
+) -> None:
+    path = endpoint.path(matrix, caller)
+    body = endpoint.body(matrix, caller)
+    before = counts(matrix)
+    response = matrix.client.request(
+        endpoint.method, path, json=body, headers=matrix.headers[caller]
+    )
+    if caller in endpoint.allowed:
+        assert response.status_code == endpoint.success, response.text
+        return
+    assert counts(matrix) == before, "a refused write left rows behind"
+    if caller in {"none", "revoked"}:
+        assert response.status_code == 401, response.text
+        assert response.headers["www-authenticate"] == "Bearer"
+        detail = MISSING_KEY if caller == "none" else INVALID_KEY
+    else:
+        assert response.status_code == 403, response.text
+        detail = denied_detail(endpoint, caller)
+    assert response.json()["detail"] == detail
