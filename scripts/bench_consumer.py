@@ -7,7 +7,8 @@ bounded time each and in the same run:
 
 * ``GET /bench/bare``, a bare synchronous FastAPI endpoint on the same app (the baseline);
 * the consumer page ``/l/{lot}`` as a Vietnamese phone asks for it;
-* the page of a serialised label ``/l/{lot}/{serial}`` (each request also records a scan).
+* the page of a serialised label ``/l/{lot}/{serial}`` (each request also records a scan);
+* the page again from a single client, for its latency without a queue.
 
 Every page request recomputes every event's hash, leaf and Merkle proof (only final chain
 facts are cached). Printed: the page weight (raw and gzip; the page needs no other request),
@@ -159,6 +160,9 @@ def run(
         ("page of a label /l/{lot}/{serial}", f"/l/{LOT_CODE}/{SERIAL}"),
     ]
     rows = [measure(server, name, path, seconds, clients) for name, path in targets]
+    # One client: the latency of a page with no queue in front of it (under load, a closed
+    # loop of N clients makes latency ≈ N ÷ throughput, by Little's law).
+    rows.append(measure(server, "consumer page, 1 client", f"/l/{LOT_CODE}", seconds, 1))
     return weight, rows
 
 
