@@ -19,10 +19,11 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from backend.chain import ChainConfigError, ChainError
-from backend.config import get_settings
+from backend.config import Settings, get_settings
 from backend.runtime import DataDirError, Runtime
 
 app = typer.Typer(
@@ -42,6 +43,26 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def load_settings() -> Settings:
+    """The settings from the environment, or exit 2 with one line per problem.
+
+    Pydantic's own message quotes the input values, secrets included, so only each error's
+    reason and field are shown.
+    """
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_input=False, include_context=False):
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            field = ".".join(str(part) for part in error["loc"])
+            typer.echo(
+                f"Cấu hình không hợp lệ / invalid configuration: {reason}"
+                + (f" (SENTRACE_{field.upper()})" if field else ""),
+                err=True,
+            )
+        raise typer.Exit(2) from None
+
+
 def _terminate(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -56,7 +77,7 @@ def open_runtime(*, start_worker: bool) -> Iterator[Runtime]:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         try:
-            runtime = Runtime.start(get_settings(), start_worker=start_worker)
+            runtime = Runtime.start(load_settings(), start_worker=start_worker)
         except (DataDirError, ChainConfigError) as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
@@ -86,7 +107,7 @@ def serve(
     from backend.app import create_app
 
     configure_logging()
-    with open_runtime(start_worker=get_settings().worker_enabled) as runtime:
+    with open_runtime(start_worker=load_settings().worker_enabled) as runtime:
         if demo:
             load_demo(runtime)
         server = uvicorn.Server(
