@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
 
 from backend.chain.client import ChainClient
 from backend.config import Settings
@@ -209,17 +210,17 @@ def anchor_all(db: Path, client: ChainClient, batch_size: int, work: Path) -> An
             raise RuntimeError(f"anchoring did not finish within {ANCHOR_TIMEOUT_S:g} s")
     seconds = time.perf_counter() - started
     with Session(engine) as session:
-        batches = len(session.exec(Batch.__table__.select()).all())  # type: ignore[attr-defined]
+        batches = session.exec(select(func.count()).select_from(Batch)).one()
     engine.dispose()
     return Anchored(batch_size, seconds, batches, events)
 
 
-def _all_confirmed(engine: Any) -> bool:
+def _all_confirmed(engine: Engine) -> bool:
     if batching.pending_event_count(engine):
         return False
     with Session(engine) as session:
-        statuses = {row[0] for row in session.exec(text("SELECT status FROM batch")).all()}
-    return statuses <= {BatchStatus.CONFIRMED.name, BatchStatus.CONFIRMED.value}
+        statuses = set(session.exec(select(Batch.status).distinct()).all())
+    return statuses <= {BatchStatus.CONFIRMED}
 
 
 def check_verified(db: Path, client: ChainClient, code: str) -> str:

@@ -140,8 +140,22 @@ def service_cooperative(
         org, _key = orgs.create_organisation(
             session, slug=slug, name="HTX Xoài Mỹ Xương", role="cooperative"
         )
-        farms.create_farm(session, org=org, **FARM)
-        products.create_product(session, org=org, **PRODUCT)
+        farms.create_farm(
+            session,
+            org=org,
+            code=FARM["code"],
+            name=FARM["name"],
+            commune=FARM["commune"],
+            lat=FARM["lat"],
+            lon=FARM["lon"],
+        )
+        products.create_product(
+            session,
+            org=org,
+            code=PRODUCT["code"],
+            name_vi=PRODUCT["name_vi"],
+            name_en=PRODUCT["name_en"],
+        )
         for code in lot_codes:
             lots.create_harvest_lot(
                 session,
