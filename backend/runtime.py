@@ -217,10 +217,11 @@ class Runtime:
         url = settings.chain_rpc_url
         if settings.uses_managed_anvil:
             url = self._managed_anvil_url()
-        client = self._candidate
-        if client is None or client.endpoint != url:
+        candidate = self._candidate
+        if candidate is None or candidate.endpoint != url:
             # Reused across failed attempts: it has sent nothing, so it holds no stale nonce.
-            client = self._candidate = ChainClient.from_settings(settings, rpc_url=url)
+            candidate = self._candidate = ChainClient.from_settings(settings, rpc_url=url)
+        client = candidate
         if not client.is_connected():
             raise ChainUnavailable(f"chain node at {url} is not answering")
         self._candidate = None

@@ -125,6 +125,9 @@ class AnchoringService:
             if not held:
                 report.skipped = True
                 return report
+            # Asked again under the lock: a client discarded since (its transactions
+            # vanished) must not send anything more.
+            chain = self._chain()
             self._tx_lost.clear()
             self._notice_registry_change(chain)
             if self._reconciler.full_requested:

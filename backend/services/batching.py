@@ -62,6 +62,7 @@ def _select_pending(session: Session, *, limit: int) -> list[_PendingRow]:
     return [
         _PendingRow(seq=seq, event_hash=event_hash, recorded_at=as_utc(recorded_at), lot_code=code)
         for seq, event_hash, recorded_at, code in session.exec(statement).all()
+        if seq is not None  # always set for stored rows; the column type allows None
     ]
 
 
