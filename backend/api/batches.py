@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlmodel import col, select
 
 from backend.api.auth import AdminOrg
@@ -14,6 +14,7 @@ from backend.deps import RuntimeDep, SessionDep
 from backend.errors import NotFound, ServiceUnavailable
 from backend.models import Batch, Event
 from backend.services import batching
+from backend.services.rate_limit import enforce_public_rate_limit
 from backend.services.reconcile import count_by_status
 from backend.timeutil import as_utc
 
@@ -28,7 +29,7 @@ def _iso(value: Any) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
 
-@router.get("/batches/{root}")
+@router.get("/batches/{root}", dependencies=[Depends(enforce_public_rate_limit)])
 def get_batch(
     root: Annotated[str, Path(pattern=ROOT_PATTERN)], session: SessionDep, view: ChainViewDep
 ) -> dict[str, Any]:

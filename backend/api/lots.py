@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from backend.api import presenters
@@ -15,6 +15,7 @@ from backend.errors import NotFound
 from backend.schemas import LotCreate, LotCreated, LotPage, LotPublic
 from backend.services import lots, permissions, queries
 from backend.services.locking import UNKNOWN_LOT
+from backend.services.rate_limit import enforce_public_rate_limit
 
 router = APIRouter(prefix="/api/v1/lots", tags=["lots"])
 
@@ -59,7 +60,7 @@ def list_lots(
     return LotPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{code}", response_model=LotPublic)
+@router.get("/{code}", response_model=LotPublic, dependencies=[Depends(enforce_public_rate_limit)])
 def get_lot(code: str, session: SessionDep) -> LotPublic:
     """Everything public about a lot (no key needed): origin, custody, lineage, events."""
     lot = queries.get_lot_by_code(session, code)

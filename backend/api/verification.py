@@ -15,10 +15,16 @@ from backend.deps import RuntimeDep, SessionDep
 from backend.services.chain_view import ChainView
 from backend.services.locking import UNKNOWN_LOT
 from backend.services.proof_bundle import build_bundle
+from backend.services.rate_limit import enforce_public_rate_limit
 from backend.services.verdicts import Verdict
 from backend.services.verification import verify_lot
 
-router = APIRouter(prefix="/api/v1/lots", tags=["verification"])
+#: Public and costly (every hash is recomputed), so limited per client like the consumer page.
+router = APIRouter(
+    prefix="/api/v1/lots",
+    tags=["verification"],
+    dependencies=[Depends(enforce_public_rate_limit)],
+)
 
 NO_STORE = {"Cache-Control": "no-store"}
 

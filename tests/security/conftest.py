@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.server import ServerProcess, server_env
+from tests.support.server import ServerProcess, server_env, server_factory
 
-__all__ = ["live_server"]
+__all__ = ["live_server", "server_factory"]
 
 
 @pytest.fixture(scope="module")
