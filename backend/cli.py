@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,6 +108,7 @@ def serve(
     from backend.app import create_app
 
     configure_logging()
+    default_public_base_url(host, port)
     with open_runtime(start_worker=load_settings().worker_enabled) as runtime:
         if demo:
             load_demo(runtime)
@@ -114,6 +116,21 @@ def serve(
             uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
         )
         server.run()  # returns after Ctrl-C or SIGTERM; the runtime closes on the way out
+
+
+def default_public_base_url(host: str, port: int) -> None:
+    """Point printed QR links at this server unless ``SENTRACE_PUBLIC_BASE_URL`` says otherwise.
+
+    Without it, ``make run PORT=9000`` would print labels that open port 8000. A wildcard
+    listen address is no address a phone can open, so it becomes loopback.
+    """
+    if os.environ.get("SENTRACE_PUBLIC_BASE_URL"):
+        return
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    os.environ["SENTRACE_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+    get_settings.cache_clear()
 
 
 def load_demo(runtime: Runtime) -> None:
