@@ -33,7 +33,7 @@ from backend.runtime import Runtime
 from tests.support.app import ADMIN, make_settings
 
 #: Generated cases per operation and mode (positive, negative): bounded to keep CI time sane.
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 20
 
 
 @dataclass
