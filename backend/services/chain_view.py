@@ -14,7 +14,9 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from web3 import HTTPProvider
 from web3.exceptions import BlockNotFound
+from web3.types import RPCEndpoint
 
 from backend.chain import ChainClient, ChainError, translate_errors
 from backend.hashing import from_hex
@@ -40,6 +42,25 @@ class AnchorFact:
 
 
 UNKNOWN_ANCHOR = AnchorFact(AnchorState.UNKNOWN)
+
+
+def _hash_of_raw_block(response: object) -> tuple[bool, bytes | None]:
+    """Read a raw ``eth_getBlockByNumber`` answer: ``(True, hash)``, ``(True, None)`` for "no
+    such block", or ``(False, None)`` for an error or an answer of a shape not known here."""
+    if not isinstance(response, dict) or "error" in response or "result" not in response:
+        return False, None
+    block = response["result"]
+    if block is None:
+        return True, None
+    block_hash = block.get("hash") if isinstance(block, dict) else None
+    if isinstance(block_hash, bytes):
+        return True, block_hash
+    if isinstance(block_hash, str) and block_hash.startswith(("0x", "0X")):
+        try:
+            return True, bytes.fromhex(block_hash[2:])
+        except ValueError:
+            return False, None
+    return False, None
 
 
 class ChainView:
@@ -140,14 +161,30 @@ class ChainView:
 
     @staticmethod
     def _block_hash(chain: ChainClient, number: int) -> bytes | None:
-        """The hash of block ``number``, or None when the node has no such block."""
+        """The hash of block ``number``, or None when the node has no such block.
+
+        Asked on every verification (the canary), so a JSON-RPC node is asked directly: the
+        same ``eth_getBlockByNumber`` request, without web3's middleware and block formatters,
+        which cost more CPU than the round trip itself. Any answer that is not a plain result
+        (an error, or a shape we do not know) is asked again through web3, so failures raise
+        exactly the mapped errors they always did.
+        """
+        provider = chain.w3.provider
+        if isinstance(provider, HTTPProvider):  # the in-process chain wants web3's formatting
+            with translate_errors(endpoint=chain.endpoint):
+                response = provider.make_request(
+                    RPCEndpoint("eth_getBlockByNumber"), [hex(number), False]
+                )
+            understood, block_hash = _hash_of_raw_block(response)
+            if understood:
+                return block_hash
         with translate_errors(endpoint=chain.endpoint):
             try:
                 block = chain.w3.eth.get_block(number)
             except BlockNotFound:
                 return None
-        block_hash = block.get("hash")
-        return bytes(block_hash) if block_hash is not None else None
+        formatted = block.get("hash")
+        return bytes(formatted) if formatted is not None else None
 
     def _check_canary(self, chain: ChainClient, key: ChainKey) -> None:
         """Once per request: drop the chain's cached facts if its canary block changed."""
