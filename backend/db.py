@@ -18,16 +18,29 @@ from sqlmodel import Session, create_engine
 
 import backend.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
+#: Connections a SQLite engine keeps open (file handles are cheap; re-opening is not).
+SQLITE_POOL_SIZE = 48
+
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine configured for the backend behind ``url``."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        on_file = bool(database) and database != ":memory:"
+        if database and on_file:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Keep as many connections as the server has request threads (anyio's default 40)
+        # plus the worker: a connection opened past the pool is closed again on return, and
+        # each new one costs the pragmas below and a parse of the whole schema.
+        pool: dict[str, Any] = (
+            {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE} if on_file else {}
+        )
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **pool,
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
