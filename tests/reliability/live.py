@@ -136,10 +136,6 @@ def all_events(engine: Engine) -> list[Event]:
         return list(session.exec(select(Event).order_by(col(Event.seq))).all())
 
 
-def batch_status_counts(engine: Engine) -> Counter[str]:
-    return Counter(str(batch.status) for batch in all_batches(engine))
-
-
 def everything_confirmed(engine: Engine, ids: Iterable[str]) -> bool:
     """All ``ids`` stored, each in a confirmed batch (the state the worker must reach)."""
     wanted = list(ids)

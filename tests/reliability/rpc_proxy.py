@@ -77,7 +77,6 @@ class RpcProxy:
         self.upstream = upstream
         self._hold: Hold | None = None
         self._lock = threading.Lock()
-        self.calls: list[str] = []
         self.forwarded: list[bytes] = []  # bodies the upstream node answered
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler_class())
         self._server.daemon_threads = True
@@ -112,10 +111,6 @@ class RpcProxy:
             self._hold = hold
         return hold
 
-    def count(self, method: str) -> int:
-        with self._lock:
-            return sum(1 for call in self.calls if call == method)
-
     def delivered(self, method: str, needle: str) -> int:
         """How many ``method`` requests containing ``needle`` (lowercase hex) reached the node."""
         with self._lock:
@@ -132,7 +127,6 @@ class RpcProxy:
         """(hold to wait on, whether to forward first) for one request body."""
         methods = _methods(body)
         with self._lock:
-            self.calls.extend(methods)
             hold = self._hold
             if hold is None or hold.caught.is_set():
                 return None, True

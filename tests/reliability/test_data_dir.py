@@ -87,7 +87,7 @@ def fill(path: Path) -> None:
             return
 
 
-def refused_start(server_factory: ServerFactory, tmp_path: Path, data_dir: Path) -> str:
+def refused_start(server_factory: ServerFactory, data_dir: Path) -> str:
     """Start a server on ``data_dir``; assert it exits with the config code; its output."""
     env = server_env(data_dir, chain_rpc_url="memory")
     server = server_factory(env, start=False)
@@ -102,7 +102,7 @@ def refused_start(server_factory: ServerFactory, tmp_path: Path, data_dir: Path)
 def test_a_read_only_data_folder_is_refused_by_name(
     tmp_path: Path, server_factory: ServerFactory, read_only_dir: Path
 ) -> None:
-    output = refused_start(server_factory, tmp_path, read_only_dir)
+    output = refused_start(server_factory, read_only_dir)
     assert f"data folder is not writable: {read_only_dir}" in output
     assert "Read-only file system" in output or "Permission denied" in output
 
@@ -110,7 +110,7 @@ def test_a_read_only_data_folder_is_refused_by_name(
 def test_a_full_disk_is_refused_by_name(
     tmp_path: Path, server_factory: ServerFactory, full_disk_dir: Path
 ) -> None:
-    output = refused_start(server_factory, tmp_path, full_disk_dir)
+    output = refused_start(server_factory, full_disk_dir)
     assert f"data folder is not writable: {full_disk_dir}" in output
     assert "No space left on device" in output
 
@@ -120,6 +120,6 @@ def test_a_data_folder_under_a_file_is_refused_by_name(
 ) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where a folder should be\n")
-    output = refused_start(server_factory, tmp_path, blocker / "data")
+    output = refused_start(server_factory, blocker / "data")
     assert f"data folder is not writable: {blocker / 'data'}" in output
     assert "Not a directory" in output
