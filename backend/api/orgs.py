@@ -38,7 +38,7 @@ def create_org(
         org, key = orgs.create_organisation(session, slug=body.slug, name=body.name, role=body.role)
         return OrgCreated(**presenters.org_public(org).model_dump(), api_key=key)
 
-    return write.run(action)
+    return write.run(action, secret_fields=("api_key",))
 
 
 @router.get("/me", response_model=OrgPublic)
@@ -57,7 +57,7 @@ def create_key(
         row, key = api_keys.issue_api_key(session, org=_org(session, slug), label=body.label)
         return ApiKeyCreated(**presenters.api_key_public(row).model_dump(), api_key=key)
 
-    return write.run(action)
+    return write.run(action, secret_fields=("api_key",))
 
 
 @router.get("/{slug}/keys", response_model=list[ApiKeyPublic])

@@ -12,12 +12,11 @@ unique constraint lost to a concurrent writer is a 409, a lost connection a 503,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -41,15 +40,26 @@ class Write:
     key: str | None
     fingerprint: str
 
-    def run(self, action: Callable[[], BaseModel], *, status_code: int = 201) -> JSONResponse:
-        """Run ``action`` once per key, commit, and answer with its result as JSON."""
+    def run(
+        self,
+        action: Callable[[], BaseModel],
+        *,
+        status_code: int = 201,
+        secret_fields: Sequence[str] = (),
+    ) -> JSONResponse:
+        """Run ``action`` once per key, commit, and answer with its result as JSON.
+
+        ``secret_fields`` name fields of the answer shown only in this first response: a
+        replay gets them as ``null`` with a notice, and they are never stored.
+        """
         if self.key is not None:
             stored = self._stored()
             if stored is not None:
                 return _replay(stored)
         try:
             with translated_db_errors(self.session):
-                body = jsonable_encoder(action())
+                # What jsonable_encoder does for a model, without walking the result again.
+                body = action().model_dump(mode="json", by_alias=True)
                 if self.key is not None:
                     idempotency.remember(
                         self.session,
@@ -58,6 +68,7 @@ class Write:
                         request_fingerprint=self.fingerprint,
                         status_code=status_code,
                         body=body,
+                        secret_fields=secret_fields,
                     )
                 self.session.commit()
         except Conflict:

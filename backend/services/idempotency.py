@@ -9,6 +9,11 @@ Keys are scoped to the calling organisation. A key reused for a different reques
 path, or a body that differs once parsed) is refused rather than answered with something that
 does not belong to it. Only successful writes are stored: a refused request changed nothing, so
 resending it (fixed or not) is simply a new attempt.
+
+Some answers carry a secret that must exist only in the first response (a newly issued API
+key). The route names those fields; they are stored as ``null`` next to a ``<field>_shown_once``
+notice, so a replay still answers with the same status and everything else, issues nothing
+twice, and no secret ever rests in the database.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, select
@@ -35,6 +41,11 @@ KEY_REUSED = (
     "Idempotency-Key đã dùng cho một yêu cầu khác / "
     "Idempotency-Key was already used for a different request"
 )
+SHOWN_ONCE = (
+    "Khóa API chỉ hiển thị một lần, trong câu trả lời đầu tiên; nếu đã mất, hãy cấp khóa mới / "
+    "The API key is shown only once, in the first answer; issue a new key if it was lost"
+)
+SHOWN_ONCE_SUFFIX = "_shown_once"
 
 
 def check_key(value: str) -> str:
@@ -63,6 +74,21 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def without_secrets(body: Any, secret_fields: Sequence[str]) -> Any:
+    """``body`` fit to store: each secret field set to ``None`` beside a shown-once notice.
+
+    A body that is not a JSON object, or lacks a named field, is returned as it is.
+    """
+    if not secret_fields or not isinstance(body, dict):
+        return body
+    stored = dict(body)
+    for name in secret_fields:
+        if name in stored:
+            stored[name] = None
+            stored[name + SHOWN_ONCE_SUFFIX] = SHOWN_ONCE
+    return stored
+
+
 def find_replay(
     session: Session, *, org: Organisation, key: str, request_fingerprint: str
 ) -> IdempotencyRecord | None:
@@ -85,15 +111,19 @@ def remember(
     request_fingerprint: str,
     status_code: int,
     body: Any,
+    secret_fields: Sequence[str] = (),
 ) -> IdempotencyRecord:
-    """Store the answer to replay (flushed with the write, committed with it)."""
+    """Store the answer to replay (flushed with the write, committed with it).
+
+    ``secret_fields`` are left out of what is stored (see :func:`without_secrets`).
+    """
     assert org.id is not None
     record = IdempotencyRecord(
         org_id=org.id,
         key=key,
         request_fingerprint=request_fingerprint,
         status_code=status_code,
-        response_body=body,
+        response_body=without_secrets(body, secret_fields),
     )
     session.add(record)
     session.flush()

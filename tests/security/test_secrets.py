@@ -168,14 +168,6 @@ def test_no_secret_is_stored_in_the_database(flow: Flow) -> None:
         assert secret.lower() not in stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known leak: POST /orgs and POST /orgs/{slug}/keys with an Idempotency-Key store the "
-        "answer, api_key included, in idempotencyrecord.response_body (in clear) and replay "
-        "it; key-issuing answers should be stored without the key or not be replayable"
-    ),
-)
 def test_an_idempotent_key_issue_neither_stores_nor_replays_the_key(tmp_path: Path) -> None:
     runtime = runtime_with_key(tmp_path, Account.create().key.to_0x_hex())
     try:
@@ -188,6 +180,37 @@ def test_an_idempotent_key_issue_neither_stores_nor_replays_the_key(tmp_path: Pa
             assert again.status_code == 201
             assert key not in again.text
             assert key not in database_text(runtime)
+            assert again.headers["Idempotent-Replayed"] == "true"
+            replayed = again.json()
+            assert replayed["api_key"] is None
+            assert "một lần" in replayed["api_key_shown_once"]
+            assert "shown only once" in replayed["api_key_shown_once"]
+            assert {k: v for k, v in replayed.items() if not k.startswith("api_key")} == {
+                k: v for k, v in first.json().items() if not k.startswith("api_key")
+            }
+            assert "api_key_shown_once" not in first.json()
+
+            key_headers = {**ADMIN, "Idempotency-Key": "htx-key-2"}
+            issued = client.post(
+                "/api/v1/orgs/htx/keys", json={"label": "kho"}, headers=key_headers
+            )
+            assert issued.status_code == 201
+            second = issued.json()["api_key"]
+            repeat = client.post(
+                "/api/v1/orgs/htx/keys", json={"label": "kho"}, headers=key_headers
+            )
+            assert repeat.status_code == 201
+            assert repeat.json()["api_key"] is None
+            assert repeat.json()["id"] == issued.json()["id"]
+            assert second not in repeat.text
+            assert second not in database_text(runtime)
+            listed = client.get("/api/v1/orgs/htx/keys", headers=ADMIN).json()
+            assert len(listed) == 2  # the first key and one issued key: nothing issued twice
+            for issued_key in (key, second):
+                me = client.get(
+                    "/api/v1/orgs/me", headers={"Authorization": f"Bearer {issued_key}"}
+                )
+                assert me.status_code == 200 and me.json()["slug"] == "htx"
     finally:
         runtime.close()
 
