@@ -161,3 +161,50 @@ def test_serve_demo_starts_verifies_stops_and_keeps_its_data(tmp_path: Path) -> 
     finally:
         assert _stop(again) in CLEAN_STOP
     assert _row_counts(data) == counts
+
+
+def test_make_run_itself_serves_the_demo_on_the_port_it_is_given(tmp_path: Path) -> None:
+    """The README's first command, exactly: ``make run`` with HOST and PORT, then Ctrl-C.
+
+    No public base URL is set, so the banner and the QR links must follow the port given.
+    """
+    anvil_binary()
+    data = tmp_path / "data"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "make-run.log"
+    env = {**os.environ, "SENTRACE_DATA_DIR": str(data), "SENTRACE_BATCH_MAX_DELAY_S": "1"}
+    for name in (
+        "SENTRACE_CHAIN_RPC_URL",
+        "SENTRACE_DATABASE_URL",
+        "SENTRACE_CONTRACT_ADDRESS",
+        "SENTRACE_PUBLIC_BASE_URL",
+    ):
+        env.pop(name, None)
+    env["SENTRACE_ENV"] = "development"
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run", "HOST=127.0.0.1", f"PORT={port}"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    try:
+        _wait_ready(process, base, log)
+        assert _verdicts(base)["XOAI-2606-01"] == "verified"
+        assert f"{base}/app/login" in log.read_text()
+        endpoint = json.loads((data / ANVIL_DIR / ANVIL_ENDPOINT_FILE).read_text())
+        anvil_pid = int(endpoint["pid"])
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches make and the server alike
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("make run did not stop within a minute of Ctrl-C")
+    assert "Traceback" not in log.read_text()
+    deadline = time.monotonic() + 30
+    while _pid_alive(anvil_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _pid_alive(anvil_pid), "the managed anvil outlived make run"
