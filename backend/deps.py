@@ -14,11 +14,13 @@ from backend.errors import ServiceUnavailable
 from backend.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+# Coroutines on purpose: FastAPI runs a plain ``def`` dependency in the thread pool, and a
+# thread hop costs more than these attribute reads (they run on nearly every request).
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_settings_dep(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
+async def get_settings_dep(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
     return runtime.settings
 
 
