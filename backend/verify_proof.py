@@ -4,8 +4,10 @@ This is what an auditor runs (``sentrace verify-proof FILE --rpc URL``). For eac
 canonical bytes, event hash, lot key and leaf are recomputed from the document alone with the
 public hashing rules (``backend.hashing``), the Merkle proof is folded up to the root in Python,
 and the node is asked, over plain JSON-RPC, whether the registry has that root (``anchorOf``)
-and whether its own ``verify(proof, root, lotKey, eventHash)`` agrees. Nothing from the SenTrace
-server or its database is used.
+and whether its own ``verify(proof, root, lotKey, eventHash)`` agrees. Every lot the bundle
+names is also looked up with ``isRecalled(lotKey)``: dropping the recall event from a bundle must
+not make a recalled lot look clean, so a recall on chain that the bundle does not show fails.
+Nothing from the SenTrace server or its database is used.
 
 Exit codes: 0 every event holds; 1 something does not hold (edited document, proof or root, a
 root missing on chain, the wrong chain) or the file is not a bundle; 2 nothing failed but some
@@ -38,7 +40,7 @@ from backend.hashing import (
 from backend.services.proof_bundle import BUNDLE_FORMAT
 from backend.services.verdicts import Finding, Verdict
 
-#: The two registry functions an outside verifier needs, and nothing else.
+#: The three registry functions an outside verifier needs, and nothing else.
 REGISTRY_ABI: list[dict[str, Any]] = [
     {
         "type": "function",
@@ -61,6 +63,13 @@ REGISTRY_ABI: list[dict[str, Any]] = [
             {"name": "lotKey", "type": "bytes32"},
             {"name": "eventHash", "type": "bytes32"},
         ],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "isRecalled",
+        "stateMutability": "view",
+        "inputs": [{"name": "lotKey", "type": "bytes32"}],
         "outputs": [{"name": "", "type": "bool"}],
     },
 ]
@@ -89,6 +98,7 @@ class Registry(Protocol):
     def has_code(self) -> bool: ...
     def is_anchored(self, root: bytes) -> bool: ...
     def verify(self, proof: Sequence[bytes], root: bytes, lot_key: bytes, event: bytes) -> bool: ...
+    def is_recalled(self, lot_key: bytes) -> bool: ...
 
 
 class RpcRegistry:
@@ -127,6 +137,9 @@ class RpcRegistry:
                 lambda: self._contract.functions.verify(list(proof), root, lot_key, event).call()
             )
         )
+
+    def is_recalled(self, lot_key: bytes) -> bool:
+        return bool(self._call(lambda: self._contract.functions.isRecalled(lot_key).call()))
 
 
 @dataclass
@@ -211,6 +224,8 @@ def check_bundle(
             else:
                 _check_on_chain(event, entry, registry, address or "", result)
         result.events.append(event)
+    if registry is not None:
+        _check_recalls(bundle, registry, result)
     return result
 
 
@@ -346,6 +361,57 @@ def _check_on_chain(
     event.findings.append(Finding(Verdict.VERIFIED, "proof_ok"))
 
 
+def _shown_recalls(bundle: dict[str, Any]) -> set[str]:
+    """Lots the bundle shows as recalled: flagged in ``lots`` and with a recall event listed."""
+    flagged = {
+        str(item.get("code"))
+        for item in bundle.get("lots") or []
+        if isinstance(item, dict) and item.get("recalled") is True
+    }
+    with_event = {
+        str(entry.get("lot"))
+        for entry in bundle["events"]
+        if isinstance(entry, dict) and entry.get("type") == "recall"
+    }
+    return flagged & with_event
+
+
+def _bundle_lots(bundle: dict[str, Any]) -> list[str]:
+    """Every lot code the bundle names (its lot, its lineage, its events), first seen first."""
+    found = [bundle.get("lot")]
+    found += [item.get("code") for item in bundle.get("lots") or [] if isinstance(item, dict)]
+    found += [entry.get("lot") for entry in bundle["events"] if isinstance(entry, dict)]
+    return list(dict.fromkeys(str(code) for code in found if code is not None))
+
+
+def _check_recalls(bundle: dict[str, Any], registry: Registry, result: BundleResult) -> None:
+    """Ask the chain about every lot; a recall there that the bundle hides is a forgery.
+
+    The key is recomputed from the lot code, never taken from the bundle, so a forger cannot
+    point the question at a lot that was never recalled.
+    """
+    shown = _shown_recalls(bundle)
+    for code in _bundle_lots(bundle):
+        try:
+            key = lot_key(code)
+        except HashingError:
+            continue  # not a lot code; events naming it already fail on their own
+        try:
+            recalled = registry.is_recalled(key)
+        except ChainUnreachable as exc:
+            result.chain_reachable = False
+            result.notices.append(
+                Finding(
+                    Verdict.PENDING,
+                    "proof_chain_unreachable",
+                    {"rpc": getattr(registry, "rpc_url", "?"), "problem": _short(exc)},
+                )
+            )
+            return
+        if recalled and code not in shown:
+            result.problems.append(Finding(Verdict.TAMPERED, "proof_recall_hidden", {"lot": code}))
+
+
 # ------------------------------------------------------------------------------- report
 
 OUTCOME_LABEL = {
@@ -368,8 +434,11 @@ def render(result: BundleResult, *, rpc: str) -> str:
         f"Chuỗi / chain {result.chain_id} · hợp đồng / contract {result.contract} · RPC {rpc}",
         "",
     ]
-    for problem in (*result.problems, *result.notices):
-        lines += [f"!! {problem.text('vi')}", f"   {problem.text('en')}"]
+    for problem in result.problems:  # each makes the whole check fail
+        failed = OUTCOME_LABEL[Outcome.FAILED]
+        lines += [f"!! {failed}: {problem.text('vi')}", f"   {problem.text('en')}"]
+    for notice in result.notices:
+        lines += [f"!! {notice.text('vi')}", f"   {notice.text('en')}"]
     if result.problems or result.notices:
         lines.append("")
     header = (

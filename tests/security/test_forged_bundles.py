@@ -285,13 +285,6 @@ def test_a_root_anchored_on_the_forgers_own_registry_fails_when_the_registry_is_
     assert "SAI / FAILED" in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap in backend/verify_proof: the recall is taken from the bundle, never asked of "
-        "the chain (isRecalled(lot_key)), so a bundle with the recall event dropped passes"
-    ),
-)
 def test_a_bundle_that_hides_a_recall_fails(anchored: Anchored) -> None:
     forged = copy.deepcopy(anchored.recalled_bundle)
     hidden = {e["id"] for e in forged["events"] if e["type"] == "recall"}
@@ -302,3 +295,23 @@ def test_a_bundle_that_hides_a_recall_fails(anchored: Anchored) -> None:
         lot["recalled"] = False
     code, report = in_process(anchored, forged, "recall-hidden")
     assert code != 0, report
+    assert code == 1, report
+    hidden_line = next(line for line in report.splitlines() if "B-RECALL" in line and "!!" in line)
+    assert "SAI / FAILED" in hidden_line and "thu hồi" in hidden_line
+    assert "Lot B-RECALL is recalled on the blockchain" in report
+
+
+def test_a_bundle_that_shows_its_recall_still_holds(anchored: Anchored) -> None:
+    code, report = in_process(anchored, anchored.recalled_bundle, "recall-shown")
+    assert code == 0, report
+    assert "B-RECALL is recalled on the blockchain" not in report
+
+
+def test_a_recall_flag_without_its_event_fails(anchored: Anchored) -> None:
+    forged = copy.deepcopy(anchored.recalled_bundle)
+    forged["events"] = [e for e in forged["events"] if e["type"] != "recall"]
+    forged["milestones"] = []
+    assert any(lot["recalled"] for lot in forged["lots"])
+    code, report = in_process(anchored, forged, "recall-event-dropped")
+    assert code == 1, report
+    assert "Lot B-RECALL is recalled on the blockchain" in report

@@ -44,6 +44,9 @@ class ClientRegistry:
     def verify(self, proof: Sequence[bytes], root: bytes, lot_key: bytes, event: bytes) -> bool:
         return self.chain.verify(list(proof), root, lot_key, event)
 
+    def is_recalled(self, lot_key: bytes) -> bool:
+        return self.chain.is_recalled(lot_key)
+
 
 @pytest.fixture
 def bundle(runtime: Runtime, supply_chain: Actors, client: TestClient) -> dict[str, Any]:
