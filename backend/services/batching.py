@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.hashing import HashingError, MerkleTree, from_hex, leaf_hash, lot_key, to_hex
@@ -127,7 +128,13 @@ def build_batch(
         proofs = tree.proofs()
         batch = Batch(root=to_hex(tree.root), event_count=len(leaves), status=BatchStatus.PENDING)
         session.add(batch)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            # The same pending rows give the same root: another pass (the worker thread, an
+            # admin's flush, another process on SQLite) stored this batch a moment ago.
+            session.rollback()
+            raise BatchContended(f"batch {batch.root} was stored by another pass") from exc
         assert batch.id is not None
         _claim(session, batch.id, leaves, proofs)
         claimed = session.exec(

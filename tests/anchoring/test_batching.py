@@ -6,10 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
-from backend.hashing import from_hex, leaf_hash, lot_key, verify_proof
-from backend.models import BatchStatus
+from backend.hashing import MerkleTree, from_hex, leaf_hash, lot_key, to_hex, verify_proof
+from backend.models import Batch, BatchStatus
 from backend.runtime import Runtime
+from backend.services import batching
 from backend.services.batching import build_batch
 from backend.timeutil import utcnow
 from tests.support.app import Actors
@@ -102,3 +104,21 @@ def test_events_stay_pending_while_the_chain_cannot_be_reached(
 
     assert pending_events(runtime.engine) == 1
     assert batches(runtime.engine) == []
+
+
+def test_a_batch_stored_by_a_concurrent_pass_is_contention_not_a_crash(
+    runtime: Runtime, supply_chain: Actors
+) -> None:
+    """Two passes that read the same pending rows build the same root; the later one backs off."""
+    harvest(supply_chain, "LO-RACE")
+    note(supply_chain, "LO-RACE", "Hai lượt cùng lúc")
+    engine = runtime.engine
+    with Session(engine) as session:
+        leaves = batching._leaves(batching._select_pending(session, limit=MAX_EVENTS))
+        root = to_hex(MerkleTree.build(list(leaves.values())).root)
+        session.add(Batch(root=root, event_count=len(leaves), status=BatchStatus.PENDING))
+        session.commit()
+
+    with pytest.raises(batching.BatchContended, match="stored by another pass"):
+        build_batch(engine, max_events=MAX_EVENTS, max_delay_s=DELAY_S, force=True)
+    assert pending_events(engine) == len(leaves)  # nothing claimed, nothing lost
