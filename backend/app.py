@@ -1,6 +1,7 @@
 """The FastAPI application factory.
 
-Routers are listed once in ``ROUTER_MODULES``; each module exposes ``router``. The factory takes
+Routers are listed once in ``ROUTER_MODULES``; each module exposes ``router`` and may expose
+``BODY_LIMITS`` (exact path → a body limit above ``SENTRACE_MAX_BODY_BYTES``). The factory takes
 a ready ``Runtime`` so that tests and the server decide how the database and chain are made.
 """
 
@@ -31,6 +32,7 @@ ROUTER_MODULES: list[str] = [
     "backend.api.products",
     "backend.api.lots",
     "backend.api.events",
+    "backend.api.event_batches",
     "backend.api.custody",
     "backend.api.labels",
     "backend.api.verification",
@@ -48,10 +50,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    install_middleware(app, max_body_bytes=runtime.settings.max_body_bytes)
+    body_limits: dict[str, int] = {}
     for module_name in ROUTER_MODULES:
         module = importlib.import_module(module_name)
         app.include_router(module.router)
+        body_limits.update(getattr(module, "BODY_LIMITS", {}))
+    install_middleware(app, max_body_bytes=runtime.settings.max_body_bytes, path_limits=body_limits)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -5,7 +5,8 @@ before any handler sees it. A declared ``Content-Length`` over the limit is refu
 reading anything; otherwise the body is read as it streams (chunked uploads declare no length)
 and refused the moment the running total passes the limit. What was read is then handed to the
 application unchanged. Buffering is fine here: handlers read the whole JSON body anyway and the
-limit caps it.
+limit caps it. A route whose bodies are legitimately larger (the event batch upload) declares a
+limit of its own for its exact path; such a limit only ever raises the global one.
 
 **Nesting limit and encoding.** A JSON body (or one without a content type, which FastAPI
 also parses as JSON) that is not UTF-8 (RFC 8259) or nests deeper than ``MAX_JSON_DEPTH``
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -88,19 +90,26 @@ def too_large_message(limit: int) -> str:
 
 
 class BodySizeLimit:
-    """Refuse request bodies larger than ``max_bytes`` with a 413 JSON error."""
+    """Refuse request bodies larger than ``max_bytes`` with a 413 JSON error.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``path_limits`` maps exact route paths to a larger limit of their own.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = {p: max(n, max_bytes) for p, n in (path_limits or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(_route_path(scope), self.max_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         chunks: list[bytes] = []
         total = 0
@@ -110,8 +119,8 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             total += len(chunk)
-            if total > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if total > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -124,10 +133,17 @@ class BodySizeLimit:
             return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(too_large_message(self.max_bytes))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = PayloadTooLarge(too_large_message(limit))
         response = JSONResponse(error_body(error), status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: without the ``root_path`` a proxy may have prefixed."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -166,7 +182,9 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-def install_middleware(app: FastAPI, *, max_body_bytes: int) -> None:
+def install_middleware(
+    app: FastAPI, *, max_body_bytes: int, path_limits: Mapping[str, int] | None = None
+) -> None:
     """Add the middleware in order: request id outermost, so even a 413 carries an id."""
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, path_limits=path_limits)
     app.add_middleware(RequestId)

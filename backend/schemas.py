@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
 from backend.models import OrgRole
+from backend.services.events import MAX_BATCH_EVENTS
 
 
 def _text_only(value: Any) -> Any:
@@ -191,6 +192,26 @@ class EventAccepted(BaseModel):
     id: str
     event_hash: str
     status: AnchorStatus = "pending"
+
+
+class EventBatchItem(EventCreate):
+    """One event of ``POST /events/batch``: an :class:`EventCreate` that names its lot."""
+
+    lot: str = Field(max_length=64)
+
+
+class EventBatchCreate(_Input):
+    """Body of ``POST /events/batch``: events logged offline, on any lots the caller holds."""
+
+    events: list[EventBatchItem] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class BatchAccepted(BaseModel):
+    """Answer to ``POST /events/batch``: every event stored, in request order (not a Merkle
+    batch: these events are anchored by the worker like any others)."""
+
+    accepted: int
+    events: list[EventAccepted]
 
 
 class TransferRequest(_Input):

@@ -2,12 +2,14 @@
 
 Every error body is JSON: ``{"detail": <short stable message>, "code": <machine code>,
 "field": <dotted field path or null>}``; request validation errors keep FastAPI's list form
-under ``detail`` and add ``field`` naming the first offending field.
+under ``detail`` and add ``field`` naming the first offending field, spelled as the services
+spell theirs: ``events[3].data`` (list positions in brackets), never ``events.3.data``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -65,10 +67,7 @@ async def _sentrace_error(_request: Request, error: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = error.errors()
-    field = None
-    if errors:
-        location = [str(part) for part in errors[0].get("loc", ()) if part != "body"]
-        field = ".".join(location) or None
+    field = _field_path(errors[0].get("loc", ())) if errors else None
     detail = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in errors
@@ -76,6 +75,20 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return JSONResponse(
         {"detail": detail, "code": "invalid_input", "field": field}, status_code=422
     )
+
+
+def _field_path(location: Sequence[object]) -> str | None:
+    """A pydantic error location as a field path: ``("body", "events", 3, "lot")`` →
+    ``events[3].lot``."""
+    path = ""
+    for part in location:
+        if part == "body" and not path:
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or None
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:

@@ -8,17 +8,21 @@ commits the event is *accepted*: the anchoring worker takes events with ``batch_
 :func:`add_lot_event` is what the ``POST /lots/{code}/events`` endpoint offers: the custodian's
 own observations. Types that change the lot itself (harvest, transfer, split, merge, recall)
 have their own services, because recording them without the change would be a false record.
+:func:`add_lot_events` takes many such observations at once, on any lots the caller holds
+(``POST /events/batch``, for field workers who log offline and upload later), all or none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from backend.config import Settings
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, NotFound
 from backend.hashing import NonCanonicalValue, canonical_document, event_hash, lot_key, to_hex
 from backend.models import (
     EVENT_KIND_CODES,
@@ -31,7 +35,7 @@ from backend.models import (
 )
 from backend.services import permissions, validation
 from backend.services.event_data import validate_event_data, validate_location
-from backend.services.locking import lock_lot
+from backend.services.locking import UNKNOWN_LOT, lock_lot
 
 #: Types recorded only by the service that also makes the change they describe.
 STRUCTURAL_TYPES = frozenset(
@@ -46,6 +50,8 @@ _OWN_ENDPOINT = {
 }
 #: Types a custodian may record through the generic events endpoint.
 OBSERVATION_TYPES = tuple(t for t in EventType if t not in STRUCTURAL_TYPES)
+#: Most events one batch may carry (a day of offline field work, several lots, in one upload).
+MAX_BATCH_EVENTS = 500
 
 
 def record_event(
@@ -64,6 +70,43 @@ def record_event(
     Permission checks are the caller's job; this function only guarantees that what is stored
     is exactly what was hashed.
     """
+    prepared = _prepare_event(
+        lot=lot,
+        org=org,
+        event_type=event_type,
+        occurred_at=occurred_at,
+        location=location,
+        data=data,
+        settings=settings,
+    )
+    session.add(prepared.event)
+    session.flush()
+    if prepared.action is not None:
+        session.add(prepared.action)
+        session.flush()
+    return prepared.event
+
+
+@dataclass(frozen=True)
+class _PreparedEvent:
+    """An event validated and hashed but not yet stored, with its milestone action if any."""
+
+    event: Event
+    action: ChainAction | None
+
+
+def _prepare_event(
+    *,
+    lot: Lot,
+    org: Organisation,
+    event_type: EventType,
+    occurred_at: datetime,
+    location: dict[str, Any] | None,
+    data: dict[str, Any],
+    settings: Settings,
+) -> _PreparedEvent:
+    """The hashing rules of :func:`record_event`, apart from the session, so a batch can add
+    many events and flush them together while each is hashed exactly as a single one is."""
     event_type = EventType(event_type)
     occurred = validation.event_time(occurred_at, field="occurred_at")
     clean_location = validate_location(location)
@@ -93,20 +136,16 @@ def record_event(
         raise InvalidInput(
             f"Giá trị không thể băm / value cannot be hashed: {exc}", field=exc.path
         ) from exc
-    session.add(event)
-    session.flush()
+    action = None
     if event_type.value in settings.direct_types:
-        session.add(
-            ChainAction(
-                kind=ChainActionKind.LOT_EVENT,
-                event_id=event.id,
-                lot_key=to_hex(lot_key(lot.code)),
-                event_kind=EVENT_KIND_CODES[event_type],
-                payload_hash=event.event_hash,
-            )
+        action = ChainAction(
+            kind=ChainActionKind.LOT_EVENT,
+            event_id=event.id,
+            lot_key=to_hex(lot_key(lot.code)),
+            event_kind=EVENT_KIND_CODES[event_type],
+            payload_hash=event.event_hash,
         )
-        session.flush()
-    return event
+    return _PreparedEvent(event, action)
 
 
 def parse_event_type(value: Any, *, field: str = "type") -> EventType:
@@ -136,12 +175,7 @@ def add_lot_event(
     kind = parse_event_type(event_type)
     lot = lock_lot(session, lot_code)
     permissions.require_custodian(org, lot)
-    if kind in STRUCTURAL_TYPES:
-        raise InvalidInput(
-            "Loại sự kiện này có điểm cuối riêng / this event type has its own endpoint: "
-            + _OWN_ENDPOINT[kind],
-            field="type",
-        )
+    _refuse_structural(kind, field="type")
     return record_event(
         session,
         lot=lot,
@@ -152,3 +186,111 @@ def add_lot_event(
         data=data,
         settings=settings,
     )
+
+
+def _refuse_structural(kind: EventType, *, field: str) -> None:
+    """Types that change the lot are recorded by their own service, never as observations."""
+    if kind in STRUCTURAL_TYPES:
+        raise InvalidInput(
+            "Loại sự kiện này có điểm cuối riêng / this event type has its own endpoint: "
+            + _OWN_ENDPOINT[kind],
+            field=field,
+        )
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """One observation of a batch: the lot it is about and what happened, as received."""
+
+    lot_code: str
+    event_type: str
+    occurred_at: datetime
+    location: dict[str, Any] | None
+    data: dict[str, Any]
+
+
+def add_lot_events(
+    session: Session,
+    *,
+    org: Organisation,
+    items: Sequence[EventInput],
+    settings: Settings,
+    field: str = "events",
+) -> list[Event]:
+    """Many observations, on any lots the caller holds, stored all together or not at all.
+
+    Each item obeys exactly the rules of :func:`add_lot_event` and is hashed by the same
+    code as :func:`record_event`; an error names the item (``events[3].data.brix``) and, since
+    nothing is committed here, leaves the whole batch unstored once the caller rolls back.
+    Every lot named is locked once, in sorted code order, so two batches naming the same lots
+    in different orders queue behind each other instead of deadlocking on PostgreSQL. The
+    events are flushed in one go (their ids are made client-side), then their milestone
+    actions, which reference them: two round trips per batch instead of one or two per event.
+    Events are stored, and returned, in the order given.
+    """
+    if not 1 <= len(items) <= MAX_BATCH_EVENTS:
+        raise InvalidInput(
+            f"Cần từ 1 đến {MAX_BATCH_EVENTS} sự kiện / "
+            f"a batch holds 1 to {MAX_BATCH_EVENTS} events",
+            field=field,
+        )
+    lots = _lock_lots(session, {item.lot_code for item in items})
+    prepared = [
+        _prepare_item(
+            item, path=f"{field}[{index}]", lot=lots[item.lot_code], org=org, settings=settings
+        )
+        for index, item in enumerate(items)
+    ]
+    session.add_all([p.event for p in prepared])
+    session.flush()
+    actions = [p.action for p in prepared if p.action is not None]
+    if actions:
+        session.add_all(actions)
+        session.flush()
+    return [p.event for p in prepared]
+
+
+def _lock_lots(session: Session, codes: set[str]) -> dict[str, Lot | None]:
+    """Each lot locked once, in sorted order; ``None`` for a code that names no lot.
+
+    Unknown codes are noted rather than raised at once, so the error reported is that of the
+    first bad item in request order, whatever the lock order.
+    """
+    found: dict[str, Lot | None] = {}
+    for code in sorted(codes):
+        try:
+            found[code] = lock_lot(session, code)
+        except NotFound:
+            found[code] = None
+    return found
+
+
+def _prepare_item(
+    item: EventInput, *, path: str, lot: Lot | None, org: Organisation, settings: Settings
+) -> _PreparedEvent:
+    """One item checked in the order :func:`add_lot_event` checks, errors named by ``path``."""
+    kind = parse_event_type(item.event_type, field=f"{path}.type")
+    if lot is None:
+        raise NotFound(UNKNOWN_LOT, field=f"{path}.lot")
+    permissions.require_custodian(org, lot, field=f"{path}.lot")
+    _refuse_structural(kind, field=f"{path}.type")
+    try:
+        return _prepare_event(
+            lot=lot,
+            org=org,
+            event_type=kind,
+            occurred_at=item.occurred_at,
+            location=item.location,
+            data=item.data,
+            settings=settings,
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=_within(path, exc.field)) from exc
+
+
+def _within(path: str, field: str | None) -> str:
+    """``field`` of one event, as a path from the batch body (``events[3]`` + ``data.brix``)."""
+    return f"{path}.{field}" if field else path
