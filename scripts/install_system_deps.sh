@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: Chromium (consumer and operator
-# pages), PostgreSQL server binaries (ledger on PostgreSQL), poppler-utils (PDF rasterising).
+# pages), PostgreSQL server binaries (ledger on PostgreSQL), poppler-utils (PDF rasterising),
+# wrk (the benchmark's HTTP load generator).
 # Does nothing when they are present already.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
   need+=(postgresql)

@@ -1,4 +1,4 @@
-"""Finding the real components the tests drive (solc, anvil, PostgreSQL, Chromium).
+"""Finding the real components the tests drive (solc, anvil, PostgreSQL, Chromium, wrk).
 
 On a laptop without one of them the tests that need it skip with a reason; under ``CI=true`` a
 missing component is a failure, because a skipped integration test proves nothing.
@@ -61,3 +61,11 @@ def chromium_binary() -> Path:
             return Path(found)
     missing("Chromium", "run scripts/install_system_deps.sh")
     raise AssertionError("unreachable")
+
+
+def wrk_binary() -> Path:
+    found = shutil.which("wrk")
+    if found is None:
+        missing("wrk", "run scripts/install_system_deps.sh (Debian package wrk)")
+        raise AssertionError("unreachable")
+    return Path(found)
