@@ -1,17 +1,19 @@
 """Verification under load: the public verdict endpoint and the consumer page vs bare FastAPI.
 
 One server process (uvicorn, the real app, the anchoring worker running) holds a lot with
-20 events, all anchored and final. 32 concurrent clients in the bench process then hit, for
-the same bounded time each: a bare sync endpoint and a bare async endpoint on the same app
-(the baselines), ``GET /api/v1/lots/{code}/verification`` and the consumer page ``/l/{code}``.
-Every verification read recomputes every event's canonical document, hash, leaf and proof
-(nothing but final chain facts is cached). Reported per endpoint: requests per second,
-p50/p99 latency, and the server's CPU time per request, which does not depend on the load
-generator or the neighbours on the machine.
+20 events, all anchored and final. 32 concurrent wrk connections (bench.wrk: a C load
+generator in its own process) then hit, for the same bounded time each: a bare sync endpoint
+and a bare async endpoint on the same app (the baselines),
+``GET /api/v1/lots/{code}/verification`` and the consumer page ``/l/{code}``. Every
+verification read recomputes every event's canonical document, hash, leaf and proof (nothing
+but final chain facts is cached). Reported per endpoint: requests per second, p50/p99
+latency, and the server's CPU time per request, which does not depend on the load generator
+or the neighbours on the machine.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -21,11 +23,13 @@ from backend.chain.client import ChainClient
 from bench.chain import client_at, local_anvil
 from bench.config import BenchConfig
 from bench.databases import LABELS, database
-from bench.load import LoadResult, get, run_load
 from bench.results import Row, SectionResult, number
 from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot
 from bench.server import ServerProcess, running_server, server_env
 from bench.verify_split import cpu_split
+from bench.wrk import WrkRequests, WrkResult, run_wrk
+
+log = logging.getLogger(__name__)
 
 TARGET_SHARE = 1 / 3
 TARGET_P99_MS = 50.0
@@ -35,6 +39,10 @@ PHONE_UA = (
     "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
 )
 PAGE_HEADERS = {"User-Agent": PHONE_UA, "Accept": "text/html", "Accept-Language": "vi"}
+#: The server counts as idle once it uses less than this much CPU in one poll interval.
+IDLE_POLL_S = 0.1
+IDLE_CPU_S = 0.02
+IDLE_TIMEOUT_S = 5.0
 
 
 class NotVerified(RuntimeError):
@@ -46,7 +54,7 @@ class Measured:
     """One endpoint under load, with the server CPU it used in the measured window."""
 
     name: str
-    load: LoadResult
+    load: WrkResult
     cpu_seconds: float
 
     @property
@@ -78,6 +86,24 @@ def seed_verified_lot(server: ServerProcess, events: int) -> str:
     return code
 
 
+def wait_idle(server: ServerProcess) -> None:
+    """Wait until the server has answered the requests the warm-up left in flight.
+
+    wrk stops with up to one request per connection still queued at the server, which goes on
+    answering them after wrk has exited; their CPU must not open the measured window. The
+    server's idle load (the anchoring worker polling) is far below the threshold.
+    """
+    deadline = time.monotonic() + IDLE_TIMEOUT_S
+    last = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(IDLE_POLL_S)
+        now = server.cpu_seconds()
+        if now - last < IDLE_CPU_S:
+            return
+        last = now
+    log.warning("server still busy %g s after the warm-up; measuring anyway", IDLE_TIMEOUT_S)
+
+
 def measure(
     server: ServerProcess,
     name: str,
@@ -87,29 +113,27 @@ def measure(
     clients: int,
     headers: dict[str, str] | None = None,
 ) -> Measured:
-    """``clients`` concurrent loops on ``path`` for the configured time; all must be 200."""
+    """``clients`` concurrent wrk connections on ``path`` for the configured time.
+
+    Every answer must be 200 and no connection may fail (bench.wrk raises otherwise). The
+    server's CPU clock is read once it is idle after the warm-up and again when wrk exits.
+    """
     marks: dict[str, float] = {}
 
     def mark_start() -> None:
+        wait_idle(server)
         marks["cpu"] = server.cpu_seconds()
 
-    load = run_load(
+    load = run_wrk(
         server.url,
-        get(path),
-        clients=clients,
+        WrkRequests.get(path),
+        connections=clients,
         seconds=config.verification_seconds,
-        max_requests=config.verification_max_requests,
-        warmup_requests=2 * clients,
         headers=headers,
+        expect=frozenset({200}),
         on_start=mark_start,
     )
     cpu = server.cpu_seconds() - marks["cpu"]
-    bad = load.requests - load.ok(frozenset({200}))
-    if bad or load.transport_errors:
-        raise RuntimeError(
-            f"{name}: {bad} non-200 answers {dict(load.statuses)}, "
-            f"{load.transport_errors} transport errors"
-        )
     return Measured(name, load, cpu)
 
 
@@ -249,6 +273,12 @@ def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) 
         f"{label}: {clients} clients, {config.verification_seconds:g} s per endpoint; "
         f"requests measured: {counts}."
     )
+    client_cpu = ", ".join(
+        f"{m.name.split(' (')[0]} {m.load.client_cpu_us_per_request:.0f} µs "
+        f"(server {1000 * m.cpu_ms_per_request:.0f} µs)"
+        for m in [bare, bare_async, *loaded]
+    )
+    result.notes.append(f"{label}: wrk CPU per request, {clients} clients: {client_cpu}.")
 
 
 def run(config: BenchConfig) -> SectionResult:
@@ -260,12 +290,18 @@ def run(config: BenchConfig) -> SectionResult:
                 continue
             run_on(kind, config, node.url, result)
     result.notes += [
-        "Load generator: async httpx in the bench process, server: uvicorn (one process, "
-        "h11, access log off) in another; both share the machine's 2 cores with everything "
-        "else, so the ratios and the server CPU per request are the figures to compare, not "
-        "the absolute rates. The client spends more CPU per request than the bare endpoint "
-        "does, so the bare rate is partly client-bound and the throughput share flatters us; "
-        "the capacity share (bare CPU ÷ endpoint CPU) is the stricter figure.",
+        "Load generator: wrk (Debian package, bench/wrk.py) in its own process, one thread "
+        "and one keep-alive connection per client, a 1 s warm-up before every measurement; "
+        "server: uvicorn (one process, access log off). Both share the machine's 2 cores "
+        "with everything else, so the ratios and the server CPU per request are the figures "
+        "to compare, not the absolute rates. wrk's own CPU per request (above) is a fraction "
+        "of the server's even for the bare endpoints, but it still competes for the same "
+        "cores; the capacity share (bare CPU ÷ endpoint CPU) is the stricter figure.",
+        "Latency is each request's own, from writing it to its last byte, recorded in wrk's "
+        "Lua hooks; wrk's built-in percentiles are not used because they add synthetic "
+        "samples for coordinated omission, which a closed loop of clients does not have. "
+        "The server's CPU clock is read once it has finished the warm-up's last requests and "
+        "again when wrk exits; every answer must be 200 and no connection may fail.",
         "A closed loop of N clients keeps N requests queued at a one-process server, so latency "
         "under load ≈ N ÷ throughput (Little's law); the 1-client rows show the latency of one "
         "request with no queue.",
