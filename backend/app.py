@@ -8,7 +8,10 @@ a ready ``Runtime`` so that tests and the server decide how the database and cha
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -43,7 +46,17 @@ ROUTER_MODULES: list[str] = [
 
 def create_app(runtime: Runtime) -> FastAPI:
     """An app bound to ``runtime`` (stored on ``app.state.runtime``)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The pool every plain-function handler and dependency runs in (see request_threads).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            runtime.settings.request_threads
+        )
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="SenTrace",
         description="Truy xuất nguồn gốc nông sản Đồng Tháp — farm-to-market traceability",
         version="0.1.0",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,6 +27,16 @@ async def get_settings_dep(runtime: Annotated[Runtime, Depends(get_runtime)]) ->
 
 def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
     """A session per request; commits when the handler returns, rolls back on error."""
+    with request_session(runtime) as session:
+        yield session
+
+
+@contextmanager
+def request_session(runtime: Runtime) -> Iterator[Session]:
+    """The session of one request, for handlers that open it inside their own thread hop.
+
+    Commits when the block ends, rolls back on error, and turns a lost database into a 503.
+    """
     with Session(runtime.engine, expire_on_commit=False) as session:
         try:
             yield session

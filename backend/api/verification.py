@@ -2,16 +2,24 @@
 
 No key needed: this is what the consumer page and any auditor call. Verdicts are recomputed on
 every request (only final chain facts are cached), so responses are marked ``no-store``.
+
+The verification endpoint is the hottest read of the platform, so its handler is a coroutine
+that makes exactly one hop to the thread pool: session, lineage, every hash, the chain view and
+the JSON bytes all happen in that one call. Dependencies written as plain functions would each
+cost a hop of their own, and on a busy server those hops, not the hashing, were the bill.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from backend.deps import RuntimeDep, SessionDep
+from backend.api.responses import fast_json, json_bytes
+from backend.deps import RuntimeDep, SessionDep, request_session
+from backend.runtime import Runtime
 from backend.services.chain_view import ChainView
 from backend.services.locking import UNKNOWN_LOT
 from backend.services.proof_bundle import build_bundle
@@ -19,45 +27,67 @@ from backend.services.rate_limit import enforce_public_rate_limit
 from backend.services.verdicts import Verdict
 from backend.services.verification import verify_lot
 
+
+async def public_rate_limit(request: Request) -> None:
+    """The per-client limit of public reads, checked on the event loop (no thread hop)."""
+    enforce_public_rate_limit(request)
+
+
 #: Public and costly (every hash is recomputed), so limited per client like the consumer page.
 router = APIRouter(
     prefix="/api/v1/lots",
     tags=["verification"],
-    dependencies=[Depends(enforce_public_rate_limit)],
+    dependencies=[Depends(public_rate_limit)],
 )
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def chain_view(runtime: RuntimeDep) -> ChainView:
+def chain_view(runtime: Runtime) -> ChainView:
     """A per-request view of the chain, backed by the process-wide cache of final facts."""
     return ChainView(
         runtime.chain, runtime.chain_cache, confirmations=runtime.settings.confirmations
     )
 
 
-ChainViewDep = Annotated[ChainView, Depends(chain_view)]
+def chain_view_dependency(runtime: RuntimeDep) -> ChainView:
+    """Dependency form of :func:`chain_view` (a plain function: the first view of a new chain
+    client asks the node for its chain id, which must not block the event loop)."""
+    return chain_view(runtime)
 
 
-def unknown_lot(code: str) -> JSONResponse:
+ChainViewDep = Annotated[ChainView, Depends(chain_view_dependency)]
+
+
+def unknown_lot_body(code: str) -> dict[str, Any]:
     """404 in the usual error shape, plus the ``unknown`` verdict pages and scripts expect."""
-    body: dict[str, Any] = {
+    return {
         "detail": UNKNOWN_LOT,
         "code": "not_found",
         "field": None,
         "lot": code,
         "verdict": str(Verdict.UNKNOWN),
     }
-    return JSONResponse(body, status_code=404, headers=NO_STORE)
+
+
+def unknown_lot(code: str) -> JSONResponse:
+    return JSONResponse(unknown_lot_body(code), status_code=404, headers=NO_STORE)
+
+
+def verification_json(runtime: Runtime, code: str) -> tuple[int, bytes]:
+    """Status and JSON body of the verification of ``code`` (runs in a worker thread)."""
+    with request_session(runtime) as session:
+        result = verify_lot(session, code=code, view=chain_view(runtime))
+    if result is None:
+        return 404, json_bytes(unknown_lot_body(code))
+    return 200, json_bytes(result.as_json())
 
 
 @router.get("/{code}/verification")
-def lot_verification(code: str, session: SessionDep, view: ChainViewDep) -> JSONResponse:
+async def lot_verification(code: str, runtime: RuntimeDep) -> Response:
     """Verdict of the lot and of each of its events and ancestors, with reasons (vi and en)."""
-    result = verify_lot(session, code=code, view=view)
-    if result is None:
-        return unknown_lot(code)
-    return JSONResponse(result.as_json(), headers=NO_STORE)
+    status_code, body = await run_in_threadpool(verification_json, runtime, code)
+    return fast_json(body, status_code=status_code, headers=NO_STORE)
 
 
 @router.get("/{code}/proof")

@@ -10,7 +10,10 @@ that was reset, can still take an anchor away. So with the anchors the cache kee
 the number and hash of the highest block holding a cached anchor. A reader checks that one
 block once per request (one call instead of one per root); if its hash changed or it is gone,
 every block above the fork point changed too, so the chain's cached facts are all dropped and
-asked for again. Entries also expire after a TTL, and reconcile drops roots it finds missing.
+asked for again. Concurrent readers share that check (:meth:`ChainFactCache.check_canary`):
+a request waits for a node read that *started after it arrived*, so it is never answered from
+an older read than its own would have been, while 32 requests in flight cost one or two reads
+instead of 32. Entries also expire after a TTL, and reconcile drops roots it finds missing.
 
 Negative and "not yet final" answers are never cached. A recall on chain is final by contract
 and cached like an anchor; "not recalled" is remembered for a few seconds only. A failed read
@@ -52,6 +55,18 @@ class Canary:
 
 
 ChainKey = tuple[int, str]
+#: Reads the hash of block N from the node (None: no such block); raises on node errors.
+BlockHashReader = Callable[[int], "bytes | None"]
+
+
+@dataclass
+class _CanaryFlight:
+    """Book-keeping of the shared canary read of one chain (guarded by the cache's condition)."""
+
+    started: int = 0  # reads started so far; a read's number is its position in that sequence
+    finished: int = 0  # number of the last read that finished
+    outcome: BaseException | None = None  # what that read raised, if anything
+    running: bool = False
 
 
 class ChainFactCache:
@@ -70,6 +85,8 @@ class ChainFactCache:
         self._breaker_s = breaker_s
         self._clock = clock
         self._lock = threading.Lock()
+        self._canary_done = threading.Condition(threading.Lock())
+        self._flights: dict[ChainKey, _CanaryFlight] = {}
         self._anchors: dict[tuple[ChainKey, str], tuple[float, FinalAnchor]] = {}
         self._recalls: dict[tuple[ChainKey, str], tuple[float, bool]] = {}
         self._canaries: dict[ChainKey, Canary] = {}
@@ -136,6 +153,52 @@ class ChainFactCache:
         current = self._canaries.get(key)
         if current is None or candidate.block_number >= current.block_number:
             self._canaries[key] = candidate
+
+    def check_canary(self, key: ChainKey, read_block_hash: BlockHashReader) -> bool:
+        """Check the canary block of ``key`` is unchanged; True when it changed (facts dropped).
+
+        Callers that arrive while a read is running wait for it to end and then for a read that
+        started after they arrived (one of them starts it): the answer is as fresh as a read
+        of their own, and concurrent requests share it. What the read raises (the node is
+        down) is raised to every caller that shares it.
+        """
+        with self._canary_done:
+            flight = self._flights.setdefault(key, _CanaryFlight())
+            arrived_after = flight.started
+            while flight.finished <= arrived_after:
+                if not flight.running:
+                    flight.running = True
+                    flight.started += 1
+                    number = flight.started
+                    break
+                self._canary_done.wait()
+            else:
+                if flight.outcome is not None:
+                    raise flight.outcome
+                return False
+        changed = False
+        outcome: BaseException | None = None
+        try:
+            changed = self._read_canary(key, read_block_hash)
+        except Exception as exc:  # handed to the callers sharing this read, then raised
+            outcome = exc
+        with self._canary_done:
+            flight.running = False
+            flight.finished = number
+            flight.outcome = outcome
+            self._canary_done.notify_all()
+        if outcome is not None:
+            raise outcome
+        return changed
+
+    def _read_canary(self, key: ChainKey, read_block_hash: BlockHashReader) -> bool:
+        canary = self.canary(key)
+        if canary is None:
+            return False
+        if read_block_hash(canary.block_number) == canary.block_hash:
+            return False
+        self.drop_chain(key)
+        return True
 
     def drop_chain(self, key: ChainKey) -> None:
         """Forget every fact of one chain and registry (its canary block changed)."""

@@ -16,9 +16,10 @@ from enum import StrEnum
 
 from web3 import HTTPProvider
 from web3.exceptions import BlockNotFound
-from web3.types import RPCEndpoint
 
 from backend.chain import ChainClient, ChainError, translate_errors
+from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
+from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
 from backend.hashing import from_hex
 from backend.services.chain_cache import ChainFactCache, ChainKey, FinalAnchor
 
@@ -164,20 +165,24 @@ class ChainView:
         """The hash of block ``number``, or None when the node has no such block.
 
         Asked on every verification (the canary), so a JSON-RPC node is asked directly: the
-        same ``eth_getBlockByNumber`` request, without web3's middleware and block formatters,
-        which cost more CPU than the round trip itself. Any answer that is not a plain result
-        (an error, or a shape we do not know) is asked again through web3, so failures raise
-        exactly the mapped errors they always did.
+        same ``eth_getBlockByNumber`` request on a kept-alive connection (``light_rpc``),
+        without web3's middleware, block formatters and ``requests`` session, which cost
+        several times the round trip itself. Anything that is not a plain result (an error,
+        a refused connection, a shape we do not know) is asked again through web3, so
+        failures raise exactly the mapped errors they always did.
         """
         provider = chain.w3.provider
         if isinstance(provider, HTTPProvider):  # the in-process chain wants web3's formatting
-            with translate_errors(endpoint=chain.endpoint):
-                response = provider.make_request(
-                    RPCEndpoint("eth_getBlockByNumber"), [hex(number), False]
-                )
-            understood, block_hash = _hash_of_raw_block(response)
-            if understood:
-                return block_hash
+            reader = light_rpc_for(str(provider.endpoint_uri), timeout=DEFAULT_HTTP_TIMEOUT_S)
+            if reader is not None:
+                try:
+                    result = reader.call("eth_getBlockByNumber", [hex(number), False])
+                except LightRpcFailed:
+                    pass
+                else:
+                    understood, block_hash = _hash_of_raw_block({"result": result})
+                    if understood:
+                        return block_hash
         with translate_errors(endpoint=chain.endpoint):
             try:
                 block = chain.w3.eth.get_block(number)
@@ -187,24 +192,23 @@ class ChainView:
         return bytes(formatted) if formatted is not None else None
 
     def _check_canary(self, chain: ChainClient, key: ChainKey) -> None:
-        """Once per request: drop the chain's cached facts if its canary block changed."""
+        """Once per request: drop the chain's cached facts if its canary block changed.
+
+        The read is shared with concurrent requests (see :meth:`ChainFactCache.check_canary`).
+        """
         if self._canary_checked or self._down:
             return
         self._canary_checked = True
-        canary = self._cache.canary(key)
-        if canary is None:
-            return
         try:
-            current = self._block_hash(chain, canary.block_number)
+            changed = self._cache.check_canary(key, lambda number: self._block_hash(chain, number))
         except ChainError as exc:
             self._fail(exc)
             return
-        if current != canary.block_hash:
+        if changed:
             logger.warning(
-                "block %d changed under cached anchors (reorg or reset); re-reading the chain",
-                canary.block_number,
+                "the canary block changed under cached anchors (reorg or reset); "
+                "re-reading the chain"
             )
-            self._cache.drop_chain(key)
 
     def recalled(self, lot_key: str) -> bool | None:
         """Whether the registry has the lot recalled; None when the chain cannot be asked."""

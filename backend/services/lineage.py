@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import Table, and_, bindparam, func, or_, select
 from sqlmodel import Session
 
 from backend.hashing import lot_key, to_hex
@@ -35,6 +35,47 @@ _ORG: Table = cast(Table, Organisation.__table__)
 _ACTION: Table = cast(Table, ChainAction.__table__)
 _LINK: Table = cast(Table, LotLink.__table__)
 _ROWS = "rows_present"
+
+# The statements are built once: constructing a ``select()`` costs more CPU than running it
+# from SQLAlchemy's compiled cache, and this path runs on every scan. Lists are expanding
+# parameters, so one statement serves any number of ids.
+_LOT_BY_CODE = select(_LOT).where(_LOT.c.code == bindparam("code"))
+_PARENTS = (
+    select(_LOT)
+    .join(_LINK, _LINK.c.parent_id == _LOT.c.id)
+    .where(_LINK.c.child_id.in_(bindparam("children", expanding=True)))
+    .order_by(_LOT.c.id)
+)
+_EVENTS = (
+    select(_EVENT)
+    .where(_EVENT.c.lot_id.in_(bindparam("lots", expanding=True)))
+    .order_by(_EVENT.c.occurred_at, _EVENT.c.seq)
+)
+_BATCHES = select(
+    _BATCH,
+    select(func.count())
+    .select_from(_EVENT)
+    .where(_EVENT.c.batch_id == _BATCH.c.id)
+    .scalar_subquery()
+    .label(_ROWS),
+).where(_BATCH.c.id.in_(bindparam("batches", expanding=True)))
+_ORGS = select(_ORG).where(_ORG.c.id.in_(bindparam("orgs", expanding=True)))
+_MILESTONES_AND_RECALLS = (
+    select(_ACTION)
+    .where(
+        or_(
+            and_(
+                _ACTION.c.kind == ChainActionKind.LOT_EVENT,
+                _ACTION.c.event_id.in_(bindparam("events", expanding=True)),
+            ),
+            and_(
+                _ACTION.c.kind == ChainActionKind.RECALL,
+                _ACTION.c.lot_key.in_(bindparam("lot_keys", expanding=True)),
+            ),
+        )
+    )
+    .order_by(_ACTION.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +114,7 @@ def normalise_code(code: str) -> str:
 
 def load_lineage(session: Session, code: str) -> Lineage | None:
     """The lineage of the lot named ``code``, or None when there is no such lot."""
-    lot = session.execute(select(_LOT).where(_LOT.c.code == normalise_code(code))).first()
+    lot = session.execute(_LOT_BY_CODE, {"code": normalise_code(code)}).first()
     if lot is None:
         return None
     lots = [lot, *_ancestors(session, lot.id)]
@@ -99,13 +140,8 @@ def _ancestors(session: Session, lot_id: int) -> list[Any]:
     result: list[Any] = []
     frontier = [lot_id]
     while frontier:
-        query = (
-            select(_LOT)
-            .join(_LINK, _LINK.c.parent_id == _LOT.c.id)
-            .where(_LINK.c.child_id.in_(frontier))
-            .order_by(_LOT.c.id)
-        )
-        generation = {row.id: row for row in session.execute(query) if row.id not in seen}
+        rows = session.execute(_PARENTS, {"children": frontier})
+        generation = {row.id: row for row in rows if row.id not in seen}
         seen.update(generation)
         result.extend(generation.values())
         frontier = list(generation)
@@ -114,13 +150,8 @@ def _ancestors(session: Session, lot_id: int) -> list[Any]:
 
 def _events(session: Session, lot_ids: Sequence[int]) -> dict[int, list[Event]]:
     """Events of the lots, per lot, in time order (ties in the order they were recorded)."""
-    query = (
-        select(_EVENT)
-        .where(_EVENT.c.lot_id.in_(lot_ids))
-        .order_by(_EVENT.c.occurred_at, _EVENT.c.seq)
-    )
     per_lot: dict[int, list[Event]] = {}
-    for row in session.execute(query):
+    for row in session.execute(_EVENTS, {"lots": list(lot_ids)}):
         per_lot.setdefault(row.lot_id, []).append(cast(Event, row))
     return per_lot
 
@@ -132,14 +163,7 @@ def _batches(
     ids = sorted(i for i in batch_ids if i is not None)
     if not ids:
         return {}, {}
-    present = (
-        select(func.count())
-        .select_from(_EVENT)
-        .where(_EVENT.c.batch_id == _BATCH.c.id)
-        .scalar_subquery()
-        .label(_ROWS)
-    )
-    rows = session.execute(select(_BATCH, present).where(_BATCH.c.id.in_(ids))).all()
+    rows = session.execute(_BATCHES, {"batches": ids}).all()
     batches = {row.id: cast(Batch, row) for row in rows}
     counts = {row.id: int(row[-1]) for row in rows if row[-1]}
     return batches, counts
@@ -148,7 +172,7 @@ def _batches(
 def _orgs(session: Session, org_ids: set[int]) -> dict[int, Organisation]:
     if not org_ids:
         return {}
-    rows = session.execute(select(_ORG).where(_ORG.c.id.in_(sorted(org_ids))))
+    rows = session.execute(_ORGS, {"orgs": sorted(org_ids)})
     return {row.id: cast(Organisation, row) for row in rows}
 
 
@@ -157,13 +181,11 @@ def _actions(
 ) -> tuple[dict[str, ChainAction], dict[str, ChainAction]]:
     """Milestone actions by event id and recall actions by lot key, in one query."""
     lot_keys = [record.lot_key for record in records]
-    milestone = and_(_ACTION.c.kind == ChainActionKind.LOT_EVENT, _ACTION.c.event_id.in_(event_ids))
-    recall = and_(_ACTION.c.kind == ChainActionKind.RECALL, _ACTION.c.lot_key.in_(lot_keys))
-    condition = or_(milestone, recall) if event_ids else recall
-    query = select(_ACTION).where(condition).order_by(_ACTION.c.id)
     milestones: dict[str, ChainAction] = {}
     recalls: dict[str, ChainAction] = {}
-    for row in session.execute(query):
+    # An empty expanding list renders as a predicate that matches nothing, on every dialect.
+    rows = session.execute(_MILESTONES_AND_RECALLS, {"events": event_ids, "lot_keys": lot_keys})
+    for row in rows:
         if row.kind is ChainActionKind.RECALL:
             recalls[row.lot_key.lower()] = cast(ChainAction, row)
         elif row.event_id is not None:
