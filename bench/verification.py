@@ -27,7 +27,7 @@ from bench.results import Row, SectionResult, number
 from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot
 from bench.server import ServerProcess, running_server, server_env
 from bench.verify_split import cpu_split
-from bench.wrk import WrkRequests, WrkResult, run_wrk
+from bench.wrk import WrkRequests, WrkResult, run_wrk, wrk_binary
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +283,7 @@ def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) 
 
 def run(config: BenchConfig) -> SectionResult:
     result = SectionResult("verification", "Verification under load")
+    wrk_binary()  # a missing load generator skips the section before anything starts
     with local_anvil(config.work_dir / "verification-anvil") as node:
         for kind in config.databases:
             if kind == "postgres" and not config.verification_on_postgres:
