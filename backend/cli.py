@@ -26,6 +26,14 @@ from sqlalchemy.exc import OperationalError
 from backend.chain import ChainConfigError, ChainError
 from backend.config import Settings, get_settings
 from backend.runtime import DataDirError, Runtime
+from backend.web_workers import (
+    LOG_FORMAT,
+    WORKER_APP,
+    WorkerStartFailed,
+    WorkersUnsupported,
+    prepare_environment,
+    run_workers,
+)
 
 app = typer.Typer(
     name="sentrace",
@@ -41,7 +49,7 @@ logger = logging.getLogger("backend.cli")
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format=LOG_FORMAT)
 
 
 def load_settings() -> Settings:
@@ -101,21 +109,51 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     demo: Annotated[bool, typer.Option(help="Load the demo data set at start-up")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (default SENTRACE_WEB_WORKERS, else 1); see backend.web_workers",
+        ),
+    ] = None,
 ) -> None:
-    """Run the web app with its anchoring worker (and a managed anvil when no RPC URL is set)."""
+    """Run the web app with its anchoring worker (and a managed anvil when no RPC URL is set).
+
+    With ``--workers N`` (N > 1) this process migrates, loads the demo, runs the anchoring
+    worker and the managed anvil, and N child processes serve the requests.
+    """
     import uvicorn
 
     from backend.app import create_app
 
     configure_logging()
     default_public_base_url(host, port)
+    count = workers or load_settings().web_workers
+    try:
+        prepare_environment(load_settings(), count)
+    except WorkersUnsupported as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     with open_runtime(start_worker=load_settings().worker_enabled) as runtime:
         if demo:
             load_demo(runtime)
+        if count > 1:
+            _serve_workers(host, port, count)
+            return
         server = uvicorn.Server(
             uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
         )
         server.run()  # returns after Ctrl-C or SIGTERM; the runtime closes on the way out
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """Serve from ``workers`` child processes until Ctrl-C or SIGTERM (exit 1 if one fails)."""
+    try:
+        run_workers(WORKER_APP, host=host, port=port, workers=workers)
+    except WorkerStartFailed as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
 
 
 def default_public_base_url(host: str, port: int) -> None:

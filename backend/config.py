@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     direct_event_types: str = "harvest,transfer,recall"
     worker_enabled: bool = True
     worker_poll_s: float = Field(default=1.0, gt=0)
+    # Server processes of `sentrace serve` (`--workers`); also divides the public rate limit.
+    web_workers: int = Field(default=1, ge=1, le=64)
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # Threads a server process runs request handlers on. Handlers hold the GIL for most of

@@ -11,6 +11,12 @@ A client the runtime made itself is replaced by a fresh one after any outage, so
 came back with fewer blocks (anvil restarted from its last state dump) is not fed nonces from
 before; a registry that vanished with a reset chain is redeployed and remembered, and the
 anchoring service then re-anchors every batch (reconcile).
+
+A *follower* runtime is the one of a web worker process of ``sentrace serve --workers N``. The
+serving parent has already migrated the schema, started the managed anvil and deployed (or
+attached) the registry, and keeps doing so; a follower only attaches. It never migrates, never
+starts an anvil (it reads the parent's endpoint file) and never deploys a registry (it waits
+for the remembered one), so N processes starting together cannot race to do any of it twice.
 """
 
 from __future__ import annotations
@@ -31,14 +37,17 @@ from backend.chain import (
     ChainConfigError,
     ChainError,
     ChainUnavailable,
+    ContractNotFound,
     ManagedAnvil,
     translate_errors,
 )
+from backend.chain.deployment import read_deployment
 from backend.chain.providers import http_web3
 from backend.config import Settings
 from backend.db import create_schema, make_engine
 from backend.services.anchoring import AnchoringService
 from backend.services.chain_cache import ChainFactCache
+from backend.services.chain_keeper import ChainKeeper
 from backend.services.worker import AnchorWorker
 
 logger = logging.getLogger(__name__)
@@ -57,7 +66,9 @@ def ensure_data_dir(path: Path) -> Path:
     """Create the data folder and prove it is writable, failing with the path in the message."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-probe"
+        # One probe name per process: web workers starting together must not unlink each
+        # other's probe between the write and the unlink.
+        probe = path / f".write-probe-{os.getpid()}"
         with open(probe, "wb") as handle:
             handle.write(b"ok")
             handle.flush()
@@ -97,6 +108,8 @@ class Runtime:
     chain_cache: ChainFactCache = field(default_factory=ChainFactCache)
     worker: AnchorWorker | None = None
     owns_chain: bool = False
+    follower: bool = False
+    keeper: ChainKeeper | None = None
     _anchoring: AnchoringService | None = field(default=None, init=False, repr=False)
     _chain_lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
@@ -108,11 +121,17 @@ class Runtime:
     # ------------------------------------------------------------------------ building
 
     @classmethod
-    def create(cls, settings: Settings, *, chain: ChainClient | None = None) -> Runtime:
-        """Data folder and database only; ``chain`` (if any) is used as given, never replaced."""
+    def create(
+        cls, settings: Settings, *, chain: ChainClient | None = None, migrate: bool = True
+    ) -> Runtime:
+        """Data folder and database only; ``chain`` (if any) is used as given, never replaced.
+
+        ``migrate=False`` leaves the schema alone: a web worker's parent migrated it already.
+        """
         ensure_data_dir(settings.data_dir)
         engine = make_engine(settings.resolved_database_url)
-        create_schema(engine)
+        if migrate:
+            create_schema(engine)
         return cls(settings=settings, engine=engine, chain=chain)
 
     @classmethod
@@ -122,14 +141,18 @@ class Runtime:
         *,
         chain: ChainClient | None = None,
         start_worker: bool | None = None,
+        follower: bool = False,
     ) -> Runtime:
         """Everything a server needs: database, chain (made from settings unless given), worker.
 
         A chain node that is down does not stop the start; a missing anvil binary or a bad
-        configuration does, with a message that says what to fix.
+        configuration does, with a message that says what to fix. A ``follower`` (see the
+        module docstring) skips the migrations and, when it runs no anchoring worker, starts a
+        :class:`ChainKeeper` so its readers still get a fresh client after an outage.
         """
-        runtime = cls.create(settings, chain=chain)
+        runtime = cls.create(settings, chain=chain, migrate=not follower)
         runtime.owns_chain = chain is None
+        runtime.follower = follower
         try:
             if runtime.owns_chain:
                 try:
@@ -138,6 +161,11 @@ class Runtime:
                     logger.warning("chain not reachable at start-up (%s); will keep trying", exc)
             if settings.worker_enabled if start_worker is None else start_worker:
                 runtime.start_worker()
+            elif follower and runtime.owns_chain:
+                runtime.keeper = ChainKeeper(
+                    refresh=runtime.require_chain, poll_s=settings.worker_poll_s
+                )
+                runtime.keeper.start()
         except BaseException:
             runtime.close()
             raise
@@ -225,9 +253,12 @@ class Runtime:
         if not client.is_connected():
             raise ChainUnavailable(f"chain node at {url} is not answering")
         self._candidate = None
-        client.ensure_registry(
-            settings.contract_address, remember_file=client.remember_file(settings.data_dir)
-        )
+        if self.follower:
+            self._attach_only(client)
+        else:
+            client.ensure_registry(
+                settings.contract_address, remember_file=client.remember_file(settings.data_dir)
+            )
         logger.info(
             "using TraceRegistry %s on chain %d via %s",
             client.contract_address,
@@ -236,14 +267,41 @@ class Runtime:
         )
         return client
 
+    def _attach_only(self, client: ChainClient) -> None:
+        """A follower's registry: the configured or remembered one, never a new deployment.
+
+        Until the serving parent has deployed it (its node was down when it started), the
+        chain counts as unavailable here and the keeper or worker simply tries again.
+        """
+        settings = self.settings
+        address = settings.contract_address
+        from_block = 0
+        if not address:
+            known = read_deployment(client.remember_file(settings.data_dir), client.chain_id)
+            if known is None:
+                raise ChainUnavailable("registry not deployed yet by the serving process")
+            address, from_block = known.address, known.block_number
+        try:
+            client.attach(address, from_block=from_block)
+        except ContractNotFound as exc:
+            raise ChainUnavailable(
+                f"registry {address} has no code yet (the serving process redeploys it)"
+            ) from exc
+
     def _managed_anvil_url(self) -> str:
         """Our anvil's URL, starting it (again) if needed.
 
         A command run next to a running server (``sentrace anchor`` while ``sentrace serve``
         is up) attaches to the server's anvil, found through the endpoint file, instead of
-        starting a second node on the same state file.
+        starting a second node on the same state file. A follower only ever attaches: the
+        serving parent owns the node and restarts it.
         """
         endpoint_file = self.settings.data_dir / ANVIL_DIR / ANVIL_ENDPOINT_FILE
+        if self.follower:
+            running = running_anvil_url(endpoint_file)
+            if running is None:
+                raise ChainUnavailable("the serving process's managed anvil is not running")
+            return running
         if self.anvil is None:
             running = running_anvil_url(endpoint_file)
             if running is not None:
@@ -311,10 +369,13 @@ class Runtime:
         return True
 
     def close(self) -> None:
-        """Stop the worker, then the managed anvil (it dumps its state), then the engine."""
+        """Stop the worker (or keeper), then the managed anvil (it dumps its state), then the
+        engine."""
         if self._closed:
             return
         self._closed = True
+        if self.keeper is not None:
+            self.keeper.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.anvil is not None:

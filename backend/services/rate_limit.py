@@ -6,10 +6,16 @@ hash). Each client gets a token bucket holding ``per_minute`` requests that refi
 an empty bucket raises :class:`~backend.errors.RateLimited`, which the error handlers turn
 into ``429`` with a ``Retry-After`` header. ``per_minute = 0`` switches the limit off.
 
-State lives in process memory: with several app processes each one enforces the limit on its
-own, which bounds a client at ``processes × per_minute`` — good enough against scraping, and
-it keeps the hot path free of any shared store. The table of buckets is bounded so a flood
-of spoofed addresses cannot grow it without end.
+State lives in process memory, which keeps the hot path free of any shared store. With
+``sentrace serve --workers N`` the kernel spreads connections over N processes that each keep
+their own buckets, so each process gets ``ceil(per_minute / N)`` (:func:`process_budget`): a
+client spread over every process gets at most about ``per_minute`` in all, as configured. The
+price is that a client whose requests all land in one process (one keep-alive connection) is
+held to its share of the limit; the other choice, the full limit in every process, would let
+a client that opens many connections get N times the limit. Separate servers (several hosts
+on one PostgreSQL) do not know of each other: there a client gets up to ``servers ×
+per_minute``. The table of buckets is bounded so a flood of spoofed addresses cannot grow it
+without end.
 """
 
 from __future__ import annotations
@@ -87,6 +93,16 @@ class TokenBucketLimiter:
         raise RateLimited(RATE_LIMITED_MESSAGE, retry_after=max(1, math.ceil(wait)))
 
 
+def process_budget(per_minute: int, processes: int) -> int:
+    """This process's share of a per-client limit spread over ``processes`` server processes.
+
+    Rounded up, so a small limit never becomes 0 (which would switch the limit off).
+    """
+    if per_minute <= 0:
+        return per_minute
+    return math.ceil(per_minute / max(1, processes))
+
+
 def client_key(request: Request) -> str:
     """Who is asking, as the limiter sees it: the peer address of the connection.
 
@@ -98,14 +114,21 @@ def client_key(request: Request) -> str:
 
 
 def limiter_for(request: Request) -> TokenBucketLimiter:
-    """The app's public limiter, built once per app from its runtime settings."""
+    """The app's public limiter, built once per app from its runtime settings.
+
+    Its budget is this process's share of ``SENTRACE_RATE_LIMIT_PER_MINUTE``
+    (:func:`process_budget` over ``SENTRACE_WEB_WORKERS``).
+    """
     state = request.app.state
     limiter: TokenBucketLimiter | None = getattr(state, "public_rate_limiter", None)
     if limiter is None:
         with _CREATE_LOCK:
             limiter = getattr(state, "public_rate_limiter", None)
             if limiter is None:
-                limiter = TokenBucketLimiter(state.runtime.settings.rate_limit_per_minute)
+                settings = state.runtime.settings
+                limiter = TokenBucketLimiter(
+                    process_budget(settings.rate_limit_per_minute, settings.web_workers)
+                )
                 state.public_rate_limiter = limiter
     return limiter
 

@@ -1,0 +1,77 @@
+"""Keeps a web worker's chain client fresh when that process runs no anchoring worker.
+
+Readers (the consumer page, the verification JSON) use ``Runtime.chain`` as it is; only
+``Runtime.require_chain`` replaces a client whose node went away, moved (a managed anvil
+restarted on another port) or lost its registry. In a single process the anchoring worker asks
+for the chain on every pass, and so keeps the client fresh for the readers as a side effect. A
+web worker of ``sentrace serve --workers N`` runs no anchoring worker (the parent does), so this
+thread does that one part: it asks for the chain every ``poll_s`` seconds and backs off while
+the node is down. It touches no database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from backend.chain.errors import ChainError
+from backend.services.worker import DEFAULT_MAX_BACKOFF_S, backoff_delay
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ChainKeeper:
+    """Calls ``refresh`` every ``poll_s`` seconds in a daemon thread; backs off on ChainError."""
+
+    refresh: Callable[[], object]
+    poll_s: float
+    max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
+    name: str = "sentrace-chain-keeper"
+    failures: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        """Start the daemon thread (idempotent)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to end and wait for it (a refresh in progress finishes first)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.warning("chain keeper did not stop within %.0f s", timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._delay()):
+            try:
+                self.refresh()
+            except ChainError as exc:
+                self.failures += 1
+                if self.failures == 1:
+                    logger.warning("chain not reachable (%s); retrying with back-off", exc)
+            except Exception:  # a bug must not end the thread that keeps readers connected
+                self.failures += 1
+                logger.exception("chain refresh failed unexpectedly; will retry")
+            else:
+                if self.failures:
+                    logger.info("chain reachable again after %d failed refreshes", self.failures)
+                self.failures = 0
+
+    def _delay(self) -> float:
+        if self.failures == 0:
+            return self.poll_s
+        return backoff_delay(self.failures - 1, base_s=self.poll_s, max_s=self.max_backoff_s)
