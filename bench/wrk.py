@@ -9,11 +9,12 @@ How a run is set up, and why:
 
 * One wrk thread per connection (``-t N -c N``). wrk's own latency histogram is corrected for
   coordinated omission (it adds synthetic samples for every slow answer, which in a closed loop
-  roughly doubled p99 in a trial), and wrk 4.1's Lua cannot tell which connection an answer
+  nearly doubled p99 in a trial), and wrk 4.1's Lua cannot tell which connection an answer
   belongs to when a thread holds several. With one connection per thread, ``request()`` and
   ``response()`` in Lua pair up, so every request's own latency (from writing it to its last
-  body byte, like :mod:`bench.load`) is recorded as it happened. The price is CPU: about
-  60 µs per request instead of ~35 µs for one thread, still a fiftieth of the httpx client.
+  body byte, like :mod:`bench.load`) is recorded as it happened. The price is CPU: 50–140 µs
+  per request in the bench (the most at low rates, where each thread's timer weighs more)
+  instead of ~35 µs for one thread, still a twentieth or less of the httpx client.
   The wrk process's CPU time is measured and reported (:attr:`WrkResult.client_cpu_seconds`).
 * Every answer's status is counted in Lua (wrk itself only counts statuses above 399), and a
   status outside ``expect`` or any socket error raises :class:`UnexpectedAnswers`: a benchmark
