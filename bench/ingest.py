@@ -10,7 +10,11 @@ batches against a real anvil node) as it would in production.
   same worker. The baseline rows carry a placeholder hash (they are never verified).
 * HTTP, uvicorn in a subprocess, N concurrent clients each posting to its own lot:
   ``POST /api/v1/lots/{code}/events`` against ``POST /bench/echo`` (a bare endpoint reading
-  the same JSON body) on the same server. There is no batch endpoint for events.
+  the same JSON body) on the same server.
+* HTTP batches, same server, same clients: ``POST /api/v1/events/batch`` with
+  :data:`BATCH_EVENTS` events per request, spread over two lots of the client's own (a field
+  worker's offline log uploaded at once), beside the same echo baseline. Its figures are per
+  *event*, so they compare with the single-event row and with the per-event target directly.
 * Acceptance → verified latency (bench.latency), on SQLite, at the default settings and at a
   shorter batch delay.
 """
@@ -34,7 +38,7 @@ from bench.chain import local_anvil
 from bench.config import BenchConfig, LatencyRun
 from bench.databases import LABELS, database
 from bench.latency import measure_latency, settle
-from bench.load import run_load
+from bench.load import RequestFor, run_load
 from bench.results import Row, SectionResult, number
 from bench.seed import (
     LOCATION,
@@ -51,6 +55,11 @@ TARGET_SERVICE = 1_000.0
 TARGET_HTTP = 400.0
 PLACEHOLDER_HASH = "0x" + "ab" * 32
 SERVICE_LOTS = 16
+#: Events per ``POST /api/v1/events/batch`` request (the API takes up to 500).
+BATCH_EVENTS = 100
+#: Lots each batch client spreads its events over (every batch names several lots).
+BATCH_LOTS_PER_CLIENT = 2
+BATCH_PATH = "/api/v1/events/batch"
 
 
 @dataclass(frozen=True)
@@ -168,10 +177,34 @@ def run_service(kind: str, url: str, rpc_url: str, config: BenchConfig) -> tuple
 # ---------------------------------------------------------------------------------- HTTP
 
 
+def single_posts(paths: list[str]) -> RequestFor:
+    """Client i posts one event at a time to ``paths[i]``."""
+    return lambda client, number: ("POST", paths[client], event_body(number))
+
+
+def batch_posts(lots_of_client: list[list[str]]) -> RequestFor:
+    """Client i posts :data:`BATCH_EVENTS` events at a time, in turn on its lots."""
+
+    def request(client: int, number: int) -> tuple[str, str, Any]:
+        codes, first = lots_of_client[client], number * BATCH_EVENTS
+        items = [
+            {"lot": codes[j % len(codes)], **event_body(first + j)} for j in range(BATCH_EVENTS)
+        ]
+        return "POST", BATCH_PATH, {"events": items}
+
+    return request
+
+
 def http_ingest(
-    server: ServerProcess, headers: dict[str, str], paths: list[str], n: int, clients: int
+    server: ServerProcess,
+    headers: dict[str, str],
+    request_for: RequestFor,
+    *,
+    requests: int,
+    clients: int,
+    events_per_request: int = 1,
 ) -> Throughput:
-    """``n`` POSTs from ``clients`` concurrent clients, client i always on ``paths[i]``."""
+    """``requests`` POSTs from ``clients`` concurrent clients; counts the events accepted."""
     marks: dict[str, float] = {}
 
     def mark() -> None:
@@ -179,10 +212,10 @@ def http_ingest(
 
     load = run_load(
         server.url,
-        lambda client, number: ("POST", paths[client], event_body(number)),
+        request_for,
         clients=clients,
         seconds=600.0,
-        max_requests=n,
+        max_requests=requests,
         warmup_requests=clients,
         headers=headers,
         on_start=mark,
@@ -190,15 +223,31 @@ def http_ingest(
     accepted = load.ok(frozenset({201}))
     if accepted != load.requests or load.transport_errors:
         raise RuntimeError(
-            f"{paths[0]}…: {load.requests - accepted} refused {dict(load.statuses)}, "
-            f"{load.transport_errors} transport errors"
+            f"{request_for(0, 0)[1]}…: {load.requests - accepted} refused "
+            f"{dict(load.statuses)}, {load.transport_errors} transport errors"
         )
-    return Throughput(accepted, load.seconds, server.cpu_seconds() - marks["cpu"])
+    events_accepted = accepted * events_per_request
+    return Throughput(events_accepted, load.seconds, server.cpu_seconds() - marks["cpu"])
+
+
+def batch_requests(config: BenchConfig) -> int:
+    """Batch requests per run: ten times the single-event run's events, at least two per client
+    (a batch carries a hundred events, so fewer would measure little more than the warm-up)."""
+    return max(2 * config.ingest_http_clients, 10 * config.ingest_http_events // BATCH_EVENTS)
+
+
+@dataclass(frozen=True)
+class HttpRun:
+    """One server's HTTP figures: the echo baseline, single events, batches of events."""
+
+    bare: Throughput
+    single: Throughput
+    batch: Throughput
 
 
 def run_http(
     kind: str, url: str, rpc_url: str, config: BenchConfig, result: SectionResult
-) -> tuple[Throughput, Throughput]:
+) -> HttpRun:
     work = config.work_dir / f"ingest-http-{kind}"
     env = server_env(data_dir=work, database_url=url, rpc_url=rpc_url)
     clients = config.ingest_http_clients
@@ -206,16 +255,32 @@ def run_http(
         with httpx.Client(base_url=server.url, timeout=60.0) as client:
             coop = http_cooperative(client)
             codes = [http_lot(client, coop, f"XOAI-HTTP-{i:02d}") for i in range(clients)]
+            batch_lots = [
+                [
+                    http_lot(client, coop, f"XOAI-BATCH-{i:02d}-{j}")
+                    for j in range(BATCH_LOTS_PER_CLIENT)
+                ]
+                for i in range(clients)
+            ]
             http_anchor_now(client)  # harvest milestones on chain before the clock starts
             http_anchor_now(client)
         n = config.ingest_http_events
-        bare = http_ingest(server, coop.headers, ["/bench/echo"] * clients, n, clients)
+        echo = single_posts(["/bench/echo"] * clients)
+        bare = http_ingest(server, coop.headers, echo, requests=n, clients=clients)
         paths = [f"/api/v1/lots/{code}/events" for code in codes]
-        real = http_ingest(server, coop.headers, paths, n, clients)
+        single = http_ingest(server, coop.headers, single_posts(paths), requests=n, clients=clients)
+        batch = http_ingest(
+            server,
+            coop.headers,
+            batch_posts(batch_lots),
+            requests=batch_requests(config),
+            clients=clients,
+            events_per_request=BATCH_EVENTS,
+        )
         if kind == "sqlite":
             for run in config.latency_runs:
                 _latency(config, rpc_url, run, result)
-    return bare, real
+    return HttpRun(bare, single, batch)
 
 
 def _latency(config: BenchConfig, rpc_url: str, run: LatencyRun, result: SectionResult) -> None:
@@ -267,13 +332,20 @@ def run(config: BenchConfig) -> SectionResult:
             bare, real = run_service(kind, url, node.url, config)
             _service_rows(result, kind, bare, real)
             url = database(kind, config.work_dir / f"ingest-{kind}-http")
-            bare_http, real_http = run_http(kind, url, node.url, config, result)
-            _http_rows(result, kind, config, bare_http, real_http)
+            http = run_http(kind, url, node.url, config, result)
+            _http_rows(result, kind, config, http.bare, http.single)
+            _batch_rows(result, kind, config, http.bare, http.batch)
     result.notes += [
         f"Service layer: {config.ingest_service_events:,} events, one thread, one commit per "
         f"event, {SERVICE_LOTS} lots in turn. HTTP: {config.ingest_http_events:,} events from "
         f"{config.ingest_http_clients} concurrent clients, one lot each, default settings "
         "(batches of 1,000, 30 s delay), anchoring worker running in every case.",
+        f"HTTP batches: {batch_requests(config):,} requests of {BATCH_EVENTS} events "
+        f"({batch_requests(config) * BATCH_EVENTS:,} events) from the same "
+        f"{config.ingest_http_clients} clients, each spreading its events over "
+        f"{BATCH_LOTS_PER_CLIENT} lots of its own; the baseline is the same bare echo of one "
+        "small body per request, so the ratio is the cost of an event in a batch against "
+        "the cost of a whole minimal request.",
         "Acceptance → verified: batch confirmed_at − event recorded_at (server clock), read "
         "through the public API; every lot then reads `verified`. With a steady trickle an "
         "event waits for its batch's oldest event to reach the batch delay, then for the "
@@ -336,6 +408,36 @@ def _http_rows(
             "ms",
             baseline=f"bare echo {number(bare.cpu_ms_each)} ms",
             ratio=(real.cpu_ms_each or 0) / (bare.cpu_ms_each or 1),
+            ratio_label="of bare",
+        )
+    )
+
+
+def _batch_rows(
+    result: SectionResult, kind: str, config: BenchConfig, bare: Throughput, batch: Throughput
+) -> None:
+    is_sqlite = kind == "sqlite"
+    clients = config.ingest_http_clients
+    result.add(
+        Row(
+            f"[{LABELS[kind]}] HTTP POST {BATCH_PATH} ({BATCH_EVENTS} events per request), "
+            f"{clients} clients",
+            batch.per_second,
+            "events/s",
+            baseline=f"bare POST /bench/echo {number(bare.per_second)} req/s",
+            ratio=batch.per_second / bare.per_second,
+            ratio_label="of bare",
+            target=f"≥ {TARGET_HTTP:,.0f}/s" if is_sqlite else "",
+            holds=batch.per_second >= TARGET_HTTP if is_sqlite else None,
+        )
+    )
+    result.add(
+        Row(
+            f"[{LABELS[kind]}] HTTP POST {BATCH_PATH}: server CPU per accepted event",
+            batch.cpu_ms_each,
+            "ms",
+            baseline=f"bare echo {number(bare.cpu_ms_each)} ms per request",
+            ratio=(batch.cpu_ms_each or 0) / (bare.cpu_ms_each or 1),
             ratio_label="of bare",
         )
     )
