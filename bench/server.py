@@ -1,16 +1,21 @@
 """The SenTrace app under uvicorn in its own process, plus the bare endpoints it is measured by.
 
-Run as ``python -m bench.server --port N`` with ``SENTRACE_*`` variables in the environment:
-it builds the runtime the way a server does (``Runtime.start``: database, chain, anchoring
-worker), the app with ``create_app``, and adds three bench-only routes on the SAME app, so the
-baseline goes through the same server, middleware and event loop:
+Run as ``python -m bench.server --port N [--workers W]`` with ``SENTRACE_*`` variables in the
+environment: it builds the runtime the way a server does (``Runtime.start``: database, chain,
+anchoring worker), the app with ``create_app``, and adds three bench-only routes on the SAME
+app, so the baseline goes through the same server, middleware and event loop:
 
 * ``GET /bench/bare``: a synchronous endpoint (thread pool, like every SenTrace route);
 * ``GET /bench/bare-async``: the same as a coroutine;
 * ``POST /bench/echo``: reads a JSON body and answers 201 (the write baseline).
 
-The parent side (:func:`running_server`) starts it, waits until ``/readyz`` says ready, hands
-out its URL and pid (for CPU accounting), and stops it with SIGTERM.
+With ``--workers W`` (W > 1) it runs as ``sentrace serve --workers W`` does
+(``backend.web_workers``): this process keeps the runtime with the anchoring worker and W
+spawned children serve the app (each built by :func:`worker_app`, baseline routes included).
+
+The parent side (:func:`running_server`) starts it, waits until ``/readyz`` says ready in every
+worker, hands out its URL and pid, and stops it with SIGTERM. CPU is accounted to the whole
+process tree (:func:`bench.stats.tree_cpu_seconds`), so one and several workers compare fairly.
 """
 
 from __future__ import annotations
@@ -31,13 +36,15 @@ from typing import Any
 import httpx
 
 from backend.chain.anvil import free_port
-from bench.stats import process_cpu_seconds
+from bench.stats import tree_cpu_seconds
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
 #: Made fresh per bench run; the server gets it through SENTRACE_ADMIN_TOKEN.
 ADMIN_TOKEN = secrets.token_hex(24)
 STARTUP_TIMEOUT_S = 120.0
+#: Response header naming the worker process that answered (``backend.web_workers``).
+WORKER_HEADER = "X-SenTrace-Worker"
 
 
 class ServerFailed(RuntimeError):
@@ -51,13 +58,15 @@ class ServerProcess:
     url: str
     process: subprocess.Popen[bytes]
     log_file: Path
+    workers: int = 1
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.pid)
+        """CPU time of the server and every process below it (the web workers)."""
+        return tree_cpu_seconds(self.pid)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -90,47 +99,60 @@ def server_env(
 
 
 def _wait_ready(server: ServerProcess) -> None:
+    """Until ``/readyz`` is 200 from every worker (each answer on a fresh connection)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with httpx.Client(base_url=server.url, timeout=5.0) as client:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                raise ServerFailed(
-                    f"bench server exited with {server.process.returncode}:\n{server.log_tail()}"
-                )
-            try:
-                if client.get("/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-    raise ServerFailed(f"bench server not ready in {STARTUP_TIMEOUT_S:g} s:\n{server.log_tail()}")
+    ready: set[str] = set()
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ServerFailed(
+                f"bench server exited with {server.process.returncode}:\n{server.log_tail()}"
+            )
+        try:
+            answer = httpx.get(f"{server.url}/readyz", timeout=5.0)
+        except httpx.TransportError:
+            answer = None
+        if answer is not None and answer.status_code == 200:
+            ready.add(answer.headers.get(WORKER_HEADER, "single"))
+            if len(ready) >= server.workers:
+                return
+            continue  # ask again at once: the next connection may reach another worker
+        time.sleep(0.2)
+    raise ServerFailed(
+        f"bench server not ready in {STARTUP_TIMEOUT_S:g} s ({len(ready)} of {server.workers} "
+        f"workers):\n{server.log_tail()}"
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server (it stops its workers); SIGKILL its whole group if it hangs."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
 @contextmanager
-def running_server(env: Mapping[str, str], log_file: Path) -> Iterator[ServerProcess]:
-    """Start ``python -m bench.server`` with ``env`` and yield it once ``/readyz`` is 200."""
+def running_server(
+    env: Mapping[str, str], log_file: Path, *, workers: int = 1
+) -> Iterator[ServerProcess]:
+    """Start ``python -m bench.server`` with ``env`` and yield it once every worker is ready."""
     port = free_port()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
+        command = [sys.executable, "-m", "bench.server", "--port", str(port)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.server", "--port", str(port)],
+            [*command, "--workers", str(workers)],
             cwd=REPO_ROOT,
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group, so a hung server goes with its workers
         )
-    server = ServerProcess(f"http://{LOOPBACK}:{port}", process, log_file)
+    server = ServerProcess(f"http://{LOOPBACK}:{port}", process, log_file, workers)
     try:
         _wait_ready(server)
         yield server
@@ -157,21 +179,45 @@ def add_baseline_routes(app: Any) -> None:
         return {"keys": len(body)}
 
 
+def worker_app() -> Any:
+    """App factory of one web worker (``--workers`` > 1): the real app plus the baselines."""
+    import logging
+
+    from backend.web_workers import build_worker_app
+
+    app = build_worker_app(log_level=logging.WARNING)
+    add_baseline_routes(app)
+    return app
+
+
 def main(argv: list[str] | None = None) -> int:
     import logging
 
     import uvicorn
 
     from backend.app import create_app
-    from backend.config import Settings
+    from backend.config import get_settings
     from backend.runtime import Runtime
+    from backend.web_workers import prepare_environment, run_workers
 
     parser = argparse.ArgumentParser(description="SenTrace under uvicorn, for the bench")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1, help="web worker processes")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    runtime = Runtime.start(Settings())
+    settings = prepare_environment(get_settings(), args.workers)
+    runtime = Runtime.start(settings)
     try:
+        if args.workers > 1:
+            run_workers(
+                "bench.server:worker_app",
+                host=LOOPBACK,
+                port=args.port,
+                workers=args.workers,
+                log_level="warning",
+                access_log=False,
+            )
+            return 0
         app = create_app(runtime)
         add_baseline_routes(app)
         uvicorn.run(app, host=LOOPBACK, port=args.port, log_level="warning", access_log=False)
