@@ -1,4 +1,4 @@
-"""``sentrace serve --workers 2`` on SQLite with a managed anvil, run as an operator runs it.
+"""``sentrace serve --workers 2`` with a managed anvil, on SQLite and on PostgreSQL.
 
 Two web workers answer (distinct process ids, both children of the serving parent); writers
 post concurrently through both while admins flush "anchor now" through both, so batches are
@@ -6,7 +6,8 @@ built and sent by the workers while the parent's anchoring worker sends mileston
 same key. Afterwards every event is verified, every root is on chain exactly once, every
 milestone was recorded exactly once (``recordLotEvent`` stores nothing, so a double send would
 show as a second log), the log holds no nonce error, and SIGTERM stops parent, workers and
-node.
+node. The SQLite run uses the default database in the data folder, as ``make run`` does; the
+PostgreSQL run starts from an empty database, so only the parent's migration creates the schema.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ from backend.runtime import ANVIL_DIR, ANVIL_ENDPOINT_FILE
 from backend.web_workers import WORKER_HEADER
 from tests.support.app import ADMIN, harvest_body
 from tests.support.components import anvil_binary
+from tests.support.postgres import postgres_cluster, postgres_url
 from tests.support.server import ServerFactory, ServerProcess, server_env, server_factory
 
-__all__ = ["server_factory"]
+__all__ = ["postgres_cluster", "postgres_url", "server_factory"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil]
 
@@ -164,8 +166,17 @@ def _run_threads(targets: list[Callable[[], None]], record: Recorder) -> None:
         thread.join(300)
 
 
-def _state(database: Path) -> tuple[list[Event], list[Batch], list[ChainAction]]:
-    engine = create_engine(f"sqlite:///{database}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str | None, str]:
+    """(URL given to the server, or None for its default SQLite file; URL to inspect it)."""
+    if request.param == "sqlite":
+        return None, f"sqlite:///{tmp_path / 'data' / 'sentrace.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url, url
+
+
+def _state(database: str) -> tuple[list[Event], list[Batch], list[ChainAction]]:
+    engine = create_engine(database)
     try:
         with Session(engine) as db:
             return (
@@ -177,7 +188,7 @@ def _state(database: Path) -> tuple[list[Event], list[Batch], list[ChainAction]]
         engine.dispose()
 
 
-def _flush_until_settled(server: ServerProcess, database: Path) -> None:
+def _flush_until_settled(server: ServerProcess, database: str) -> None:
     """Admin flushes (through whichever worker) until no event, batch or action is open."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -201,13 +212,14 @@ def _chain_client(data: Path, address: str) -> ChainClient:
 
 
 def test_two_web_workers_share_writes_anchor_each_event_once_and_stop_on_sigterm(
-    tmp_path: Path, server_factory: ServerFactory
+    tmp_path: Path, server_factory: ServerFactory, database: tuple[str | None, str]
 ) -> None:
     anvil_binary()  # skip locally / fail in CI when the node is missing
     data = tmp_path / "data"
+    server_database, inspect_url = database
     # Batches are built only by an admin's flush (never due by time), and stay small: so the
     # web workers build and send batches while the parent's worker sends milestones.
-    env = server_env(data, batch_max_delay_s=3600, batch_max_events=8)
+    env = server_env(data, database_url=server_database, batch_max_delay_s=3600, batch_max_events=8)
     server = server_factory(env, args=("--workers", str(WORKERS)))
     parent = server.pid
     assert parent is not None
@@ -228,9 +240,8 @@ def test_two_web_workers_share_writes_anchor_each_event_once_and_stop_on_sigterm
     assert {pid for _, pid in record.writes} == workers  # both workers took writes
     assert {status for status, _, _ in record.flushes} == {200}
 
-    database = data / "sentrace.db"
-    _flush_until_settled(server, database)
-    events, batches, actions = _state(database)
+    _flush_until_settled(server, inspect_url)
+    events, batches, actions = _state(inspect_url)
     expected_events = WRITERS * LOTS_PER_WRITER * (1 + NOTES_PER_LOT)
     assert len(events) == expected_events
     assert sum(b.event_count for b in batches) == expected_events
