@@ -14,5 +14,7 @@ only ratios travel. Sections (one module each, all with ``run(config) -> Section
 Support modules: ``config`` (sizes, ``--quick``), ``results`` (rows, the markdown table),
 ``stats`` (percentiles, rates), ``chain`` (a throw-away anvil), ``postgres`` (a throw-away
 cluster), ``seed`` (organisations, farms, lots), ``server`` (uvicorn in a subprocess),
-``load`` (the async HTTP load generator), ``chart`` (the PNG chart, drawn with Pillow).
+``wrk`` (HTTP load from the Debian ``wrk`` binary: the ingest and verification sections),
+``load`` (the async httpx load client, and the result type ``wrk`` extends), ``chart`` (the
+PNG chart, drawn with Pillow).
 """

@@ -36,7 +36,9 @@ class BenchConfig:
     gas_record_samples: int = 20
     # ingest
     ingest_service_events: int = 3_000
-    ingest_http_events: int = 3_000
+    #: Each HTTP measurement (echo, single events, batches) runs this long after its warm-up:
+    #: wrk bounds runs by time only.
+    ingest_http_seconds: float = 10.0
     ingest_http_clients: int = 16
     latency_runs: tuple[LatencyRun, ...] = (
         LatencyRun("default settings", None, None, rate_per_s=10, seconds=35),
@@ -48,7 +50,6 @@ class BenchConfig:
     # verification
     verification_seconds: float = 8.0
     verification_clients: int = 32
-    verification_max_requests: int = 200_000
     verification_on_postgres: bool = True  # quick: SQLite only (ingest proves PostgreSQL)
     lot_events: int = 20
     # labels
@@ -66,7 +67,7 @@ class BenchConfig:
             gas_batch_sizes=(1, 10, 100, 1_000),
             gas_record_samples=3,
             ingest_service_events=100,
-            ingest_http_events=100,
+            ingest_http_seconds=2.0,
             ingest_http_clients=8,
             latency_runs=(
                 LatencyRun("batch delay 0.5 s, poll 0.2 s", 0.5, 0.2, rate_per_s=10, seconds=2),
@@ -74,7 +75,6 @@ class BenchConfig:
             anchoring_events=2_000,
             anchoring_batch_sizes=(200, 1_000),
             verification_seconds=1.0,
-            verification_max_requests=5_000,
             verification_on_postgres=False,
             labels_per_file=10,
         )

@@ -8,10 +8,14 @@ batches against a real anvil node) as it would in production.
   lot lock, canonical document, hash, insert) and a commit per event, against a baseline of
   a bare ORM insert of an ``Event`` row with a commit per row, on the same database with the
   same worker. The baseline rows carry a placeholder hash (they are never verified).
-* HTTP, uvicorn in a subprocess, N concurrent clients each posting to its own lot:
+* HTTP (bench.ingest_http), uvicorn in a subprocess, N concurrent wrk connections
+  (bench.wrk: a C load generator in its own process) each posting to its own lot:
   ``POST /api/v1/lots/{code}/events`` against ``POST /bench/echo`` (a bare endpoint reading
-  the same JSON body) on the same server.
-* HTTP batches, same server, same clients: ``POST /api/v1/events/batch`` with
+  the same JSON body) on the same server, for the same bounded time each. Every body differs
+  (wrk numbers the requests and the number goes into ``data.note``), every answer must be
+  201, and after each run the events the database gained are counted and compared with
+  wrk's count of 201 answers.
+* HTTP batches, same server, same connections: ``POST /api/v1/events/batch`` with
   :data:`BATCH_EVENTS` events per request, spread over two lots of the client's own (a field
   worker's offline log uploaded at once), beside the same echo baseline. Its figures are per
   *event*, so they compare with the single-event row and with the per-event target directly.
@@ -37,8 +41,15 @@ from backend.services.transactions import commit
 from bench.chain import local_anvil
 from bench.config import BenchConfig, LatencyRun
 from bench.databases import LABELS, database
+from bench.ingest_http import (
+    BATCH_EVENTS,
+    BATCH_LOTS_PER_CLIENT,
+    BATCH_PATH,
+    HttpMeasured,
+    HttpRun,
+    run_http,
+)
 from bench.latency import measure_latency, settle
-from bench.load import RequestFor, run_load
 from bench.results import Row, SectionResult, number
 from bench.seed import (
     LOCATION,
@@ -48,25 +59,28 @@ from bench.seed import (
     http_lot,
     service_cooperative,
 )
-from bench.server import ServerProcess, running_server, server_env
+from bench.server import running_server, server_env
 from bench.stats import rate
+from bench.wrk import wrk_binary
 
 TARGET_SERVICE = 1_000.0
 TARGET_HTTP = 400.0
 PLACEHOLDER_HASH = "0x" + "ab" * 32
 SERVICE_LOTS = 16
-#: Events per ``POST /api/v1/events/batch`` request (the API takes up to 500).
-BATCH_EVENTS = 100
-#: Lots each batch client spreads its events over (every batch names several lots).
-BATCH_LOTS_PER_CLIENT = 2
-BATCH_PATH = "/api/v1/events/batch"
 
 
 @dataclass(frozen=True)
 class Throughput:
+    """``count`` items in ``seconds``; ``cpu_seconds`` spent on ``cpu_count`` of them.
+
+    ``cpu_count`` defaults to ``count``; it is larger when the CPU window also covers events
+    sent before the load generator stopped and stored after (see :class:`HttpMeasured`).
+    """
+
     count: int
     seconds: float
     cpu_seconds: float | None = None
+    cpu_count: int | None = None
 
     @property
     def per_second(self) -> float:
@@ -74,9 +88,10 @@ class Throughput:
 
     @property
     def cpu_ms_each(self) -> float | None:
-        if self.cpu_seconds is None or not self.count:
+        served = self.count if self.cpu_count is None else self.cpu_count
+        if self.cpu_seconds is None or not served:
             return None
-        return 1000.0 * self.cpu_seconds / self.count
+        return 1000.0 * self.cpu_seconds / served
 
 
 # ------------------------------------------------------------------------- service layer
@@ -174,115 +189,6 @@ def run_service(kind: str, url: str, rpc_url: str, config: BenchConfig) -> tuple
     return bare, real
 
 
-# ---------------------------------------------------------------------------------- HTTP
-
-
-def single_posts(paths: list[str]) -> RequestFor:
-    """Client i posts one event at a time to ``paths[i]``."""
-    return lambda client, number: ("POST", paths[client], event_body(number))
-
-
-def batch_posts(lots_of_client: list[list[str]]) -> RequestFor:
-    """Client i posts :data:`BATCH_EVENTS` events at a time, in turn on its lots."""
-
-    def request(client: int, number: int) -> tuple[str, str, Any]:
-        codes, first = lots_of_client[client], number * BATCH_EVENTS
-        items = [
-            {"lot": codes[j % len(codes)], **event_body(first + j)} for j in range(BATCH_EVENTS)
-        ]
-        return "POST", BATCH_PATH, {"events": items}
-
-    return request
-
-
-def http_ingest(
-    server: ServerProcess,
-    headers: dict[str, str],
-    request_for: RequestFor,
-    *,
-    requests: int,
-    clients: int,
-    events_per_request: int = 1,
-) -> Throughput:
-    """``requests`` POSTs from ``clients`` concurrent clients; counts the events accepted."""
-    marks: dict[str, float] = {}
-
-    def mark() -> None:
-        marks["cpu"] = server.cpu_seconds()
-
-    load = run_load(
-        server.url,
-        request_for,
-        clients=clients,
-        seconds=600.0,
-        max_requests=requests,
-        warmup_requests=clients,
-        headers=headers,
-        on_start=mark,
-    )
-    accepted = load.ok(frozenset({201}))
-    if accepted != load.requests or load.transport_errors:
-        raise RuntimeError(
-            f"{request_for(0, 0)[1]}…: {load.requests - accepted} refused "
-            f"{dict(load.statuses)}, {load.transport_errors} transport errors"
-        )
-    events_accepted = accepted * events_per_request
-    return Throughput(events_accepted, load.seconds, server.cpu_seconds() - marks["cpu"])
-
-
-def batch_requests(config: BenchConfig) -> int:
-    """Batch requests per run: ten times the single-event run's events, at least two per client
-    (a batch carries a hundred events, so fewer would measure little more than the warm-up)."""
-    return max(2 * config.ingest_http_clients, 10 * config.ingest_http_events // BATCH_EVENTS)
-
-
-@dataclass(frozen=True)
-class HttpRun:
-    """One server's HTTP figures: the echo baseline, single events, batches of events."""
-
-    bare: Throughput
-    single: Throughput
-    batch: Throughput
-
-
-def run_http(
-    kind: str, url: str, rpc_url: str, config: BenchConfig, result: SectionResult
-) -> HttpRun:
-    work = config.work_dir / f"ingest-http-{kind}"
-    env = server_env(data_dir=work, database_url=url, rpc_url=rpc_url)
-    clients = config.ingest_http_clients
-    with running_server(env, config.out_dir / "logs" / f"ingest-http-{kind}.log") as server:
-        with httpx.Client(base_url=server.url, timeout=60.0) as client:
-            coop = http_cooperative(client)
-            codes = [http_lot(client, coop, f"XOAI-HTTP-{i:02d}") for i in range(clients)]
-            batch_lots = [
-                [
-                    http_lot(client, coop, f"XOAI-BATCH-{i:02d}-{j}")
-                    for j in range(BATCH_LOTS_PER_CLIENT)
-                ]
-                for i in range(clients)
-            ]
-            http_anchor_now(client)  # harvest milestones on chain before the clock starts
-            http_anchor_now(client)
-        n = config.ingest_http_events
-        echo = single_posts(["/bench/echo"] * clients)
-        bare = http_ingest(server, coop.headers, echo, requests=n, clients=clients)
-        paths = [f"/api/v1/lots/{code}/events" for code in codes]
-        single = http_ingest(server, coop.headers, single_posts(paths), requests=n, clients=clients)
-        batch = http_ingest(
-            server,
-            coop.headers,
-            batch_posts(batch_lots),
-            requests=batch_requests(config),
-            clients=clients,
-            events_per_request=BATCH_EVENTS,
-        )
-        if kind == "sqlite":
-            for run in config.latency_runs:
-                _latency(config, rpc_url, run, result)
-    return HttpRun(bare, single, batch)
-
-
 def _latency(config: BenchConfig, rpc_url: str, run: LatencyRun, result: SectionResult) -> None:
     """One latency run on its own SQLite server with the run's batch settings."""
     slug = "".join(ch if ch.isalnum() else "-" for ch in run.label)[:40]
@@ -326,35 +232,78 @@ def _latency(config: BenchConfig, rpc_url: str, run: LatencyRun, result: Section
 
 def run(config: BenchConfig) -> SectionResult:
     result = SectionResult("ingest", "Ingest")
+    wrk_binary()  # a missing load generator skips the section before anything starts
     with local_anvil(config.work_dir / "ingest-anvil") as node:
         for kind in config.databases:
             url = database(kind, config.work_dir / f"ingest-{kind}-service")
             bare, real = run_service(kind, url, node.url, config)
             _service_rows(result, kind, bare, real)
             url = database(kind, config.work_dir / f"ingest-{kind}-http")
-            http = run_http(kind, url, node.url, config, result)
-            _http_rows(result, kind, config, http.bare, http.single)
-            _batch_rows(result, kind, config, http.bare, http.batch)
+            http = run_http(kind, url, node.url, config)
+            if kind == "sqlite":
+                for latency_run in config.latency_runs:
+                    _latency(config, node.url, latency_run, result)
+            bare = _throughput(http.bare)
+            _http_rows(result, kind, config, bare, _throughput(http.single))
+            _batch_rows(result, kind, config, bare, _throughput(http.batch))
+            result.notes.append(_http_note(LABELS[kind], http))
+    clients, seconds = config.ingest_http_clients, config.ingest_http_seconds
     result.notes += [
         f"Service layer: {config.ingest_service_events:,} events, one thread, one commit per "
-        f"event, {SERVICE_LOTS} lots in turn. HTTP: {config.ingest_http_events:,} events from "
-        f"{config.ingest_http_clients} concurrent clients, one lot each, default settings "
+        f"event, {SERVICE_LOTS} lots in turn. HTTP: {clients} concurrent clients, "
+        f"{seconds:g} s per measurement, single events to one lot per client; default settings "
         "(batches of 1,000, 30 s delay), anchoring worker running in every case.",
-        f"HTTP batches: {batch_requests(config):,} requests of {BATCH_EVENTS} events "
-        f"({batch_requests(config) * BATCH_EVENTS:,} events) from the same "
-        f"{config.ingest_http_clients} clients, each spreading its events over "
-        f"{BATCH_LOTS_PER_CLIENT} lots of its own; the baseline is the same bare echo of one "
-        "small body per request, so the ratio is the cost of an event in a batch against "
-        "the cost of a whole minimal request.",
+        f"HTTP batches: requests of {BATCH_EVENTS} events from the same {clients} clients, each "
+        f"spreading its events over {BATCH_LOTS_PER_CLIENT} lots of its own; the baseline is the "
+        "same bare echo of one small body per request, so the ratio is the cost of an event in "
+        "a batch against the cost of a whole minimal request.",
+        "Load generator: wrk (Debian package, bench/wrk.py) in its own process, one thread and "
+        "one keep-alive connection per client, a 1 s warm-up before every measurement; "
+        "server: uvicorn (one process, access log off); both share the machine's 2 cores. "
+        "Every event body differs (wrk's request number goes into data.note) and every answer "
+        "must be 201: any other status or a socket error fails the run, nothing refused is "
+        "counted. Events/s = wrk's 201 answers × events per request ÷ wrk's run time.",
+        "Server CPU per accepted event: the server's CPU clock is read once it has answered the "
+        "warm-up's last requests and again once it has answered the measured run's last ones; "
+        "the events the database gained in between (counted directly in the database, not "
+        "through the server) must be at least wrk's count and at most one request per "
+        "connection more at each end (sent before wrk stopped, answered after), and that CPU "
+        "is divided by them. The echo stores nothing: its window closes when wrk exits and is "
+        "divided by wrk's count.",
         "Acceptance → verified: batch confirmed_at − event recorded_at (server clock), read "
         "through the public API; every lot then reads `verified`. With a steady trickle an "
         "event waits for its batch's oldest event to reach the batch delay, then for the "
-        "worker's next poll, the anchor transaction and one confirmation.",
+        "worker's next poll, the anchor transaction and one confirmation. These events are "
+        "posted by one paced httpx client (bench/latency.py): at 10 events/s its CPU cost is "
+        "immaterial.",
         "PostgreSQL runs with fsync and synchronous_commit off (the test-suite cluster), "
         "so its commit cost is flattered compared with a durable production setup; SQLite "
         "runs in WAL mode with synchronous=NORMAL, as the app configures it.",
     ]
     return result
+
+
+def _throughput(measured: HttpMeasured) -> Throughput:
+    """Events accepted per second, and the server CPU per event it was spent on."""
+    return Throughput(
+        measured.accepted,
+        measured.load.seconds,
+        measured.cpu_seconds,
+        cpu_count=measured.cpu_events,
+    )
+
+
+def _http_note(label: str, http: HttpRun) -> str:
+    """Per endpoint: latency, wrk's count against the database's, wrk's own CPU."""
+    parts = []
+    for name, m in (("echo", http.bare), ("single", http.single), ("batch", http.batch)):
+        stored = "" if m.stored is None else f", {m.stored:,} events stored in the window"
+        parts.append(
+            f"{name}: {m.load.requests:,} requests answered 201 ({m.accepted:,} events){stored}, "
+            f"p50 {number(m.load.p(50))} ms, p99 {number(m.load.p(99))} ms, "
+            f"wrk CPU {m.load.client_cpu_us_per_request:.0f} µs per request"
+        )
+    return f"{label} HTTP: " + "; ".join(parts) + "."
 
 
 def _service_rows(result: SectionResult, kind: str, bare: Throughput, real: Throughput) -> None:
