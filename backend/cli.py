@@ -114,14 +114,14 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="Server processes (default SENTRACE_WEB_WORKERS, else 1); see backend.web_workers",
+            help="Server processes (default SENTRACE_WEB_WORKERS, else 1)",
         ),
     ] = None,
 ) -> None:
     """Run the web app with its anchoring worker (and a managed anvil when no RPC URL is set).
 
-    With ``--workers N`` (N > 1) this process migrates, loads the demo, runs the anchoring
-    worker and the managed anvil, and N child processes serve the requests.
+    With --workers N (N > 1) this process migrates, loads the demo, runs the anchoring worker
+    and the managed anvil, and N child processes serve the requests (backend.web_workers).
     """
     import uvicorn
 
