@@ -20,6 +20,18 @@ from backend.middleware import install_middleware
 from backend.runtime import Runtime
 
 ROUTER_MODULES: list[str] = [
+    # The busiest routes first: a request is matched against the routes in this order.
+    "backend.api.verification",
+    "backend.api.events",
+    "backend.web.consumer",
+    "backend.api.event_batches",
+    "backend.api.lots",
+    "backend.api.custody",
+    "backend.api.orgs",
+    "backend.api.farms",
+    "backend.api.products",
+    "backend.api.labels",
+    "backend.api.batches",
     "backend.web.operator.assets",
     "backend.web.operator.auth",
     "backend.web.operator.dashboard",
@@ -30,17 +42,6 @@ ROUTER_MODULES: list[str] = [
     "backend.web.operator.labels",
     "backend.web.operator.regulator",
     "backend.web.operator.admin",
-    "backend.api.orgs",
-    "backend.api.farms",
-    "backend.api.products",
-    "backend.api.lots",
-    "backend.api.events",
-    "backend.api.event_batches",
-    "backend.api.custody",
-    "backend.api.labels",
-    "backend.api.verification",
-    "backend.api.batches",
-    "backend.web.consumer",
 ]
 
 

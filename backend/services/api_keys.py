@@ -6,6 +6,7 @@ random keys); the clear prefix finds the candidate rows, the digest is compared 
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from backend.errors import NotFound
@@ -46,17 +47,22 @@ def revoke_api_key(session: Session, *, org: Organisation, key_id: int) -> ApiKe
     return row
 
 
+#: Built once: this runs on every authenticated request, and building a ``select()`` costs
+#: more CPU than running it from SQLAlchemy's compiled cache.
+_LIVE_KEYS_BY_PREFIX = (
+    select(ApiKey.key_hash, Organisation)
+    .join(Organisation, col(Organisation.id) == col(ApiKey.org_id))
+    .where(ApiKey.prefix == bindparam("prefix"), col(ApiKey.revoked_at).is_(None))
+)
+
+
 def org_for_api_key(session: Session, key: str) -> Organisation | None:
     """The organisation a live key belongs to, or ``None`` (unknown or revoked).
 
     One indexed join per request and no cache, so a revoked key stops working at once.
     """
-    query = (
-        select(ApiKey.key_hash, Organisation)
-        .join(Organisation, col(Organisation.id) == col(ApiKey.org_id))
-        .where(ApiKey.prefix == api_key_prefix(key), col(ApiKey.revoked_at).is_(None))
-    )
-    for key_hash, org in session.exec(query):
+    rows = session.exec(_LIVE_KEYS_BY_PREFIX, params={"prefix": api_key_prefix(key)})
+    for key_hash, org in rows:
         if api_key_matches(key, key_hash):
             return org
     return None

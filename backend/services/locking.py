@@ -8,6 +8,7 @@ has no row locks and serialises writers on the whole database instead (the claus
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from backend.errors import InvalidInput, NotFound
@@ -32,6 +33,9 @@ def lock_referenced_lot(session: Session, code: str, *, field: str) -> Lot:
     return lot
 
 
+#: Built once (every write to a lot runs it): ``FOR UPDATE`` on PostgreSQL, dropped by SQLite.
+_LOT_FOR_UPDATE = select(Lot).where(Lot.code == bindparam("code")).with_for_update()
+
+
 def _locked(session: Session, code: str) -> Lot | None:
-    query = select(Lot).where(Lot.code == code).with_for_update()
-    return session.exec(query).first()
+    return session.exec(_LOT_FOR_UPDATE, params={"code": code}).first()

@@ -26,20 +26,20 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from backend.api.verification import ChainViewDep, unknown_lot
+from backend.api.verification import chain_view, public_rate_limit, unknown_lot
 from backend.config import Settings
-from backend.deps import SessionDep, SettingsDep
+from backend.deps import RuntimeDep, request_session
+from backend.runtime import Runtime
 from backend.services.chain_view import ChainView
 from backend.services.lineage import Lineage, load_lineage
-from backend.services.rate_limit import enforce_public_rate_limit
 from backend.services.scans import (
     ClientKind,
     ScanSummary,
@@ -59,7 +59,7 @@ from backend.web.templating import render
 from qr.errors import LabelError
 from qr.uri import DigitalLink, parse_uri
 
-router = APIRouter(tags=["consumer"], dependencies=[Depends(enforce_public_rate_limit)])
+router = APIRouter(tags=["consumer"], dependencies=[Depends(public_rate_limit)])
 
 STYLESHEET = (Path(__file__).parent / "static" / "consumer.css").read_text(encoding="utf-8")
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLESHEET.encode("utf-8")).digest()).decode()
@@ -172,20 +172,15 @@ class PageRequest:
         return not self.is_operator()
 
 
-PageRequestDep = Annotated[PageRequest, Depends(PageRequest)]
-
-
 @router.api_route(
     "/01/{rest:path}",
     methods=["GET", "HEAD"],
     response_class=HTMLResponse,
     summary="GS1 Digital Link",
 )
-def digital_link(
-    page: PageRequestDep, session: SessionDep, settings: SettingsDep, view: ChainViewDep
-) -> Response:
+async def digital_link(request: Request, runtime: RuntimeDep) -> Response:
     """``/01/{gtin14}/10/{lot}[/21/{serial}]``: the lot's page, or its verification JSON."""
-    return _resolve(page, session, settings, view)
+    return await _resolve_in_one_hop(PageRequest(request), runtime)
 
 
 @router.api_route(
@@ -194,11 +189,20 @@ def digital_link(
     response_class=HTMLResponse,
     summary="SenTrace lot link",
 )
-def lot_link(
-    page: PageRequestDep, session: SessionDep, settings: SettingsDep, view: ChainViewDep
-) -> Response:
+async def lot_link(request: Request, runtime: RuntimeDep) -> Response:
     """``/l/{lot}[/{serial}]``: the lot's page, or its verification JSON."""
-    return _resolve(page, session, settings, view)
+    return await _resolve_in_one_hop(PageRequest(request), runtime)
+
+
+async def _resolve_in_one_hop(page: PageRequest, runtime: Runtime) -> Response:
+    """Session, lineage, verdicts and page in one thread-pool call (see
+    ``api.verification``: each plain-function dependency would cost a hop of its own)."""
+
+    def work() -> Response:
+        with request_session(runtime) as session:
+            return _resolve(page, session, runtime.settings, chain_view(runtime))
+
+    return await run_in_threadpool(work)
 
 
 def _resolve(page: PageRequest, session: Session, settings: Settings, view: ChainView) -> Response:
