@@ -7,11 +7,13 @@ foreign keys switched on, because its defaults would let a crash or a bad refere
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -20,6 +22,22 @@ import backend.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 #: Connections a SQLite engine keeps open (file handles are cheap; re-opening is not).
 SQLITE_POOL_SIZE = 48
+
+
+def load_json_column(text: str | bytes) -> Any:
+    """JSON columns as Python values: orjson, or the standard library where orjson refuses.
+
+    Every verification reads three JSON columns per event (data, location, proof), and
+    orjson decodes them in a fraction of the time. Wherever orjson accepts a document it
+    yields the same value as ``json.loads`` within what the hashing rules admit (integers
+    within ±2**53, no floats); what it refuses (NaN, infinities, lone surrogates: only a
+    tampered row can hold them) goes to ``json.loads``, so such rows read exactly as before.
+    Columns are still written with the standard library, byte for byte as before.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -40,11 +58,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": 30},
+            json_deserializer=load_json_column,
             **pool,
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        json_deserializer=load_json_column,
+    )
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
