@@ -20,6 +20,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select
@@ -85,9 +86,14 @@ class LotRecord:
     lot: Lot
     events: list[Event]
 
-    @property
+    @cached_property
+    def lot_key_bytes(self) -> bytes:
+        """keccak256 of the lot code (rule 3), computed once per lot rather than per event."""
+        return lot_key(self.lot.code)
+
+    @cached_property
     def lot_key(self) -> str:
-        return to_hex(lot_key(self.lot.code))
+        return to_hex(self.lot_key_bytes)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from backend.web.i18n import translator
@@ -50,6 +51,14 @@ class Finding:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def text(self, language: str) -> str:
+        try:
+            # Most findings repeat (every event of a batch is "verified in block N"), so texts
+            # of plain parameters are remembered; nested findings are rendered each time.
+            return _plain_text(
+                language, self.code, tuple((k, type(v), v) for k, v in self.params.items())
+            )
+        except TypeError:  # an unhashable parameter value
+            pass
         params = {k: _render(v, language) for k, v in self.params.items()}
         return translator(language)(f"verification.{self.code}", **params)
 
@@ -62,6 +71,14 @@ class Finding:
             "reason_en": self.text("en"),
             "reason_code": self.code,
         }
+
+
+@lru_cache(maxsize=4096)
+def _plain_text(language: str, code: str, params: tuple[tuple[str, type, Any], ...]) -> str:
+    """Keyed by each value's type too: ``1``, ``1.0`` and ``True`` are equal keys otherwise."""
+    if any(isinstance(value, Finding) for _, _, value in params):
+        raise TypeError("nested finding")  # rendered by the caller, in the same language
+    return translator(language)(f"verification.{code}", **{k: v for k, _, v in params})
 
 
 def _render(value: Any, language: str) -> Any:

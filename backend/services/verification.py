@@ -209,7 +209,9 @@ def verify_lineage(lineage: Lineage, view: ChainView) -> Verification:
 
 def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
     lot = record.lot
-    events = [check_event(event, lot, lineage, view) for event in record.events]
+    events = [
+        check_event(event, lot, lineage, view, key=record.lot_key_bytes) for event in record.events
+    ]
     problems = batch_problems(record, lineage, view)
     recall, recall_finding = recall_status(record, lineage, view)
     findings = [
@@ -285,7 +287,10 @@ def recall_status(
 # --------------------------------------------------------------------------- per event
 
 
-def check_event(event: Event, lot: Lot, lineage: Lineage, view: ChainView) -> EventCheck:
+def check_event(
+    event: Event, lot: Lot, lineage: Lineage, view: ChainView, *, key: bytes | None = None
+) -> EventCheck:
+    """The verdict on one event; ``key`` is the lot's key when the caller has it already."""
     batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
     milestone = lineage.milestones.get(event.id)
     anchor = view.anchor(batch.root) if batch and batch.status is BatchStatus.CONFIRMED else None
@@ -314,18 +319,17 @@ def check_event(event: Event, lot: Lot, lineage: Lineage, view: ChainView) -> Ev
         if event.leaf is not None or event.merkle_proof is not None:
             return result(Finding(Verdict.TAMPERED, "tampered_orphan_proof"), computed_hex)
         return result(Finding(Verdict.PENDING, "pending_unanchored"), computed_hex)
-    return result(_anchored_finding(event, lot, batch, computed, anchor, view), computed_hex)
+    leaf = leaf_hash(lot_key(lot.code) if key is None else key, computed)
+    return result(_anchored_finding(event, batch, leaf, anchor, view), computed_hex)
 
 
 def _anchored_finding(
     event: Event,
-    lot: Lot,
     batch: Batch,
-    computed: bytes,
+    leaf: bytes,
     anchor: AnchorFact | None,
     view: ChainView,
 ) -> Finding:
-    leaf = leaf_hash(lot_key(lot.code), computed)
     try:
         stored_leaf = from_hex(event.leaf or "")
         proof = [from_hex(node) for node in event.merkle_proof or []]
