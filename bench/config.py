@@ -1,7 +1,7 @@
 """How big each benchmark is: the full run (``make bench``) and ``--quick`` (CI proof).
 
-Quick sizes are chosen so every code path still runs (servers, worker, chain, PostgreSQL)
-in well under two minutes; their figures are not meant to be quoted.
+Quick sizes are chosen so every code path still runs (servers, worker, chain, PostgreSQL,
+a multi-process server) in well under two minutes; their figures are not meant to be quoted.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ class BenchConfig:
     out_dir: Path
     work_dir: Path
     databases: tuple[str, ...] = ("sqlite", "postgres")
+    #: The HTTP measurements (ingest's HTTP part, verification) run once per entry, on a
+    #: server of that many processes (``sentrace serve --workers N``); see :func:`processes`.
+    server_workers: tuple[int, ...] = (1, 2)
     # gas
     gas_batch_sizes: tuple[int, ...] = (1, 10, 100, 1_000, 10_000)
     gas_record_samples: int = 20
@@ -77,4 +80,59 @@ class BenchConfig:
             verification_seconds=1.0,
             verification_on_postgres=False,
             labels_per_file=10,
+            server_workers=(2,),  # the multi-process path, once
         )
+
+
+def processes(workers: int) -> str:
+    """How a row names its server: "1 process", "2 processes" (the serving processes).
+
+    With one, that process serves and runs the anchoring worker; with N > 1 a parent anchors
+    and N uvicorn workers serve (``backend.web_workers``), so N counts the ones serving.
+    """
+    return f"{workers} process" if workers == 1 else f"{workers} processes"
+
+
+def describe_servers(counts: tuple[int, ...]) -> str:
+    """The note each HTTP section prints about the servers its rows name."""
+    many = [n for n in counts if n > 1]
+    each = ", each on a server of its own" if len(counts) > 1 else ""
+    parts = [
+        "Server: uvicorn, access log off, the anchoring worker running; measured with "
+        + " and ".join(processes(n) for n in counts)
+        + f"{each} (a fresh database, seeded through the API before the clock starts)."
+    ]
+    if 1 in counts:
+        parts.append("1 process: it serves and runs the anchoring worker.")
+    if many:
+        parts.append(
+            "N processes (`sentrace serve --workers N`): the parent anchors and serves nothing, "
+            "N uvicorn workers serve from one shared listening socket; a keep-alive connection "
+            "stays with the worker that accepted it, and the kernel hands each new connection "
+            "to a waiting worker, so the split is not forced to be even (the busiest worker's "
+            "share of the workers' CPU is given per measurement)."
+        )
+    parts.append(
+        "Server CPU is that of the whole process tree (with several processes, parent and "
+        "workers alike), so per-request figures compare across process counts; the baselines "
+        "run on the same server as the endpoints they are set against."
+    )
+    return " ".join(parts)
+
+
+def parse_workers(text: str) -> tuple[int, ...]:
+    """``"2,1"`` → ``(1, 2)``: the ``--server-workers`` option of ``scripts/bench.py``.
+
+    Sorted, so the rows of one database always go from fewer processes to more.
+
+    Raises ValueError on an empty list, a count below 1, or a count given twice (a repeated
+    server would only repeat its rows).
+    """
+    counts = tuple(int(part) for part in text.split(",") if part.strip())
+    if not counts:
+        raise ValueError("no worker count given")
+    if min(counts) < 1:
+        raise ValueError(f"worker counts must be at least 1, not {min(counts)}")
+    if len(set(counts)) != len(counts):
+        raise ValueError(f"a worker count is repeated in {text!r}")
+    return tuple(sorted(counts))

@@ -19,8 +19,11 @@ batches against a real anvil node) as it would in production.
   :data:`BATCH_EVENTS` events per request, spread over two lots of the client's own (a field
   worker's offline log uploaded at once), beside the same echo baseline. Its figures are per
   *event*, so they compare with the single-event row and with the per-event target directly.
+* Both HTTP measurements run once per entry of ``config.server_workers``, each on a server
+  of that many processes (a fresh database, its lots made again), so the echo baseline is
+  always the same server's; the server's CPU is that of its whole process tree.
 * Acceptance → verified latency (bench.latency), on SQLite, at the default settings and at a
-  shorter batch delay.
+  shorter batch delay, on a one-process server.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from backend.runtime import Runtime
 from backend.services import batching, events, queries
 from backend.services.transactions import commit
 from bench.chain import local_anvil
-from bench.config import BenchConfig, LatencyRun
+from bench.config import BenchConfig, LatencyRun, describe_servers, processes
 from bench.databases import LABELS, database
 from bench.ingest_http import (
     BATCH_EVENTS,
@@ -216,7 +219,7 @@ def _latency(config: BenchConfig, rpc_url: str, run: LatencyRun, result: Section
     poll = run.worker_poll_s if run.worker_poll_s is not None else 1.0
     result.add(
         Row(
-            f"[SQLite] acceptance → verified, {run.label}, {run.rate_per_s:g} events/s "
+            f"[SQLite, 1 process] acceptance → verified, {run.label}, {run.rate_per_s:g} events/s "
             f"for {run.seconds:g} s: p50 (p99 {number(measured.p(99))} s)",
             measured.p(50),
             "s",
@@ -238,15 +241,18 @@ def run(config: BenchConfig) -> SectionResult:
             url = database(kind, config.work_dir / f"ingest-{kind}-service")
             bare, real = run_service(kind, url, node.url, config)
             _service_rows(result, kind, bare, real)
-            url = database(kind, config.work_dir / f"ingest-{kind}-http")
-            http = run_http(kind, url, node.url, config)
             if kind == "sqlite":
                 for latency_run in config.latency_runs:
                     _latency(config, node.url, latency_run, result)
-            bare = _throughput(http.bare)
-            _http_rows(result, kind, config, bare, _throughput(http.single))
-            _batch_rows(result, kind, config, bare, _throughput(http.batch))
-            result.notes.append(_http_note(LABELS[kind], http))
+            for workers in config.server_workers:
+                url = database(kind, config.work_dir / f"ingest-{kind}-http-{workers}p")
+                http = run_http(kind, url, node.url, config, workers=workers)
+                label = f"{LABELS[kind]}, {processes(workers)}"
+                targets = kind == "sqlite"
+                echo = _throughput(http.bare)
+                _http_rows(result, label, config, echo, _throughput(http.single), targets=targets)
+                _batch_rows(result, label, config, echo, _throughput(http.batch), targets=targets)
+                result.notes.append(_http_note(label, http))
     clients, seconds = config.ingest_http_clients, config.ingest_http_seconds
     result.notes += [
         f"Service layer: {config.ingest_service_events:,} events, one thread, one commit per "
@@ -257,14 +263,16 @@ def run(config: BenchConfig) -> SectionResult:
         f"spreading its events over {BATCH_LOTS_PER_CLIENT} lots of its own; the baseline is the "
         "same bare echo of one small body per request, so the ratio is the cost of an event in "
         "a batch against the cost of a whole minimal request.",
+        describe_servers(config.server_workers),
         "Load generator: wrk (Debian package, bench/wrk.py) in its own process, one thread and "
-        "one keep-alive connection per client, a 1 s warm-up before every measurement; "
-        "server: uvicorn (one process, access log off); both share the machine's 2 cores. "
+        "one keep-alive connection per client, a 1 s warm-up before every measurement; wrk and "
+        "the server share the machine's 2 cores. "
         "Every event body differs (wrk's request number goes into data.note) and every answer "
         "must be 201: any other status or a socket error fails the run, nothing refused is "
         "counted. Events/s = wrk's 201 answers × events per request ÷ wrk's run time.",
-        "Server CPU per accepted event: the server's CPU clock is read once it has answered the "
-        "warm-up's last requests and again once it has answered the measured run's last ones; "
+        "Server CPU per accepted event: the server's CPU clock (every process of it) is read "
+        "once it has answered the warm-up's last requests and again once it has answered the "
+        "measured run's last ones; "
         "the events the database gained in between (counted directly in the database, not "
         "through the server) must be at least wrk's count and at most one request per "
         "connection more at each end (sent before wrk stopped, answered after), and that CPU "
@@ -274,8 +282,8 @@ def run(config: BenchConfig) -> SectionResult:
         "through the public API; every lot then reads `verified`. With a steady trickle an "
         "event waits for its batch's oldest event to reach the batch delay, then for the "
         "worker's next poll, the anchor transaction and one confirmation. These events are "
-        "posted by one paced httpx client (bench/latency.py): at 10 events/s its CPU cost is "
-        "immaterial.",
+        "posted to a one-process server by one paced httpx client (bench/latency.py): at "
+        "10 events/s neither its CPU cost nor the server's process count matters.",
         "PostgreSQL runs with fsync and synchronous_commit off (the test-suite cluster), "
         "so its commit cost is flattered compared with a durable production setup; SQLite "
         "runs in WAL mode with synchronous=NORMAL, as the app configures it.",
@@ -294,14 +302,21 @@ def _throughput(measured: HttpMeasured) -> Throughput:
 
 
 def _http_note(label: str, http: HttpRun) -> str:
-    """Per endpoint: latency, wrk's count against the database's, wrk's own CPU."""
+    """Per endpoint: latency, wrk's count against the database's, wrk's own CPU, and with
+    several processes the busiest worker's share of the workers' CPU."""
     parts = []
     for name, m in (("echo", http.bare), ("single", http.single), ("batch", http.batch)):
         stored = "" if m.stored is None else f", {m.stored:,} events stored in the window"
+        busiest = (
+            ""
+            if m.busiest is None
+            else f", busiest worker's share of the {http.workers} workers' CPU "
+            f"{number(100 * m.busiest)} %"
+        )
         parts.append(
             f"{name}: {m.load.requests:,} requests answered 201 ({m.accepted:,} events){stored}, "
             f"p50 {number(m.load.p(50))} ms, p99 {number(m.load.p(99))} ms, "
-            f"wrk CPU {m.load.client_cpu_us_per_request:.0f} µs per request"
+            f"wrk CPU {m.load.client_cpu_us_per_request:.0f} µs per request{busiest}"
         )
     return f"{label} HTTP: " + "; ".join(parts) + "."
 
@@ -334,25 +349,31 @@ def _service_rows(result: SectionResult, kind: str, bare: Throughput, real: Thro
 
 
 def _http_rows(
-    result: SectionResult, kind: str, config: BenchConfig, bare: Throughput, real: Throughput
+    result: SectionResult,
+    label: str,
+    config: BenchConfig,
+    bare: Throughput,
+    real: Throughput,
+    *,
+    targets: bool,
 ) -> None:
-    is_sqlite = kind == "sqlite"
+    """Single events against the echo; ``label`` names the database and process count."""
     clients = config.ingest_http_clients
     result.add(
         Row(
-            f"[{LABELS[kind]}] HTTP POST /api/v1/lots/{{code}}/events, {clients} clients",
+            f"[{label}] HTTP POST /api/v1/lots/{{code}}/events, {clients} clients",
             real.per_second,
             "events/s",
             baseline=f"bare POST /bench/echo {number(bare.per_second)} req/s",
             ratio=real.per_second / bare.per_second,
             ratio_label="of bare",
-            target=f"≥ {TARGET_HTTP:,.0f}/s" if is_sqlite else "",
-            holds=real.per_second >= TARGET_HTTP if is_sqlite else None,
+            target=f"≥ {TARGET_HTTP:,.0f}/s" if targets else "",
+            holds=real.per_second >= TARGET_HTTP if targets else None,
         )
     )
     result.add(
         Row(
-            f"[{LABELS[kind]}] HTTP POST …/events: server CPU per accepted event",
+            f"[{label}] HTTP POST …/events: server CPU per accepted event",
             real.cpu_ms_each,
             "ms",
             baseline=f"bare echo {number(bare.cpu_ms_each)} ms",
@@ -363,26 +384,32 @@ def _http_rows(
 
 
 def _batch_rows(
-    result: SectionResult, kind: str, config: BenchConfig, bare: Throughput, batch: Throughput
+    result: SectionResult,
+    label: str,
+    config: BenchConfig,
+    bare: Throughput,
+    batch: Throughput,
+    *,
+    targets: bool,
 ) -> None:
-    is_sqlite = kind == "sqlite"
+    """Batched events against the echo, per event; ``label`` as in :func:`_http_rows`."""
     clients = config.ingest_http_clients
     result.add(
         Row(
-            f"[{LABELS[kind]}] HTTP POST {BATCH_PATH} ({BATCH_EVENTS} events per request), "
+            f"[{label}] HTTP POST {BATCH_PATH} ({BATCH_EVENTS} events per request), "
             f"{clients} clients",
             batch.per_second,
             "events/s",
             baseline=f"bare POST /bench/echo {number(bare.per_second)} req/s",
             ratio=batch.per_second / bare.per_second,
             ratio_label="of bare",
-            target=f"≥ {TARGET_HTTP:,.0f}/s" if is_sqlite else "",
-            holds=batch.per_second >= TARGET_HTTP if is_sqlite else None,
+            target=f"≥ {TARGET_HTTP:,.0f}/s" if targets else "",
+            holds=batch.per_second >= TARGET_HTTP if targets else None,
         )
     )
     result.add(
         Row(
-            f"[{LABELS[kind]}] HTTP POST {BATCH_PATH}: server CPU per accepted event",
+            f"[{label}] HTTP POST {BATCH_PATH}: server CPU per accepted event",
             batch.cpu_ms_each,
             "ms",
             baseline=f"bare echo {number(bare.cpu_ms_each)} ms per request",

@@ -14,6 +14,9 @@ bookkeeping:
 * the server's CPU is read once it has answered everything sent in the warm-up and again
   once it has answered everything sent in the run, so it is the cost of exactly the events
   stored in between (:class:`HttpMeasured`).
+
+:func:`run_http` measures one server of a given number of web workers (``sentrace serve
+--workers N``); its CPU is always that of the whole process tree (parent and workers).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from backend.models import Event, Lot
 from bench.config import BenchConfig
 from bench.seed import event_body, http_anchor_now, http_cooperative, http_lot
 from bench.server import ServerProcess, running_server, server_env
-from bench.verification import wait_idle
+from bench.verification import CpuMark, busiest_share, cpu_mark, wait_idle
 from bench.wrk import COUNTER, WrkRequests, WrkResult, run_wrk
 
 log = logging.getLogger(__name__)
@@ -148,6 +151,9 @@ class HttpMeasured:
     events_per_request: int
     cpu_seconds: float
     stored: int | None = None
+    #: The busiest web worker's share of the workers' CPU in the window
+    #: (:func:`bench.verification.busiest_share`); None with one process.
+    busiest: float | None = None
 
     @property
     def accepted(self) -> int:
@@ -211,14 +217,15 @@ def measure_writes(
     after). Without it (the echo), the window closes when wrk exits.
     """
     clients = config.ingest_http_clients
-    marks: dict[str, float] = {}
+    marks: dict[str, CpuMark] = {}
+    stored_at_start: list[int] = []
 
     def mark_start() -> None:
         if stored_on is None:
             wait_idle(server)
         else:
-            marks["stored"] = settled_count(server, stored_on)
-        marks["cpu"] = server.cpu_seconds()
+            stored_at_start.append(settled_count(server, stored_on))
+        marks["cpu"] = cpu_mark(server)
 
     load = run_wrk(
         server.url,
@@ -231,10 +238,18 @@ def measure_writes(
         timeout_s=REQUEST_TIMEOUT_S,
     )
     if stored_on is None:
-        return HttpMeasured(load, events_per_request, server.cpu_seconds() - marks["cpu"])
-    stored = settled_count(server, stored_on) - int(marks["stored"])
-    cpu = server.cpu_seconds() - marks["cpu"]
-    measured = HttpMeasured(load, events_per_request, cpu, stored=stored)
+        end = cpu_mark(server)
+        cpu = end.tree - marks["cpu"].tree
+        return HttpMeasured(load, events_per_request, cpu, busiest=busiest_share(marks["cpu"], end))
+    stored = settled_count(server, stored_on) - stored_at_start[0]
+    end = cpu_mark(server)
+    measured = HttpMeasured(
+        load,
+        events_per_request,
+        end.tree - marks["cpu"].tree,
+        stored=stored,
+        busiest=busiest_share(marks["cpu"], end),
+    )
     what = f"POST {requests.paths[0]}"
     check_stored(measured.stored or 0, measured.accepted, 2 * clients * events_per_request, what)
     repeated = stored_on.repeated_lines()
@@ -247,18 +262,21 @@ def measure_writes(
 class HttpRun:
     """One server's HTTP figures: the echo baseline, single events, batches of events."""
 
+    workers: int
     bare: HttpMeasured
     single: HttpMeasured
     batch: HttpMeasured
 
 
-def run_http(kind: str, url: str, rpc_url: str, config: BenchConfig) -> HttpRun:
-    """A server on ``url`` with the anchoring worker, its lots made through the API, then the
-    echo baseline, single events and batches, each measured by :func:`measure_writes`."""
-    work = config.work_dir / f"ingest-http-{kind}"
-    env = server_env(data_dir=work, database_url=url, rpc_url=rpc_url)
+def run_http(kind: str, url: str, rpc_url: str, config: BenchConfig, *, workers: int) -> HttpRun:
+    """A server of ``workers`` web workers on ``url`` (an empty database) with the anchoring
+    worker, its lots made through the API, then the echo baseline, single events and batches,
+    each measured by :func:`measure_writes`."""
+    slug = f"ingest-http-{kind}-{workers}p"
+    env = server_env(data_dir=config.work_dir / slug, database_url=url, rpc_url=rpc_url)
     clients = config.ingest_http_clients
-    with running_server(env, config.out_dir / "logs" / f"ingest-http-{kind}.log") as server:
+    log_file = config.out_dir / "logs" / f"{slug}.log"
+    with running_server(env, log_file, workers=workers) as server:
         with httpx.Client(base_url=server.url, timeout=60.0) as client:
             coop = http_cooperative(client)
             codes = [http_lot(client, coop, f"XOAI-HTTP-{i:02d}") for i in range(clients)]
@@ -299,4 +317,4 @@ def run_http(kind: str, url: str, rpc_url: str, config: BenchConfig) -> HttpRun:
             )
         finally:
             engine.dispose()
-    return HttpRun(bare, single, batch)
+    return HttpRun(workers, bare, single, batch)

@@ -1,32 +1,38 @@
 """Verification under load: the public verdict endpoint and the consumer page vs bare FastAPI.
 
-One server process (uvicorn, the real app, the anchoring worker running) holds a lot with
-20 events, all anchored and final. 32 concurrent wrk connections (bench.wrk: a C load
-generator in its own process) then hit, for the same bounded time each: a bare sync endpoint
-and a bare async endpoint on the same app (the baselines),
-``GET /api/v1/lots/{code}/verification`` and the consumer page ``/l/{code}``. Every
-verification read recomputes every event's canonical document, hash, leaf and proof (nothing
-but final chain facts is cached). Reported per endpoint: requests per second, p50/p99
-latency, and the server's CPU time per request, which does not depend on the load generator
-or the neighbours on the machine.
+A server (uvicorn, the real app, the anchoring worker running) holds a lot with 20 events,
+all anchored and final. 32 concurrent wrk connections (bench.wrk: a C load generator in its
+own process) then hit, for the same bounded time each: a bare sync endpoint and a bare async
+endpoint on the same app (the baselines), ``GET /api/v1/lots/{code}/verification`` and the
+consumer page ``/l/{code}``. Every verification read recomputes every event's canonical
+document, hash, leaf and proof (nothing but final chain facts is cached). Reported per
+endpoint: requests per second, p50/p99 latency, and the server's CPU time per request, which
+does not depend on the load generator or the neighbours on the machine.
+
+The whole measurement runs once per entry of ``config.server_workers``, each on a server of
+its own (:func:`bench.server.running_server` with that many web workers, a fresh database,
+the lot seeded again), so every ratio compares an endpoint with the baselines of the same
+server. The server's CPU is always that of its whole process tree.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from backend.chain.client import ChainClient
 from bench.chain import client_at, local_anvil
-from bench.config import BenchConfig
+from bench.config import BenchConfig, describe_servers, processes
 from bench.databases import LABELS, database
 from bench.results import Row, SectionResult, number
 from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot
 from bench.server import ServerProcess, running_server, server_env
-from bench.verify_split import cpu_split
+from bench.stats import descendants, process_cpu_seconds
+from bench.verify_split import CpuSplit, cpu_split
 from bench.wrk import WrkRequests, WrkResult, run_wrk, wrk_binary
 
 log = logging.getLogger(__name__)
@@ -50,16 +56,64 @@ class NotVerified(RuntimeError):
 
 
 @dataclass(frozen=True)
+class CpuMark:
+    """The server's CPU clock at one instant: its whole process tree, and each web worker's.
+
+    ``tree`` is what per-request figures are made of (parent and workers alike);
+    ``workers`` only says how the work was shared, and is empty for a one-process server.
+    """
+
+    tree: float
+    workers: Mapping[int, float]
+
+
+def cpu_mark(server: ServerProcess) -> CpuMark:
+    """Read the server's CPU clock (see :class:`CpuMark`)."""
+    workers: dict[int, float] = {}
+    if server.workers > 1:
+        for pid in descendants(server.pid):
+            try:
+                workers[pid] = process_cpu_seconds(pid)
+            except OSError:
+                continue  # ended since the scan
+    return CpuMark(server.cpu_seconds(), workers)
+
+
+def busiest_share(start: CpuMark, end: CpuMark) -> float | None:
+    """The busiest web worker's part of all workers' CPU between two marks (1/N when even).
+
+    None for a one-process server, or when the workers used no measurable CPU. A worker that
+    appeared in between (a replacement) counts from zero.
+    """
+    used = [cpu - start.workers.get(pid, 0.0) for pid, cpu in end.workers.items()]
+    total = sum(used)
+    return max(used) / total if used and total > 0 else None
+
+
+@dataclass(frozen=True)
 class Measured:
     """One endpoint under load, with the server CPU it used in the measured window."""
 
     name: str
     load: WrkResult
     cpu_seconds: float
+    #: :func:`busiest_share` of the window; None with one process.
+    busiest: float | None = None
 
     @property
     def cpu_ms_per_request(self) -> float:
         return 1000.0 * self.cpu_seconds / max(1, self.load.requests)
+
+
+@dataclass(frozen=True)
+class ServerRun:
+    """Everything measured on one server: the baselines, then each endpoint loaded and alone."""
+
+    workers: int
+    bare: Measured
+    bare_async: Measured
+    loaded: tuple[Measured, ...]
+    alone: tuple[Measured, ...]
 
 
 def seed_verified_lot(server: ServerProcess, events: int) -> str:
@@ -91,7 +145,9 @@ def wait_idle(server: ServerProcess) -> None:
 
     wrk stops with up to one request per connection still queued at the server, which goes on
     answering them after wrk has exited; their CPU must not open the measured window. The
-    server's idle load (the anchoring worker polling) is far below the threshold.
+    clock read is the whole process tree's, so with several web workers the server counts as
+    idle only once all of them are. Its idle load (the anchoring worker polling in the parent,
+    each worker's chain keeper) is far below the threshold: a few clock ticks a second.
     """
     deadline = time.monotonic() + IDLE_TIMEOUT_S
     last = server.cpu_seconds()
@@ -118,11 +174,11 @@ def measure(
     Every answer must be 200 and no connection may fail (bench.wrk raises otherwise). The
     server's CPU clock is read once it is idle after the warm-up and again when wrk exits.
     """
-    marks: dict[str, float] = {}
+    marks: dict[str, CpuMark] = {}
 
     def mark_start() -> None:
         wait_idle(server)
-        marks["cpu"] = server.cpu_seconds()
+        marks["cpu"] = cpu_mark(server)
 
     load = run_wrk(
         server.url,
@@ -133,8 +189,8 @@ def measure(
         expect=frozenset({200}),
         on_start=mark_start,
     )
-    cpu = server.cpu_seconds() - marks["cpu"]
-    return Measured(name, load, cpu)
+    end = cpu_mark(server)
+    return Measured(name, load, end.tree - marks["cpu"].tree, busiest_share(marks["cpu"], end))
 
 
 def _latency(m: Measured) -> str:
@@ -223,8 +279,28 @@ def split_repeat(config: BenchConfig) -> int:
     return 20 if config.quick else 300
 
 
-def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) -> None:
-    work = config.work_dir / f"verification-{kind}"
+def _targets(code: str, events: int) -> list[tuple[str, str, dict[str, str] | None]]:
+    """(row name, path, headers) of the measured endpoints; the first is held to the targets."""
+    return [
+        (
+            f"GET /api/v1/lots/{{code}}/verification ({events} events)",
+            f"/api/v1/lots/{code}/verification",
+            None,
+        ),
+        (f"consumer page /l/{{code}} ({events} events, phone)", f"/l/{code}", PAGE_HEADERS),
+    ]
+
+
+def measure_server(
+    kind: str, workers: int, config: BenchConfig, rpc_url: str, *, with_split: bool
+) -> tuple[ServerRun, CpuSplit | None]:
+    """One server of ``workers`` web workers on a fresh ``kind`` database: seed, then measure.
+
+    With ``with_split`` the in-process CPU split of one verification is measured too, on this
+    server's database and registry (it does not depend on the server's process count).
+    """
+    slug = f"verification-{kind}-{workers}p"
+    work = config.work_dir / slug
     clients = config.verification_clients
     url = database(kind, work / "db")
     env = server_env(
@@ -233,52 +309,71 @@ def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) 
         rpc_url=rpc_url,
         overrides={"SENTRACE_BATCH_MAX_DELAY_S": "1"},
     )
-    log = config.out_dir / "logs" / f"verification-{kind}.log"
-    with running_server(env, log) as server:
+    split = None
+    with running_server(env, config.out_dir / "logs" / f"{slug}.log", workers=workers) as server:
         code = seed_verified_lot(server, config.lot_events)
-        n = config.lot_events
-        targets = [
-            (
-                f"GET /api/v1/lots/{{code}}/verification ({n} events)",
-                f"/api/v1/lots/{code}/verification",
-                None,
-            ),
-            (f"consumer page /l/{{code}} ({n} events, phone)", f"/l/{code}", PAGE_HEADERS),
-        ]
+        targets = _targets(code, config.lot_events)
         bare = measure(server, "bare FastAPI sync def", "/bench/bare", config, clients=clients)
         bare_async = measure(
             server, "bare FastAPI async def", "/bench/bare-async", config, clients=clients
         )
-        loaded = [
+        loaded = tuple(
             measure(server, name, path, config, clients=clients, headers=headers)
             for name, path, headers in targets
-        ]
-        alone = [
+        )
+        alone = tuple(
             measure(server, name, path, config, clients=1, headers=headers)
             for name, path, headers in targets
-        ]
-        split = cpu_split(url, attached_client(server, rpc_url), code, repeat=split_repeat(config))
-    label = LABELS[kind]
-    result.notes.append(
-        f"{label}: in-process CPU per verification of the same lot, by part: "
-        f"{split.describe()}; total {split.total:.2f} ms (bench/verify_split.py)."
-    )
-    _bare_rows(result, label, clients, [bare, bare_async])
-    for index, (m, single) in enumerate(zip(loaded, alone, strict=True)):
-        _endpoint_rows(result, label, m, bare, single, targets=index == 0)
-    counts = ", ".join(
-        f"{m.name.split(' (')[0]} {m.load.requests:,}" for m in [bare, bare_async, *loaded]
-    )
-    result.notes.append(
+        )
+        if with_split:
+            chain = attached_client(server, rpc_url)
+            split = cpu_split(url, chain, code, repeat=split_repeat(config))
+    return ServerRun(workers, bare, bare_async, loaded, alone), split
+
+
+def _short(m: Measured) -> str:
+    return m.name.split(" (")[0]
+
+
+def _run_rows(result: SectionResult, label: str, run: ServerRun, config: BenchConfig) -> None:
+    """The rows and notes of one server, labelled with its database and process count."""
+    clients = config.verification_clients
+    _bare_rows(result, label, clients, [run.bare, run.bare_async])
+    for index, (m, single) in enumerate(zip(run.loaded, run.alone, strict=True)):
+        _endpoint_rows(result, label, m, run.bare, single, targets=index == 0)
+    under_load = [run.bare, run.bare_async, *run.loaded]
+    counts = ", ".join(f"{_short(m)} {m.load.requests:,}" for m in under_load)
+    note = (
         f"{label}: {clients} clients, {config.verification_seconds:g} s per endpoint; "
         f"requests measured: {counts}."
     )
+    if run.workers > 1:
+        shares = ", ".join(
+            f"{_short(m)} {number(100 * m.busiest)} %" for m in under_load if m.busiest is not None
+        )
+        note += (
+            f" Busiest worker's share of the {run.workers} workers' CPU "
+            f"(even: {number(100 / run.workers)} %): {shares}."
+        )
+    result.notes.append(note)
     client_cpu = ", ".join(
-        f"{m.name.split(' (')[0]} {m.load.client_cpu_us_per_request:.0f} µs "
+        f"{_short(m)} {m.load.client_cpu_us_per_request:.0f} µs "
         f"(server {1000 * m.cpu_ms_per_request:.0f} µs)"
-        for m in [bare, bare_async, *loaded]
+        for m in under_load
     )
     result.notes.append(f"{label}: wrk CPU per request, {clients} clients: {client_cpu}.")
+
+
+def run_on(kind: str, config: BenchConfig, rpc_url: str, result: SectionResult) -> None:
+    """Every configured process count on ``kind``, fewest processes first."""
+    for index, workers in enumerate(config.server_workers):
+        run, split = measure_server(kind, workers, config, rpc_url, with_split=index == 0)
+        if split is not None:
+            result.notes.append(
+                f"{LABELS[kind]}: in-process CPU per verification of the same lot, by part: "
+                f"{split.describe()}; total {split.total:.2f} ms (bench/verify_split.py)."
+            )
+        _run_rows(result, f"{LABELS[kind]}, {processes(workers)}", run, config)
 
 
 def run(config: BenchConfig) -> SectionResult:
@@ -291,20 +386,24 @@ def run(config: BenchConfig) -> SectionResult:
                 continue
             run_on(kind, config, node.url, result)
     result.notes += [
+        describe_servers(config.server_workers),
         "Load generator: wrk (Debian package, bench/wrk.py) in its own process, one thread "
-        "and one keep-alive connection per client, a 1 s warm-up before every measurement; "
-        "server: uvicorn (one process, access log off). Both share the machine's 2 cores "
-        "with everything else, so the ratios and the server CPU per request are the figures "
-        "to compare, not the absolute rates. wrk's own CPU per request (above) is a fraction "
-        "of the server's even for the bare endpoints, but it still competes for the same "
-        "cores; the capacity share (bare CPU ÷ endpoint CPU) is the stricter figure.",
+        "and one keep-alive connection per client, a 1 s warm-up before every measurement. "
+        "wrk and the server share the machine's 2 cores with everything else, so the ratios "
+        "and the server CPU per request are the figures to compare, not the absolute rates. "
+        "wrk's own CPU per request (above) is a fraction of the server's even for the bare "
+        "endpoints, but it still competes for the same cores (more so when two server "
+        "processes want both); the capacity share (bare CPU ÷ endpoint CPU) is the stricter "
+        "figure.",
         "Latency is each request's own, from writing it to its last byte, recorded in wrk's "
         "Lua hooks; wrk's built-in percentiles are not used because they add synthetic "
         "samples for coordinated omission, which a closed loop of clients does not have. "
-        "The server's CPU clock is read once it has finished the warm-up's last requests and "
-        "again when wrk exits; every answer must be 200 and no connection may fail.",
-        "A closed loop of N clients keeps N requests queued at a one-process server, so latency "
-        "under load ≈ N ÷ throughput (Little's law); the 1-client rows show the latency of one "
-        "request with no queue.",
+        "The server's CPU clock (every process of it) is read once it has finished the "
+        "warm-up's last requests and again when wrk exits; every answer must be 200 and no "
+        "connection may fail.",
+        "A closed loop of N clients keeps N requests at the server, queued or being served, "
+        "however many processes serve them, so latency under load ≈ N ÷ throughput (Little's "
+        "law): a second process lowers it only as far as it raises throughput. The 1-client "
+        "rows show the latency of one request with no queue.",
     ]
     return result

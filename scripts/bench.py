@@ -4,9 +4,10 @@
 Runs the sections of the ``bench`` package (gas, ingest, anchoring, verification, labels),
 prints one markdown table and writes it, a JSON copy and the gas chart to ``bench-out/``.
 ``--quick`` runs every section with tiny sizes (CI proves the bench still works);
-``--only gas,ingest`` picks sections. A section whose component is missing (anvil,
-PostgreSQL) is reported as skipped; a section that fails is reported and makes the exit
-status 1, after the other sections have run.
+``--only gas,ingest`` picks sections; ``--server-workers 1,2`` sets how many server
+processes the HTTP measurements (ingest over HTTP, verification) run with, one server per
+count. A section whose component is missing (anvil, PostgreSQL) is reported as skipped; a
+section that fails is reported and makes the exit status 1, after the other sections have run.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if str(REPO_ROOT) not in sys.path:  # the bench package lives at the repository 
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.chain import ComponentMissing  # noqa: E402
-from bench.config import SECTIONS, BenchConfig  # noqa: E402
+from bench.config import SECTIONS, BenchConfig, parse_workers  # noqa: E402
 from bench.postgres import stop_cluster  # noqa: E402
 from bench.results import (  # noqa: E402
     SectionResult,
@@ -55,7 +56,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--no-postgres", action="store_true", help="SQLite only (skip the PostgreSQL runs)"
     )
+    parser.add_argument(
+        "--server-workers",
+        metavar="N,M",
+        help="server processes the HTTP measurements run with, e.g. 1,2 "
+        "(default: 1,2; with --quick: 2)",
+    )
     args = parser.parse_args(argv)
+    if args.server_workers is not None:
+        try:
+            args.server_workers = parse_workers(args.server_workers)
+        except ValueError as exc:
+            parser.error(f"--server-workers: {exc}")
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
@@ -91,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         config = make(args.out, Path(work))
         if args.no_postgres:
             config = dataclasses.replace(config, databases=("sqlite",))
+        if args.server_workers is not None:
+            config = dataclasses.replace(config, server_workers=args.server_workers)
         try:
             for name in args.sections:
                 print(f"[bench] {name} …", file=sys.stderr, flush=True)
