@@ -15,10 +15,34 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import SECTIONS
+from bench.config import SECTIONS, BenchConfig, processes
 from tests.support.components import REPO_ROOT, in_ci
 
 TABLE_HEADER = "| section | measure | value | baseline (same run) | ratio | target | holds |"
+
+
+def quick_processes() -> str:
+    """How the quick run's HTTP rows name their server ("2 processes")."""
+    (workers,) = BenchConfig.quick_run(Path(), Path()).server_workers
+    return processes(workers)
+
+
+def check_http_rows_name_their_server(sections: dict[str, dict[str, object]]) -> None:
+    """Every row measured over HTTP says on how many server processes, and targets are judged."""
+    named = f", {quick_processes()}]"
+    verification = sections["verification"]
+    if verification["skipped"] is None:
+        rows = verification["rows"]
+        assert isinstance(rows, list)
+        assert all(named in row["measure"] for row in rows), rows
+        assert any(row["holds"] is not None for row in rows)
+    ingest = sections["ingest"]
+    if ingest["skipped"] is None:
+        rows = ingest["rows"]
+        assert isinstance(rows, list)
+        http = [row for row in rows if "HTTP POST" in row["measure"]]
+        assert http and all(named in row["measure"] for row in http), http
+        assert any(row["holds"] is not None for row in http)
 
 
 @pytest.mark.slow
@@ -43,5 +67,6 @@ def test_quick_bench_exits_cleanly_and_prints_every_section(tmp_path: Path) -> N
         assert section["rows"], f"{section['name']} measured nothing"
         for row in section["rows"]:
             assert row["value"] is None or row["value"] >= 0, row
+    check_http_rows_name_their_server({section["name"]: section for section in report})
     assert (tmp_path / "bench.md").read_text(encoding="utf-8").count(TABLE_HEADER) == 1
     assert (tmp_path / "gas_per_event.png").read_bytes().startswith(b"\x89PNG")
