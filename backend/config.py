@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # dozens of them cost more CPU per request than the work (measured: 7.7 ms per
     # verification alone, 17.5 ms with 32 clients on anyio's default of 40 threads).
     request_threads: int = Field(default=8, ge=1, le=256)
+    # Threads per process that compute verdicts (verification endpoint, consumer page); see
+    # backend/api/verdict_threads.py for why few.
+    verdict_threads: int = Field(default=2, ge=1, le=64)
     rate_limit_per_minute: int = Field(default=600, ge=0)
     scan_warn_threshold: int = Field(default=20, ge=1)
     explorer_tx_url: str = ""

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from backend.api.responses import fast_json, json_bytes
+from backend.api.verdict_threads import run_verdict_work
 from backend.deps import RuntimeDep, SessionDep, request_session
 from backend.runtime import Runtime
 from backend.services.chain_view import ChainView
@@ -86,7 +86,7 @@ def verification_json(runtime: Runtime, code: str) -> tuple[int, bytes]:
 @router.get("/{code}/verification")
 async def lot_verification(code: str, runtime: RuntimeDep) -> Response:
     """Verdict of the lot and of each of its events and ancestors, with reasons (vi and en)."""
-    status_code, body = await run_in_threadpool(verification_json, runtime, code)
+    status_code, body = await run_verdict_work(runtime, lambda: verification_json(runtime, code))
     return fast_json(body, status_code=status_code, headers=NO_STORE)
 
 

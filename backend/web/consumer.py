@@ -32,8 +32,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
+from backend.api.verdict_threads import run_verdict_work
 from backend.api.verification import chain_view, public_rate_limit, unknown_lot
 from backend.config import Settings
 from backend.deps import RuntimeDep, request_session
@@ -202,7 +202,7 @@ async def _resolve_in_one_hop(page: PageRequest, runtime: Runtime) -> Response:
         with request_session(runtime) as session:
             return _resolve(page, session, runtime.settings, chain_view(runtime))
 
-    return await run_in_threadpool(work)
+    return await run_verdict_work(runtime, work)
 
 
 def _resolve(page: PageRequest, session: Session, settings: Settings, view: ChainView) -> Response:

@@ -1,0 +1,48 @@
+"""Verdict work runs off the event loop, on at most ``verdict_threads`` threads at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from backend.api.verdict_threads import run_verdict_work
+
+
+def _runtime(threads: int) -> Any:
+    return SimpleNamespace(settings=SimpleNamespace(verdict_threads=threads))
+
+
+def test_at_most_the_configured_number_run_at_once_and_never_on_the_loop() -> None:
+    lock = threading.Lock()
+    running = peak = 0
+    loop_thread: list[int] = []
+
+    def work() -> int:
+        nonlocal running, peak
+        assert threading.get_ident() != loop_thread[0]
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return 7
+
+    async def main() -> list[int]:
+        loop_thread.append(threading.get_ident())
+        runtime = _runtime(2)
+        return await asyncio.gather(*(run_verdict_work(runtime, work) for _ in range(10)))
+
+    assert asyncio.run(main()) == [7] * 10
+    assert peak == 2
+
+
+def test_each_event_loop_gets_its_own_limiter() -> None:
+    async def main() -> int:
+        return await run_verdict_work(_runtime(1), lambda: 1)
+
+    assert asyncio.run(main()) == 1
+    assert asyncio.run(main()) == 1  # a second loop: a limiter of the first would fail here
