@@ -45,12 +45,17 @@ def create_lot(
     return write.run(action)
 
 
+#: Far beyond any real listing; SQLite and PostgreSQL both hold it as a 64-bit integer.
+MAX_OFFSET = 1_000_000_000
+
+
 @router.get("", response_model=LotPage)
 def list_lots(
     org: CurrentOrg,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded so a huge offset is a 422, not an integer the database cannot hold (a 500).
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> LotPage:
     """Lots the caller holds, newest first (regulators and the admin see every lot)."""
     rows, total = queries.lots_for_org(

@@ -241,3 +241,8 @@ def test_the_lot_listing_is_the_callers_lots_newest_first_paginated(supply_chain
     too_big = client.get("/api/v1/lots?limit=1000", headers=headers["htx"])
     assert too_big.status_code == 422
     assert too_big.json()["field"] == "query.limit"
+    # An offset no database integer holds is refused, not passed on to fail as a 500.
+    huge = client.get(f"/api/v1/lots?offset={2**64}", headers=headers["htx"])
+    assert huge.status_code == 422
+    assert huge.json()["field"] == "query.offset"
+    assert client.get("/api/v1/lots?offset=1000000000", headers=headers["htx"]).status_code == 200
