@@ -160,15 +160,17 @@ async def run_write_in_one_hop(
     with :func:`parse_body`.
     """
     raw = await request.body()
-    header: Any = request.headers.get(idempotency.HEADER)
-    key = None if header is None else idempotency.check_key(header)
-    fingerprint = (
-        idempotency.fingerprint(request.method, request.url.path, raw) if key is not None else ""
-    )
 
     def work() -> JSONResponse:
         with request_session(runtime) as session:
             org = authenticate(request, session, runtime.settings)
+            header: Any = request.headers.get(idempotency.HEADER)
+            key = None if header is None else idempotency.check_key(header)
+            fingerprint = (
+                idempotency.fingerprint(request.method, request.url.path, raw)
+                if key is not None
+                else ""
+            )
             write = Write(session=session, org=org, key=key, fingerprint=fingerprint)
             return write.run(lambda: action(session, org, raw), status_code=status_code)
 

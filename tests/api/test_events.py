@@ -241,3 +241,32 @@ def test_malformed_bodies_get_422_json_never_500(lot: Actors, raw: bytes) -> Non
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_input"
+
+
+def test_authentication_comes_before_the_body_and_the_idempotency_key(lot: Actors) -> None:
+    """Adding an event parses its own body in one thread hop; the order of checks is kept:
+    no valid key is a 401 whatever else is wrong, then the Idempotency-Key, then the body."""
+    bad_body_and_key = {"Content-Type": "application/json", "Idempotency-Key": "has space"}
+    for auth in ({}, {"Authorization": "Bearer stk_not_a_real_key"}):
+        response = lot.client.post(
+            f"/api/v1/lots/{LOT}/events", content=b"{not json", headers={**auth, **bad_body_and_key}
+        )
+        assert response.status_code == 401
+    response = lot.client.post(
+        f"/api/v1/lots/{LOT}/events",
+        content=b"{not json",
+        headers={**lot.headers["htx"], **bad_body_and_key},
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "Idempotency-Key"
+
+
+def test_a_replayed_event_is_recorded_once(lot: Actors) -> None:
+    headers = {**lot.headers["htx"], "Idempotency-Key": "note-2026-04-20-1"}
+    body = event("note", {"text": "Trái đẹp"})
+    first = lot.client.post(f"/api/v1/lots/{LOT}/events", json=body, headers=headers)
+    again = lot.client.post(f"/api/v1/lots/{LOT}/events", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert sorted(e["type"] for e in stored_events(lot)) == ["harvest", "note"]
