@@ -6,7 +6,9 @@ makes the GIL change hands more often: every SQLite call releases it, so with ma
 in flight the lock bounces between them and the event loop, and the process spends more CPU
 per request the more requests it holds (measured here: ~3.5 ms per verification with one
 client, 5–7 ms with 32 on eight threads). A small limiter of their own keeps the bouncing down
-and leaves the general pool (writes waiting on the database) untouched.
+and leaves the general pool (writes waiting on the database) untouched. Its size is a setting
+(``SENTRACE_VERDICT_THREADS``): with a database across a network, verdict threads spend most of
+their time waiting for it, and more of them keep the cores busy.
 """
 
 from __future__ import annotations
