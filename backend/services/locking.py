@@ -2,13 +2,20 @@
 
 Transfers, splits, merges and recalls read a lot's state (custodian, what is left of it) and
 then change it; two such writes racing on one lot must not both pass their checks. On
-PostgreSQL the row is taken with ``SELECT … FOR UPDATE`` until the transaction ends; SQLite
-has no row locks and serialises writers on the whole database instead (the clause is dropped).
+PostgreSQL the row is taken with ``SELECT … FOR UPDATE`` until the transaction ends. SQLite
+has no row locks and drops that clause; it serialises writers on the whole database instead,
+but only from a transaction's first write (the driver opens the transaction there), so a plain
+read before it would check a state another writer may be changing. On SQLite the lot is
+therefore "written" first (``UPDATE … SET id = id``, which changes nothing): that takes the
+database's write lock, waiting for any other writer to commit, and the read that follows sees
+the latest state and keeps it until this transaction ends.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+from typing import cast
+
+from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session, select
 
 from backend.errors import InvalidInput, NotFound
@@ -33,9 +40,16 @@ def lock_referenced_lot(session: Session, code: str, *, field: str) -> Lot:
     return lot
 
 
-#: Built once (every write to a lot runs it): ``FOR UPDATE`` on PostgreSQL, dropped by SQLite.
+_LOT_TABLE = cast(Table, Lot.__table__)
+#: Built once (every write to a lot runs them): ``FOR UPDATE`` on PostgreSQL, dropped by SQLite.
 _LOT_FOR_UPDATE = select(Lot).where(Lot.code == bindparam("code")).with_for_update()
+#: SQLite's stand-in for the row lock: a write that changes nothing takes the writer's lock.
+_TAKE_SQLITE_WRITE_LOCK = (
+    update(_LOT_TABLE).where(_LOT_TABLE.c.code == bindparam("lot_code")).values(id=_LOT_TABLE.c.id)
+)
 
 
 def _locked(session: Session, code: str) -> Lot | None:
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(_TAKE_SQLITE_WRITE_LOCK, {"lot_code": code})
     return session.exec(_LOT_FOR_UPDATE, params={"code": code}).first()
