@@ -358,28 +358,15 @@ def _http_rows(
     targets: bool,
 ) -> None:
     """Single events against the echo; ``label`` names the database and process count."""
-    clients = config.ingest_http_clients
-    result.add(
-        Row(
-            f"[{label}] HTTP POST /api/v1/lots/{{code}}/events, {clients} clients",
-            real.per_second,
-            "events/s",
-            baseline=f"bare POST /bench/echo {number(bare.per_second)} req/s",
-            ratio=real.per_second / bare.per_second,
-            ratio_label="of bare",
-            target=f"≥ {TARGET_HTTP:,.0f}/s" if targets else "",
-            holds=real.per_second >= TARGET_HTTP if targets else None,
-        )
-    )
-    result.add(
-        Row(
-            f"[{label}] HTTP POST …/events: server CPU per accepted event",
-            real.cpu_ms_each,
-            "ms",
-            baseline=f"bare echo {number(bare.cpu_ms_each)} ms",
-            ratio=(real.cpu_ms_each or 0) / (bare.cpu_ms_each or 1),
-            ratio_label="of bare",
-        )
+    _write_rows(
+        result,
+        rate_name=f"[{label}] HTTP POST /api/v1/lots/{{code}}/events, "
+        f"{config.ingest_http_clients} clients",
+        cpu_name=f"[{label}] HTTP POST …/events: server CPU per accepted event",
+        bare=bare,
+        real=real,
+        bare_cpu_unit="ms",
+        targets=targets,
     )
 
 
@@ -393,27 +380,48 @@ def _batch_rows(
     targets: bool,
 ) -> None:
     """Batched events against the echo, per event; ``label`` as in :func:`_http_rows`."""
-    clients = config.ingest_http_clients
+    _write_rows(
+        result,
+        rate_name=f"[{label}] HTTP POST {BATCH_PATH} ({BATCH_EVENTS} events per request), "
+        f"{config.ingest_http_clients} clients",
+        cpu_name=f"[{label}] HTTP POST {BATCH_PATH}: server CPU per accepted event",
+        bare=bare,
+        real=batch,
+        bare_cpu_unit="ms per request",
+        targets=targets,
+    )
+
+
+def _write_rows(
+    result: SectionResult,
+    *,
+    rate_name: str,
+    cpu_name: str,
+    bare: Throughput,
+    real: Throughput,
+    bare_cpu_unit: str,
+    targets: bool,
+) -> None:
+    """Events/s and server CPU per event of one write endpoint, each against the bare echo."""
     result.add(
         Row(
-            f"[{label}] HTTP POST {BATCH_PATH} ({BATCH_EVENTS} events per request), "
-            f"{clients} clients",
-            batch.per_second,
+            rate_name,
+            real.per_second,
             "events/s",
             baseline=f"bare POST /bench/echo {number(bare.per_second)} req/s",
-            ratio=batch.per_second / bare.per_second,
+            ratio=real.per_second / bare.per_second,
             ratio_label="of bare",
             target=f"≥ {TARGET_HTTP:,.0f}/s" if targets else "",
-            holds=batch.per_second >= TARGET_HTTP if targets else None,
+            holds=real.per_second >= TARGET_HTTP if targets else None,
         )
     )
     result.add(
         Row(
-            f"[{label}] HTTP POST {BATCH_PATH}: server CPU per accepted event",
-            batch.cpu_ms_each,
+            cpu_name,
+            real.cpu_ms_each,
             "ms",
-            baseline=f"bare echo {number(bare.cpu_ms_each)} ms per request",
-            ratio=(batch.cpu_ms_each or 0) / (bare.cpu_ms_each or 1),
+            baseline=f"bare echo {number(bare.cpu_ms_each)} {bare_cpu_unit}",
+            ratio=(real.cpu_ms_each or 0) / (bare.cpu_ms_each or 1),
             ratio_label="of bare",
         )
     )

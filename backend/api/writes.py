@@ -103,15 +103,27 @@ def _headers(key: str | None, replayed: bool) -> dict[str, str]:
     return {REPLAYED_HEADER: "true" if replayed else "false"}
 
 
+def idempotency_key(request: Request) -> str | None:
+    """The request's ``Idempotency-Key``, checked (422 naming the header), or None."""
+    header: Any = request.headers.get(idempotency.HEADER)
+    return None if header is None else idempotency.check_key(header)
+
+
+def new_write(
+    request: Request, session: Session, org: Organisation, key: str | None, body: bytes
+) -> Write:
+    """The :class:`Write` of a request whose key is checked and whose raw body is read."""
+    fingerprint = (
+        idempotency.fingerprint(request.method, request.url.path, body) if key is not None else ""
+    )
+    return Write(session=session, org=org, key=key, fingerprint=fingerprint)
+
+
 async def write_context(request: Request, session: SessionDep, org: CurrentOrg) -> Write:
     """Dependency: the :class:`Write` of this request (reads the raw body for the fingerprint)."""
-    header: Any = request.headers.get(idempotency.HEADER)
-    key = None if header is None else idempotency.check_key(header)
-    fingerprint = ""
-    if key is not None:
-        body = await request.body()
-        fingerprint = idempotency.fingerprint(request.method, request.url.path, body)
-    return Write(session=session, org=org, key=key, fingerprint=fingerprint)
+    key = idempotency_key(request)
+    body = await request.body() if key is not None else b""
+    return new_write(request, session, org, key, body)
 
 
 WriteDep = Annotated[Write, Depends(write_context)]
@@ -164,14 +176,7 @@ async def run_write_in_one_hop(
     def work() -> JSONResponse:
         with request_session(runtime) as session:
             org = authenticate(request, session, runtime.settings)
-            header: Any = request.headers.get(idempotency.HEADER)
-            key = None if header is None else idempotency.check_key(header)
-            fingerprint = (
-                idempotency.fingerprint(request.method, request.url.path, raw)
-                if key is not None
-                else ""
-            )
-            write = Write(session=session, org=org, key=key, fingerprint=fingerprint)
+            write = new_write(request, session, org, idempotency_key(request), raw)
             return write.run(lambda: action(session, org, raw), status_code=status_code)
 
     return await run_in_threadpool(work)

@@ -50,7 +50,11 @@ def _hash_of_raw_block(response: object) -> tuple[bool, bytes | None]:
     such block", or ``(False, None)`` for an error or an answer of a shape not known here."""
     if not isinstance(response, dict) or "error" in response or "result" not in response:
         return False, None
-    block = response["result"]
+    return _hash_of_block(response["result"])
+
+
+def _hash_of_block(block: object) -> tuple[bool, bytes | None]:
+    """The same reading for the ``result`` of that answer (a block object or null)."""
     if block is None:
         return True, None
     block_hash = block.get("hash") if isinstance(block, dict) else None
@@ -180,7 +184,7 @@ class ChainView:
                 except LightRpcFailed:
                     pass
                 else:
-                    understood, block_hash = _hash_of_raw_block({"result": result})
+                    understood, block_hash = _hash_of_block(result)
                     if understood:
                         return block_hash
         with translate_errors(endpoint=chain.endpoint):
