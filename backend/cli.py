@@ -237,7 +237,7 @@ def verify_proof(
     ] = None,
 ) -> None:
     """Check a proof bundle using only the bundle and a chain node; exit 0 when all holds."""
-    from backend import verify_proof as checker
+    from backend.services.verification import offline as checker
 
     code, report = checker.run(file, rpc=rpc, contract=contract)
     typer.echo(report)

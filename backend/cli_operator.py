@@ -66,13 +66,13 @@ def create_user_command(
     ] = None,
 ) -> None:
     """Create a sign-in for an organisation (and the organisation itself, if asked)."""
-    from backend.services.orgs import (
+    from backend.services.accounts.orgs import (
         ADMIN_SLUG,
         create_organisation,
         ensure_admin_org,
         get_org_by_slug,
     )
-    from backend.services.users import create_user
+    from backend.services.accounts.users import create_user
 
     with _database_only() as runtime:
         try:
@@ -130,9 +130,9 @@ def labels(
 ) -> None:
     """Write a label file for a lot, as ``POST /api/v1/lots/{code}/labels`` would."""
     from backend.models import Organisation
-    from backend.services.labels import LabelRequest, print_labels
-    from backend.services.orgs import get_org_by_slug
-    from backend.services.queries import get_lot_by_code
+    from backend.services.accounts.orgs import get_org_by_slug
+    from backend.services.labels.printing import LabelRequest, print_labels
+    from backend.services.ledger.queries import get_lot_by_code
 
     with _database_only() as runtime:
         try:

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # verification alone, 17.5 ms with 32 clients on anyio's default of 40 threads).
     request_threads: int = Field(default=8, ge=1, le=256)
     # Threads per process that compute verdicts (verification endpoint, consumer page); see
-    # backend/api/verdict_threads.py for why few. A database far away (each statement a
+    # backend/http/verdict_threads.py for why few. A database far away (each statement a
     # network round trip) wants more: the threads then mostly wait rather than compute.
     verdict_threads: int = Field(default=2, ge=1, le=64)
     rate_limit_per_minute: int = Field(default=600, ge=0)

@@ -43,11 +43,13 @@ from backend.models import (
     User,
 )
 from backend.runtime import Runtime
-from backend.services import custody, events, farms, labels, lots, products, recall, split_merge
-from backend.services.orgs import create_organisation, ensure_admin_org, get_org_by_slug
-from backend.services.queries import get_lot_by_code
-from backend.services.scans import ClientKind, client_digest, digest_key, record_scan
-from backend.services.users import create_user
+from backend.services.accounts.orgs import create_organisation, ensure_admin_org, get_org_by_slug
+from backend.services.accounts.users import create_user
+from backend.services.catalog import farms, products
+from backend.services.labels import printing as labels
+from backend.services.labels.scans import ClientKind, client_digest, digest_key, record_scan
+from backend.services.ledger import custody, events, lots, recall, split_merge
+from backend.services.ledger.queries import get_lot_by_code
 from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam, utcnow
 from backend.web.sessions import resolve_secret
 from qr import render_labels

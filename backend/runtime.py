@@ -42,13 +42,13 @@ from backend.chain import (
     translate_errors,
 )
 from backend.chain.deployment import read_deployment
+from backend.chain.fact_cache import ChainFactCache
 from backend.chain.providers import http_web3
 from backend.config import Settings
 from backend.db import create_schema, make_engine
-from backend.services.anchoring import AnchoringService
-from backend.services.chain_cache import ChainFactCache
-from backend.services.chain_keeper import ChainKeeper
-from backend.services.worker import AnchorWorker
+from backend.services.anchoring.chain_keeper import ChainKeeper
+from backend.services.anchoring.service import AnchoringService
+from backend.services.anchoring.worker import AnchorWorker
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
 from backend.models import OrgRole
-from backend.services.events import MAX_BATCH_EVENTS
+from backend.services.ledger.events import MAX_BATCH_EVENTS
 
 
 def _text_only(value: Any) -> Any:

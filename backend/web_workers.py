@@ -14,7 +14,8 @@ Who does what:
   only supervises the children (uvicorn restarts a child that dies).
 * **Each child** builds a *follower* runtime (:meth:`Runtime.start` with ``follower=True``): no
   migrations, never an anvil or a deployment of its own, no anchoring worker; a
-  :class:`~backend.services.chain_keeper.ChainKeeper` keeps its chain client fresh for readers.
+  :class:`~backend.services.anchoring.chain_keeper.ChainKeeper` keeps its chain client fresh
+  for readers.
 
 Why the anchoring worker runs in the parent only, rather than in every process: the parent is
 otherwise idle, so building Merkle trees and sending transactions there takes no GIL time from
@@ -22,9 +23,9 @@ request handling, which is what the children are for. N idle pollers would also 
 database and the node N times a second for nothing, and on SQLite they would contend to build
 the same batch. Safety does not depend on this choice: an admin's "anchor now" runs in whichever
 child takes the request, and ``sentrace anchor`` may run beside the server, so the sender lock
-(``backend.services.pass_lock``: an advisory lock on PostgreSQL, a ``flock`` beside a SQLite
-file) keeps every sender apart, and the nonce manager re-reads the node's pending count so a
-process never signs with a nonce another process has used.
+(``backend.services.anchoring.pass_lock``: an advisory lock on PostgreSQL, a ``flock``
+beside a SQLite file) keeps every sender apart, and the nonce manager re-reads the node's
+pending count so a process never signs with a nonce another process has used.
 
 Settings reach the children through the environment only (``SENTRACE_*``), as they reach the
 parent: :func:`prepare_environment` writes the derived values (the worker count, which divides

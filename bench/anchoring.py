@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from backend.chain.client import ChainClient
+from backend.chain.fact_cache import ChainFactCache
 from backend.config import Settings
 from backend.db import create_schema, make_engine
 from backend.hashing import (
@@ -44,11 +45,10 @@ from backend.hashing import (
     to_hex,
 )
 from backend.models import Batch, BatchStatus, Event, EventType
-from backend.services import batching
-from backend.services.anchoring import AnchoringService
-from backend.services.chain_cache import ChainFactCache
-from backend.services.chain_view import ChainView
-from backend.services.verification import verify_lot
+from backend.services.anchoring import batching
+from backend.services.anchoring.service import AnchoringService
+from backend.services.verification.chain_view import ChainView
+from backend.services.verification.engine import verify_lot
 from bench.chain import client_for, local_anvil
 from bench.config import BenchConfig
 from bench.results import Row, SectionResult, number
@@ -172,7 +172,7 @@ def prepare_database(path: Path, n: int, work: Path) -> tuple[str, int]:
     org = service_cooperative(engine, settings, codes)
     assert org.id is not None
     with Session(engine) as session:
-        from backend.services import queries
+        from backend.services.ledger import queries
 
         lots = {}
         for code in codes:

@@ -39,7 +39,8 @@ from sqlmodel import Session, col, func, select
 from backend.config import Settings
 from backend.models import BatchStatus, ChainAction, Event, EventType, Organisation
 from backend.runtime import Runtime
-from backend.services import batching, events, queries
+from backend.services.anchoring import batching
+from backend.services.ledger import events, queries
 from backend.services.transactions import commit
 from bench.chain import local_anvil
 from bench.config import BenchConfig, LatencyRun, describe_servers, processes

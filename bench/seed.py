@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 from backend.config import Settings
 from backend.db import session_scope
 from backend.models import Organisation
-from backend.services import farms, lots, orgs, products
+from backend.services.accounts import orgs
+from backend.services.catalog import farms, products
+from backend.services.ledger import lots
 from backend.timeutil import utcnow
 from bench.server import ADMIN_TOKEN
 

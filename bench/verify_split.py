@@ -22,11 +22,11 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from backend.chain.client import ChainClient
+from backend.chain.fact_cache import ChainFactCache
 from backend.db import make_engine
-from backend.services.chain_cache import ChainFactCache
-from backend.services.chain_view import ChainView
-from backend.services.lineage import load_lineage
-from backend.services.verification import verify_lineage
+from backend.services.verification.chain_view import ChainView
+from backend.services.verification.engine import verify_lineage
+from backend.services.verification.lineage import load_lineage
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from backend.config import Settings
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import Organisation, OrgRole
-from backend.security import secrets_equal
-from backend.services.api_keys import org_for_api_key
-from backend.services.orgs import ensure_admin_org
-from backend.services.permissions import WRONG_ROLE
+from backend.services.accounts.api_keys import org_for_api_key
+from backend.services.accounts.credentials import secrets_equal
+from backend.services.accounts.orgs import ensure_admin_org
+from backend.services.accounts.permissions import WRONG_ROLE
 
 MISSING = "Thiếu khóa API / missing API key (Authorization: Bearer <key>)"
 INVALID = "Khóa API không hợp lệ hoặc đã bị thu hồi / invalid or revoked API key"

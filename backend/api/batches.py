@@ -12,10 +12,10 @@ from backend.api.verification import ChainViewDep
 from backend.chain import ChainError
 from backend.deps import RuntimeDep, SessionDep
 from backend.errors import NotFound, ServiceUnavailable
+from backend.http.rate_limit import enforce_public_rate_limit
 from backend.models import Batch, Event
-from backend.services import batching
-from backend.services.rate_limit import enforce_public_rate_limit
-from backend.services.reconcile import count_by_status
+from backend.services.anchoring import batching
+from backend.services.anchoring.reconcile import count_by_status
 from backend.timeutil import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["anchoring"])

@@ -19,7 +19,7 @@ from backend.schemas import (
     SplitResult,
     TransferRequest,
 )
-from backend.services import custody, recall, split_merge
+from backend.services.ledger import custody, recall, split_merge
 
 router = APIRouter(prefix="/api/v1/lots", tags=["custody"])
 

@@ -15,8 +15,8 @@ from backend.api.auth import CurrentOrg
 from backend.api.writes import WriteDep
 from backend.deps import SessionDep, SettingsDep
 from backend.schemas import BatchAccepted, EventBatchCreate
-from backend.services import events
-from backend.services.events import MAX_BATCH_EVENTS
+from backend.services.ledger import events
+from backend.services.ledger.events import MAX_BATCH_EVENTS
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 

@@ -11,7 +11,7 @@ from backend.api.writes import body_schema, parse_body, run_write_in_one_hop
 from backend.deps import RuntimeDep
 from backend.models import Organisation
 from backend.schemas import EventAccepted, EventCreate
-from backend.services import events
+from backend.services.ledger import events
 
 router = APIRouter(prefix="/api/v1/lots", tags=["events"])
 

@@ -10,7 +10,7 @@ from backend.api.auth import CurrentOrg
 from backend.api.writes import WriteDep
 from backend.deps import SessionDep
 from backend.schemas import FarmCreate, FarmPublic
-from backend.services import farms
+from backend.services.catalog import farms
 
 router = APIRouter(prefix="/api/v1/farms", tags=["farms"])
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.auth import CurrentOrg
 from backend.deps import SessionDep, SettingsDep
-from backend.services.labels import MAX_LABELS_PER_REQUEST, LabelRequest, print_labels
+from backend.services.labels.printing import MAX_LABELS_PER_REQUEST, LabelRequest, print_labels
 from backend.services.transactions import commit
 
 router = APIRouter(prefix="/api/v1/lots", tags=["labels"])

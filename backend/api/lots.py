@@ -12,10 +12,11 @@ from backend.api.auth import CurrentOrg
 from backend.api.writes import WriteDep
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound
+from backend.http.rate_limit import enforce_public_rate_limit
 from backend.schemas import LotCreate, LotCreated, LotPage, LotPublic
-from backend.services import lots, permissions, queries
-from backend.services.locking import UNKNOWN_LOT
-from backend.services.rate_limit import enforce_public_rate_limit
+from backend.services.accounts import permissions
+from backend.services.ledger import lots, queries
+from backend.services.ledger.locking import UNKNOWN_LOT
 
 router = APIRouter(prefix="/api/v1/lots", tags=["lots"])
 

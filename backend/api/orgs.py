@@ -20,7 +20,7 @@ from backend.schemas import (
     OrgCreated,
     OrgPublic,
 )
-from backend.services import api_keys, orgs
+from backend.services.accounts import api_keys, orgs
 from backend.services.transactions import commit
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])

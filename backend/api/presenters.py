@@ -23,7 +23,7 @@ from backend.schemas import (
     OrgPublic,
     ProductPublic,
 )
-from backend.services import queries
+from backend.services.ledger import queries
 from backend.timeutil import as_utc
 
 

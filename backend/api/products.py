@@ -10,7 +10,7 @@ from backend.api.auth import CurrentOrg
 from backend.api.writes import WriteDep
 from backend.deps import SessionDep
 from backend.schemas import ProductCreate, ProductPublic
-from backend.services import products
+from backend.services.catalog import products
 
 router = APIRouter(prefix="/api/v1/products", tags=["products"])
 

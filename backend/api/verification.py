@@ -17,15 +17,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from backend.api.responses import fast_json, json_bytes
-from backend.api.verdict_threads import run_verdict_work
 from backend.deps import RuntimeDep, SessionDep, request_session
+from backend.http.rate_limit import enforce_public_rate_limit
+from backend.http.verdict_threads import run_verdict_work
 from backend.runtime import Runtime
-from backend.services.chain_view import ChainView
-from backend.services.locking import UNKNOWN_LOT
-from backend.services.proof_bundle import build_bundle
-from backend.services.rate_limit import enforce_public_rate_limit
-from backend.services.verdicts import Verdict
-from backend.services.verification import verify_lot
+from backend.services.ledger.locking import UNKNOWN_LOT
+from backend.services.verification.chain_view import ChainView
+from backend.services.verification.engine import verify_lot
+from backend.services.verification.proof_bundle import build_bundle
+from backend.services.verification.verdicts import Verdict
 
 
 async def public_rate_limit(request: Request) -> None:

@@ -26,9 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from backend.api.auth import CurrentOrg, authenticate
 from backend.deps import SessionDep, request_session
 from backend.errors import Conflict
+from backend.http import idempotency
 from backend.models import IdempotencyRecord, Organisation
 from backend.runtime import Runtime
-from backend.services import idempotency
 from backend.services.transactions import translated_db_errors
 
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -33,14 +33,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
-from backend.api.verdict_threads import run_verdict_work
 from backend.api.verification import chain_view, public_rate_limit, unknown_lot
 from backend.config import Settings
 from backend.deps import RuntimeDep, request_session
+from backend.http.verdict_threads import run_verdict_work
+from backend.i18n import LANGUAGES, negotiate_language, translator
 from backend.runtime import Runtime
-from backend.services.chain_view import ChainView
-from backend.services.lineage import Lineage, load_lineage
-from backend.services.scans import (
+from backend.services.labels.scans import (
     ClientKind,
     ScanSummary,
     classify_user_agent,
@@ -50,10 +49,11 @@ from backend.services.scans import (
     save_scan,
     summarize_scans,
 )
-from backend.services.verification import Verification, verify_lineage
+from backend.services.verification.chain_view import ChainView
+from backend.services.verification.engine import Verification, verify_lineage
+from backend.services.verification.lineage import Lineage, load_lineage
 from backend.timeutil import utcnow
 from backend.web.consumer_view import ProductAndFarm, build_lot_page, load_product_and_farm
-from backend.web.i18n import LANGUAGES, negotiate_language, translator
 from backend.web.sessions import COOKIE_NAME, codec_for, resolve_secret
 from backend.web.templating import render
 from qr.errors import LabelError

@@ -18,13 +18,13 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from backend.config import Settings
+from backend.i18n import Translator
 from backend.models import Batch, EventType, Farm, LotLink, Product
-from backend.services.lineage import Lineage
-from backend.services.scans import ScanSummary
-from backend.services.verdicts import Verdict
-from backend.services.verification import EventCheck, Verification
+from backend.services.labels.scans import ScanSummary
+from backend.services.verification.engine import EventCheck, Verification
+from backend.services.verification.lineage import Lineage
+from backend.services.verification.verdicts import Verdict
 from backend.timeutil import as_utc, in_vietnam, rfc3339_z, utcnow
-from backend.web.i18n import Translator
 
 #: Placeholders an explorer link template may use, e.g.
 #: ``SENTRACE_EXPLORER_TX_URL=https://sepolia.etherscan.io/tx/{tx}``.

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from backend.hashing import MerkleTree, from_hex, leaf_hash, lot_key, to_hex, verify_proof
 from backend.models import Batch, BatchStatus
 from backend.runtime import Runtime
-from backend.services import batching
-from backend.services.batching import build_batch
+from backend.services.anchoring import batching
+from backend.services.anchoring.batching import build_batch
 from backend.timeutil import utcnow
 from tests.support.app import Actors
 from tests.support.ledger_flow import batches, events, harvest, note, pending_events
@@ -91,7 +91,7 @@ def test_events_stay_pending_while_the_chain_cannot_be_reached(
     runtime: Runtime, supply_chain: Actors
 ) -> None:
     from backend.chain import ChainUnavailable
-    from backend.services.anchoring import AnchoringService
+    from backend.services.anchoring.service import AnchoringService
 
     harvest(supply_chain, "LO-5")
 

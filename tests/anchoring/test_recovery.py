@@ -13,9 +13,9 @@ from backend.chain.providers import fund_from_tester
 from backend.hashing import from_hex
 from backend.models import BatchStatus
 from backend.runtime import Runtime
-from backend.services import anchoring
-from backend.services.anchoring import AnchoringService
-from backend.services.batching import build_batch
+from backend.services.anchoring import service as anchoring
+from backend.services.anchoring.batching import build_batch
+from backend.services.anchoring.service import AnchoringService
 from tests.support.app import Actors
 from tests.support.ledger_flow import (
     actions,

@@ -21,8 +21,8 @@ from backend.db import make_engine
 from backend.hashing import from_hex
 from backend.models import BatchStatus, Event
 from backend.runtime import Runtime
-from backend.services.anchoring import AnchoringService
-from backend.services.batching import build_batch
+from backend.services.anchoring.batching import build_batch
+from backend.services.anchoring.service import AnchoringService
 from tests.support.app import Actors
 from tests.support.ledger_flow import batches, events, harvest, note, pending_events
 

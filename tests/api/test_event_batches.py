@@ -28,8 +28,8 @@ from backend.models import (
     Organisation,
 )
 from backend.runtime import Runtime
-from backend.services.events import MAX_BATCH_EVENTS, EventInput, add_lot_events
-from backend.services.locking import lock_lot
+from backend.services.ledger.events import MAX_BATCH_EVENTS, EventInput, add_lot_events
+from backend.services.ledger.locking import lock_lot
 from tests.api.test_lots import recomputed_hash
 from tests.api.test_writes import count
 from tests.support.app import Actors, empty_all_tables, harvest_body, make_settings

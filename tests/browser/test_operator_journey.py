@@ -27,10 +27,10 @@ from backend.chain.anvil import ManagedAnvil
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY, Settings
 from backend.db import session_scope
 from backend.runtime import Runtime
-from backend.services.farms import create_farm
-from backend.services.orgs import create_organisation
-from backend.services.products import create_product
-from backend.services.users import create_user
+from backend.services.accounts.orgs import create_organisation
+from backend.services.accounts.users import create_user
+from backend.services.catalog.farms import create_farm
+from backend.services.catalog.products import create_product
 from qr.gtin import vietnam_gtin
 from tests.support.anvil import start_anvil
 from tests.support.browser import browser, new_phone_page  # noqa: F401 (fixture)

@@ -18,15 +18,15 @@ from sqlmodel import Session, func, select
 
 from backend.api.writes import Write
 from backend.errors import PermissionDenied, ServiceUnavailable
+from backend.http.idempotency import fingerprint
 from backend.models import Event, EventType, IdempotencyRecord, Organisation, Product
 from backend.runtime import Runtime
 from backend.schemas import ProductPublic
-from backend.services.custody import transfer_lot
-from backend.services.farms import create_farm
-from backend.services.idempotency import fingerprint
-from backend.services.lots import create_harvest_lot
-from backend.services.orgs import create_organisation
-from backend.services.products import create_product
+from backend.services.accounts.orgs import create_organisation
+from backend.services.catalog.farms import create_farm
+from backend.services.catalog.products import create_product
+from backend.services.ledger.custody import transfer_lot
+from backend.services.ledger.lots import create_harvest_lot
 from backend.services.transactions import commit
 from tests.ledger.world import HARVESTED
 from tests.support.app import make_settings

@@ -8,13 +8,13 @@ import pytest
 
 from backend.errors import Conflict, InvalidInput, PermissionDenied
 from backend.models import EventType, Lot, Product
-from backend.services import queries
-from backend.services.custody import transfer_lot
-from backend.services.events import record_event
-from backend.services.lot_codes import code_stem
-from backend.services.lots import create_harvest_lot
-from backend.services.recall import recall_lot
-from backend.services.split_merge import merge_lots, split_lot
+from backend.services.ledger import queries
+from backend.services.ledger.custody import transfer_lot
+from backend.services.ledger.events import record_event
+from backend.services.ledger.lot_codes import code_stem
+from backend.services.ledger.lots import create_harvest_lot
+from backend.services.ledger.recall import recall_lot
+from backend.services.ledger.split_merge import merge_lots, split_lot
 from tests.ledger.world import World
 
 

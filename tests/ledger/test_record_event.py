@@ -12,9 +12,9 @@ from backend.errors import InvalidInput
 from backend.hashing import canonical_document, event_hash, keccak, lot_key, to_hex
 from backend.models import EVENT_KIND_CODES, ChainAction, ChainActionKind, Event, EventType
 from backend.runtime import Runtime
-from backend.services.custody import transfer_lot
-from backend.services.events import record_event
-from backend.services.recall import recall_lot
+from backend.services.ledger.custody import transfer_lot
+from backend.services.ledger.events import record_event
+from backend.services.ledger.recall import recall_lot
 from backend.timeutil import as_utc
 from tests.ledger.world import World
 

@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 from backend.errors import PermissionDenied
 from backend.models import Event, EventType, Organisation
 from backend.runtime import Runtime
-from backend.services.custody import transfer_lot
-from backend.services.locking import lock_lot
+from backend.services.ledger.custody import transfer_lot
+from backend.services.ledger.locking import lock_lot
 from backend.services.transactions import commit
 from tests.ledger.test_concurrency import _setup, together
 from tests.support.app import make_settings

@@ -11,7 +11,7 @@ import pytest
 from backend.errors import InvalidInput
 from backend.models import EventType
 from backend.services import validation
-from backend.services.event_data import validate_event_data, validate_location
+from backend.services.ledger.event_data import validate_event_data, validate_location
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 

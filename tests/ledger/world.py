@@ -13,10 +13,10 @@ from sqlmodel import Session
 from backend.config import Settings
 from backend.models import Farm, Lot, Organisation, Product
 from backend.runtime import Runtime
-from backend.services.farms import create_farm
-from backend.services.lots import create_harvest_lot
-from backend.services.orgs import create_organisation
-from backend.services.products import create_product
+from backend.services.accounts.orgs import create_organisation
+from backend.services.catalog.farms import create_farm
+from backend.services.catalog.products import create_product
+from backend.services.ledger.lots import create_harvest_lot
 
 HARVESTED = datetime(2026, 5, 1, 6, 30, tzinfo=UTC)
 

@@ -20,11 +20,11 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.db import session_scope
 from backend.runtime import Runtime
-from backend.services.farms import create_farm
-from backend.services.lots import create_harvest_lot
-from backend.services.orgs import create_organisation, ensure_admin_org
-from backend.services.products import create_product
-from backend.services.users import create_user
+from backend.services.accounts.orgs import create_organisation, ensure_admin_org
+from backend.services.accounts.users import create_user
+from backend.services.catalog.farms import create_farm
+from backend.services.catalog.products import create_product
+from backend.services.ledger.lots import create_harvest_lot
 from backend.timeutil import utcnow
 
 PASSWORD = "mat-khau-dong-thap"

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from backend.models import Farm, User
 from backend.runtime import Runtime
-from backend.services.users import AccountLocked, InvalidCredentials, authenticate
+from backend.services.accounts.users import AccountLocked, InvalidCredentials, authenticate
 from backend.timeutil import utcnow
 from tests.operator.conftest import PASSWORD, Cast, csrf_from, sign_in
 
@@ -179,7 +179,7 @@ def test_unknown_username_is_refused_like_a_wrong_password(runtime: Runtime, cas
 def test_changing_the_password_ends_existing_sessions(
     app_client: TestClient, cast: Cast, runtime: Runtime
 ) -> None:
-    from backend.services.users import set_password
+    from backend.services.accounts.users import set_password
 
     sign_in(app_client, cast.coop)
     with Session(runtime.engine) as session:

@@ -22,8 +22,8 @@ from backend.demo import (
 )
 from backend.models import Event, LabelSerial, Lot, Product, Scan, User
 from backend.runtime import Runtime
-from backend.services.users import authenticate
-from backend.services.verification import verify_lot
+from backend.services.accounts.users import authenticate
+from backend.services.verification.engine import verify_lot
 from tests.qr.helpers import decode_qr_codes, pdf_pages
 
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from backend.db import session_scope
 from backend.models import LabelSerial, Lot
 from backend.runtime import Runtime
-from backend.services.api_keys import issue_api_key
-from backend.services.orgs import get_org_by_slug
+from backend.services.accounts.api_keys import issue_api_key
+from backend.services.accounts.orgs import get_org_by_slug
 from tests.operator.conftest import Cast, sign_in
 from tests.qr.helpers import decode_qr_codes, pdf_pages, zip_members
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from backend.web.i18n import catalogue
+from backend.i18n import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from backend.db import session_scope
 from backend.models import Event, EventType, Lot, Organisation, User
 from backend.runtime import Runtime
-from backend.services.farms import create_farm
-from backend.services.orgs import get_org_by_slug
+from backend.services.accounts.orgs import get_org_by_slug
+from backend.services.catalog.farms import create_farm
 from tests.operator.conftest import Cast, sign_in
 
 ClientFactory = Callable[[], TestClient]

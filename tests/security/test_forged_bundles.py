@@ -4,8 +4,8 @@ A lot is recorded and anchored by an in-process app on anvil; its proof bundle i
 and then forged the ways a forger would try, from clumsy (edit a document) to careful (recompute
 hash, leaf, a whole new Merkle tree, even anchor the forged root on a registry of one's own).
 The genuine bundle and the key forgeries go through the real command in a subprocess; the rest
-through the same function the command calls (``backend.verify_proof.run``), which saves a
-process start per case.
+through the same function the command calls (``backend.services.verification.offline.run``),
+which saves a process start per case.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 
-from backend import verify_proof
 from backend.app import create_app
 from backend.chain.anvil import ManagedAnvil
 from backend.chain.client import ChainClient
@@ -37,6 +36,7 @@ from backend.hashing import (
     to_hex,
 )
 from backend.runtime import Runtime
+from backend.services.verification import offline as verify_proof
 from tests.support.anvil import start_anvil
 from tests.support.app import ADMIN, make_settings
 from tests.support.server import sentrace_command

@@ -32,7 +32,7 @@ from sqlalchemy import text
 from backend.app import create_app
 from backend.db import session_scope
 from backend.runtime import Runtime
-from backend.services.users import create_user
+from backend.services.accounts.users import create_user
 from tests.support.app import ADMIN, make_settings
 
 PAYLOADS = [

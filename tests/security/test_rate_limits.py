@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.services.rate_limit import RATE_LIMITED_MESSAGE
+from backend.http.rate_limit import RATE_LIMITED_MESSAGE
 from tests.support.app import ADMIN
 from tests.support.server import ServerFactory, ServerProcess, server_env
 

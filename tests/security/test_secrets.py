@@ -33,7 +33,7 @@ from backend.config import DEMO_ANCHOR_PRIVATE_KEY, Environment, Settings
 from backend.db import session_scope
 from backend.hashing import from_hex
 from backend.runtime import Runtime
-from backend.services.users import create_user
+from backend.services.accounts.users import create_user
 from tests.support.app import ADMIN, ADMIN_TOKEN, make_settings
 from tests.support.server import sentrace_command, server_env
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from backend.db import make_engine
-from backend.services.pass_lock import LOCK_FILE_SUFFIX, sender_lock, sqlite_lock_file
+from backend.services.anchoring.pass_lock import LOCK_FILE_SUFFIX, sender_lock, sqlite_lock_file
 
 SPAWN = multiprocessing.get_context("spawn")
 TURNS_EACH = 25

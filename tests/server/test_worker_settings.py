@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from backend.app import create_app
 from backend.cli import app as cli
 from backend.config import get_settings
+from backend.http.rate_limit import process_budget
 from backend.runtime import Runtime
-from backend.services.rate_limit import process_budget
 from backend.web_workers import WORKERS_ENV
 from tests.support.app import make_settings
 

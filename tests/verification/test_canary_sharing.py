@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from backend.chain.errors import ChainUnavailable
-from backend.services.chain_cache import ChainFactCache, FinalAnchor
+from backend.chain.fact_cache import ChainFactCache, FinalAnchor
 
 KEY = (31337, "0x" + "ab" * 20)
 ROOT = "0x" + "11" * 32

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backend.services.verdicts import Finding, Verdict
-from backend.web.i18n import translator
+from backend.i18n import translator
+from backend.services.verification.verdicts import Finding, Verdict
 
 
 def rendered(finding: Finding, language: str) -> str:

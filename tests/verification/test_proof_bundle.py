@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from backend.chain import ChainClient
 from backend.hashing import canonical_bytes, keccak, lot_key, to_hex
 from backend.runtime import Runtime
-from backend.services.proof_bundle import BUNDLE_FORMAT
-from backend.verify_proof import BundleResult, Outcome, check_bundle, render, run
+from backend.services.verification.offline import BundleResult, Outcome, check_bundle, render, run
+from backend.services.verification.proof_bundle import BUNDLE_FORMAT
 from tests.support.app import Actors
 from tests.support.ledger_flow import anchor_everything, harvest, note
 
@@ -179,7 +179,7 @@ def test_a_file_that_is_not_a_bundle_is_refused(tmp_path: Path) -> None:
 def test_a_batch_not_yet_on_chain_leaves_its_events_pending_not_failed(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
-    from backend.services.batching import build_batch
+    from backend.services.anchoring.batching import build_batch
 
     harvest(supply_chain, "LO-3")
     assert build_batch(runtime.engine, max_events=10, max_delay_s=0, force=True) is not None

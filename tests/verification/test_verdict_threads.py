@@ -8,7 +8,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from backend.api.verdict_threads import run_verdict_work
+from backend.http.verdict_threads import run_verdict_work
 
 
 def _run(coroutine_function: Any) -> Any:

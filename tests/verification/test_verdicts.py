@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from backend.chain.fact_cache import ChainFactCache
 from backend.runtime import Runtime
-from backend.services.chain_cache import ChainFactCache
-from backend.services.chain_view import ChainView
-from backend.services.verification import verify_lot
+from backend.services.verification.chain_view import ChainView
+from backend.services.verification.engine import verify_lot
 from tests.support.app import Actors
 from tests.support.ledger_flow import anchor_everything, execute, harvest, note
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from backend.i18n import LANGUAGES, catalogue
 from backend.models import EventType
-from backend.services.verdicts import Verdict
-from backend.web.i18n import LANGUAGES, catalogue
+from backend.services.verification.verdicts import Verdict
 
 WEB = Path(__file__).resolve().parents[2] / "backend" / "web"
 SOURCES = [

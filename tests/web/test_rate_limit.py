@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.errors import RateLimited
-from backend.services.rate_limit import TokenBucketLimiter
+from backend.http.rate_limit import TokenBucketLimiter
 
 
 class FakeClock:

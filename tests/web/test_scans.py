@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from backend.db import create_schema, make_engine
 from backend.models import Farm, LabelSerial, Lot, Organisation, OrgRole, Product, Scan
-from backend.services.scans import (
+from backend.services.labels.scans import (
     ClientKind,
     classify_user_agent,
     client_digest,

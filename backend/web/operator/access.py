@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from backend.errors import NotFound, PermissionDenied
 from backend.models import Event, Farm, Lot, Organisation
-from backend.services import permissions
-from backend.services.queries import get_lot_by_code
+from backend.services.accounts import permissions
+from backend.services.ledger.queries import get_lot_by_code
 
 NOT_YOURS = "Tổ chức không được xem lô này / your organisation may not see this lot"
 

@@ -14,15 +14,15 @@ from sqlmodel import Session, col, select
 
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotFound, PermissionDenied, SenTraceError
+from backend.i18n import translator
 from backend.models import Lot, Organisation, OrgRole
-from backend.services import permissions
-from backend.services.custody import transfer_lot
-from backend.services.events import add_lot_event
-from backend.services.queries import remaining_quantity
-from backend.services.split_merge import split_lot
+from backend.services.accounts import permissions
+from backend.services.ledger.custody import transfer_lot
+from backend.services.ledger.events import add_lot_event
+from backend.services.ledger.queries import remaining_quantity
+from backend.services.ledger.split_merge import split_lot
 from backend.services.transactions import commit
 from backend.timeutil import utcnow
-from backend.web.i18n import translator
 from backend.web.operator.access import viewable_lot
 from backend.web.operator.context import HOLDER_ROLES, Operator, OperatorDep, page, redirect
 from backend.web.operator.event_forms import EVENT_FORMS, EventForm, read_event_data

@@ -13,11 +13,11 @@ from sqlmodel import Session, col, select
 
 from backend.deps import SessionDep
 from backend.errors import NotFound, SenTraceError
+from backend.i18n import translator
 from backend.models import Organisation, OrgRole, User
-from backend.services.orgs import create_organisation, get_org_by_slug
+from backend.services.accounts.orgs import create_organisation, get_org_by_slug
+from backend.services.accounts.users import create_user, users_of_org
 from backend.services.transactions import commit
-from backend.services.users import create_user, users_of_org
-from backend.web.i18n import translator
 from backend.web.operator.context import Operator, OperatorDep, page, redirect, require_role
 from backend.web.operator.forms import (
     FieldReader,

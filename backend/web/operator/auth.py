@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from backend.deps import SessionDep, SettingsDep
-from backend.services.users import AccountLocked, InvalidCredentials, authenticate
+from backend.i18n import translator
+from backend.services.accounts.users import AccountLocked, InvalidCredentials, authenticate
 from backend.timeutil import in_vietnam
-from backend.web.i18n import translator
 from backend.web.operator.context import page, redirect
 from backend.web.operator.forms import FieldReader, FormState, read_form
 from backend.web.operator.routing import OperatorRoute, safe_next

@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from backend.deps import SessionDep
 from backend.errors import PermissionDenied
+from backend.i18n import catalogue, translator
 from backend.models import Organisation, OrgRole, User
-from backend.web.i18n import catalogue, translator
 from backend.web.operator.routing import LoginRequired
 from backend.web.sessions import WebSession, password_tag
 from backend.web.templating import render

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
 from backend.deps import SessionDep
+from backend.i18n import translator
 from backend.models import Lot
 from backend.web.charts import Bar, horizontal_bar_chart
-from backend.web.i18n import translator
 from backend.web.operator.access import visible_lots
 from backend.web.operator.context import OperatorDep, page, redirect
 from backend.web.operator.routing import OperatorRoute

@@ -8,10 +8,15 @@ from fastapi import APIRouter, Request, Response
 
 from backend.deps import SessionDep
 from backend.errors import SenTraceError
+from backend.i18n import translator
 from backend.models import OrgRole
-from backend.services.farms import CERTIFICATION_SCHEMES, DEFAULT_PROVINCE, create_farm, list_farms
+from backend.services.catalog.farms import (
+    CERTIFICATION_SCHEMES,
+    DEFAULT_PROVINCE,
+    create_farm,
+    list_farms,
+)
 from backend.services.transactions import commit
-from backend.web.i18n import translator
 from backend.web.operator.context import Operator, OperatorDep, page, redirect, require_role
 from backend.web.operator.forms import (
     FieldReader,

@@ -17,8 +17,8 @@ from typing import Literal
 from fastapi import Request
 
 from backend.errors import Conflict, InvalidInput, SenTraceError
+from backend.i18n import Translator
 from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam
-from backend.web.i18n import Translator
 from backend.web.sessions import CSRF_FIELD
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

@@ -7,15 +7,15 @@ from sqlmodel import Session
 
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import SenTraceError
+from backend.i18n import translator
 from backend.models import Lot, Product
-from backend.services.labels import (
+from backend.services.labels.printing import (
     MAX_LABELS_PER_REQUEST,
     LabelRequest,
     print_labels,
     serial_count,
 )
 from backend.services.transactions import commit
-from backend.web.i18n import translator
 from backend.web.operator.actions import held_lot
 from backend.web.operator.context import OperatorDep, page
 from backend.web.operator.forms import (

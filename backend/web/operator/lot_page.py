@@ -8,9 +8,14 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
 from backend.deps import RuntimeDep, SessionDep
+from backend.i18n import translator
 from backend.models import Farm, Lot, Organisation, OrgRole, Product
-from backend.services.queries import events_for_lot, lot_children, lot_parents, remaining_quantity
-from backend.web.i18n import translator
+from backend.services.ledger.queries import (
+    events_for_lot,
+    lot_children,
+    lot_parents,
+    remaining_quantity,
+)
 from backend.web.operator.access import viewable_lot
 from backend.web.operator.context import HOLDER_ROLES, Operator, OperatorDep, page
 from backend.web.operator.event_forms import EVENT_FORMS

@@ -14,8 +14,8 @@ from sqlmodel import Session
 from backend.api.verification import chain_view
 from backend.models import Lot
 from backend.runtime import Runtime
-from backend.services.verdicts import Verdict
-from backend.services.verification import verify_lot
+from backend.services.verification.engine import verify_lot
+from backend.services.verification.verdicts import Verdict
 from backend.web.operator.timeline import EventVerdict
 
 

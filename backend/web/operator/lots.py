@@ -8,13 +8,13 @@ from sqlmodel import Session, col, or_, select
 
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import SenTraceError
+from backend.i18n import translator
 from backend.models import Farm, Lot, OrgRole, Product
-from backend.services.farms import list_farms
-from backend.services.lots import create_harvest_lot
-from backend.services.products import list_products
+from backend.services.catalog.farms import list_farms
+from backend.services.catalog.products import list_products
+from backend.services.ledger.lots import create_harvest_lot
 from backend.services.transactions import commit
 from backend.timeutil import utcnow
-from backend.web.i18n import translator
 from backend.web.operator.access import visible_lots
 from backend.web.operator.context import Operator, OperatorDep, page, redirect, require_role
 from backend.web.operator.forms import (

@@ -11,11 +11,11 @@ from sqlmodel import Session
 
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import SenTraceError
+from backend.i18n import translator
 from backend.models import Lot, OrgRole
-from backend.services.queries import get_lot_by_code
-from backend.services.recall import REASON_MAX, recall_lot
+from backend.services.ledger.queries import get_lot_by_code
+from backend.services.ledger.recall import REASON_MAX, recall_lot
 from backend.services.transactions import commit
-from backend.web.i18n import translator
 from backend.web.operator.access import viewable_lot
 from backend.web.operator.context import OVERSEER_ROLES, OperatorDep, page, redirect, require_role
 from backend.web.operator.forms import (

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from backend.errors import NotFound, PermissionDenied
-from backend.web.i18n import LANGUAGES, negotiate_language, translator
+from backend.i18n import LANGUAGES, negotiate_language, translator
 from backend.web.sessions import CSRF_FIELD, WebSession, codec_for
 from backend.web.templating import render
 

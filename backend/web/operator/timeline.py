@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from backend.i18n import Translator
 from backend.models import Batch, BatchStatus, Event, EventType, Organisation
-from backend.services.queries import batches_by_id, orgs_by_id
+from backend.services.ledger.queries import batches_by_id, orgs_by_id
 from backend.timeutil import as_utc
-from backend.web.i18n import Translator
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from backend.models import Farm, Lot, Product
-from backend.services.queries import orgs_by_id
+from backend.services.ledger.queries import orgs_by_id
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from sqlmodel import Session
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput
 from backend.models import Event, EventType, Lot, Organisation, OrgRole
-from backend.services import permissions, validation
-from backend.services.events import record_event
-from backend.services.locking import lock_lot
-from backend.services.orgs import get_org_by_slug
+from backend.services import validation
+from backend.services.accounts import permissions
+from backend.services.accounts.orgs import get_org_by_slug
+from backend.services.ledger.events import record_event
+from backend.services.ledger.locking import lock_lot
 from backend.timeutil import utcnow
 
 UNKNOWN_ORG = "Không tìm thấy tổ chức nhận / receiving organisation not found"

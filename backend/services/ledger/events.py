@@ -33,9 +33,10 @@ from backend.models import (
     Lot,
     Organisation,
 )
-from backend.services import permissions, validation
-from backend.services.event_data import validate_event_data, validate_location
-from backend.services.locking import UNKNOWN_LOT, lock_lot
+from backend.services import validation
+from backend.services.accounts import permissions
+from backend.services.ledger.event_data import validate_event_data, validate_location
+from backend.services.ledger.locking import UNKNOWN_LOT, lock_lot
 
 #: Types recorded only by the service that also makes the change they describe.
 STRUCTURAL_TYPES = frozenset(

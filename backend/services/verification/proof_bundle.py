@@ -4,7 +4,8 @@ For the lot and each of its ancestors, every event's canonical document (rebuilt
 stored fields, exactly as verification rebuilds it), its canonical bytes, event hash, lot key,
 the stored leaf and Merkle proof, the batch root and the anchoring transaction; plus the chain
 id and registry address, and the milestone transactions. ``sentrace verify-proof`` (module
-``backend.verify_proof``) checks a bundle against any node using only the bundle and the chain.
+``backend.services.verification.offline``) checks a bundle against any node using only the
+bundle and the chain.
 
 What is stored goes in as stored: a database edited behind our back yields a bundle that fails
 verification, which is the point. An event whose stored fields can no longer be hashed is
@@ -26,8 +27,8 @@ from backend.hashing import (
     to_hex,
 )
 from backend.models import BatchStatus, Event, Lot
-from backend.services.chain_view import ChainView
-from backend.services.lineage import Lineage, LotRecord, load_lineage
+from backend.services.verification.chain_view import ChainView
+from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
 from backend.timeutil import rfc3339_z, utcnow
 
 BUNDLE_FORMAT = "sentrace/proof-bundle@1"

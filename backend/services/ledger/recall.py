@@ -17,9 +17,10 @@ from backend.config import Settings
 from backend.errors import Conflict
 from backend.hashing import keccak, lot_key, to_hex
 from backend.models import ChainAction, ChainActionKind, Event, EventType, Lot, Organisation
-from backend.services import permissions, validation
-from backend.services.events import record_event
-from backend.services.locking import lock_lot
+from backend.services import validation
+from backend.services.accounts import permissions
+from backend.services.ledger.events import record_event
+from backend.services.ledger.locking import lock_lot
 from backend.timeutil import utcnow
 
 ALREADY_RECALLED = "Lô đã bị thu hồi trước đó / lot was already recalled"

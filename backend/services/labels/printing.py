@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from backend.config import Settings
 from backend.errors import InvalidInput
 from backend.models import Farm, LabelSerial, Lot, Organisation, Product
-from backend.services import permissions
-from backend.services.custody import require_not_recalled
-from backend.services.locking import lock_lot
+from backend.services.accounts import permissions
+from backend.services.ledger.custody import require_not_recalled
+from backend.services.ledger.locking import lock_lot
 from backend.timeutil import in_vietnam
 from qr import LAYOUTS, LabelData, LabelError, RenderedFile, build_uri, render_labels
 from qr.errors import (

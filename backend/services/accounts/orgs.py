@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from backend.errors import Conflict, InvalidInput
 from backend.models import Organisation, OrgRole
 from backend.services import validation
-from backend.services.api_keys import issue_api_key
+from backend.services.accounts.api_keys import issue_api_key
 
 ADMIN_SLUG = "admin"
 ADMIN_NAME = "Quản trị SenTrace / SenTrace administration"

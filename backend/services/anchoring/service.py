@@ -9,7 +9,7 @@ completes:
 
     pending ──send──▶ sent ──N blocks──▶ confirmed
        ▲  (root already on chain: skip the send)  │
-       └──── tx dropped / root vanished ◀─────────┘  (reconcile, see backend.services.reconcile)
+       └──── tx dropped / root vanished ◀─────────┘  (reconcile: anchoring.reconcile)
 
 Never a double anchor: before sending, the root is looked up on chain (``anchorOf``); a root
 that is already there counts as sent, and the contract's ``TraceRegistryRootAlreadyAnchored``
@@ -29,15 +29,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.chain import ChainClient, ChainRejected, ChainReverted, ChainUnavailable
+from backend.chain.fact_cache import ChainFactCache
+from backend.chain.tx_state import TxStatus, tx_state
 from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus
-from backend.services import batching
-from backend.services.chain_cache import ChainFactCache
-from backend.services.outbox import OutboxSender
-from backend.services.pass_lock import sender_lock
-from backend.services.reconcile import Reconciler, ReconcileReport
-from backend.services.tx_state import TxStatus, tx_state
+from backend.services.anchoring import batching
+from backend.services.anchoring.outbox import OutboxSender
+from backend.services.anchoring.pass_lock import sender_lock
+from backend.services.anchoring.reconcile import Reconciler, ReconcileReport
 from backend.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)

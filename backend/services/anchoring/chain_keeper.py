@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backend.chain.errors import ChainError
-from backend.services.worker import DEFAULT_MAX_BACKOFF_S, backoff_delay
+from backend.services.anchoring.worker import DEFAULT_MAX_BACKOFF_S, backoff_delay
 
 logger = logging.getLogger(__name__)
 

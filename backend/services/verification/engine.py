@@ -38,10 +38,10 @@ from backend.hashing import (
     verify_proof,
 )
 from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
-from backend.services.chain_view import AnchorFact, AnchorState, ChainView
-from backend.services.lineage import Lineage, LotRecord, load_lineage
-from backend.services.reconcile import REANCHOR_NOTE
-from backend.services.verdicts import Finding, Verdict, worst_finding
+from backend.services.anchoring.reconcile import REANCHOR_NOTE
+from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
+from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
+from backend.services.verification.verdicts import Finding, Verdict, worst_finding
 from backend.timeutil import rfc3339_z, utcnow
 
 

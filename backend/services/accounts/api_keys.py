@@ -1,7 +1,8 @@
 """API keys: issued (shown once), looked up on every request, revoked.
 
-Only the SHA-256 digest is stored (see ``backend.security`` for why that is enough for 256-bit
-random keys); the clear prefix finds the candidate rows, the digest is compared in constant time.
+Only the SHA-256 digest is stored (see ``backend.services.accounts.credentials`` for why that
+is enough for 256-bit random keys); the clear prefix finds the candidate rows, the digest is
+compared in constant time.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from backend.errors import NotFound
 from backend.models import ApiKey, Organisation
-from backend.security import api_key_matches, api_key_prefix, new_api_key
 from backend.services import validation
+from backend.services.accounts.credentials import api_key_matches, api_key_prefix, new_api_key
 from backend.timeutil import utcnow
 
 UNKNOWN_KEY = "Không tìm thấy khóa API / API key not found"

@@ -26,11 +26,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from backend.chain import ChainClient
+from backend.chain.fact_cache import ChainFactCache
+from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import HashingError, MerkleTree, from_hex, to_hex
 from backend.models import Batch, BatchStatus, ChainAction, ChainActionKind, Event
-from backend.services.chain_cache import ChainFactCache
-from backend.services.outbox import find_milestone
-from backend.services.tx_state import TxStatus, tx_state
+from backend.services.anchoring.outbox import find_milestone
 
 logger = logging.getLogger(__name__)
 

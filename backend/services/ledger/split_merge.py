@@ -19,11 +19,13 @@ from sqlmodel import Session
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput
 from backend.models import Event, EventType, LinkKind, Lot, LotLink, Organisation, Product
-from backend.services import lot_codes, permissions, queries, validation
-from backend.services.custody import require_not_recalled
-from backend.services.events import record_event
-from backend.services.locking import lock_lot, lock_referenced_lot
-from backend.services.lots import DUPLICATE_LOT
+from backend.services import validation
+from backend.services.accounts import permissions
+from backend.services.ledger import lot_codes, queries
+from backend.services.ledger.custody import require_not_recalled
+from backend.services.ledger.events import record_event
+from backend.services.ledger.locking import lock_lot, lock_referenced_lot
+from backend.services.ledger.lots import DUPLICATE_LOT
 from backend.timeutil import as_utc, utcnow
 
 MAX_PARTS = 100

@@ -6,8 +6,9 @@ from sqlmodel import Session, col, select
 
 from backend.errors import Conflict
 from backend.models import Organisation, Product
-from backend.services import permissions, validation
-from backend.services.gtin import normalize_gtin
+from backend.services import validation
+from backend.services.accounts import permissions
+from backend.services.catalog.gtin import normalize_gtin
 
 DUPLICATE_PRODUCT = "Mã sản phẩm đã tồn tại / product code already exists"
 DUPLICATE_GTIN = "GTIN đã được gán cho sản phẩm khác / GTIN already used by another product"

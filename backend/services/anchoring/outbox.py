@@ -22,9 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.chain import ChainClient, ChainRejected, ChainReverted, LotEventLog
+from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainAction, ChainActionKind
-from backend.services.tx_state import TxStatus, tx_state
 
 logger = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from backend.hashing import (
     to_hex,
     verify_proof,
 )
-from backend.services.proof_bundle import BUNDLE_FORMAT
-from backend.services.verdicts import Finding, Verdict
+from backend.services.verification.proof_bundle import BUNDLE_FORMAT
+from backend.services.verification.verdicts import Finding, Verdict
 
 #: The three registry functions an outside verifier needs, and nothing else.
 REGISTRY_ABI: list[dict[str, Any]] = [

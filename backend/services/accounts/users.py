@@ -20,7 +20,11 @@ from sqlmodel import Session, select
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from backend.models import Organisation, User
-from backend.security import hash_password, password_needs_rehash, verify_password
+from backend.services.accounts.credentials import (
+    hash_password,
+    password_needs_rehash,
+    verify_password,
+)
 from backend.timeutil import as_utc, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from backend.errors import Conflict, InvalidInput
 from backend.models import Farm, Organisation
-from backend.services import permissions, validation
+from backend.services import validation
+from backend.services.accounts import permissions
 
 CERTIFICATION_SCHEMES = ("VietGAP", "GlobalGAP", "organic", "other")
 MAX_CERTIFICATIONS = 20

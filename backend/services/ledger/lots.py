@@ -14,10 +14,12 @@ from sqlmodel import Session
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput
 from backend.models import Event, EventType, Farm, Lot, Organisation, Product
-from backend.services import lot_codes, permissions, queries, validation
-from backend.services.events import record_event
-from backend.services.farms import get_farm_by_code
-from backend.services.products import get_product_by_code
+from backend.services import validation
+from backend.services.accounts import permissions
+from backend.services.catalog.farms import get_farm_by_code
+from backend.services.catalog.products import get_product_by_code
+from backend.services.ledger import lot_codes, queries
+from backend.services.ledger.events import record_event
 
 UNKNOWN_PRODUCT = "Không tìm thấy sản phẩm / product not found"
 UNKNOWN_FARM = "Không tìm thấy vùng trồng / farm not found"

@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from backend.web.i18n import translator
+from backend.i18n import translator
 
 
 class Verdict(StrEnum):

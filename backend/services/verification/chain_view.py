@@ -18,10 +18,10 @@ from web3 import HTTPProvider
 from web3.exceptions import BlockNotFound
 
 from backend.chain import ChainClient, ChainError, translate_errors
+from backend.chain.fact_cache import ChainFactCache, ChainKey, FinalAnchor
 from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
 from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
 from backend.hashing import from_hex
-from backend.services.chain_cache import ChainFactCache, ChainKey, FinalAnchor
 
 logger = logging.getLogger(__name__)
 
