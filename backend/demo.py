@@ -44,6 +44,7 @@ from backend.models import (
 )
 from backend.runtime import Runtime
 from backend.services.accounts.orgs import create_organisation, ensure_admin_org, get_org_by_slug
+from backend.services.accounts.server_secret import resolve_secret
 from backend.services.accounts.users import create_user
 from backend.services.catalog import farms, products
 from backend.services.labels import printing as labels
@@ -51,7 +52,6 @@ from backend.services.labels.scans import ClientKind, client_digest, digest_key,
 from backend.services.ledger import custody, events, lots, recall, split_merge
 from backend.services.ledger.queries import get_lot_by_code
 from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam, utcnow
-from backend.web.sessions import resolve_secret
 from qr import render_labels
 from qr.gtin import vietnam_gtin
 

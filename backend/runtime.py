@@ -49,6 +49,7 @@ from backend.db import create_schema, make_engine
 from backend.services.anchoring.chain_keeper import ChainKeeper
 from backend.services.anchoring.service import AnchoringService
 from backend.services.anchoring.worker import AnchorWorker
+from backend.services.verification.chain_view import ChainView
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +313,10 @@ class Runtime:
             self.anvil.start()
             write_endpoint(endpoint_file, self.anvil.url, self.anvil.pid)
         return self.anvil.url
+
+    def chain_view(self) -> ChainView:
+        """A per-request view of the chain, backed by the process-wide cache of final facts."""
+        return ChainView(self.chain, self.chain_cache, confirmations=self.settings.confirmations)
 
     def chain_status(self) -> dict[str, Any]:
         """Whether the node answers and the registry contract is deployed where we think."""

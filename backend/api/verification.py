@@ -11,73 +11,42 @@ cost a hop of their own, and on a busy server those hops, not the hashing, were 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
-from backend.api.responses import fast_json, json_bytes
 from backend.deps import RuntimeDep, SessionDep, request_session
+from backend.http.not_found import NO_STORE, unknown_lot, unknown_lot_body
 from backend.http.rate_limit import enforce_public_rate_limit
+from backend.http.responses import fast_json, json_bytes
 from backend.http.verdict_threads import run_verdict_work
 from backend.runtime import Runtime
-from backend.services.ledger.locking import UNKNOWN_LOT
 from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lot
 from backend.services.verification.proof_bundle import build_bundle
-from backend.services.verification.verdicts import Verdict
-
-
-async def public_rate_limit(request: Request) -> None:
-    """The per-client limit of public reads, checked on the event loop (no thread hop)."""
-    enforce_public_rate_limit(request)
-
 
 #: Public and costly (every hash is recomputed), so limited per client like the consumer page.
 router = APIRouter(
     prefix="/api/v1/lots",
     tags=["verification"],
-    dependencies=[Depends(public_rate_limit)],
+    dependencies=[Depends(enforce_public_rate_limit)],
 )
-
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-def chain_view(runtime: Runtime) -> ChainView:
-    """A per-request view of the chain, backed by the process-wide cache of final facts."""
-    return ChainView(
-        runtime.chain, runtime.chain_cache, confirmations=runtime.settings.confirmations
-    )
 
 
 def chain_view_dependency(runtime: RuntimeDep) -> ChainView:
-    """Dependency form of :func:`chain_view` (a plain function: the first view of a new chain
-    client asks the node for its chain id, which must not block the event loop)."""
-    return chain_view(runtime)
+    """The request's chain view (a plain function: the first view of a new chain client asks
+    the node for its chain id, which must not block the event loop)."""
+    return runtime.chain_view()
 
 
 ChainViewDep = Annotated[ChainView, Depends(chain_view_dependency)]
 
 
-def unknown_lot_body(code: str) -> dict[str, Any]:
-    """404 in the usual error shape, plus the ``unknown`` verdict pages and scripts expect."""
-    return {
-        "detail": UNKNOWN_LOT,
-        "code": "not_found",
-        "field": None,
-        "lot": code,
-        "verdict": str(Verdict.UNKNOWN),
-    }
-
-
-def unknown_lot(code: str) -> JSONResponse:
-    return JSONResponse(unknown_lot_body(code), status_code=404, headers=NO_STORE)
-
-
 def verification_json(runtime: Runtime, code: str) -> tuple[int, bytes]:
     """Status and JSON body of the verification of ``code`` (runs in a worker thread)."""
     with request_session(runtime) as session:
-        result = verify_lot(session, code=code, view=chain_view(runtime))
+        result = verify_lot(session, code=code, view=runtime.chain_view())
     if result is None:
         return 404, json_bytes(unknown_lot_body(code))
     return 200, json_bytes(result.as_json())

@@ -133,6 +133,9 @@ def limiter_for(request: Request) -> TokenBucketLimiter:
     return limiter
 
 
-def enforce_public_rate_limit(request: Request) -> None:
-    """FastAPI dependency for public endpoints: ``dependencies=[Depends(enforce_...)]``."""
+async def enforce_public_rate_limit(request: Request) -> None:
+    """FastAPI dependency for public endpoints: ``dependencies=[Depends(enforce_...)]``.
+
+    A coroutine so the check runs on the event loop: a plain function would cost every public
+    read a thread hop for a few dictionary operations."""
     limiter_for(request).check(client_key(request))

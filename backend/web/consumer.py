@@ -33,12 +33,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
-from backend.api.verification import chain_view, public_rate_limit, unknown_lot
 from backend.config import Settings
 from backend.deps import RuntimeDep, request_session
+from backend.http.not_found import unknown_lot
+from backend.http.rate_limit import enforce_public_rate_limit
 from backend.http.verdict_threads import run_verdict_work
 from backend.i18n import LANGUAGES, negotiate_language, translator
 from backend.runtime import Runtime
+from backend.services.accounts.server_secret import resolve_secret
 from backend.services.labels.scans import (
     ClientKind,
     ScanSummary,
@@ -54,12 +56,12 @@ from backend.services.verification.engine import Verification, verify_lineage
 from backend.services.verification.lineage import Lineage, load_lineage
 from backend.timeutil import utcnow
 from backend.web.consumer_view import ProductAndFarm, build_lot_page, load_product_and_farm
-from backend.web.sessions import COOKIE_NAME, codec_for, resolve_secret
+from backend.web.sessions import COOKIE_NAME, codec_for
 from backend.web.templating import render
 from qr.errors import LabelError
 from qr.uri import DigitalLink, parse_uri
 
-router = APIRouter(tags=["consumer"], dependencies=[Depends(public_rate_limit)])
+router = APIRouter(tags=["consumer"], dependencies=[Depends(enforce_public_rate_limit)])
 
 STYLESHEET = (Path(__file__).parent / "static" / "consumer.css").read_text(encoding="utf-8")
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLESHEET.encode("utf-8")).digest()).decode()
@@ -200,7 +202,7 @@ async def _resolve_in_one_hop(page: PageRequest, runtime: Runtime) -> Response:
 
     def work() -> Response:
         with request_session(runtime) as session:
-            return _resolve(page, session, runtime.settings, chain_view(runtime))
+            return _resolve(page, session, runtime.settings, runtime.chain_view())
 
     return await run_verdict_work(runtime, work)
 

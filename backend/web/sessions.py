@@ -15,16 +15,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.config import Settings
+from backend.services.accounts.server_secret import resolve_secret
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +31,6 @@ COOKIE_NAME = "sentrace_session"
 CSRF_FIELD = "csrf_token"
 SESSION_MAX_AGE_S = 12 * 3600
 _SALT = "sentrace.operator-session.v1"
-_SECRET_FILE = "session_secret"  # noqa: S105 (a file name, not a secret)
 
 
 @dataclass
@@ -80,32 +78,6 @@ class WebSession:
 def password_tag(password_hash: str) -> str:
     """A short digest of the stored hash: changes whenever the password does."""
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
-def resolve_secret(settings: Settings) -> str:
-    """The signing secret: the configured one, else one kept in the data folder.
-
-    Outside production a missing secret is created once under the data folder (mode 0600), so
-    sign-ins survive restarts and several local processes agree; production refuses to start
-    without ``SENTRACE_SESSION_SECRET`` (see ``Settings``).
-    """
-    if settings.session_secret is not None:
-        return settings.session_secret.get_secret_value()
-    path = Path(settings.data_dir) / _SECRET_FILE
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    candidate = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its secret
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(candidate)
-    logger.info("created a session secret at %s", path)
-    return candidate
 
 
 class SessionCodec:

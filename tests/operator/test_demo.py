@@ -10,7 +10,6 @@ from biip.gtin import Gtin
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from backend.api.verification import chain_view
 from backend.config import Environment, Settings
 from backend.demo import (
     LABEL_SHEET_COUNT,
@@ -60,7 +59,7 @@ def _counts(runtime: Runtime) -> tuple[int, ...]:
 )
 def test_demo_lots_are_anchored_and_verify(demo_runtime: Runtime, code: str, verdict: str) -> None:
     with Session(demo_runtime.engine) as session:
-        result = verify_lot(session, code=code, view=chain_view(demo_runtime))
+        result = verify_lot(session, code=code, view=demo_runtime.chain_view())
         assert result is not None
         assert str(result.verdict) == verdict
 

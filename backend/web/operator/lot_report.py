@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from backend.api.verification import chain_view
 from backend.models import Lot
 from backend.runtime import Runtime
 from backend.services.verification.engine import verify_lot
@@ -29,7 +28,7 @@ class LotReport:
 
 
 def lot_report(session: Session, *, runtime: Runtime, lot: Lot, lang: str) -> LotReport:
-    result = verify_lot(session, code=lot.code, view=chain_view(runtime))
+    result = verify_lot(session, code=lot.code, view=runtime.chain_view())
     if result is None:
         return LotReport(verdict=str(Verdict.UNKNOWN), reason=None)
     events = {
