@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import text
@@ -36,7 +37,6 @@ from backend.config import Settings
 from backend.db import create_schema, make_engine
 from backend.hashing import (
     MerkleTree,
-    canonical_document,
     event_hash,
     keccak,
     leaf_hashes,
@@ -47,6 +47,7 @@ from backend.hashing import (
 from backend.models import Batch, BatchStatus, Event, EventType
 from backend.services.anchoring import batching
 from backend.services.anchoring.service import AnchoringService
+from backend.services.ledger.documents import event_document
 from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lot
 from bench.chain import client_for, local_anvil
@@ -135,29 +136,18 @@ def _event_rows(n: int, lots: dict[str, int], org_id: int, org_slug: str) -> lis
         body = event_body(i)
         occurred = datetime.fromisoformat(body["occurred_at"])
         code = codes[i % len(codes)]
-        event_id = str(uuid.uuid4())
-        document = canonical_document(
-            event_id=event_id,
-            lot_code=code,
-            event_type=body["type"],
-            occurred_at=occurred,
-            org_slug=org_slug,
-            location=body["location"],
-            data=body["data"],
-        )
-        rows.append(
-            {
-                "id": event_id,
-                "lot_id": lots[code],
-                "type": EventType(body["type"]),
-                "occurred_at": occurred,
-                "recorded_at": occurred,
-                "org_id": org_id,
-                "location": body["location"],
-                "data": body["data"],
-                "event_hash": to_hex(event_hash(document)),
-            }
-        )
+        row: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "lot_id": lots[code],
+            "type": EventType(body["type"]),
+            "occurred_at": occurred,
+            "recorded_at": occurred,
+            "org_id": org_id,
+            "location": body["location"],
+            "data": body["data"],
+        }
+        document = event_document(SimpleNamespace(**row), lot_code=code, org_slug=org_slug)
+        rows.append({**row, "event_hash": to_hex(event_hash(document))})
     return rows
 
 

@@ -64,7 +64,7 @@ RULES = (
     Rule((_domain("ledger"),), _others("ledger", "accounts", "catalog")),
     Rule((_domain("labels"),), _others("labels", "ledger", "accounts", "catalog")),
     Rule((_domain("anchoring"),), _others("anchoring")),
-    Rule((_domain("verification"),), _others("verification", "anchoring")),
+    Rule((_domain("verification"),), _others("verification", "anchoring", "ledger")),
 )
 
 

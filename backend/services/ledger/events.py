@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.errors import InvalidInput, NotFound
-from backend.hashing import NonCanonicalValue, canonical_document, event_hash, lot_key, to_hex
+from backend.hashing import NonCanonicalValue, event_hash, lot_key, to_hex
 from backend.models import (
     EVENT_KIND_CODES,
     ChainAction,
@@ -35,6 +35,7 @@ from backend.models import (
 )
 from backend.services import validation
 from backend.services.accounts import permissions
+from backend.services.ledger.documents import event_document
 from backend.services.ledger.event_data import validate_event_data, validate_location
 from backend.services.ledger.locking import UNKNOWN_LOT, lock_lot
 
@@ -123,15 +124,7 @@ def _prepare_event(
         event_hash="",
     )
     try:
-        document = canonical_document(
-            event_id=event.id,
-            lot_code=lot.code,
-            event_type=event_type.value,
-            occurred_at=occurred,
-            org_slug=org.slug,
-            location=clean_location,
-            data=clean_data,
-        )
+        document = event_document(event, lot_code=lot.code, org_slug=org.slug)
         event.event_hash = to_hex(event_hash(document))
     except NonCanonicalValue as exc:  # validation should have caught it; say where, not 500
         raise InvalidInput(

@@ -1,4 +1,4 @@
 """Verification: lineage, chain view, verdicts, proof bundles and the offline bundle verifier.
 
-May import: ``services.anchoring`` (reconcile facts), ``hashing``, ``chain``, models, i18n.
+May import: ``services.ledger`` (documents), ``services.anchoring`` (reconcile), hashing, chain.
 """

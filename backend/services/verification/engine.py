@@ -29,7 +29,6 @@ from sqlmodel import Session
 
 from backend.hashing import (
     HashingError,
-    canonical_document,
     event_hash,
     from_hex,
     leaf_hash,
@@ -39,6 +38,7 @@ from backend.hashing import (
 )
 from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
 from backend.services.anchoring.reconcile import REANCHOR_NOTE
+from backend.services.ledger.documents import event_document
 from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
 from backend.services.verification.verdicts import Finding, Verdict, worst_finding
@@ -300,15 +300,7 @@ def check_event(
 
     org = lineage.orgs.get(event.org_id)
     try:
-        document = canonical_document(
-            event_id=event.id,
-            lot_code=lot.code,
-            event_type=str(event.type),
-            occurred_at=event.occurred_at,
-            org_slug=org.slug if org else "",
-            location=event.location,
-            data=event.data if event.data is not None else {},
-        )
+        document = event_document(event, lot_code=lot.code, org_slug=org.slug if org else "")
         computed = event_hash(document)
     except HashingError as exc:
         return result(Finding(Verdict.TAMPERED, "tampered_unhashable", {"problem": str(exc)}))

@@ -23,10 +23,10 @@ from backend.hashing import (
     SCHEMA,
     HashingError,
     canonical_bytes,
-    canonical_document,
     to_hex,
 )
 from backend.models import BatchStatus, Event, Lot
+from backend.services.ledger.documents import event_document
 from backend.services.verification.chain_view import ChainView
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
 from backend.timeutil import rfc3339_z, utcnow
@@ -125,15 +125,7 @@ def _event_entry(event: Event, lot: Lot, record: LotRecord, lineage: Lineage) ->
         "milestone_tx_hash": milestone.tx_hash if milestone else None,
     }
     try:
-        document = canonical_document(
-            event_id=event.id,
-            lot_code=lot.code,
-            event_type=str(event.type),
-            occurred_at=event.occurred_at,
-            org_slug=org.slug if org else "",
-            location=event.location,
-            data=event.data if event.data is not None else {},
-        )
+        document = event_document(event, lot_code=lot.code, org_slug=org.slug if org else "")
         raw = canonical_bytes(document)
     except HashingError as exc:
         entry.update(document=None, canonical_json=None, canonical_hex=None, problem=str(exc))
