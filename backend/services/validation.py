@@ -21,6 +21,7 @@ from typing import Any
 from backend.errors import InvalidInput
 from backend.hashing.errors import NonCanonicalValue
 from backend.hashing.values import MAX_SAFE_INTEGER, canonical_value
+from backend.i18n.messages import message
 from backend.timeutil import utcnow, whole_seconds_utc
 
 #: How far ahead of the server clock an event time may be (clocks of phones in the field drift).
@@ -52,22 +53,20 @@ def text(
     """NFC text with surrounding space trimmed; control characters refused (bar newline/tab)."""
     if value is None:
         if required:
-            raise InvalidInput("Trường này là bắt buộc / this field is required", field=field)
+            raise InvalidInput(message("validation.required"), field=field)
         return None
     if not isinstance(value, str):
-        raise InvalidInput("Phải là chuỗi ký tự / must be text", field=field)
+        raise InvalidInput(message("validation.not_text"), field=field)
     normal = unicodedata.normalize("NFC", value).strip()
     if not normal:
         if required:
-            raise InvalidInput("Không được để trống / must not be empty", field=field)
+            raise InvalidInput(message("validation.empty"), field=field)
         return None
     if len(normal) > max_length:
-        raise InvalidInput(
-            f"Dài quá {max_length} ký tự / longer than {max_length} characters", field=field
-        )
+        raise InvalidInput(message("validation.too_long", max_length=max_length), field=field)
     allowed = "\n\t" if multiline else ""
     if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in normal):
-        raise InvalidInput("Chứa ký tự điều khiển / contains control characters", field=field)
+        raise InvalidInput(message("validation.control_characters"), field=field)
     return normal
 
 
@@ -81,13 +80,9 @@ def required_text(value: Any, *, field: str, max_length: int, multiline: bool = 
 def code(value: Any, *, field: str, max_length: int = OTHER_CODE_MAX) -> str:
     """A code (lot, farm, product): letters, digits, ``.``, ``_``, ``-``; starts alphanumeric."""
     if not isinstance(value, str):
-        raise InvalidInput("Mã phải là chuỗi ký tự / code must be text", field=field)
+        raise InvalidInput(message("validation.code_not_text"), field=field)
     if not value or len(value) > max_length or not _CODE.fullmatch(value):
-        raise InvalidInput(
-            f"Mã chỉ gồm chữ không dấu, số, '.', '_', '-' và dài tối đa {max_length} ký tự / "
-            f"code must be 1–{max_length} of A–Z, a–z, 0–9, '.', '_', '-'",
-            field=field,
-        )
+        raise InvalidInput(message("validation.code_shape", max_length=max_length), field=field)
     return value
 
 
@@ -99,10 +94,7 @@ def lot_code(value: Any, *, field: str = "code") -> str:
 def slug(value: Any, *, field: str = "slug") -> str:
     """An organisation slug: 2–64 of lowercase a–z, digits and ``-``."""
     if not isinstance(value, str) or not _SLUG.fullmatch(value):
-        raise InvalidInput(
-            "Slug gồm 2–64 ký tự a–z, 0–9, '-' / slug must be 2–64 of a–z, 0–9, '-'",
-            field=field,
-        )
+        raise InvalidInput(message("validation.slug_shape"), field=field)
     return value
 
 
@@ -122,34 +114,30 @@ def decimal_string(
     """
     number = _to_decimal(value, field=field)
     if positive and number <= 0:
-        raise InvalidInput("Phải lớn hơn 0 / must be greater than zero", field=field)
+        raise InvalidInput(message("validation.not_positive"), field=field)
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > max_places:
         raise InvalidInput(
-            f"Tối đa {max_places} chữ số thập phân / at most {max_places} decimal places",
-            field=field,
+            message("validation.too_many_places", max_places=max_places), field=field
         )
     if abs(number) >= Decimal(10) ** max_integer_digits:
-        raise InvalidInput("Giá trị quá lớn / value too large", field=field)
+        raise InvalidInput(message("validation.too_large"), field=field)
     return plain_decimal(number)
 
 
 def _to_decimal(value: Any, *, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidInput("Phải là một số / must be a number", field=field)
+        raise InvalidInput(message("validation.not_number"), field=field)
     raw = repr(value) if isinstance(value, float) else str(value).strip()
     if isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(raw):
-        raise InvalidInput(
-            'Phải là số thập phân, ví dụ "12.5" / must be a decimal number such as "12.5"',
-            field=field,
-        )
+        raise InvalidInput(message("validation.not_decimal"), field=field)
     try:
         number = Decimal(raw)
     except InvalidOperation:
-        raise InvalidInput("Phải là một số / must be a number", field=field) from None
+        raise InvalidInput(message("validation.not_number"), field=field) from None
     if not number.is_finite():
-        raise InvalidInput("Phải là một số hữu hạn / must be a finite number", field=field)
+        raise InvalidInput(message("validation.not_finite"), field=field)
     return number.normalize()
 
 
@@ -165,27 +153,21 @@ def coordinate(value: Any, *, field: str, limit: int) -> str:
     """A WGS84 latitude (``limit=90``) or longitude (``limit=180``) as a decimal string."""
     result = decimal_string(value, field=field, max_places=8, max_integer_digits=3, positive=False)
     if abs(Decimal(result)) > limit:
-        raise InvalidInput(
-            f"Phải trong khoảng −{limit} đến {limit} / must be between -{limit} and {limit}",
-            field=field,
-        )
+        raise InvalidInput(message("validation.out_of_range", limit=limit), field=field)
     return result
 
 
 def event_time(value: Any, *, field: str = "occurred_at", now: datetime | None = None) -> datetime:
     """An aware time in the past (or within :data:`FUTURE_SKEW`), as whole-second UTC."""
     if not isinstance(value, datetime):
-        raise InvalidInput("Phải là thời điểm RFC 3339 / must be an RFC 3339 time", field=field)
+        raise InvalidInput(message("validation.not_time"), field=field)
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(
-            "Thiếu múi giờ, ví dụ +07:00 hoặc Z / time-zone offset required, e.g. +07:00 or Z",
-            field=field,
-        )
+        raise InvalidInput(message("validation.no_offset"), field=field)
     stored = whole_seconds_utc(value)
     if stored > (now or utcnow()) + FUTURE_SKEW:
-        raise InvalidInput("Thời điểm ở tương lai / time is in the future", field=field)
+        raise InvalidInput(message("validation.future"), field=field)
     if stored < EARLIEST_EVENT_TIME:
-        raise InvalidInput("Thời điểm trước năm 2000 / time is before 2000", field=field)
+        raise InvalidInput(message("validation.too_early"), field=field)
     return stored
 
 
@@ -196,14 +178,14 @@ def json_object(value: Any, *, field: str) -> dict[str, Any]:
     burden; the result is checked against the canonical value space of the hashing rules.
     """
     if not isinstance(value, dict):
-        raise InvalidInput("Phải là một đối tượng JSON / must be a JSON object", field=field)
+        raise InvalidInput(message("validation.not_object"), field=field)
     budget = [FREE_NODES_MAX]
     cleaned = _free_value(value, field=field, depth=0, budget=budget)
     try:
         result: dict[str, Any] = canonical_value(cleaned, path=field)
     except NonCanonicalValue as exc:
         raise InvalidInput(
-            f"Giá trị không thể băm / value cannot be hashed: {exc.problem}", field=exc.path
+            message("validation.unhashable", tail=exc.problem), field=exc.path
         ) from None
     return result
 
@@ -211,9 +193,9 @@ def json_object(value: Any, *, field: str) -> dict[str, Any]:
 def _free_value(value: Any, *, field: str, depth: int, budget: list[int]) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
-        raise InvalidInput("Dữ liệu quá lớn / too many values", field=field)
+        raise InvalidInput(message("validation.too_many_values"), field=field)
     if depth > FREE_DEPTH_MAX:
-        raise InvalidInput("Lồng nhau quá sâu / nested too deeply", field=field)
+        raise InvalidInput(message("validation.too_deep"), field=field)
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -221,7 +203,7 @@ def _free_value(value: Any, *, field: str, depth: int, budget: list[int]) -> Any
             assert name is not None
             path = f"{field}.{name}"
             if name in out:
-                raise InvalidInput("Khóa bị trùng / duplicate key", field=path)
+                raise InvalidInput(message("validation.duplicate_key"), field=path)
             out[name] = _free_value(item, field=path, depth=depth + 1, budget=budget)
         return out
     if isinstance(value, list):
@@ -239,21 +221,16 @@ def _free_value(value: Any, *, field: str, depth: int, budget: list[int]) -> Any
         return value
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise InvalidInput(
-                "Số nguyên quá lớn, hãy dùng chuỗi / integer too large, send it as a string",
-                field=field,
-            )
+            raise InvalidInput(message("validation.integer_too_large"), field=field)
         return value
-    raise InvalidInput("Kiểu giá trị không hỗ trợ / unsupported value type", field=field)
+    raise InvalidInput(message("validation.unsupported_type"), field=field)
 
 
 def _free_text(value: str, *, field: str) -> str:
     """Text inside free data: NFC and checked, but kept as written (no trimming)."""
     normal = unicodedata.normalize("NFC", value)
     if len(normal) > FREE_TEXT_MAX:
-        raise InvalidInput(
-            f"Dài quá {FREE_TEXT_MAX} ký tự / longer than {FREE_TEXT_MAX} characters", field=field
-        )
+        raise InvalidInput(message("validation.too_long", max_length=FREE_TEXT_MAX), field=field)
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in normal):
-        raise InvalidInput("Chứa ký tự điều khiển / contains control characters", field=field)
+        raise InvalidInput(message("validation.control_characters"), field=field)
     return normal
