@@ -13,19 +13,17 @@ which is created the first time the token is used. Secrets are compared in const
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlmodel import Session
 
 from backend.config import Settings
 from backend.deps import SessionDep, SettingsDep
-from backend.errors import NotAuthenticated, PermissionDenied
-from backend.models import Organisation, OrgRole
+from backend.errors import NotAuthenticated
+from backend.models import Organisation
 from backend.services.accounts.api_keys import org_for_api_key
 from backend.services.accounts.credentials import secrets_equal
 from backend.services.accounts.orgs import ensure_admin_org
-from backend.services.accounts.permissions import WRONG_ROLE
 
 MISSING = "Thiếu khóa API / missing API key (Authorization: Bearer <key>)"
 INVALID = "Khóa API không hợp lệ hoặc đã bị thu hồi / invalid or revoked API key"
@@ -80,21 +78,3 @@ def authenticate(request: Request, session: Session, settings: Settings) -> Orga
             request.state.org = org
             return org
     raise NotAuthenticated(MISSING)
-
-
-CurrentOrg = Annotated[Organisation, Depends(current_org)]
-
-
-def require_roles(*roles: OrgRole) -> Callable[[Organisation], Organisation]:
-    """A dependency that lets through only organisations with one of ``roles`` (403 else)."""
-    allowed = frozenset(roles)
-
-    def dependency(org: CurrentOrg) -> Organisation:
-        if org.role not in allowed:
-            raise PermissionDenied(WRONG_ROLE)
-        return org
-
-    return dependency
-
-
-AdminOrg = Annotated[Organisation, Depends(require_roles(OrgRole.ADMIN))]

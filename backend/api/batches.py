@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from sqlmodel import col, select
 
-from backend.api.auth import AdminOrg
-from backend.api.verification import ChainViewDep
+from backend.api.deps import AdminOrg, ChainViewDep, PublicRateLimit, RuntimeDep, SessionDep
 from backend.chain import ChainError
-from backend.deps import RuntimeDep, SessionDep
 from backend.errors import NotFound, ServiceUnavailable
-from backend.http.rate_limit import enforce_public_rate_limit
 from backend.models import Batch, Event
 from backend.services.anchoring import batching
 from backend.services.anchoring.reconcile import count_by_status
@@ -29,7 +26,7 @@ def _iso(value: Any) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
 
-@router.get("/batches/{root}", dependencies=[Depends(enforce_public_rate_limit)])
+@router.get("/batches/{root}", dependencies=[PublicRateLimit])
 def get_batch(
     root: Annotated[str, Path(pattern=ROOT_PATTERN)], session: SessionDep, view: ChainViewDep
 ) -> dict[str, Any]:

@@ -11,9 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from backend.api import presenters
-from backend.api.auth import CurrentOrg
-from backend.api.writes import WriteDep
-from backend.deps import SessionDep, SettingsDep
+from backend.api.deps import CurrentOrg, SessionDep, SettingsDep, WriteDep
 from backend.schemas import BatchAccepted, EventBatchCreate
 from backend.services.ledger import events
 from backend.services.ledger.events import MAX_BATCH_EVENTS

@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from backend.api import presenters
+from backend.api.deps import RuntimeDep
 from backend.api.writes import body_schema, parse_body, run_write_in_one_hop
-from backend.deps import RuntimeDep
 from backend.models import Organisation
 from backend.schemas import EventAccepted, EventCreate
 from backend.services.ledger import events

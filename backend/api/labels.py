@@ -12,8 +12,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.api.auth import CurrentOrg
-from backend.deps import SessionDep, SettingsDep
+from backend.api.deps import CurrentOrg, SessionDep, SettingsDep
 from backend.services.labels.printing import MAX_LABELS_PER_REQUEST, LabelRequest, print_labels
 from backend.services.transactions import commit
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from backend.api import presenters
-from backend.api.auth import CurrentOrg
-from backend.api.writes import WriteDep
-from backend.deps import SessionDep, SettingsDep
+from backend.api.deps import CurrentOrg, PublicRateLimit, SessionDep, SettingsDep, WriteDep
 from backend.errors import NotFound
-from backend.http.rate_limit import enforce_public_rate_limit
 from backend.schemas import LotCreate, LotCreated, LotPage, LotPublic
 from backend.services.accounts import permissions
 from backend.services.ledger import lots, queries
@@ -66,7 +63,7 @@ def list_lots(
     return LotPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{code}", response_model=LotPublic, dependencies=[Depends(enforce_public_rate_limit)])
+@router.get("/{code}", response_model=LotPublic, dependencies=[PublicRateLimit])
 def get_lot(code: str, session: SessionDep) -> LotPublic:
     """Everything public about a lot (no key needed): origin, custody, lineage, events."""
     lot = queries.get_lot_by_code(session, code)

@@ -7,9 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from backend.api import presenters
-from backend.api.auth import AdminOrg, CurrentOrg
-from backend.api.writes import WriteDep
-from backend.deps import SessionDep
+from backend.api.deps import AdminOrg, CurrentOrg, SessionDep, WriteDep
 from backend.errors import NotFound
 from backend.models import Organisation
 from backend.schemas import (

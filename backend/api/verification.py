@@ -11,18 +11,15 @@ cost a hop of their own, and on a busy server those hops, not the hashing, were 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from backend.deps import RuntimeDep, SessionDep, request_session
+from backend.api.deps import ChainViewDep, PublicRateLimit, RuntimeDep, SessionDep
+from backend.deps import request_session
 from backend.http.not_found import NO_STORE, unknown_lot, unknown_lot_body
-from backend.http.rate_limit import enforce_public_rate_limit
 from backend.http.responses import fast_json, json_bytes
 from backend.http.verdict_threads import run_verdict_work
 from backend.runtime import Runtime
-from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lot
 from backend.services.verification.proof_bundle import build_bundle
 
@@ -30,17 +27,8 @@ from backend.services.verification.proof_bundle import build_bundle
 router = APIRouter(
     prefix="/api/v1/lots",
     tags=["verification"],
-    dependencies=[Depends(enforce_public_rate_limit)],
+    dependencies=[PublicRateLimit],
 )
-
-
-def chain_view_dependency(runtime: RuntimeDep) -> ChainView:
-    """The request's chain view (a plain function: the first view of a new chain client asks
-    the node for its chain id, which must not block the event loop)."""
-    return runtime.chain_view()
-
-
-ChainViewDep = Annotated[ChainView, Depends(chain_view_dependency)]
 
 
 def verification_json(runtime: Runtime, code: str) -> tuple[int, bytes]:

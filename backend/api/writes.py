@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.auth import CurrentOrg, authenticate
-from backend.deps import SessionDep, request_session
+from backend.api.auth import authenticate
+from backend.deps import request_session
 from backend.errors import Conflict
 from backend.http import idempotency
 from backend.models import IdempotencyRecord, Organisation
@@ -117,16 +117,6 @@ def new_write(
         idempotency.fingerprint(request.method, request.url.path, body) if key is not None else ""
     )
     return Write(session=session, org=org, key=key, fingerprint=fingerprint)
-
-
-async def write_context(request: Request, session: SessionDep, org: CurrentOrg) -> Write:
-    """Dependency: the :class:`Write` of this request (reads the raw body for the fingerprint)."""
-    key = idempotency_key(request)
-    body = await request.body() if key is not None else b""
-    return new_write(request, session, org, key, body)
-
-
-WriteDep = Annotated[Write, Depends(write_context)]
 
 
 # ------------------------------------------------------------------- one-hop writes

@@ -2,7 +2,7 @@
 
 Roles say what kind of actor an organisation is; ownership says which farm or lot it may touch.
 Both are checked in the services (so the CLI and the demo loader obey them too); routers may
-gate early on roles with ``backend.api.auth.require_roles``, which uses these same sets.
+gate early on roles with ``backend.api.deps.require_roles``, which uses these same sets.
 
 | action                          | roles                        | and also                    |
 | ------------------------------- | ---------------------------- | --------------------------- |
