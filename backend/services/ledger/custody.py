@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput
+from backend.i18n.messages import message
 from backend.models import Event, EventType, Lot, Organisation, OrgRole
 from backend.services import validation
 from backend.services.accounts import permissions
@@ -21,10 +22,10 @@ from backend.services.ledger.events import record_event
 from backend.services.ledger.locking import lock_lot
 from backend.timeutil import utcnow
 
-UNKNOWN_ORG = "Không tìm thấy tổ chức nhận / receiving organisation not found"
-SELF_TRANSFER = "Không thể chuyển cho chính mình / cannot transfer to yourself"
-ADMIN_RECEIVER = "Không thể chuyển cho tổ chức quản trị / cannot transfer to the admin"
-RECALLED = "Lô đã bị thu hồi / lot has been recalled"
+UNKNOWN_ORG = message("ledger.custody.unknown_org")
+SELF_TRANSFER = message("ledger.custody.self_transfer")
+ADMIN_RECEIVER = message("ledger.custody.admin_receiver")
+RECALLED = message("ledger.custody.recalled")
 
 
 def transfer_lot(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backend.errors import InvalidInput
+from backend.i18n.messages import message
 from backend.models import EventType
 from backend.services import validation
 
@@ -19,7 +20,7 @@ MAX_PRE_HARVEST_INTERVAL_DAYS = 3650
 
 DataRule = Callable[[dict[str, Any]], dict[str, Any]]
 
-_REQUIRED = "Trường này là bắt buộc / this field is required"
+_REQUIRED = message("validation.required")
 
 
 def validate_event_data(event_type: EventType, data: Any) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def _input_application(data: dict[str, Any]) -> dict[str, Any]:
     allowed = {"product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days", "note"}
     for key in data:
         if key not in allowed:
-            raise InvalidInput("Trường không được phép / field not allowed", field=f"data.{key}")
+            raise InvalidInput(message("ledger.data.not_allowed"), field=f"data.{key}")
     for key in ("product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days"):
         if key not in data:
             raise InvalidInput(_REQUIRED, field=f"data.{key}")
@@ -67,12 +68,10 @@ def _input_application(data: dict[str, Any]) -> dict[str, Any]:
 def _interval_days(value: Any) -> int:
     field = "data.pre_harvest_interval_days"
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput("Phải là số nguyên / must be an integer", field=field)
+        raise InvalidInput(message("ledger.data.not_integer"), field=field)
     if not 0 <= value <= MAX_PRE_HARVEST_INTERVAL_DAYS:
         raise InvalidInput(
-            f"Phải từ 0 đến {MAX_PRE_HARVEST_INTERVAL_DAYS} / "
-            f"must be between 0 and {MAX_PRE_HARVEST_INTERVAL_DAYS}",
-            field=field,
+            message("ledger.data.interval", most=MAX_PRE_HARVEST_INTERVAL_DAYS), field=field
         )
     return value
 
@@ -81,10 +80,7 @@ def _quality_check(data: dict[str, Any]) -> dict[str, Any]:
     if "result" not in data:
         raise InvalidInput(_REQUIRED, field="data.result")
     if data["result"] not in ("pass", "fail"):
-        raise InvalidInput(
-            'Kết quả phải là "pass" hoặc "fail" / result must be "pass" or "fail"',
-            field="data.result",
-        )
+        raise InvalidInput(message("ledger.data.result"), field="data.result")
     return data
 
 

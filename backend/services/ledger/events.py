@@ -24,6 +24,7 @@ from sqlmodel import Session
 from backend.config import Settings
 from backend.errors import InvalidInput, NotFound
 from backend.hashing import NonCanonicalValue, event_hash, lot_key, to_hex
+from backend.i18n.messages import message
 from backend.models import (
     EVENT_KIND_CODES,
     ChainAction,
@@ -127,9 +128,7 @@ def _prepare_event(
         document = event_document(event, lot_code=lot.code, org_slug=org.slug)
         event.event_hash = to_hex(event_hash(document))
     except NonCanonicalValue as exc:  # validation should have caught it; say where, not 500
-        raise InvalidInput(
-            f"Giá trị không thể băm / value cannot be hashed: {exc}", field=exc.path
-        ) from exc
+        raise InvalidInput(message("validation.unhashable", tail=exc), field=exc.path) from exc
     action = None
     if event_type.value in settings.direct_types:
         action = ChainAction(
@@ -148,10 +147,7 @@ def parse_event_type(value: Any, *, field: str = "type") -> EventType:
         return EventType(value)
     except ValueError:
         names = ", ".join(t.value for t in EventType)
-        raise InvalidInput(
-            f"Loại sự kiện không hợp lệ / unknown event type; expected one of: {names}",
-            field=field,
-        ) from None
+        raise InvalidInput(message("ledger.events.unknown_type", tail=names), field=field) from None
 
 
 def add_lot_event(
@@ -186,9 +182,7 @@ def _refuse_structural(kind: EventType, *, field: str) -> None:
     """Types that change the lot are recorded by their own service, never as observations."""
     if kind in STRUCTURAL_TYPES:
         raise InvalidInput(
-            "Loại sự kiện này có điểm cuối riêng / this event type has its own endpoint: "
-            + _OWN_ENDPOINT[kind],
-            field=field,
+            message("ledger.events.own_endpoint", tail=_OWN_ENDPOINT[kind]), field=field
         )
 
 
@@ -226,11 +220,7 @@ def add_lot_events(
     Events are stored, and returned, in the order given.
     """
     if not 1 <= len(items) <= MAX_BATCH_EVENTS:
-        raise InvalidInput(
-            f"Cần từ 1 đến {MAX_BATCH_EVENTS} sự kiện / "
-            f"a batch holds 1 to {MAX_BATCH_EVENTS} events",
-            field=field,
-        )
+        raise InvalidInput(message("ledger.events.batch_size", most=MAX_BATCH_EVENTS), field=field)
     lots = _lock_lots(session, {item.lot_code for item in items})
     prepared = [
         _prepare_item(

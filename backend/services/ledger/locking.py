@@ -19,9 +19,10 @@ from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session, select
 
 from backend.errors import InvalidInput, NotFound
+from backend.i18n.messages import message
 from backend.models import Lot
 
-UNKNOWN_LOT = "Không tìm thấy lô / lot not found"
+UNKNOWN_LOT = message("ledger.unknown_lot")
 
 
 def lock_lot(session: Session, code: str) -> Lot:

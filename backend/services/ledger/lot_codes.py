@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.errors import Conflict
+from backend.i18n.messages import message
 from backend.models import Lot, Product
 from backend.timeutil import in_vietnam
 
@@ -24,8 +25,8 @@ REGION = "DT"
 TAG_MAX = 5
 COUNTER_DIGITS = 6
 ATTEMPTS = 8
-EXHAUSTED = "Hết số lô cho sản phẩm trong tháng / no lot numbers left for this product this month"
-BUSY = "Không cấp được mã lô, hãy thử lại / could not allocate a lot code, please retry"
+EXHAUSTED = message("ledger.codes.exhausted")
+BUSY = message("ledger.codes.busy")
 
 _NOT_TAG = re.compile(r"[^A-Z0-9]")
 

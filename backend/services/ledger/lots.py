@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput
+from backend.i18n.messages import message
 from backend.models import Event, EventType, Farm, Lot, Organisation, Product
 from backend.services import validation
 from backend.services.accounts import permissions
@@ -21,9 +22,9 @@ from backend.services.catalog.products import get_product_by_code
 from backend.services.ledger import lot_codes, queries
 from backend.services.ledger.events import record_event
 
-UNKNOWN_PRODUCT = "Không tìm thấy sản phẩm / product not found"
-UNKNOWN_FARM = "Không tìm thấy vùng trồng / farm not found"
-DUPLICATE_LOT = "Mã lô đã tồn tại / lot code already exists"
+UNKNOWN_PRODUCT = message("ledger.unknown_product")
+UNKNOWN_FARM = message("ledger.unknown_farm")
+DUPLICATE_LOT = message("ledger.duplicate_lot")
 HARVEST_KEYS = ("product", "farm", "quantity", "unit")
 
 
@@ -53,9 +54,7 @@ def create_harvest_lot(
     extra = validation.json_object(data or {}, field="data")
     for key in HARVEST_KEYS:
         if key in extra:
-            raise InvalidInput(
-                "Trường do hệ thống ghi / field is set by the system", field=f"data.{key}"
-            )
+            raise InvalidInput(message("ledger.system_field"), field=f"data.{key}")
 
     def make_lot(lot_code: str) -> Lot:
         assert product.id is not None and org.id is not None

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from backend.config import Settings
 from backend.errors import Conflict
 from backend.hashing import keccak, lot_key, to_hex
+from backend.i18n.messages import message
 from backend.models import ChainAction, ChainActionKind, Event, EventType, Lot, Organisation
 from backend.services import validation
 from backend.services.accounts import permissions
@@ -23,7 +24,7 @@ from backend.services.ledger.events import record_event
 from backend.services.ledger.locking import lock_lot
 from backend.timeutil import utcnow
 
-ALREADY_RECALLED = "Lô đã bị thu hồi trước đó / lot was already recalled"
+ALREADY_RECALLED = message("ledger.already_recalled")
 REASON_MAX = 1000
 
 

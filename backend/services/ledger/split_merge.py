@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput
+from backend.i18n.messages import message
 from backend.models import Event, EventType, LinkKind, Lot, LotLink, Organisation, Product
 from backend.services import validation
 from backend.services.accounts import permissions
@@ -29,11 +30,11 @@ from backend.services.ledger.lots import DUPLICATE_LOT
 from backend.timeutil import as_utc, utcnow
 
 MAX_PARTS = 100
-OVER_SPLIT = "Tổng số lượng vượt quá phần còn lại của lô / children together exceed what is left"
-REPEATED = "Mã bị lặp lại trong yêu cầu / code repeated in the request"
-MIXED_PRODUCTS = "Các lô phải cùng sản phẩm / lots must be of the same product"
-MIXED_UNITS = "Các lô phải cùng đơn vị / lots must use the same unit"
-USED_UP = "Lô đã hết số lượng / nothing is left of this lot"
+OVER_SPLIT = message("ledger.split.over_split")
+REPEATED = message("ledger.split.repeated")
+MIXED_PRODUCTS = message("ledger.split.mixed_products")
+MIXED_UNITS = message("ledger.split.mixed_units")
+USED_UP = message("ledger.split.used_up")
 
 
 @dataclass(frozen=True)
@@ -162,11 +163,9 @@ def _recorder(
 
 def _count(items: Sequence[Any], *, field: str, least: int) -> None:
     if not isinstance(items, Sequence) or isinstance(items, str):
-        raise InvalidInput("Phải là một danh sách / must be a list", field=field)
+        raise InvalidInput(message("ledger.split.not_list"), field=field)
     if not least <= len(items) <= MAX_PARTS:
-        raise InvalidInput(
-            f"Cần từ {least} đến {MAX_PARTS} mục / needs {least} to {MAX_PARTS} items", field=field
-        )
+        raise InvalidInput(message("ledger.split.count", least=least, most=MAX_PARTS), field=field)
 
 
 def _child_request(
@@ -174,7 +173,7 @@ def _child_request(
 ) -> tuple[str | None, str]:
     field = f"children[{index}]"
     if not isinstance(item, Mapping):
-        raise InvalidInput("Phải là một đối tượng / must be an object", field=field)
+        raise InvalidInput(message("ledger.split.not_object"), field=field)
     quantity = validation.decimal_string(item.get("quantity"), field=f"{field}.quantity")
     code = item.get("code")
     if code is None:
