@@ -179,7 +179,7 @@ def load_demo(runtime: Runtime) -> None:
         if exc.name != "backend.demo":
             raise
         typer.echo(
-            "Chưa có dữ liệu mẫu (backend/demo.py) / the demo data module backend/demo.py is "
+            "Chưa có dữ liệu mẫu (backend/demo/) / the demo data package backend/demo/ is "
             "missing in this installation",
             err=True,
         )

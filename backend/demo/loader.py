@@ -1,0 +1,81 @@
+"""Loading the demo: the cast, then the journeys, scans and label sheet, then anchoring.
+
+Each part is idempotent on its own, so :func:`load_demo` may run at every start. Demo sign-ins
+have published passwords: loading the demo is refused in production.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from backend.chain import ChainError
+from backend.config import Environment
+from backend.db import session_scope
+from backend.demo.cast import ADMIN_LOGIN, ORGS, ensure_cast
+from backend.demo.journeys import JOURNEYS, RECALLED_LOT
+from backend.demo.labels import LABEL_SHEET_LOT, record_scans, write_label_sheet
+from backend.demo.steps import record_journeys
+from backend.errors import ServiceUnavailable
+from backend.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+class DemoRefused(RuntimeError):
+    """Raised when the demo (with its published passwords) would be loaded in production."""
+
+
+def load_demo(runtime: Runtime, *, anchor: bool = True, announce: bool = True) -> None:
+    """Load the demo data set into ``runtime`` (idempotent) and print where to sign in."""
+    if runtime.settings.env is Environment.PRODUCTION:
+        raise DemoRefused(
+            "Dữ liệu mẫu có mật khẩu công khai: không nạp trong môi trường production / "
+            "the demo has published passwords and is refused in production"
+        )
+    with session_scope(runtime.engine) as session:
+        ensure_cast(session)
+    made = record_journeys(runtime, JOURNEYS)
+    record_scans(runtime)
+    sheet = write_label_sheet(runtime)
+    anchored = anchor_everything(runtime) if anchor and runtime.chain is not None else False
+    logger.info("demo loaded: %d new journeys, anchored=%s", made, anchored)
+    if announce:
+        print(demo_banner(runtime, sheet), flush=True)
+
+
+def anchor_everything(runtime: Runtime) -> bool:
+    """Anchor what is pending now (the worker would, but the demo should read ``verified``)."""
+    try:
+        for _ in range(20):
+            report = runtime.anchoring.run_once(force=True, wait=True)
+            if not report.more_work:
+                return True
+    except (ChainError, ServiceUnavailable) as exc:  # the server must still start
+        logger.warning("demo data not anchored yet (%s); the worker will retry", exc)
+        return False
+    return True
+
+
+def demo_banner(runtime: Runtime, sheet: Path | None) -> str:
+    """The start-up text: where the app is, who can sign in, where the label sheet is."""
+    base = runtime.settings.public_base_url
+    lines = [
+        "",
+        "SenTrace — dữ liệu mẫu Đồng Tháp / Đồng Tháp demo",
+        f"  Ứng dụng vận hành / operator app:  {base}/app/login",
+        f"  Trang người tiêu dùng / consumer:   {base}/l/{LABEL_SHEET_LOT}",
+        f"  Lô bị thu hồi / recalled lot:       {base}/l/{RECALLED_LOT}",
+        f"  API:                                {base}/docs",
+        "",
+        "  Đăng nhập mẫu / demo sign-ins (tên đăng nhập / mật khẩu):",
+    ]
+    for org in ORGS:
+        login = f"{org.username} / {org.password}"
+        lines.append(f"    {login:<28} {org.name}")
+    admin = f"{ADMIN_LOGIN[0]} / {ADMIN_LOGIN[1]}"
+    lines.append(f"    {admin:<28} Quản trị hệ thống / platform admin")
+    if sheet is not None:
+        lines += ["", f"  Tờ tem QR mẫu / printed label sheet: {sheet}"]
+    lines.append("")
+    return "\n".join(lines)
