@@ -23,7 +23,7 @@ ROUTER_MODULES: list[str] = [
     # The busiest routes first: a request is matched against the routes in this order.
     "backend.api.verification",
     "backend.api.events",
-    "backend.web.consumer",
+    "backend.web.consumer.routes",
     "backend.api.event_batches",
     "backend.api.lots",
     "backend.api.custody",

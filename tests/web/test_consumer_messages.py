@@ -17,7 +17,7 @@ WEB = Path(__file__).resolve().parents[2] / "backend" / "web"
 SOURCES = [
     *sorted((WEB / "templates" / "consumer").glob("*.html")),
     WEB / "templates" / "public_base.html",
-    WEB / "consumer_view.py",
+    *(WEB / "consumer" / f"{name}.py" for name in ("facts", "lot_page", "timeline", "views")),
 ]
 
 

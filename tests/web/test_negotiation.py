@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.web.consumer import wants_json
+from backend.web.consumer.negotiation import wants_json
 from tests.web.scenario import MANGO_GTIN, VERIFIED
 
 BROWSER_ACCEPT = (

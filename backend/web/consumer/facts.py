@@ -1,0 +1,124 @@
+"""The product and farm block of the page: what was grown, where, and under which
+certificates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col
+
+from backend.models import Farm, Product
+from backend.services.verification.lineage import Lineage
+from backend.timeutil import in_vietnam, utcnow
+from backend.web.consumer.views import CertificationView, FarmView
+
+
+@dataclass(frozen=True)
+class ProductAndFarm:
+    """The product of a lot and the farm it was grown on, read in one query."""
+
+    name_vi: str
+    name_en: str | None
+    gtin: str | None
+    farm: FarmView | None
+
+    def name(self, lang: str) -> str:
+        """The English name on the English page when there is one, else the Vietnamese."""
+        if lang == "en" and self.name_en:
+            return self.name_en
+        return self.name_vi
+
+
+def load_product_and_farm(session: Session, lineage: Lineage) -> ProductAndFarm | None:
+    """The lot's product, and the farm of the nearest lot in its line that has one.
+
+    Split and merged lots often carry no farm of their own; their farm is the harvest lot's.
+    Plain columns rather than ORM objects: this runs on every scan, and building two mapped
+    objects costs as much as checking a handful of Merkle proofs.
+    """
+    lot = lineage.record.lot
+    farm_id = next((r.lot.farm_id for r in lineage.records if r.lot.farm_id is not None), None)
+    query = (
+        sql_select(
+            col(Product.name_vi),
+            col(Product.name_en),
+            col(Product.gtin),
+            col(Farm.id),
+            col(Farm.name),
+            col(Farm.commune),
+            col(Farm.province),
+            col(Farm.growing_area_code),
+            col(Farm.certifications),
+        )
+        .select_from(Product)
+        .outerjoin(Farm, col(Farm.id) == farm_id)
+        .where(col(Product.id) == lot.product_id)
+    )
+    row = session.connection().execute(query).first()
+    if row is None:
+        return None
+    name_vi, name_en, gtin, found_farm, name, commune, province, area_code, certs = row
+    farm = None
+    if found_farm is not None:
+        farm = farm_view(
+            name=name,
+            commune=commune,
+            province=province,
+            growing_area_code=area_code,
+            certifications=certs,
+        )
+    return ProductAndFarm(name_vi=name_vi, name_en=name_en, gtin=gtin, farm=farm)
+
+
+def farm_view(
+    *,
+    name: str,
+    commune: str,
+    province: str,
+    growing_area_code: str | None,
+    certifications: Any,
+) -> FarmView:
+    """A farm as the page shows it; certificates without a scheme are left out."""
+    today = in_vietnam(utcnow()).date()
+    shown = tuple(
+        CertificationView(
+            scheme=str(item.get("scheme", "")),
+            valid_until=_day(item.get("valid_until")),
+            expired=_is_past(item.get("valid_until"), today),
+        )
+        for item in certifications or ()
+        if isinstance(item, Mapping) and item.get("scheme")
+    )
+    return FarmView(
+        name=name,
+        commune=commune,
+        province=province,
+        growing_area_code=growing_area_code,
+        certifications=shown,
+    )
+
+
+def _is_past(value: Any, today: date) -> bool:
+    """Whether an ISO end date lies before ``today`` (unreadable dates are not "past")."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        return date.fromisoformat(value[:10]) < today
+    except ValueError:
+        return False
+
+
+def _day(value: Any) -> str | None:
+    """A certificate date shown as dd/mm/yyyy (stored as an ISO date string)."""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return None

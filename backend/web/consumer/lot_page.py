@@ -1,0 +1,138 @@
+"""The lot page's model: the verification, the lineage and the product shaped into one
+:class:`LotPageView`, with the lineage's ancestry, its anchors on the chain and any recall."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+from sqlmodel import Session, col, select
+
+from backend.config import Settings
+from backend.i18n import Translator
+from backend.models import Batch, LotLink
+from backend.services.labels.scans import ScanSummary
+from backend.services.verification.engine import Verification
+from backend.services.verification.lineage import Lineage
+from backend.timeutil import as_utc
+from backend.web.consumer.facts import ProductAndFarm
+from backend.web.consumer.timeline import timeline, verdict_details
+from backend.web.consumer.views import AncestorView, AnchorView, LotPageView, RecallView
+
+#: Placeholders an explorer link template may use, e.g.
+#: ``SENTRACE_EXPLORER_TX_URL=https://sepolia.etherscan.io/tx/{tx}``.
+TX_PLACEHOLDER = "{tx}"
+BLOCK_PLACEHOLDER = "{block}"
+CHAIN_PLACEHOLDER = "{chain_id}"
+
+
+def build_lot_page(
+    session: Session,
+    *,
+    lineage: Lineage,
+    verification: Verification,
+    product: ProductAndFarm | None,
+    settings: Settings,
+    lang: str,
+    t: Translator,
+    scan: ScanSummary | None,
+) -> LotPageView:
+    """Shape one verification into the page (one more query, for split or merged lots)."""
+    lot = lineage.record.lot
+    harvested = next((r.lot.harvested_at for r in lineage.records if r.lot.harvested_at), None)
+    events = timeline(verification, lineage, lang, t, lot.unit)
+    return LotPageView(
+        verdict=str(verification.verdict),
+        verdict_details=verdict_details(verification, events, lang, t),
+        lot_code=lot.code,
+        product_name=product.name(lang) if product else lot.code,
+        gtin=product.gtin if product else None,
+        quantity=lot.quantity,
+        unit=lot.unit,
+        harvested_at=as_utc(harvested) if harvested else None,
+        farm=product.farm if product else None,
+        ancestry=_ancestry(session, lineage),
+        events=events,
+        anchors=_anchors(lineage, verification, settings),
+        recall=_recall(verification),
+        scan=scan,
+        proof_url=f"/api/v1/lots/{quote(lot.code, safe='')}/proof",
+    )
+
+
+def explorer_link(
+    template: str, *, tx: str | None = None, block: int | None = None, chain_id: int | None = None
+) -> str | None:
+    """Fill an explorer URL template from settings; ``None`` if unset or not http(s).
+
+    Plain replacement rather than ``str.format`` so that a template with other braces in it
+    cannot raise or pull attributes out of the values.
+    """
+    if not template or not template.lower().startswith(("https://", "http://")):
+        return None
+    if TX_PLACEHOLDER in template and tx is None:
+        return None
+    if BLOCK_PLACEHOLDER in template and block is None:
+        return None
+    link = template.replace(TX_PLACEHOLDER, tx or "").replace(BLOCK_PLACEHOLDER, str(block))
+    return link.replace(CHAIN_PLACEHOLDER, "" if chain_id is None else str(chain_id))
+
+
+def _ancestry(session: Session, lineage: Lineage) -> tuple[AncestorView, ...]:
+    """The lots above this one, nearest first, each with how its child came from it."""
+    if not lineage.ancestors:
+        return ()
+    ids = [record.lot.id for record in lineage.records]
+    links = session.exec(select(LotLink).where(col(LotLink.child_id).in_(ids))).all()
+    kind_of_parent: dict[int | None, str] = {link.parent_id: str(link.kind) for link in links}
+    has_parents: set[int | None] = {link.child_id for link in links}
+    return tuple(
+        AncestorView(
+            code=record.lot.code,
+            kind=kind_of_parent.get(record.lot.id, "split"),
+            is_harvest=record.lot.id not in has_parents,
+        )
+        for record in lineage.ancestors
+    )
+
+
+def _anchors(
+    lineage: Lineage, verification: Verification, settings: Settings
+) -> tuple[AnchorView, ...]:
+    """One entry per anchored batch of the lineage, oldest block first."""
+    seen: dict[int, Batch] = {}
+    for record in lineage.records:
+        for event in record.events:
+            batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
+            if batch is not None and batch.id is not None and batch.tx_hash:
+                seen.setdefault(batch.id, batch)
+    chain_id = verification.chain.chain_id
+    contract = verification.chain.contract_address
+    views = []
+    for batch in sorted(seen.values(), key=lambda b: (b.block_number or 0, b.id or 0)):
+        batch_chain = batch.chain_id if batch.chain_id is not None else chain_id
+        views.append(
+            AnchorView(
+                block_number=batch.block_number,
+                tx_hash=batch.tx_hash,
+                tx_url=explorer_link(
+                    settings.explorer_tx_url, tx=batch.tx_hash, chain_id=batch_chain
+                ),
+                block_url=explorer_link(
+                    settings.explorer_block_url, block=batch.block_number, chain_id=batch_chain
+                ),
+                chain_id=batch_chain,
+                contract_address=batch.contract_address or contract,
+            )
+        )
+    return tuple(views)
+
+
+def _recall(verification: Verification) -> RecallView | None:
+    info = verification.recall
+    if info is None:
+        return None
+    recalled_at = None
+    if info.recalled_at:
+        recalled_at = as_utc(datetime.fromisoformat(info.recalled_at.replace("Z", "+00:00")))
+    return RecallView(lot_code=info.lot_code, reason=info.reason or "", recalled_at=recalled_at)

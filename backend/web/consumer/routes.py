@@ -1,0 +1,139 @@
+"""The resolver routes: the URL in a label's QR code, answered with the lot's page or JSON.
+
+Two URL forms lead here (see ``qr.uri``): the GS1 Digital Link ``/01/{gtin14}/10/{lot}
+[/21/{serial}]`` and the SenTrace lot link ``/l/{lot}[/{serial}]``. The raw request path is
+parsed, not Starlette's decoded one, so a percent-encoded ``/`` inside a lot code stays part of
+the code. What comes back depends on the caller (see ``page_request``):
+
+* a browser gets a small server-rendered page;
+* ``Accept: application/json`` or ``?linkType=gs1:traceability`` gets the same JSON as
+  ``GET /api/v1/lots/{code}/verification``.
+
+A code that does not resolve (no such lot, a malformed link, or a GTIN that is not the lot's
+product) is ``unknown``: a 404 page that warns the label may be counterfeit. Verdicts are
+recomputed on every request and never cached (see ``services.verification``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlmodel import Session
+
+from backend.config import Settings
+from backend.deps import RuntimeDep, request_session
+from backend.http.not_found import unknown_lot
+from backend.http.rate_limit import enforce_public_rate_limit
+from backend.http.verdict_threads import run_verdict_work
+from backend.runtime import Runtime
+from backend.services.labels.scans import ScanSummary, save_scan
+from backend.services.verification.chain_view import ChainView
+from backend.services.verification.engine import Verification, verify_lineage
+from backend.services.verification.lineage import Lineage, load_lineage
+from backend.web.consumer.facts import ProductAndFarm, load_product_and_farm
+from backend.web.consumer.lot_page import build_lot_page
+from backend.web.consumer.page_request import JSON_HEADERS, PageRequest
+from backend.web.consumer.scans import label_scans
+from backend.web.templating import render
+from qr.errors import LabelError
+from qr.uri import parse_uri
+
+router = APIRouter(tags=["consumer"], dependencies=[Depends(enforce_public_rate_limit)])
+
+
+@router.api_route(
+    "/01/{rest:path}",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    summary="GS1 Digital Link",
+)
+async def digital_link(request: Request, runtime: RuntimeDep) -> Response:
+    """``/01/{gtin14}/10/{lot}[/21/{serial}]``: the lot's page, or its verification JSON."""
+    return await _resolve_in_one_hop(PageRequest(request), runtime)
+
+
+@router.api_route(
+    "/l/{rest:path}",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    summary="SenTrace lot link",
+)
+async def lot_link(request: Request, runtime: RuntimeDep) -> Response:
+    """``/l/{lot}[/{serial}]``: the lot's page, or its verification JSON."""
+    return await _resolve_in_one_hop(PageRequest(request), runtime)
+
+
+async def _resolve_in_one_hop(page: PageRequest, runtime: Runtime) -> Response:
+    """Session, lineage, verdicts and page in one thread-pool call (see
+    ``api.verification``: each plain-function dependency would cost a hop of its own)."""
+
+    def work() -> Response:
+        with request_session(runtime) as session:
+            return _resolve(page, session, runtime.settings, runtime.chain_view())
+
+    return await run_verdict_work(runtime, work)
+
+
+def _resolve(page: PageRequest, session: Session, settings: Settings, view: ChainView) -> Response:
+    try:
+        link = parse_uri(page.path)
+    except LabelError:
+        return _unknown(page, scanned=unquote(page.path))
+    lineage = load_lineage(session, link.lot)
+    if lineage is None:
+        return _unknown(page, scanned=link.lot)
+    product = load_product_and_farm(session, lineage)
+    if link.gtin is not None and (product is None or product.gtin != link.gtin):
+        # A Digital Link's GTIN must be the lot's product's (the /l/ form carries none).
+        return _unknown(page, scanned=link.lot, gtin_mismatch=True)
+    verification = verify_lineage(lineage, view)
+    scan, to_save = label_scans(page, session, settings, lineage, link)
+    response = (
+        JSONResponse(verification.as_json(), headers=JSON_HEADERS)
+        if page.json
+        else _lot_page(page, session, settings, lineage, verification, product, scan)
+    )
+    if to_save is not None:
+        save_scan(session, **asdict(to_save))
+    return response
+
+
+def _lot_page(
+    page: PageRequest,
+    session: Session,
+    settings: Settings,
+    lineage: Lineage,
+    verification: Verification,
+    product: ProductAndFarm | None,
+    scan: ScanSummary | None,
+) -> HTMLResponse:
+    view_model = build_lot_page(
+        session,
+        lineage=lineage,
+        verification=verification,
+        product=product,
+        settings=settings,
+        lang=page.lang,
+        t=page.t,
+        scan=scan,
+    )
+    html = render("consumer/lot.html", page=view_model, **page.base_context())
+    return page.html(html, status_code=200)
+
+
+def _unknown(page: PageRequest, *, scanned: str, gtin_mismatch: bool = False) -> Response:
+    """The ``unknown`` answer: a 404 page warning of a counterfeit label, or the JSON 404."""
+    if page.json:
+        response = unknown_lot(scanned)
+        response.headers["Vary"] = "Accept"
+        return response
+    html = render(
+        "consumer/not_found.html",
+        scanned_code=scanned,
+        gtin_mismatch=gtin_mismatch,
+        **page.base_context(),
+    )
+    return page.html(html, status_code=404)

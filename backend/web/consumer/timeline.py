@@ -1,0 +1,150 @@
+"""The journey block of the page: one entry per event of the lot and of the lots it came
+from, oldest first, each with who, where, what it recorded and its verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from backend.i18n import Translator
+from backend.models import EventType
+from backend.services.verification.engine import EventCheck, Verification
+from backend.services.verification.lineage import Lineage
+from backend.services.verification.verdicts import Verdict
+from backend.timeutil import as_utc, in_vietnam, rfc3339_z
+from backend.web.consumer.views import EventView
+
+_FREE_TEXT_KEYS = ("text", "note", "notes", "description")
+_PLACE_KEYS = ("name", "address", "commune", "province")
+
+
+def timeline(
+    verification: Verification, lineage: Lineage, lang: str, t: Translator, unit: str
+) -> tuple[EventView, ...]:
+    """Every checked event of the lot and its ancestors, by time (then by ``seq``)."""
+    checks = [
+        check
+        for lot_check in (verification.lot, *verification.ancestors)
+        for check in lot_check.events
+    ]
+    checks.sort(key=lambda check: (as_utc(check.event.occurred_at), check.event.seq or 0))
+    org_names = {org.slug: org.name for org in lineage.orgs.values()}
+    return tuple(event_view(check, lineage, lang, t, org_names, unit) for check in checks)
+
+
+def event_view(
+    check: EventCheck,
+    lineage: Lineage,
+    lang: str,
+    t: Translator,
+    org_names: Mapping[str, str],
+    unit: str,
+) -> EventView:
+    event = check.event
+    org = lineage.orgs.get(event.org_id)
+    verdict = str(check.verdict)
+    return EventView(
+        type=str(event.type),
+        lot_code=check.lot_code,
+        occurred_at=as_utc(event.occurred_at),
+        occurred_at_iso=rfc3339_z(event.occurred_at),
+        actor=org.name if org else None,
+        place=place_text(event.location),
+        details=event_details(str(event.type), event.data or {}, t, org_names=org_names, unit=unit),
+        verdict=verdict,
+        reason=None if check.verdict is Verdict.VERIFIED else check.finding.text(lang),
+    )
+
+
+def verdict_details(
+    verification: Verification, events: tuple[EventView, ...], lang: str, t: Translator
+) -> tuple[str, ...]:
+    """For a tampered lot, name the events that no longer match (or the batch problem)."""
+    if verification.verdict is not Verdict.TAMPERED:
+        return ()
+    broken = [
+        t(
+            "consumer.tampered_event",
+            type=t(f"consumer.event_type.{event.type}"),
+            date=in_vietnam(event.occurred_at).strftime("%d/%m/%Y %H:%M"),
+            lot=event.lot_code,
+        )
+        for event in events
+        if event.verdict == Verdict.TAMPERED
+    ]
+    return tuple(broken) or (verification.finding.text(lang),)
+
+
+def place_text(location: Mapping[str, Any] | None) -> str | None:
+    """A readable place: its name or address parts, else its coordinates, else nothing."""
+    if not location:
+        return None
+    parts = [str(location[key]) for key in _PLACE_KEYS if isinstance(location.get(key), str)]
+    parts = [part for part in parts if part.strip()]
+    if parts:
+        return ", ".join(dict.fromkeys(parts))
+    lat, lon = location.get("lat"), location.get("lon")
+    if lat is not None and lon is not None:
+        return f"{lat}, {lon}"
+    return None
+
+
+def event_details(
+    event_type: str,
+    data: Mapping[str, Any],
+    t: Translator,
+    *,
+    org_names: Mapping[str, str],
+    unit: str = "",
+) -> tuple[str, ...]:
+    """A line or two saying what the event recorded, in the page's language."""
+    lines: list[str] = []
+    if event_type == EventType.INPUT_APPLICATION and "active_ingredient" in data:
+        lines.append(
+            t(
+                "consumer.event_data.input",
+                product=data.get("product", ""),
+                ingredient=data.get("active_ingredient", ""),
+                dose=data.get("dose", ""),
+                unit=data.get("unit", ""),
+                days=data.get("pre_harvest_interval_days", ""),
+            )
+        )
+    elif event_type == EventType.QUALITY_CHECK and data.get("result") in ("pass", "fail"):
+        lines.append(t(f"consumer.event_data.quality_{data['result']}"))
+    elif event_type == EventType.TRANSFER and isinstance(data.get("to"), str):
+        lines.append(
+            t("consumer.event_data.transfer_to", org=org_names.get(data["to"], data["to"]))
+        )
+    elif event_type == EventType.RECALL and isinstance(data.get("reason"), str):
+        lines.append(t("consumer.event_data.recall_reason", reason=data["reason"]))
+    elif event_type in (EventType.SPLIT, EventType.MERGE):
+        lines.extend(_lot_movement(event_type, data, t, unit))
+    lines.extend(
+        data[key] for key in _FREE_TEXT_KEYS if isinstance(data.get(key), str) and data[key]
+    )
+    return tuple(lines)
+
+
+def _lot_movement(event_type: str, data: Mapping[str, Any], t: Translator, unit: str) -> list[str]:
+    """Split and merge events name the lots on the other side and the quantities moved."""
+    many_key, many_text = (
+        ("children", "split_into") if event_type == EventType.SPLIT else ("sources", "merged_from")
+    )
+    one_key, one_text = (
+        ("parent", "split_from") if event_type == EventType.SPLIT else ("into", "merged_into")
+    )
+    parts = data.get(many_key)
+    if isinstance(parts, list):
+        named = [
+            t("consumer.event_data.part", lot=p.get("code"), quantity=p.get("quantity"), unit=unit)
+            for p in parts
+            if isinstance(p, Mapping) and isinstance(p.get("code"), str)
+        ]
+        return [t(f"consumer.event_data.{many_text}", lots=", ".join(named))] if named else []
+    if isinstance(data.get(one_key), str):
+        quantity = data.get("quantity", "")
+        return [
+            t(f"consumer.event_data.{one_text}", lot=data[one_key], quantity=quantity, unit=unit)
+        ]
+    return []

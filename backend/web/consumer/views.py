@@ -1,0 +1,89 @@
+"""What ``consumer/lot.html`` renders: plain frozen dataclasses, text already chosen.
+
+The template gets product names, event details and verdict reasons already in the page's
+language, so it holds no logic beyond layout. Every value that came from a user stays a plain
+``str`` here: escaping is the template engine's job (autoescape is always on), never ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from backend.services.labels.scans import ScanSummary
+
+
+@dataclass(frozen=True)
+class CertificationView:
+    scheme: str
+    valid_until: str | None  # dd/mm/yyyy
+    expired: bool = False  # past its end date (Vietnam's calendar): shown, but as lapsed
+
+
+@dataclass(frozen=True)
+class FarmView:
+    name: str
+    commune: str
+    province: str
+    growing_area_code: str | None
+    certifications: tuple[CertificationView, ...]
+
+
+@dataclass(frozen=True)
+class AncestorView:
+    """One lot up the split/merge line; ``kind`` says how the lot below came from it."""
+
+    code: str
+    kind: str  # "split" | "merge"
+    is_harvest: bool
+
+
+@dataclass(frozen=True)
+class EventView:
+    type: str
+    lot_code: str
+    occurred_at: datetime
+    occurred_at_iso: str
+    actor: str | None
+    place: str | None
+    details: tuple[str, ...]
+    verdict: str
+    reason: str | None  # plain-language, only when the event is not verified
+
+
+@dataclass(frozen=True)
+class AnchorView:
+    block_number: int | None
+    tx_hash: str | None
+    tx_url: str | None
+    block_url: str | None
+    chain_id: int | None
+    contract_address: str | None
+
+
+@dataclass(frozen=True)
+class RecallView:
+    lot_code: str
+    reason: str
+    recalled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LotPageView:
+    """Everything ``consumer/lot.html`` renders."""
+
+    verdict: str
+    verdict_details: tuple[str, ...]  # which events broke the record, for a tampered lot
+    lot_code: str
+    product_name: str
+    gtin: str | None
+    quantity: str
+    unit: str
+    harvested_at: datetime | None
+    farm: FarmView | None
+    ancestry: tuple[AncestorView, ...]
+    events: tuple[EventView, ...]
+    anchors: tuple[AnchorView, ...]
+    recall: RecallView | None
+    scan: ScanSummary | None
+    proof_url: str
