@@ -1,0 +1,106 @@
+"""What the offline verifier found, its exit code, and the plain-text report it prints.
+
+Exit codes: 0 every event holds; 1 something does not hold (edited document, proof or root, a
+root missing on chain, the wrong chain) or the file is not a bundle; 2 nothing failed but some
+events are not anchored yet or the node could not be reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from backend.services.verification.verdicts import Finding, Verdict
+
+
+class Outcome(StrEnum):
+    VALID = "valid"
+    PENDING = "pending"  # not anchored yet
+    UNCHECKED = "unchecked"  # holds offline, but the chain could not be asked
+    FAILED = "failed"
+
+
+@dataclass
+class EventResult:
+    """The outcome for one event and every reason it did not hold."""
+
+    id: str
+    lot: str
+    type: str
+    outcome: Outcome = Outcome.VALID
+    findings: list[Finding] = field(default_factory=list)
+
+    def fail(self, code: str, **params: Any) -> None:
+        self.outcome = Outcome.FAILED
+        self.findings.append(Finding(Verdict.TAMPERED, f"proof_{code}", params))
+
+
+@dataclass
+class BundleResult:
+    """The outcome for the whole bundle."""
+
+    lot: str
+    chain_id: int | None
+    contract: str | None
+    events: list[EventResult] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # make the whole check fail
+    notices: list[Finding] = field(default_factory=list)  # leave it incomplete (exit 2)
+    chain_reachable: bool = True
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for e in self.events if e.outcome is outcome)
+
+    @property
+    def exit_code(self) -> int:
+        if self.problems or self.count(Outcome.FAILED):
+            return 1
+        incomplete = self.count(Outcome.PENDING) + self.count(Outcome.UNCHECKED)
+        if incomplete or not self.chain_reachable or not self.events:
+            return 2
+        return 0
+
+
+OUTCOME_LABEL = {
+    Outcome.VALID: "HỢP LỆ / VALID",
+    Outcome.PENDING: "CHƯA NEO / PENDING",
+    Outcome.UNCHECKED: "CHƯA KIỂM TRÊN CHUỖI / NOT CHECKED ON CHAIN",
+    Outcome.FAILED: "SAI / FAILED",
+}
+
+
+def render(result: BundleResult, *, rpc: str) -> str:
+    """A plain-text report: one row per event, reasons in Vietnamese then English below it."""
+    lines = [
+        f"Kiểm tra gói bằng chứng / Proof bundle check — lô / lot {result.lot}",
+        f"Chuỗi / chain {result.chain_id} · hợp đồng / contract {result.contract} · RPC {rpc}",
+        "",
+    ]
+    for problem in result.problems:  # each makes the whole check fail
+        failed = OUTCOME_LABEL[Outcome.FAILED]
+        lines += [f"!! {failed}: {problem.text('vi')}", f"   {problem.text('en')}"]
+    for notice in result.notices:
+        lines += [f"!! {notice.text('vi')}", f"   {notice.text('en')}"]
+    if result.problems or result.notices:
+        lines.append("")
+    header = (
+        f"{'#':>3}  {'Sự kiện / Event':<36}  {'Lô / Lot':<16}  {'Loại / Type':<18}  "
+        "Kết quả / Result"
+    )
+    lines += [header, "-" * len(header)]
+    for number, event in enumerate(result.events, start=1):
+        lines.append(
+            f"{number:>3}  {event.id:<36}  {event.lot:<16}  {event.type:<18}  "
+            f"{OUTCOME_LABEL[event.outcome]}"
+        )
+        if event.outcome not in (Outcome.VALID, Outcome.UNCHECKED):
+            for finding in event.findings:
+                lines += [f"       - {finding.text('vi')}", f"         {finding.text('en')}"]
+    lines += [
+        "",
+        f"Tổng / Total: {result.count(Outcome.VALID)} hợp lệ / valid, "
+        f"{result.count(Outcome.FAILED)} sai / failed, "
+        f"{result.count(Outcome.PENDING)} chưa neo / pending, "
+        f"{result.count(Outcome.UNCHECKED)} chưa kiểm trên chuỗi / not checked on chain",
+    ]
+    return "\n".join(lines)

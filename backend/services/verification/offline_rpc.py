@@ -1,0 +1,106 @@
+"""Asking the chain, for the offline verifier: plain ``eth_call`` over JSON-RPC, nothing else.
+
+The verifier trusts no SenTrace code beyond the public hashing rules, so it does not use
+:class:`~backend.chain.ChainClient` (which signs, deploys and needs the full compiled artifact):
+three view functions of the registry are all it asks, through :class:`Registry`, which tests
+can replace with a fake chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from eth_utils import to_checksum_address
+from web3 import HTTPProvider, Web3
+
+#: The three registry functions an outside verifier needs, and nothing else.
+REGISTRY_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "anchorOf",
+        "stateMutability": "view",
+        "inputs": [{"name": "root", "type": "bytes32"}],
+        "outputs": [
+            {"name": "timestamp", "type": "uint64"},
+            {"name": "eventCount", "type": "uint32"},
+            {"name": "anchorer", "type": "address"},
+        ],
+    },
+    {
+        "type": "function",
+        "name": "verify",
+        "stateMutability": "view",
+        "inputs": [
+            {"name": "proof", "type": "bytes32[]"},
+            {"name": "root", "type": "bytes32"},
+            {"name": "lotKey", "type": "bytes32"},
+            {"name": "eventHash", "type": "bytes32"},
+        ],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "isRecalled",
+        "stateMutability": "view",
+        "inputs": [{"name": "lotKey", "type": "bytes32"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+]
+
+RPC_TIMEOUT_S = 10.0
+
+
+class ChainUnreachable(Exception):
+    """The node did not answer; the message says why."""
+
+
+class Registry(Protocol):
+    """What the checker asks of the chain (a JSON-RPC node in practice)."""
+
+    def chain_id(self) -> int: ...
+    def has_code(self) -> bool: ...
+    def is_anchored(self, root: bytes) -> bool: ...
+    def verify(self, proof: Sequence[bytes], root: bytes, lot_key: bytes, event: bytes) -> bool: ...
+    def is_recalled(self, lot_key: bytes) -> bool: ...
+
+
+class RpcRegistry:
+    """The registry at ``address`` on the node at ``rpc_url``, read with ``eth_call`` only."""
+
+    def __init__(self, rpc_url: str, address: str, *, timeout: float = RPC_TIMEOUT_S) -> None:
+        self.rpc_url = rpc_url
+        self.address = to_checksum_address(address)
+        provider = HTTPProvider(
+            rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
+        )
+        self._w3 = Web3(provider)
+        self._contract = self._w3.eth.contract(address=self.address, abi=REGISTRY_ABI)
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except (OSError, ValueError) as exc:  # requests' errors are OSErrors; RPC errors Values
+            raise ChainUnreachable(str(exc)) from exc
+
+    def chain_id(self) -> int:
+        return int(self._call(lambda: self._w3.eth.chain_id))
+
+    def has_code(self) -> bool:
+        return len(self._call(lambda: self._w3.eth.get_code(self.address))) > 0
+
+    def is_anchored(self, root: bytes) -> bool:
+        timestamp, _count, _anchorer = self._call(
+            lambda: self._contract.functions.anchorOf(root).call()
+        )
+        return int(timestamp) != 0
+
+    def verify(self, proof: Sequence[bytes], root: bytes, lot_key: bytes, event: bytes) -> bool:
+        return bool(
+            self._call(
+                lambda: self._contract.functions.verify(list(proof), root, lot_key, event).call()
+            )
+        )
+
+    def is_recalled(self, lot_key: bytes) -> bool:
+        return bool(self._call(lambda: self._contract.functions.isRecalled(lot_key).call()))
