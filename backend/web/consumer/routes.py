@@ -17,6 +17,7 @@ recomputed on every request and never cached (see ``services.verification``).
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
@@ -44,26 +45,51 @@ from qr.uri import parse_uri
 router = APIRouter(tags=["consumer"], dependencies=[Depends(enforce_public_rate_limit)])
 
 
-@router.api_route(
-    "/01/{rest:path}",
-    methods=["GET", "HEAD"],
-    response_class=HTMLResponse,
-    summary="GS1 Digital Link",
+class LinkRoute(NamedTuple):
+    """One URL form a label may carry, as the OpenAPI document names it."""
+
+    path: str
+    name: str
+    summary: str
+    description: str
+
+
+#: Both forms are answered by :func:`resolve_link`; ``parse_uri`` tells them apart.
+LINK_ROUTES = (
+    LinkRoute(
+        "/01/{rest:path}",
+        "digital_link",
+        "GS1 Digital Link",
+        "``/01/{gtin14}/10/{lot}[/21/{serial}]``: the lot's page, or its verification JSON.",
+    ),
+    LinkRoute(
+        "/l/{rest:path}",
+        "lot_link",
+        "SenTrace lot link",
+        "``/l/{lot}[/{serial}]``: the lot's page, or its verification JSON.",
+    ),
 )
-async def digital_link(request: Request, runtime: RuntimeDep) -> Response:
-    """``/01/{gtin14}/10/{lot}[/21/{serial}]``: the lot's page, or its verification JSON."""
+
+
+async def resolve_link(request: Request, runtime: RuntimeDep) -> Response:
+    """A label's link: the lot's page, or its verification JSON."""
     return await _resolve_in_one_hop(PageRequest(request), runtime)
 
 
-@router.api_route(
-    "/l/{rest:path}",
-    methods=["GET", "HEAD"],
-    response_class=HTMLResponse,
-    summary="SenTrace lot link",
-)
-async def lot_link(request: Request, runtime: RuntimeDep) -> Response:
-    """``/l/{lot}[/{serial}]``: the lot's page, or its verification JSON."""
-    return await _resolve_in_one_hop(PageRequest(request), runtime)
+def _add_link_routes() -> None:
+    for link in LINK_ROUTES:
+        router.add_api_route(
+            link.path,
+            resolve_link,
+            methods=["GET", "HEAD"],
+            response_class=HTMLResponse,
+            name=link.name,
+            summary=link.summary,
+            description=link.description,
+        )
+
+
+_add_link_routes()
 
 
 async def _resolve_in_one_hop(page: PageRequest, runtime: Runtime) -> Response:
