@@ -10,8 +10,9 @@ import pytest
 from backend.chain import ChainClient, ChainUnavailable
 from backend.models import BatchStatus
 from backend.runtime import Runtime
+from backend.services.anchoring.background import backoff_delay
 from backend.services.anchoring.service import AnchoringService
-from backend.services.anchoring.worker import AnchorWorker, backoff_delay
+from backend.services.anchoring.worker import AnchorWorker
 from tests.support.app import Actors
 from tests.support.ledger_flow import batches, harvest, pending_events
 

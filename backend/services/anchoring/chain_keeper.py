@@ -12,12 +12,11 @@ the node is down. It touches no database.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backend.chain.errors import ChainError
-from backend.services.anchoring.worker import DEFAULT_MAX_BACKOFF_S, backoff_delay
+from backend.services.anchoring.background import DEFAULT_MAX_BACKOFF_S, DaemonThread, poll_delay
 
 logger = logging.getLogger(__name__)
 
@@ -31,32 +30,25 @@ class ChainKeeper:
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
     name: str = "sentrace-chain-keeper"
     failures: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event, init=False)
-    _thread: threading.Thread | None = field(default=None, init=False)
+    _thread: DaemonThread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._thread = DaemonThread(self._loop, name=self.name, label="chain keeper")
 
     def start(self) -> None:
         """Start the daemon thread (idempotent)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the loop to end and wait for it (a refresh in progress finishes first)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                logger.warning("chain keeper did not stop within %.0f s", timeout)
-            self._thread = None
+        self._thread.stop(timeout)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread.running
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._delay()):
+        while self._thread.sleep(self._delay()):
             try:
                 self.refresh()
             except ChainError as exc:
@@ -72,6 +64,4 @@ class ChainKeeper:
                 self.failures = 0
 
     def _delay(self) -> float:
-        if self.failures == 0:
-            return self.poll_s
-        return backoff_delay(self.failures - 1, base_s=self.poll_s, max_s=self.max_backoff_s)
+        return poll_delay(self.failures, poll_s=self.poll_s, max_s=self.max_backoff_s)

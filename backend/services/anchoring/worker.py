@@ -13,7 +13,6 @@ before it moves on, so stopping (or killing) it at any point loses nothing.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,21 +20,15 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import OperationalError
 
 from backend.chain.errors import ChainError
+from backend.services.anchoring.background import DEFAULT_MAX_BACKOFF_S, DaemonThread, poll_delay
 
 logger = logging.getLogger(__name__)
 
-#: Longest wait between attempts while a dependency is down.
-DEFAULT_MAX_BACKOFF_S = 30.0
 #: How often confirmed anchors are checked against the chain (reorgs, resets).
 DEFAULT_RECONCILE_EVERY_S = 60.0
 
 #: Failures that mean "try again later", as opposed to bugs that should be loud.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ChainError, OperationalError)
-
-
-def backoff_delay(failures: int, *, base_s: float, max_s: float) -> float:
-    """Wait before the next try after ``failures`` consecutive failures (0 → ``base_s``)."""
-    return min(max_s, base_s * (2 ** min(failures, 16)))
 
 
 @dataclass
@@ -65,41 +58,32 @@ class AnchorWorker:
     reconcile_every_s: float = DEFAULT_RECONCILE_EVERY_S
     name: str = "sentrace-anchor-worker"
     stats: WorkerStats = field(default_factory=WorkerStats)
-    _stop: threading.Event = field(default_factory=threading.Event, init=False)
-    _wake: threading.Event = field(default_factory=threading.Event, init=False)
-    _thread: threading.Thread | None = field(default=None, init=False)
+    _thread: DaemonThread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._thread = DaemonThread(self._loop, name=self.name, label="anchoring worker")
 
     def start(self) -> None:
         """Start the daemon thread (idempotent)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
-        logger.info("anchoring worker started (poll every %.1f s)", self.poll_s)
+        if self._thread.start():
+            logger.info("anchoring worker started (poll every %.1f s)", self.poll_s)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Ask the loop to finish its current step and wait for it."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                logger.warning("anchoring worker did not stop within %.0f s", timeout)
-            self._thread = None
+        self._thread.stop(timeout)
         logger.info("anchoring worker stopped")
 
     def wake(self) -> None:
         """Run the next pass now instead of after the poll interval."""
-        self._wake.set()
+        self._thread.wake()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread.running
 
     def _loop(self) -> None:
         next_reconcile = 0.0  # reconcile on the first tick
-        while not self._stop.is_set():
+        while not self._thread.stopping:
             more_work = False
             try:
                 if time.monotonic() >= next_reconcile:
@@ -115,7 +99,7 @@ class AnchorWorker:
                 self.stats.passes += 1
                 self.stats.consecutive_failures = 0
                 self.stats.last_pass_at = time.time()
-            self._sleep(0.0 if more_work else self._delay())
+            self._thread.sleep(0.0 if more_work else self._delay())
 
     def _record_failure(self, exc: BaseException, *, loud: bool) -> None:
         self.stats.failures += 1
@@ -127,13 +111,5 @@ class AnchorWorker:
             logger.warning("anchoring pass failed (%s); retrying in %.1f s", exc, self._delay())
 
     def _delay(self) -> float:
-        if self.stats.consecutive_failures == 0:
-            return self.poll_s
-        return backoff_delay(
-            self.stats.consecutive_failures - 1, base_s=self.poll_s, max_s=self.max_backoff_s
-        )
-
-    def _sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self._wake.wait(seconds)
-        self._wake.clear()
+        failures = self.stats.consecutive_failures
+        return poll_delay(failures, poll_s=self.poll_s, max_s=self.max_backoff_s)
