@@ -20,11 +20,8 @@ from backend.chain import ManagedAnvil
 from backend.hashing import from_hex
 from backend.models import BatchStatus
 from backend.runtime import Runtime
-from tests.support.anvil import anvil_node
 from tests.support.app import Actors, make_settings
 from tests.support.ledger_flow import actions, anchor_everything, batches, harvest, note
-
-__all__ = ["anvil_node"]
 
 pytestmark = pytest.mark.anvil
 

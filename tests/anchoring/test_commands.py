@@ -19,11 +19,8 @@ from backend.chain import ManagedAnvil
 from backend.cli import app as cli
 from backend.config import get_settings
 from backend.runtime import ANVIL_DIR, ANVIL_ENDPOINT_FILE, Runtime
-from tests.support.anvil import anvil_node
 from tests.support.app import ADMIN, Actors, make_settings
-from tests.support.server import ServerFactory, sentrace_command, server_env, server_factory
-
-__all__ = ["anvil_node", "server_factory"]
+from tests.support.server import ServerFactory, sentrace_command, server_env
 
 pytestmark = pytest.mark.anvil
 

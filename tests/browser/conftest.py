@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 
 from backend.app import create_app
 from backend.runtime import Runtime
-from tests.support.browser import browser, page  # noqa: F401  (fixtures)
 from tests.web.conftest import consumer_runtime
 from tests.web.live import serving
 from tests.web.scenario import build_world

@@ -33,7 +33,7 @@ from backend.services.catalog.farms import create_farm
 from backend.services.catalog.products import create_product
 from qr.gtin import vietnam_gtin
 from tests.support.anvil import start_anvil
-from tests.support.browser import browser, new_phone_page  # noqa: F401 (fixture)
+from tests.support.browser import new_phone_page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -142,7 +142,7 @@ class Shots:
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{name}.png"), full_page=True)
 
 
-def _operator_page(browser: Browser) -> Page:  # noqa: F811 (the fixture's name)
+def _operator_page(browser: Browser) -> Page:
     return browser.new_context(viewport=DESKTOP, locale="vi-VN").new_page()
 
 
@@ -175,7 +175,7 @@ def _wait_for_verdict(base: str, code: str, wanted: str) -> dict[str, object]:
 
 
 def test_lot_journey_through_the_operator_app(
-    browser: Browser,  # noqa: F811 (the fixture)
+    browser: Browser,
     server: str,
     tmp_path: Path,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for the chain layer: an in-process chain client and the shared anvil node."""
+"""Fixtures for the chain layer: an in-process chain client (anvil_node is suite-wide)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from eth_account import Account
 
 from backend.chain.client import ChainClient
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY
-from tests.support.anvil import anvil_node
-
-__all__ = ["anvil_node", "memory_client"]
 
 
 @pytest.fixture

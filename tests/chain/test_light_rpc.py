@@ -19,9 +19,7 @@ from backend.chain.anvil import ManagedAnvil, free_port
 from backend.chain.errors import ChainUnavailable
 from backend.chain.light_rpc import LightRpc, LightRpcFailed, light_rpc_for
 from backend.services.verification.chain_view import ChainView
-from tests.support.anvil import anvil_node, demo_client
-
-__all__ = ["anvil_node"]
+from tests.support.anvil import demo_client
 
 
 @pytest.mark.anvil

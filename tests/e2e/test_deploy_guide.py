@@ -31,8 +31,8 @@ from backend.models import Batch, BatchStatus, ChainAction, Event, EventType, Lo
 from tests.support.anvil import start_anvil
 from tests.support.app import ADMIN_TOKEN
 from tests.support.components import postgres_bin_dir
-from tests.support.postgres import PostgresCluster, postgres_cluster  # noqa: F401 (fixture)
-from tests.support.server import ServerProcess, sentrace_command, server_env, server_factory  # noqa: F401
+from tests.support.postgres import PostgresCluster
+from tests.support.server import ServerProcess, sentrace_command, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.anvil]
 
@@ -148,8 +148,8 @@ def _libpq(url: str) -> str:
 
 def test_two_processes_on_postgresql_then_a_restored_backup_is_proved(
     tmp_path: Path,
-    postgres_cluster: PostgresCluster,  # noqa: F811
-    server_factory: ServerFactory,  # noqa: F811
+    postgres_cluster: PostgresCluster,
+    server_factory: ServerFactory,
 ) -> None:
     anvil: ManagedAnvil = start_anvil(tmp_path / "anvil")
     database_url = postgres_cluster.create_database()
@@ -165,7 +165,7 @@ def _run_guide(
     anvil: ManagedAnvil,
     cluster: PostgresCluster,
     database_url: str,
-    server_factory: ServerFactory,  # noqa: F811
+    server_factory: ServerFactory,
 ) -> None:
     keystore, sender = _funded_keystore(tmp_path, anvil.url)
     settings = {

@@ -32,18 +32,9 @@ from backend.cli import app as cli
 from backend.hashing import lot_key, to_hex
 from backend.models import BatchStatus, ChainActionKind
 from backend.runtime import Runtime
-from tests.support.anvil import anvil_node, start_anvil
-from tests.support.app import Actors, database_url, make_settings, shared_postgres_database
+from tests.support.anvil import start_anvil
+from tests.support.app import Actors, make_settings
 from tests.support.ledger_flow import actions, batches, events, execute, pending_events
-from tests.support.postgres import postgres_cluster, postgres_url
-
-__all__ = [
-    "anvil_node",
-    "database_url",
-    "postgres_cluster",
-    "postgres_url",
-    "shared_postgres_database",
-]
 
 pytestmark = pytest.mark.anvil
 

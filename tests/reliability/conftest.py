@@ -15,18 +15,6 @@ from sqlalchemy.engine import Engine
 from backend.chain.anvil import ManagedAnvil
 from backend.db import make_engine
 from tests.reliability.rpc_proxy import RpcProxy
-from tests.support.anvil import anvil_node
-from tests.support.postgres import postgres_cluster, postgres_url
-from tests.support.server import server_factory
-
-__all__ = [
-    "anvil_node",
-    "engine",
-    "postgres_cluster",
-    "postgres_url",
-    "rpc_proxy",
-    "server_factory",
-]
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.server import ServerProcess, server_env, server_factory
-
-__all__ = ["live_server", "server_factory"]
+from tests.support.server import ServerProcess, server_env
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,6 @@ import pytest
 from backend.chain import ManagedAnvil
 from bench.server import WORKER_HEADER, running_server, server_env
 from bench.stats import descendants, process_cpu_seconds, tree_cpu_seconds
-from tests.support.anvil import anvil_node
-
-__all__ = ["anvil_node"]
 
 #: A parent that starts a child burning about 0.4 s of CPU, then waits to be killed.
 BURNING_TREE = """

@@ -16,10 +16,8 @@ from sqlalchemy import inspect
 from backend.chain import ChainUnavailable, ManagedAnvil
 from backend.config import Settings
 from backend.runtime import Runtime
-from tests.support.anvil import anvil_node, demo_client
+from tests.support.anvil import demo_client
 from tests.support.app import make_settings
-
-__all__ = ["anvil_node"]
 
 
 def _settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -13,9 +13,7 @@ import pytest
 from eth_utils import keccak
 
 from backend.chain import ChainClient, ManagedAnvil
-from tests.support.anvil import anvil_node, demo_client
-
-__all__ = ["anvil_node"]
+from tests.support.anvil import demo_client
 
 pytestmark = pytest.mark.anvil
 

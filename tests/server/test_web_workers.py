@@ -38,10 +38,7 @@ from backend.runtime import ANVIL_DIR, ANVIL_ENDPOINT_FILE
 from backend.web_workers import WORKER_HEADER
 from tests.support.app import ADMIN, harvest_body
 from tests.support.components import anvil_binary
-from tests.support.postgres import postgres_cluster, postgres_url
-from tests.support.server import ServerFactory, ServerProcess, server_env, server_factory
-
-__all__ = ["postgres_cluster", "postgres_url", "server_factory"]
+from tests.support.server import ServerFactory, ServerProcess, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil]
 

@@ -1,16 +1,13 @@
-"""A real anvil node for integration tests, one per test, state kept in the test's tmp_path.
+"""Starting a real anvil node from node_modules, and a client that signs on it.
 
-Re-export the fixture where it is needed (``from tests.support.anvil import anvil_node`` in a
-conftest.py or test module) and mark the tests ``@pytest.mark.anvil``. Without anvil the tests
+The ``anvil_node`` fixture is in tests/support/fixtures_chain.py. Without anvil the tests
 skip locally and fail under CI=true (tests/support/components.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from eth_account import Account
 
 from backend.chain.anvil import ManagedAnvil
@@ -30,13 +27,3 @@ def demo_client(node: ManagedAnvil) -> ChainClient:
     return ChainClient(
         http_web3(node.url), Account.from_key(DEMO_ANCHOR_PRIVATE_KEY), endpoint=node.url
     )
-
-
-@pytest.fixture
-def anvil_node(tmp_path: Path) -> Iterator[ManagedAnvil]:
-    """A started anvil on a free loopback port, stopped (or already killed) after the test."""
-    node = start_anvil(tmp_path / "anvil")
-    try:
-        yield node
-    finally:
-        node.stop()

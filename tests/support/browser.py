@@ -6,21 +6,20 @@ profile folder (Playwright creates a throw-away user-data-dir for ``launch``), e
 that would make the browser phone home is off, and each test gets its own context, so
 cookies and storage never leak from one test to the next.
 
-Use the ``browser`` fixture for a session-wide browser and ``page`` (or
-:func:`new_phone_page`) for a phone-sized page in a fresh context.
+The ``browser`` fixture (one browser for the session) and ``page`` (a phone-sized page in a
+fresh context, as :func:`new_phone_page` makes) are in tests/support/fixtures_browser.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
-
-import pytest
 
 from tests.support.components import chromium_binary, missing
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM_ARGS = (
     "--headless",
@@ -37,69 +36,35 @@ CHROMIUM_ARGS = (
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
-class _SharedChromium:
-    """One Playwright driver and one Chromium per test process, however many modules use it.
+@contextmanager
+def running_chromium() -> Iterator[Browser]:
+    """One Playwright driver and one headless Chromium, both stopped on leaving.
 
-    Playwright's sync API allows one driver per thread; a second ``sync_playwright()`` while
-    the first runs fails. Test modules that import the ``browser`` fixture each get their own
-    fixture definition, so the instance is shared here and closed when its last user is done.
+    Playwright's sync API allows one driver per thread (a second ``sync_playwright()`` while
+    the first runs fails), so the suite holds one, through the session-wide ``browser`` fixture.
     """
-
-    def __init__(self) -> None:
-        self._users = 0
-        self._driver: Playwright | None = None
-        self._browser: Browser | None = None
-
-    def acquire(self) -> Browser:
-        if self._browser is None:
-            self._browser = self._launch()
-        self._users += 1
-        return self._browser
-
-    def release(self) -> None:
-        self._users -= 1
-        if self._users > 0:
-            return
+    executable = chromium_binary()
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - depends on the environment
+        missing("playwright (Python package)", "pip install -e '.[dev]'")
+        raise
+    driver = sync_playwright().start()
+    try:
         try:
-            if self._browser is not None:
-                self._browser.close()
-        finally:
-            self._browser = None
-            if self._driver is not None:
-                self._driver.stop()
-                self._driver = None
-
-    def _launch(self) -> Browser:
-        executable = chromium_binary()
-        try:
-            from playwright.sync_api import Error as PlaywrightError
-            from playwright.sync_api import sync_playwright
-        except ImportError:  # pragma: no cover - depends on the environment
-            missing("playwright (Python package)", "pip install -e '.[dev]'")
-            raise
-        self._driver = sync_playwright().start()
-        try:
-            return self._driver.chromium.launch(
+            launched = driver.chromium.launch(
                 executable_path=str(executable), headless=True, args=list(CHROMIUM_ARGS)
             )
         except PlaywrightError as exc:
-            self._driver.stop()
-            self._driver = None
             missing("a working Chromium", f"{executable} failed to start: {exc}")
             raise
-
-
-_SHARED = _SharedChromium()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """The shared Chromium (launching costs a second or two, so once per session)."""
-    launched = _SHARED.acquire()
-    try:
-        yield launched
+        try:
+            yield launched
+        finally:
+            launched.close()
     finally:
-        _SHARED.release()
+        driver.stop()
 
 
 ANDROID_CHROME_UA = (
@@ -123,13 +88,3 @@ def new_phone_page(browser: Browser, *, locale: str = "vi-VN") -> Page:
         user_agent=ANDROID_CHROME_UA,
     )
     return context.new_page()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh Vietnamese phone page in its own browser context (no shared cookies)."""
-    new_page = new_phone_page(browser)
-    try:
-        yield new_page
-    finally:
-        new_page.context.close()

@@ -1,10 +1,8 @@
-"""Helpers for anchoring and verification tests: a runtime on the in-process chain, events
-recorded through the API, the anchoring state read straight from the database, and rows poked
-at the way an attacker would.
+"""Helpers for anchoring and verification tests: events recorded through the API, the
+anchoring state read straight from the database, and rows poked at the way an attacker would.
 
-Re-export ``runtime`` and ``settings_overrides`` in a conftest together with the fixtures of
-tests/support/app.py; ``runtime`` here replaces the shared one: it connects the in-process
-chain (eth-tester) and deploys the registry, but starts no worker, so tests drive the passes.
+The runtime these tests drive is ``chain_runtime`` (tests/support/fixtures_app.py): the
+in-process chain (eth-tester) with its registry deployed and no worker, so tests drive the passes.
 
 Direct SQL here is deliberate: tampering tests must change rows behind the application's back.
 """
@@ -12,37 +10,15 @@ Direct SQL here is deliberate: tampering tests must change rows behind the appli
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
 from backend.runtime import Runtime
-from tests.support.app import Actors, harvest_body, make_settings
-
-
-@pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    """Settings a test module changes (override this fixture in the module)."""
-    return {}
-
-
-@pytest.fixture
-def runtime(
-    tmp_path: Path, database_url: str, settings_overrides: dict[str, Any]
-) -> Iterator[Runtime]:
-    """A runtime on ``database_url`` with the in-process chain and its registry, no worker."""
-    settings = make_settings(tmp_path / "data", database_url, **settings_overrides)
-    instance = Runtime.start(settings, start_worker=False)
-    try:
-        yield instance
-    finally:
-        instance.close()
+from tests.support.app import Actors, harvest_body
 
 
 def harvest(actors: Actors, code: str, *, org: str = "htx", **overrides: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A throw-away PostgreSQL cluster for tests, and a fresh database per test.
+"""A throw-away PostgreSQL cluster for tests: initdb, pg_ctl, databases made and dropped.
 
 The cluster is made with ``initdb`` and run with ``pg_ctl`` from the installed server binaries
 (tests/support/components.py finds them; missing binaries skip locally and fail under CI=true).
@@ -7,9 +7,8 @@ run as the unprivileged ``postgres`` user through ``runuser``, in a folder that 
 server listens on a free loopback port with trust authentication, its socket in the cluster
 folder, and durability switched off (fsync): the data is thrown away anyway.
 
-One cluster serves the whole test session even when several conftests re-export the fixture
-(``from tests.support.postgres import postgres_cluster, postgres_url``): the first user starts
-it, the last one stops it. Each test gets its own database, dropped afterwards.
+The fixtures on top of it (one cluster per session, a database per test) are in
+tests/support/fixtures_postgres.py, registered once by tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,12 +20,10 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from tests.support.components import missing, postgres_bin_dir
 
@@ -147,33 +144,3 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
-
-
-_shared: PostgresCluster | None = None
-_users = 0
-
-
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """The session's cluster (started on first use, stopped after its last user)."""
-    global _shared, _users
-    if _shared is None:
-        _shared = start_cluster()
-    _users += 1
-    try:
-        yield _shared
-    finally:
-        _users -= 1
-        if _users == 0 and _shared is not None:
-            _shared.stop()
-            _shared = None
-
-
-@pytest.fixture
-def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
-    """A fresh, empty database on the session cluster, dropped after the test."""
-    url = postgres_cluster.create_database()
-    try:
-        yield url
-    finally:
-        postgres_cluster.drop_database(url)

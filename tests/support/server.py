@@ -7,8 +7,7 @@ the developer's shell (a production ``SENTRACE_ENV``, another database) leaks in
 to a log file in the test's folder, which :meth:`ServerProcess.log_text` reads for assertions
 and failure messages.
 
-Use the ``server_factory`` fixture: it starts servers on demand and stops (or reaps already
-killed) ones after the test, so a failing test never leaves a process behind.
+The ``server_factory`` fixture that starts them is in tests/support/fixtures_server.py.
 """
 
 from __future__ import annotations
@@ -19,13 +18,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import httpx
-import pytest
 
 from backend.chain.anvil import free_port
 from tests.support.app import ADMIN_TOKEN
@@ -216,24 +214,3 @@ class ServerProcess:
 
 
 ServerFactory = Callable[..., ServerProcess]
-
-
-@pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
-    """``server_factory(env, start=True, args=()) -> ServerProcess``; all stopped afterwards."""
-    made: list[ServerProcess] = []
-
-    def make(
-        env: Mapping[str, str], *, start: bool = True, args: tuple[str, ...] = ()
-    ) -> ServerProcess:
-        server = ServerProcess(
-            env=dict(env), log_path=tmp_path / f"server-{len(made)}.log", args=args
-        )
-        made.append(server)
-        return server.start() if start else server
-
-    try:
-        yield make
-    finally:
-        for server in made:
-            server.stop()

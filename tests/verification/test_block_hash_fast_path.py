@@ -16,9 +16,7 @@ from backend.chain.client import ChainClient
 from backend.chain.providers import memory_web3
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY
 from backend.services.verification.chain_view import ChainView, _hash_of_raw_block
-from tests.support.anvil import anvil_node, demo_client
-
-__all__ = ["anvil_node"]
+from tests.support.anvil import demo_client
 
 
 def _mine(w3: Web3, blocks: int) -> None:

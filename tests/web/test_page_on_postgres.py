@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 from tests.web.conftest import PHONE, consumer_runtime
 from tests.web.scenario import CHILD, MANGO_GTIN, MERGED, TAMPERED, VERIFIED, build_world
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_web(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[TestClient]:  # noqa: F811
+def pg_web(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[TestClient]:
     runtime = consumer_runtime(tmp_path_factory.mktemp("pg"), database_url=postgres_url)
     try:
         with TestClient(create_app(runtime)) as client:

@@ -21,7 +21,6 @@ from backend.services.labels.scans import (
     save_scan,
     summarize_scans,
 )
-from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
