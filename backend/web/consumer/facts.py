@@ -16,6 +16,15 @@ from backend.services.verification.lineage import Lineage
 from backend.timeutil import in_vietnam, utcnow
 from backend.web.consumer.views import CertificationView, FarmView
 
+#: The farm's columns, in the order :func:`farm_view` takes them.
+_FARM_COLUMNS = (
+    col(Farm.name),
+    col(Farm.commune),
+    col(Farm.province),
+    col(Farm.growing_area_code),
+    col(Farm.certifications),
+)
+
 
 @dataclass(frozen=True)
 class ProductAndFarm:
@@ -48,11 +57,7 @@ def load_product_and_farm(session: Session, lineage: Lineage) -> ProductAndFarm 
             col(Product.name_en),
             col(Product.gtin),
             col(Farm.id),
-            col(Farm.name),
-            col(Farm.commune),
-            col(Farm.province),
-            col(Farm.growing_area_code),
-            col(Farm.certifications),
+            *_FARM_COLUMNS,
         )
         .select_from(Product)
         .outerjoin(Farm, col(Farm.id) == farm_id)
@@ -61,21 +66,12 @@ def load_product_and_farm(session: Session, lineage: Lineage) -> ProductAndFarm 
     row = session.connection().execute(query).first()
     if row is None:
         return None
-    name_vi, name_en, gtin, found_farm, name, commune, province, area_code, certs = row
-    farm = None
-    if found_farm is not None:
-        farm = farm_view(
-            name=name,
-            commune=commune,
-            province=province,
-            growing_area_code=area_code,
-            certifications=certs,
-        )
+    name_vi, name_en, gtin, found_farm, *farm_row = row
+    farm = farm_view(*farm_row) if found_farm is not None else None
     return ProductAndFarm(name_vi=name_vi, name_en=name_en, gtin=gtin, farm=farm)
 
 
 def farm_view(
-    *,
     name: str,
     commune: str,
     province: str,
