@@ -17,14 +17,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.chain import ChainClient, ChainRejected, ChainReverted, LotEventLog
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainAction, ChainActionKind
+from backend.services.anchoring import rows
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,6 @@ ALREADY_RECALLED = "TraceRegistryLotAlreadyRecalled"
 #: Actions handled per pass; the worker comes straight back when more are waiting.
 ACTIONS_PER_PASS = 100
 MAX_ATTEMPTS = 10
-OPEN = (BatchStatus.PENDING, BatchStatus.SENT)
 
 
 @dataclass
@@ -69,30 +70,15 @@ class OutboxSender:
 
     def process(self, chain: ChainClient) -> OutboxReport:
         report = OutboxReport()
-        with Session(self.engine) as session:
-            ids = session.exec(
-                select(ChainAction.id)
-                .where(col(ChainAction.status).in_(OPEN))
-                .order_by(col(ChainAction.id))
-                .limit(ACTIONS_PER_PASS + 1)
-            ).all()
+        ids = rows.open_ids(self.engine, ChainAction, limit=ACTIONS_PER_PASS + 1)
         report.more_work = len(ids) > ACTIONS_PER_PASS
+        send = partial(self._send, chain, report=report)
+        confirm = partial(self._confirm, chain, report=report)
         for action_id in ids[:ACTIONS_PER_PASS]:
-            assert action_id is not None
-            self._advance(chain, action_id, report)
+            rows.advance(self.engine, ChainAction, action_id, send=send, confirm=confirm)
             if report.requeued:
                 break  # a transaction vanished: the next pass sends with fresh nonces
         return report
-
-    def _advance(self, chain: ChainClient, action_id: int, report: OutboxReport) -> None:
-        with Session(self.engine, expire_on_commit=False) as session:
-            action = session.get(ChainAction, action_id)
-            if action is None:
-                return
-            if action.status is BatchStatus.PENDING:
-                self._send(chain, session, action, report)
-            if action.status is BatchStatus.SENT:
-                self._confirm(chain, session, action, report)
 
     # -------------------------------------------------------------------------- sending
 

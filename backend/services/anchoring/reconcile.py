@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
@@ -30,6 +31,7 @@ from backend.chain.fact_cache import ChainFactCache
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import HashingError, MerkleTree, from_hex, to_hex
 from backend.models import Batch, BatchStatus, ChainAction, ChainActionKind, Event
+from backend.services.anchoring import rows
 from backend.services.anchoring.outbox import find_milestone
 
 logger = logging.getLogger(__name__)
@@ -87,10 +89,13 @@ class Reconciler:
         if retry_failed:
             report.retried_failed = self._retry_failed()
         since = None if full else max(0, head - RECENT_BLOCKS)
+        confirmed = BatchStatus.CONFIRMED  # a row that moved on since it was listed is skipped
+        check_batch = partial(self._check_batch, chain, report=report)
         for batch_id in self._confirmed_batch_ids(chain, since):
-            self._check_batch(chain, batch_id, report)
+            rows.with_row(self.engine, Batch, batch_id, check_batch, status=confirmed)
+        check_action = partial(self._check_action, chain, report=report)
         for action_id in self._confirmed_action_ids(since):
-            self._check_action(chain, action_id, report)
+            rows.with_row(self.engine, ChainAction, action_id, check_action, status=confirmed)
         self._full_requested = False
         if report.requeued or report.refused or report.actions_requeued:
             logger.warning("reconcile: %s", report.as_dict())
@@ -150,30 +155,28 @@ class Reconciler:
 
     # -------------------------------------------------------------------------- batches
 
-    def _check_batch(self, chain: ChainClient, batch_id: int, report: ReconcileReport) -> None:
-        with Session(self.engine, expire_on_commit=False) as session:
-            batch = session.get(Batch, batch_id)
-            if batch is None or batch.status is not BatchStatus.CONFIRMED:
-                return
-            report.checked += 1
-            if chain.anchor_of(from_hex(batch.root)) is not None:
-                if (batch.contract_address or "").lower() != str(chain.contract_address).lower():
-                    batch.chain_id, batch.contract_address = chain.chain_id, chain.contract_address
-                    session.add(batch)
-                    session.commit()
-                return
-            key = ChainFactCache.chain_key(chain.chain_id, str(chain.contract_address))
-            self.cache.forget_anchor(key, batch.root)
-            problem = self._why_not_reanchor(chain, session, batch)
-            if problem is not None:
-                logger.error("batch %s: root vanished but NOT re-anchored: %s", batch.id, problem)
-                batch.last_error = f"reconcile refused to re-anchor: {problem}"[:2000]
-                report.refused.append({"root": batch.root, "reason": problem})
+    def _check_batch(
+        self, chain: ChainClient, session: Session, batch: Batch, *, report: ReconcileReport
+    ) -> None:
+        report.checked += 1
+        if chain.anchor_of(from_hex(batch.root)) is not None:
+            if (batch.contract_address or "").lower() != str(chain.contract_address).lower():
+                batch.chain_id, batch.contract_address = chain.chain_id, chain.contract_address
                 session.add(batch)
                 session.commit()
-                return
-            self._requeue(chain, session, batch)
-            report.requeued.append(batch.root)
+            return
+        key = ChainFactCache.chain_key(chain.chain_id, str(chain.contract_address))
+        self.cache.forget_anchor(key, batch.root)
+        problem = self._why_not_reanchor(chain, session, batch)
+        if problem is not None:
+            logger.error("batch %s: root vanished but NOT re-anchored: %s", batch.id, problem)
+            batch.last_error = f"reconcile refused to re-anchor: {problem}"[:2000]
+            report.refused.append({"root": batch.root, "reason": problem})
+            session.add(batch)
+            session.commit()
+            return
+        self._requeue(chain, session, batch)
+        report.requeued.append(batch.root)
 
     def _requeue(self, chain: ChainClient, session: Session, batch: Batch) -> None:
         state = tx_state(chain, batch.tx_hash) if batch.tx_hash else None
@@ -217,23 +220,21 @@ class Reconciler:
 
     # -------------------------------------------------------------------------- outbox
 
-    def _check_action(self, chain: ChainClient, action_id: int, report: ReconcileReport) -> None:
-        with Session(self.engine, expire_on_commit=False) as session:
-            action = session.get(ChainAction, action_id)
-            if action is None or action.status is not BatchStatus.CONFIRMED:
-                return
-            report.actions_checked += 1
-            if self._action_on_chain(chain, action):
-                session.add(action)
-                session.commit()
-                return
-            if action.tx_hash:
-                self._on_tx_lost()
-            action.status = BatchStatus.PENDING
-            action.last_error = "vanished from chain; sending again"
+    def _check_action(
+        self, chain: ChainClient, session: Session, action: ChainAction, *, report: ReconcileReport
+    ) -> None:
+        report.actions_checked += 1
+        if self._action_on_chain(chain, action):
             session.add(action)
             session.commit()
-            report.actions_requeued += 1
+            return
+        if action.tx_hash:
+            self._on_tx_lost()
+        action.status = BatchStatus.PENDING
+        action.last_error = "vanished from chain; sending again"
+        session.add(action)
+        session.commit()
+        report.actions_requeued += 1
 
     @staticmethod
     def _action_on_chain(chain: ChainClient, action: ChainAction) -> bool:

@@ -24,9 +24,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.chain import ChainClient, ChainRejected, ChainReverted, ChainUnavailable
 from backend.chain.fact_cache import ChainFactCache
@@ -34,7 +35,7 @@ from backend.chain.tx_state import TxStatus, tx_state
 from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus
-from backend.services.anchoring import batching
+from backend.services.anchoring import batching, rows
 from backend.services.anchoring.outbox import OutboxSender
 from backend.services.anchoring.pass_lock import sender_lock
 from backend.services.anchoring.reconcile import Reconciler, ReconcileReport
@@ -177,28 +178,13 @@ class AnchoringService:
     # ------------------------------------------------------------------- send / confirm
 
     def _advance_open_batches(self, chain: ChainClient, report: PassReport) -> None:
-        with Session(self.engine) as session:
-            open_ids = session.exec(
-                select(Batch.id)
-                .where(col(Batch.status).in_([BatchStatus.PENDING, BatchStatus.SENT]))
-                .order_by(col(Batch.id))
-            ).all()
-        for batch_id in open_ids:
-            assert batch_id is not None
+        """Move each open batch as far as it can go now (pending → sent → confirmed)."""
+        send = partial(self._send, chain, report=report)
+        confirm = partial(self._confirm, chain, report=report)
+        for batch_id in rows.open_ids(self.engine, Batch):
             if self._tx_lost.is_set():
                 return  # this client's nonce counter is ahead of the chain: stop sending
-            self._advance(chain, batch_id, report)
-
-    def _advance(self, chain: ChainClient, batch_id: int, report: PassReport) -> None:
-        """Move one batch as far as it can go now (pending → sent → confirmed)."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            batch = session.get(Batch, batch_id)
-            if batch is None:
-                return
-            if batch.status is BatchStatus.PENDING:
-                self._send(chain, session, batch, report)
-            if batch.status is BatchStatus.SENT:
-                self._confirm(chain, session, batch, report)
+            rows.advance(self.engine, Batch, batch_id, send=send, confirm=confirm)
 
     def _send(self, chain: ChainClient, session: Session, batch: Batch, report: PassReport) -> None:
         root = from_hex(batch.root)
