@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 #: How long a final anchor is trusted without asking the node again.
 DEFAULT_FINAL_TTL_S = 300.0
@@ -55,6 +56,7 @@ class Canary:
 
 
 ChainKey = tuple[int, str]
+_Fact = TypeVar("_Fact")
 #: Reads the hash of block N from the node (None: no such block); raises on node errors.
 BlockHashReader = Callable[[int], "bytes | None"]
 
@@ -97,19 +99,31 @@ class ChainFactCache:
     def chain_key(chain_id: int, contract_address: str) -> ChainKey:
         return (chain_id, contract_address.lower())
 
+    def _fresh(
+        self,
+        table: dict[tuple[ChainKey, str], tuple[float, _Fact]],
+        entry_key: tuple[ChainKey, str],
+        ttl: Callable[[_Fact], float],
+    ) -> _Fact | None:
+        """The fact stored under ``entry_key`` unless it outlived ``ttl`` (then it is dropped).
+
+        The caller holds the lock; ``ttl`` may depend on the fact ("not recalled" ages faster).
+        """
+        entry = table.get(entry_key)
+        if entry is None:
+            return None
+        stored_at, fact = entry
+        if self._clock() - stored_at > ttl(fact):
+            del table[entry_key]
+            return None
+        return fact
+
     # ------------------------------------------------------------------------- anchors
 
     def anchor(self, key: ChainKey, root: str) -> FinalAnchor | None:
         """The cached final anchor of ``root``, or None when unknown or expired."""
         with self._lock:
-            entry = self._anchors.get((key, root.lower()))
-            if entry is None:
-                return None
-            stored_at, fact = entry
-            if self._clock() - stored_at > self._final_ttl_s:
-                del self._anchors[(key, root.lower())]
-                return None
-            return fact
+            return self._fresh(self._anchors, (key, root.lower()), lambda _fact: self._final_ttl_s)
 
     def remember_anchor(
         self, key: ChainKey, root: str, fact: FinalAnchor, *, block_hash: bytes
@@ -129,15 +143,11 @@ class ChainFactCache:
     def recalled(self, key: ChainKey, lot_key: str) -> bool | None:
         """Whether the lot is recalled on chain, if known recently enough; None otherwise."""
         with self._lock:
-            entry = self._recalls.get((key, lot_key.lower()))
-            if entry is None:
-                return None
-            stored_at, value = entry
-            ttl = self._final_ttl_s if value else self._negative_ttl_s
-            if self._clock() - stored_at > ttl:
-                del self._recalls[(key, lot_key.lower())]
-                return None
-            return value
+            return self._fresh(
+                self._recalls,
+                (key, lot_key.lower()),
+                lambda value: self._final_ttl_s if value else self._negative_ttl_s,
+            )
 
     def remember_recall(self, key: ChainKey, lot_key: str, recalled: bool) -> None:
         with self._lock:
