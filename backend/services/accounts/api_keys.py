@@ -11,12 +11,13 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from backend.errors import NotFound
+from backend.i18n.messages import message
 from backend.models import ApiKey, Organisation
 from backend.services import validation
 from backend.services.accounts.credentials import api_key_matches, api_key_prefix, new_api_key
 from backend.timeutil import utcnow
 
-UNKNOWN_KEY = "Không tìm thấy khóa API / API key not found"
+UNKNOWN_KEY = message("accounts.unknown_key")
 
 
 def issue_api_key(session: Session, *, org: Organisation, label: str = "") -> tuple[ApiKey, str]:

@@ -10,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from backend.errors import Conflict, InvalidInput
+from backend.i18n.messages import message
 from backend.models import Organisation, OrgRole
 from backend.services import validation
 from backend.services.accounts.api_keys import issue_api_key
 
 ADMIN_SLUG = "admin"
-ADMIN_NAME = "Quản trị SenTrace / SenTrace administration"
-DUPLICATE_SLUG = "Slug đã được dùng / slug already taken"
+ADMIN_NAME = message("accounts.admin_name")
+DUPLICATE_SLUG = message("accounts.slug_taken")
 
 
 def get_org_by_slug(session: Session, slug: str) -> Organisation | None:
@@ -47,9 +48,7 @@ def _role(value: OrgRole | str) -> OrgRole:
         role = None
     if role is None or role is OrgRole.ADMIN:
         choices = ", ".join(r.value for r in OrgRole if r is not OrgRole.ADMIN)
-        raise InvalidInput(
-            f"Vai trò phải là một trong / role must be one of: {choices}", field="role"
-        )
+        raise InvalidInput(message("accounts.role_choice", tail=choices), field="role")
     return role
 
 

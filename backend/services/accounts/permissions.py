@@ -19,6 +19,7 @@ gate early on roles with ``backend.api.deps.require_roles``, which uses these sa
 from __future__ import annotations
 
 from backend.errors import PermissionDenied
+from backend.i18n.messages import message
 from backend.models import Farm, Lot, Organisation, OrgRole
 
 ORG_MANAGERS = frozenset({OrgRole.ADMIN})
@@ -28,9 +29,9 @@ HARVESTERS = frozenset({OrgRole.COOPERATIVE})
 RECALLERS = frozenset({OrgRole.REGULATOR})
 READ_ALL = frozenset({OrgRole.REGULATOR, OrgRole.ADMIN})
 
-WRONG_ROLE = "Vai trò của tổ chức không được phép / your organisation's role may not do this"
-NOT_CUSTODIAN = "Tổ chức không giữ lô này / your organisation does not hold this lot"
-NOT_FARM_OWNER = "Tổ chức không sở hữu vùng trồng này / your organisation does not own this farm"
+WRONG_ROLE = message("accounts.permissions.wrong_role")
+NOT_CUSTODIAN = message("accounts.permissions.not_custodian")
+NOT_FARM_OWNER = message("accounts.permissions.not_farm_owner")
 
 
 def require_role(org: Organisation, allowed: frozenset[OrgRole]) -> None:

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from backend.i18n.messages import message
 from backend.models import Organisation, User
 from backend.services.accounts.credentials import (
     hash_password,
@@ -67,12 +68,11 @@ def validate_password(password: str) -> None:
     """Refuse passwords too short to resist guessing (or absurdly long)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự / "
-            f"password needs at least {MIN_PASSWORD_LENGTH} characters",
+            message("accounts.users.password_too_short", least=MIN_PASSWORD_LENGTH),
             field="password",
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput("Mật khẩu quá dài / password too long", field="password")
+        raise InvalidInput(message("accounts.users.password_too_long"), field="password")
 
 
 def create_user(
@@ -86,17 +86,13 @@ def create_user(
     """A new operator account for the organisation ``org_slug``."""
     name = normalise_username(username)
     if not USERNAME_PATTERN.match(name):
-        raise InvalidInput(
-            "Tên đăng nhập: 3–64 ký tự a–z, 0–9, dấu chấm, gạch ngang hoặc gạch dưới / "
-            "username: 3–64 characters a–z, 0–9, dot, hyphen or underscore",
-            field="username",
-        )
+        raise InvalidInput(message("accounts.users.username_shape"), field="username")
     validate_password(password)
     org = session.exec(select(Organisation).where(Organisation.slug == org_slug)).first()
     if org is None:
-        raise NotFound("Không có tổ chức này / no such organisation", field="org")
+        raise NotFound(message("accounts.users.no_such_org"), field="org")
     if session.exec(select(User).where(User.username == name)).first() is not None:
-        raise Conflict("Tên đăng nhập đã có / username already taken", field="username")
+        raise Conflict(message("accounts.users.username_taken"), field="username")
     assert org.id is not None
     user = User(
         org_id=org.id,
@@ -108,7 +104,7 @@ def create_user(
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent create won the race
-        raise Conflict("Tên đăng nhập đã có / username already taken", field="username") from exc
+        raise Conflict(message("accounts.users.username_taken"), field="username") from exc
     return user
 
 
@@ -139,15 +135,15 @@ def authenticate(
     user = session.exec(select(User).where(User.username == normalise_username(username))).first()
     if user is None:
         verify_password(password, _DUMMY_HASH)
-        raise InvalidCredentials("Sai tên đăng nhập hoặc mật khẩu / wrong username or password")
+        raise InvalidCredentials(message("accounts.users.wrong_credentials"))
     if user.locked_until is not None and as_utc(user.locked_until) > moment:
         raise AccountLocked(
-            "Tài khoản tạm khoá / account temporarily locked",
+            message("accounts.users.locked"),
             locked_until=as_utc(user.locked_until),
         )
     if not verify_password(password, user.password_hash):
         _count_failure(session, user=user, settings=settings, moment=moment)
-        raise InvalidCredentials("Sai tên đăng nhập hoặc mật khẩu / wrong username or password")
+        raise InvalidCredentials(message("accounts.users.wrong_credentials"))
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
