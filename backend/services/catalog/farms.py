@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backend.errors import Conflict, InvalidInput
+from backend.i18n.messages import message
 from backend.models import Farm, Organisation
 from backend.services import validation
 from backend.services.accounts import permissions
@@ -21,7 +22,7 @@ from backend.services.accounts import permissions
 CERTIFICATION_SCHEMES = ("VietGAP", "GlobalGAP", "organic", "other")
 MAX_CERTIFICATIONS = 20
 DEFAULT_PROVINCE = "Đồng Tháp"
-DUPLICATE_FARM = "Mã vùng trồng đã tồn tại / farm code already exists"
+DUPLICATE_FARM = message("catalog.farm.duplicate")
 
 
 def get_farm_by_code(session: Session, code: str) -> Farm | None:
@@ -52,7 +53,7 @@ def create_farm(
     permissions.require_role(org, permissions.FARM_OWNERS)
     farm_code = validation.code(code, field="code")
     if (lat is None) != (lon is None):
-        raise InvalidInput("Cần cả vĩ độ và kinh độ / give both lat and lon", field="lat")
+        raise InvalidInput(message("catalog.farm.lat_lon"), field="lat")
     farm = Farm(
         code=farm_code,
         org_id=_id(org),
@@ -87,7 +88,7 @@ def _id(org: Organisation) -> int:
 def _certifications(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if len(items) > MAX_CERTIFICATIONS:
         raise InvalidInput(
-            f"Tối đa {MAX_CERTIFICATIONS} chứng nhận / at most {MAX_CERTIFICATIONS} certifications",
+            message("catalog.farm.too_many_certifications", most=MAX_CERTIFICATIONS),
             field="certifications",
         )
     return [_certification(item, f"certifications[{i}]") for i, item in enumerate(items)]
@@ -97,16 +98,13 @@ def _certification(item: Mapping[str, Any], field: str) -> dict[str, Any]:
     scheme = item.get("scheme")
     if scheme not in CERTIFICATION_SCHEMES:
         raise InvalidInput(
-            "Chứng nhận phải là / scheme must be one of: " + ", ".join(CERTIFICATION_SCHEMES),
+            message("catalog.farm.scheme", tail=", ".join(CERTIFICATION_SCHEMES)),
             field=f"{field}.scheme",
         )
     valid_from = _date(item.get("valid_from"), f"{field}.valid_from")
     valid_until = _date(item.get("valid_until"), f"{field}.valid_until")
     if valid_from and valid_until and valid_until < valid_from:
-        raise InvalidInput(
-            "Ngày hết hạn trước ngày hiệu lực / valid_until is before valid_from",
-            field=f"{field}.valid_until",
-        )
+        raise InvalidInput(message("catalog.farm.valid_until"), field=f"{field}.valid_until")
     return {
         "scheme": scheme,
         "number": validation.required_text(
@@ -123,6 +121,4 @@ def _date(value: Any, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput(
-            "Ngày phải dạng YYYY-MM-DD / date must be YYYY-MM-DD", field=field
-        ) from None
+        raise InvalidInput(message("catalog.farm.date"), field=field) from None

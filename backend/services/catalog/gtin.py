@@ -11,13 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from backend.errors import InvalidInput
+from backend.i18n.messages import message
 from qr.errors import InvalidGtin
 from qr.gtin import normalize_gtin as _label_gtin
 
-BAD_GTIN = (
-    "GTIN phải có 8, 12, 13 hoặc 14 chữ số với số kiểm tra đúng / "
-    "GTIN must have 8, 12, 13 or 14 digits and a correct check digit"
-)
+BAD_GTIN = message("catalog.bad_gtin")
 
 
 def normalize_gtin(value: Any, *, field: str = "gtin") -> str:

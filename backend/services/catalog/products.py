@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from backend.errors import Conflict
+from backend.i18n.messages import message
 from backend.models import Organisation, Product
 from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.catalog.gtin import normalize_gtin
 
-DUPLICATE_PRODUCT = "Mã sản phẩm đã tồn tại / product code already exists"
-DUPLICATE_GTIN = "GTIN đã được gán cho sản phẩm khác / GTIN already used by another product"
+DUPLICATE_PRODUCT = message("catalog.product.duplicate")
+DUPLICATE_GTIN = message("catalog.product.duplicate_gtin")
 
 
 def get_product_by_code(session: Session, code: str) -> Product | None:
