@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from backend.config import Settings
 from backend.errors import InvalidInput
+from backend.i18n.messages import message
 from backend.models import Farm, LabelSerial, Lot, Organisation, Product
 from backend.services.accounts import permissions
 from backend.services.ledger.custody import require_not_recalled
@@ -68,21 +69,11 @@ class LabelRequest:
 def validate_request(request: LabelRequest) -> None:
     """Refuse impossible requests before any serial is allocated."""
     if not 1 <= request.count <= MAX_LABELS_PER_REQUEST:
-        raise InvalidInput(
-            f"Số tem phải từ 1 đến {MAX_LABELS_PER_REQUEST} / "
-            f"count must be between 1 and {MAX_LABELS_PER_REQUEST}",
-            field="count",
-        )
+        raise InvalidInput(message("labels.count", most=MAX_LABELS_PER_REQUEST), field="count")
     if request.layout not in LAYOUTS:
-        raise InvalidInput(
-            "Khổ tem không hợp lệ / unknown layout; choose one of: " + ", ".join(LAYOUTS),
-            field="layout",
-        )
+        raise InvalidInput(message("labels.layout", tail=", ".join(LAYOUTS)), field="layout")
     if request.fmt not in FORMATS:
-        raise InvalidInput(
-            "Định dạng không hợp lệ / unknown format; choose one of: " + ", ".join(FORMATS),
-            field="format",
-        )
+        raise InvalidInput(message("labels.format", tail=", ".join(FORMATS)), field="format")
 
 
 def allocate_serials(session: Session, *, lot: Lot, org: Organisation, count: int) -> list[str]:
@@ -151,7 +142,7 @@ def print_labels(
         )
     except LabelError as exc:
         field = next((f for cls, f in _ERROR_FIELDS.items() if isinstance(exc, cls)), None)
-        raise InvalidInput(f"Không in được tem / cannot print labels: {exc}", field=field) from exc
+        raise InvalidInput(message("labels.print_failed", tail=exc), field=field) from exc
 
 
 def serial_count(session: Session, *, lot: Lot) -> int:
