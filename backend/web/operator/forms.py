@@ -18,7 +18,7 @@ from fastapi import Request
 
 from backend.errors import Conflict, InvalidInput, SenTraceError
 from backend.i18n import Translator
-from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam
+from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam, utcnow
 from backend.web.sessions import CSRF_FIELD
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -79,6 +79,13 @@ class FieldReader:
             return None
         return raw
 
+    def password(self, name: str = "password") -> str:
+        """A required password, taken out of the values so it is never sent back to the browser."""
+        password = self.state.values.pop(name, "")
+        if not password:
+            self.state.fail(name, self.t("app.errors.required"))
+        return password
+
     def choice(self, name: str, options: list[str], *, required: bool = True) -> str | None:
         raw = self.text(name, required=required)
         if raw is not None and raw not in options:
@@ -137,6 +144,13 @@ class FieldReader:
             self.state.fail(name, self.t("app.errors.datetime"))
             return None
         return as_utc(local.replace(tzinfo=VIETNAM_TZ))
+
+    def past_moment(self, name: str) -> datetime | None:
+        """A required ``moment`` that has already happened: nobody records tomorrow's harvest."""
+        moment = self.moment(name)
+        if moment is not None and moment > utcnow():
+            self.state.fail(name, self.t("app.errors.future"))
+        return moment
 
 
 def datetime_local_value(moment: datetime) -> str:
