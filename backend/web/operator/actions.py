@@ -6,34 +6,28 @@ uses). A POST that fails validation answers 422 with the form again, filled in a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session, col, select
 
-from backend.deps import SessionDep, SettingsDep
-from backend.errors import NotFound, PermissionDenied, SenTraceError
-from backend.i18n import translator
-from backend.models import Lot, Organisation, OrgRole
-from backend.services.accounts import permissions
+from backend.i18n import Translator
+from backend.models import Lot, Organisation
 from backend.services.ledger.custody import transfer_lot
 from backend.services.ledger.events import add_lot_event
 from backend.services.ledger.queries import remaining_quantity
 from backend.services.ledger.split_merge import split_lot
-from backend.services.transactions import commit
 from backend.timeutil import utcnow
-from backend.web.operator.access import viewable_lot
-from backend.web.operator.context import HOLDER_ROLES, Operator, OperatorDep, page, redirect
-from backend.web.operator.event_forms import EVENT_FORMS, EventForm, read_event_data
-from backend.web.operator.forms import (
-    FieldReader,
-    FormState,
-    apply_service_error,
-    datetime_local_value,
-    read_form,
-    shows_on_form,
+from backend.web.operator.context import HOLDER_ROLES, FormPage, Operator, redirect
+from backend.web.operator.deps import (
+    EventFormDep,
+    HeldLotDep,
+    OperatorDep,
+    SessionDep,
+    SettingsDep,
+    SubmissionDep,
+    TranslatorDep,
 )
+from backend.web.operator.event_forms import EventForm, read_event_data
+from backend.web.operator.forms import FieldReader, FormState, datetime_local_value
 from backend.web.operator.routing import OperatorRoute
 
 router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRoute)
@@ -41,111 +35,52 @@ router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRo
 SPLIT_ROWS = 6
 #: Service field names → form field names, for errors the services report.
 EVENT_FIELDS = {"occurred_at": "occurred_at", "data": "_form"}
+TRANSFER_FIELDS = {"to": "to", "note": "note", "occurred_at": "occurred_at"}
 
 
-def held_lot(session: Session, operator: Operator, code: str) -> Lot:
-    """The lot, if the operator's organisation holds it now (else 403/404)."""
-    lot = viewable_lot(session, org=operator.org, code=code)
-    if operator.role not in HOLDER_ROLES:
-        raise PermissionDenied(permissions.WRONG_ROLE)
-    permissions.require_custodian(operator.org, lot)
-    return lot
+def _happening_now() -> FormState:
+    """A fresh form for something done to the lot, its time filled in as now."""
+    return FormState(values={"occurred_at": datetime_local_value(utcnow())})
 
 
-def _run_write(
-    request: Request,
-    session: Session,
-    form: FormState,
-    write: Callable[[], object],
-    *,
-    field_map: dict[str, str],
-    again: Callable[[FormState], Response],
-) -> Response | None:
-    """Run a service write and commit; on a form-worthy error, the form again (else raise)."""
-    try:
-        write()
-        commit(session)
-    except SenTraceError as exc:
-        session.rollback()
-        if not shows_on_form(exc):
-            raise
-        apply_service_error(form, exc, lang=request.state.lang, field_map=field_map)
-        return again(form)
-    return None
-
-
-def _when(fields: FieldReader) -> Any:
-    moment = fields.moment("occurred_at")
-    if moment is not None and moment > utcnow():
-        fields.state.fail("occurred_at", fields.t("app.errors.future"))
-    return moment
+def _back_to_lot(lot: Lot, ok: str) -> Response:
+    return redirect(f"/app/lots/{lot.code}", ok=ok)
 
 
 # --- observations -----------------------------------------------------------------------------
 
 
-def _event_spec(kind: str, operator: Operator) -> EventForm:
-    spec = EVENT_FORMS.get(kind)
-    if spec is None:
-        raise NotFound("Không có biểu mẫu này / no such form")
-    if kind == "input_application" and operator.role is not OrgRole.COOPERATIVE:
-        raise PermissionDenied(permissions.WRONG_ROLE)
-    return spec
-
-
-def _event_page(
-    request: Request, lot: Lot, spec: EventForm, form: FormState, status: int = 200
-) -> Response:
-    t = translator(request.state.lang)
+def _event_page(request: Request, lot: Lot, spec: EventForm, t: Translator) -> FormPage:
     choices = {
         item.name: [(option, t(f"app.choice.{item.name}.{option}")) for option in item.options]
         for item in spec.fields
         if item.options
     }
-    return page(
+    return FormPage(
         request,
         "app/event_form.html",
-        status_code=status,
-        lot=lot,
-        spec=spec,
-        kind=spec.event_type.value,
-        choices=choices,
-        form=form,
+        lambda: {"lot": lot, "spec": spec, "kind": spec.event_type.value, "choices": choices},
     )
 
 
 @router.get("/{code}/record/{kind}", include_in_schema=False)
-def event_form(
-    request: Request, code: str, kind: str, operator: OperatorDep, session: SessionDep
-) -> Response:
-    spec = _event_spec(kind, operator)
-    lot = held_lot(session, operator, code)
-    form = FormState(values={"occurred_at": datetime_local_value(utcnow())})
-    return _event_page(request, lot, spec, form)
+def event_form(request: Request, spec: EventFormDep, lot: HeldLotDep, t: TranslatorDep) -> Response:
+    return _event_page(request, lot, spec, t).show(_happening_now())
 
 
 @router.post("/{code}/record/{kind}", include_in_schema=False)
 async def record_event(
     request: Request,
-    code: str,
-    kind: str,
+    spec: EventFormDep,
+    lot: HeldLotDep,
     operator: OperatorDep,
     session: SessionDep,
     settings: SettingsDep,
+    posted: SubmissionDep,
 ) -> Response:
-    spec = _event_spec(kind, operator)
-    lot = held_lot(session, operator, code)
-    form = await read_form(request)
-    fields = FieldReader(form, translator(request.state.lang))
-    occurred_at = _when(fields)
-    data = read_event_data(spec, fields)
-    if not form.ok:
-        return _event_page(request, lot, spec, form, status=422)
-    field_map = {**EVENT_FIELDS, **{f"data.{item.name}": item.name for item in spec.fields}}
-    failed = _run_write(
-        request,
-        session,
-        form,
+    occurred_at = posted.fields.past_moment("occurred_at")
+    data = read_event_data(spec, posted.fields)
+    return posted.settle(
         lambda: add_lot_event(
             session,
             lot_code=lot.code,
@@ -156,10 +91,10 @@ async def record_event(
             data=data,
             settings=settings,
         ),
-        field_map=field_map,
-        again=lambda state: _event_page(request, lot, spec, state, status=422),
+        then=lambda _: _back_to_lot(lot, f"recorded_{spec.event_type.value}"),
+        again=_event_page(request, lot, spec, posted.fields.t),
+        field_map={**EVENT_FIELDS, **{f"data.{item.name}": item.name for item in spec.fields}},
     )
-    return failed or redirect(f"/app/lots/{lot.code}", ok=f"recorded_{spec.event_type.value}")
 
 
 # --- transfer ---------------------------------------------------------------------------------
@@ -176,53 +111,38 @@ def _receivers(session: Session, operator: Operator) -> list[Organisation]:
 
 
 def _transfer_page(
-    request: Request,
-    session: Session,
-    operator: Operator,
-    lot: Lot,
-    form: FormState,
-    status: int = 200,
-) -> Response:
-    t = translator(request.state.lang)
-    receivers = [
-        (org.slug, f"{org.name} — {t('app.roles.' + org.role)}")
-        for org in _receivers(session, operator)
-    ]
-    return page(
-        request,
-        "app/transfer.html",
-        status_code=status,
-        lot=lot,
-        receivers=receivers,
-        form=form,
-    )
+    request: Request, session: Session, operator: Operator, lot: Lot, t: Translator
+) -> FormPage:
+    def receivers() -> list[tuple[str, str]]:
+        return [
+            (org.slug, f"{org.name} — {t('app.roles.' + org.role)}")
+            for org in _receivers(session, operator)
+        ]
+
+    return FormPage(request, "app/transfer.html", lambda: {"lot": lot, "receivers": receivers()})
 
 
 @router.get("/{code}/transfer", include_in_schema=False)
 def transfer_form(
-    request: Request, code: str, operator: OperatorDep, session: SessionDep
+    request: Request, lot: HeldLotDep, operator: OperatorDep, session: SessionDep, t: TranslatorDep
 ) -> Response:
-    lot = held_lot(session, operator, code)
-    form = FormState(values={"occurred_at": datetime_local_value(utcnow())})
-    return _transfer_page(request, session, operator, lot, form)
+    return _transfer_page(request, session, operator, lot, t).show(_happening_now())
 
 
 @router.post("/{code}/transfer", include_in_schema=False)
 async def transfer(
-    request: Request, code: str, operator: OperatorDep, session: SessionDep, settings: SettingsDep
+    request: Request,
+    lot: HeldLotDep,
+    operator: OperatorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    posted: SubmissionDep,
 ) -> Response:
-    lot = held_lot(session, operator, code)
-    form = await read_form(request)
-    fields = FieldReader(form, translator(request.state.lang))
+    fields = posted.fields
     receiver = fields.text("to", max_length=64)
-    occurred_at = _when(fields)
+    occurred_at = fields.past_moment("occurred_at")
     note = fields.text("note", required=False, max_length=1000)
-    if not form.ok:
-        return _transfer_page(request, session, operator, lot, form, status=422)
-    failed = _run_write(
-        request,
-        session,
-        form,
+    return posted.settle(
         lambda: transfer_lot(
             session,
             lot_code=lot.code,
@@ -232,33 +152,30 @@ async def transfer(
             note=note,
             settings=settings,
         ),
-        field_map={"to": "to", "note": "note", "occurred_at": "occurred_at"},
-        again=lambda state: _transfer_page(request, session, operator, lot, state, status=422),
+        then=lambda _: _back_to_lot(lot, "transferred"),
+        again=_transfer_page(request, session, operator, lot, fields.t),
+        field_map=TRANSFER_FIELDS,
     )
-    return failed or redirect(f"/app/lots/{lot.code}", ok="transferred")
 
 
 # --- split ------------------------------------------------------------------------------------
 
 
-def _split_page(
-    request: Request, session: Session, lot: Lot, form: FormState, status: int = 200
-) -> Response:
-    return page(
+def _split_page(request: Request, session: Session, lot: Lot) -> FormPage:
+    return FormPage(
         request,
         "app/split.html",
-        status_code=status,
-        lot=lot,
-        remaining=remaining_quantity(session, lot),
-        rows=range(SPLIT_ROWS),
-        form=form,
+        lambda: {
+            "lot": lot,
+            "remaining": remaining_quantity(session, lot),
+            "rows": range(SPLIT_ROWS),
+        },
     )
 
 
 @router.get("/{code}/split", include_in_schema=False)
-def split_form(request: Request, code: str, operator: OperatorDep, session: SessionDep) -> Response:
-    lot = held_lot(session, operator, code)
-    return _split_page(request, session, lot, FormState())
+def split_form(request: Request, lot: HeldLotDep, session: SessionDep) -> Response:
+    return _split_page(request, session, lot).show(FormState())
 
 
 def _read_children(fields: FieldReader) -> tuple[list[dict[str, str]], list[int]]:
@@ -290,22 +207,19 @@ def _split_field_map(rows: list[int]) -> dict[str, str]:
 
 @router.post("/{code}/split", include_in_schema=False)
 async def split(
-    request: Request, code: str, operator: OperatorDep, session: SessionDep, settings: SettingsDep
+    request: Request,
+    lot: HeldLotDep,
+    operator: OperatorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    posted: SubmissionDep,
 ) -> Response:
-    lot = held_lot(session, operator, code)
-    form = await read_form(request)
-    fields = FieldReader(form, translator(request.state.lang))
-    children, rows = _read_children(fields)
-    if not form.ok:
-        return _split_page(request, session, lot, form, status=422)
-    failed = _run_write(
-        request,
-        session,
-        form,
+    children, rows = _read_children(posted.fields)
+    return posted.settle(
         lambda: split_lot(
             session, lot_code=lot.code, org=operator.org, children=children, settings=settings
         ),
+        then=lambda _: _back_to_lot(lot, "split"),
+        again=_split_page(request, session, lot),
         field_map=_split_field_map(rows),
-        again=lambda state: _split_page(request, session, lot, state, status=422),
     )
-    return failed or redirect(f"/app/lots/{lot.code}", ok="split")

@@ -11,21 +11,15 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from backend.deps import SessionDep
-from backend.errors import NotFound, SenTraceError
-from backend.i18n import translator
+from backend.errors import NotFound
+from backend.i18n import Translator
+from backend.i18n.messages import message
 from backend.models import Organisation, OrgRole, User
 from backend.services.accounts.orgs import create_organisation, get_org_by_slug
 from backend.services.accounts.users import create_user, users_of_org
-from backend.services.transactions import commit
-from backend.web.operator.context import Operator, OperatorDep, page, redirect, require_role
-from backend.web.operator.forms import (
-    FieldReader,
-    FormState,
-    apply_service_error,
-    read_form,
-    shows_on_form,
-)
+from backend.web.operator.context import FormPage, page, redirect
+from backend.web.operator.deps import AdminDep, SessionDep, SubmissionDep, TranslatorDep
+from backend.web.operator.forms import FormState
 from backend.web.operator.routing import OperatorRoute
 
 router = APIRouter(prefix="/app/admin", tags=["operator"], route_class=OperatorRoute)
@@ -42,41 +36,37 @@ def _orgs_with_user_counts(session: Session) -> list[tuple[Organisation, int]]:
     return [(org, int(counts.get(org.id, 0))) for org in orgs]
 
 
-def _orgs_page(request: Request, session: Session, form: FormState, status: int = 200) -> Response:
-    t = translator(request.state.lang)
-    return page(
+def _orgs_page(request: Request, session: Session, t: Translator) -> FormPage:
+    return FormPage(
         request,
         "app/admin_orgs.html",
-        status_code=status,
-        orgs=_orgs_with_user_counts(session),
-        form=form,
-        role_options=[(role, t(f"app.roles.{role}")) for role in ASSIGNABLE_ROLES],
+        lambda: {
+            "orgs": _orgs_with_user_counts(session),
+            "role_options": [(role, t(f"app.roles.{role}")) for role in ASSIGNABLE_ROLES],
+        },
     )
 
 
 @router.get("/orgs", include_in_schema=False)
-def organisations(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
-    require_role(operator, OrgRole.ADMIN)
-    return _orgs_page(request, session, FormState())
+def organisations(
+    request: Request, _admin: AdminDep, session: SessionDep, t: TranslatorDep
+) -> Response:
+    return _orgs_page(request, session, t).show(FormState())
 
 
 @router.post("/orgs", include_in_schema=False)
 async def add_organisation(
-    request: Request, operator: OperatorDep, session: SessionDep
+    request: Request, _admin: AdminDep, session: SessionDep, posted: SubmissionDep
 ) -> Response:
-    require_role(operator, OrgRole.ADMIN)
-    form = await read_form(request)
-    lang: str = request.state.lang
-    fields = FieldReader(form, translator(lang))
+    fields = posted.fields
     slug = fields.text("slug", max_length=64)
     name = fields.text("name")
     role = fields.choice("role", ASSIGNABLE_ROLES)
     username = fields.text("username", max_length=64)
     display_name = fields.text("display_name", required=False)
-    password = _take_password(form, fields)
-    if not form.ok:
-        return _orgs_page(request, session, form, status=422)
-    try:
+    password = fields.password()
+
+    def create() -> dict[str, object]:
         org, api_key = create_organisation(
             session, slug=slug or "", name=name or "", role=role or ""
         )
@@ -87,80 +77,49 @@ async def add_organisation(
             password=password,
             display_name=display_name or "",
         )
-        commit(session)
-    except SenTraceError as exc:
-        session.rollback()
-        if not shows_on_form(exc):
-            raise
-        apply_service_error(form, exc, lang=lang)
-        return _orgs_page(request, session, form, status=422)
-    return page(request, "app/admin_org_created.html", org=org, api_key=api_key, username=username)
+        return {"org": org, "api_key": api_key}
+
+    return posted.settle(
+        create,
+        then=lambda created: page(
+            request, "app/admin_org_created.html", username=username, **created
+        ),
+        again=_orgs_page(request, session, fields.t),
+    )
+
+
+def _org_page(request: Request, session: Session, slug: str) -> FormPage:
+    def org_and_users() -> dict[str, object]:
+        org = get_org_by_slug(session, slug)
+        if org is None:
+            raise NotFound(message("app.refused.no_org"))
+        assert org.id is not None
+        return {"org": org, "users": users_of_org(session, org_id=org.id)}
+
+    return FormPage(request, "app/admin_org.html", org_and_users)
 
 
 @router.get("/orgs/{slug}", include_in_schema=False)
-def organisation(
-    request: Request, slug: str, operator: OperatorDep, session: SessionDep
-) -> Response:
-    require_role(operator, OrgRole.ADMIN)
-    return _org_page(request, session, operator, slug, FormState())
-
-
-def _org_page(
-    request: Request,
-    session: Session,
-    operator: Operator,
-    slug: str,
-    form: FormState,
-    status: int = 200,
-) -> Response:
-    org = get_org_by_slug(session, slug)
-    if org is None:
-        raise NotFound("Không có tổ chức này / no such organisation")
-    assert org.id is not None
-    return page(
-        request,
-        "app/admin_org.html",
-        status_code=status,
-        org=org,
-        users=users_of_org(session, org_id=org.id),
-        form=form,
-    )
+def organisation(request: Request, slug: str, _admin: AdminDep, session: SessionDep) -> Response:
+    return _org_page(request, session, slug).show(FormState())
 
 
 @router.post("/orgs/{slug}/users", include_in_schema=False)
 async def add_user(
-    request: Request, slug: str, operator: OperatorDep, session: SessionDep
+    request: Request, slug: str, _admin: AdminDep, session: SessionDep, posted: SubmissionDep
 ) -> Response:
-    require_role(operator, OrgRole.ADMIN)
-    form = await read_form(request)
-    lang: str = request.state.lang
-    fields = FieldReader(form, translator(lang))
+    fields = posted.fields
     username = fields.text("username", max_length=64)
     display_name = fields.text("display_name", required=False)
-    password = _take_password(form, fields)
-    if not form.ok:
-        return _org_page(request, session, operator, slug, form, status=422)
-    try:
-        create_user(
+    password = fields.password()
+    return posted.settle(
+        lambda: create_user(
             session,
             org_slug=slug,
             username=username or "",
             password=password,
             display_name=display_name or "",
-        )
-        commit(session)
-    except SenTraceError as exc:
-        session.rollback()
-        if not shows_on_form(exc):
-            raise
-        apply_service_error(form, exc, lang=lang)
-        return _org_page(request, session, operator, slug, form, status=422)
-    return redirect(f"/app/admin/orgs/{slug}", ok="user_created")
-
-
-def _take_password(form: FormState, fields: FieldReader) -> str:
-    """The submitted password, removed from the values so it is never echoed back."""
-    password = form.values.pop("password", "")
-    if not password:
-        form.fail("password", fields.t("app.errors.required"))
-    return password
+        ),
+        then=lambda _: redirect(f"/app/admin/orgs/{slug}", ok="user_created"),
+        again=_org_page(request, session, slug),
+    )

@@ -1,25 +1,24 @@
 """Who is signed in, and how a page is rendered for them.
 
-``OperatorDep`` is the dependency every private page takes: it loads the user named by the
-session cookie (refusing a cookie issued before a password change) and their organisation.
+``Operator`` is the signed-in person and their organisation (``deps.OperatorDep`` loads it).
 ``page`` renders a template with what every page needs (translator, language, navigation,
-CSRF token), so templates never reach into the request themselves.
+CSRF token), so templates never reach into the request themselves; ``FormPage`` is a page
+that shows a form, rendered the same way on the first visit and after a refused post.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from backend.deps import SessionDep
-from backend.errors import PermissionDenied
 from backend.i18n import catalogue, translator
 from backend.models import Organisation, OrgRole, User
-from backend.web.operator.routing import LoginRequired
-from backend.web.sessions import WebSession, password_tag
+from backend.web.operator.forms import FormState
+from backend.web.sessions import WebSession
 from backend.web.templating import render
 
 #: Roles that hold lots and move them along the chain (everyone but regulator and admin).
@@ -48,33 +47,6 @@ class Operator:
 
     def has_role(self, *roles: OrgRole) -> bool:
         return self.role in roles
-
-
-def current_operator(request: Request, session: SessionDep) -> Operator:
-    """The signed-in operator, or ``LoginRequired`` (the route turns it into a redirect)."""
-    web_session: WebSession = request.state.web_session
-    if web_session.user_id is None:
-        raise LoginRequired
-    user = session.get(User, web_session.user_id)
-    if user is None or web_session.password_tag != password_tag(user.password_hash):
-        web_session.sign_out()
-        raise LoginRequired
-    org = session.get(Organisation, user.org_id)
-    if org is None:
-        web_session.sign_out()
-        raise LoginRequired
-    operator = Operator(user=user, org=org)
-    request.state.operator = operator
-    return operator
-
-
-OperatorDep = Annotated[Operator, Depends(current_operator)]
-
-
-def require_role(operator: Operator, *roles: OrgRole) -> None:
-    """Refuse the page unless the operator's organisation has one of ``roles``."""
-    if not operator.has_role(*roles):
-        raise PermissionDenied("Vai trò không được phép / role not allowed")
 
 
 def navigation(operator: Operator | None) -> list[tuple[str, str]]:
@@ -126,3 +98,19 @@ def redirect(path: str, *, ok: str | None = None) -> RedirectResponse:
     """Post/redirect/get: after a successful form, go to ``path`` with a success notice."""
     target = f"{path}{'&' if '?' in path else '?'}ok={ok}" if ok else path
     return RedirectResponse(target, status_code=303)
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """A page with a form: its template, and what else it shows, gathered only when rendered.
+
+    ``context`` is called at render time, so a page shown again after a refused write reads
+    the database as the rollback left it, and a write that succeeds costs no page queries.
+    """
+
+    request: Request
+    template: str
+    context: Callable[[], Mapping[str, Any]] = dict
+
+    def show(self, form: FormState, *, status: int = 200) -> HTMLResponse:
+        return page(self.request, self.template, status_code=status, form=form, **self.context())

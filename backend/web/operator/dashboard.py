@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
-from backend.deps import SessionDep
-from backend.i18n import translator
 from backend.models import Lot
 from backend.web.charts import Bar, horizontal_bar_chart
 from backend.web.operator.access import visible_lots
-from backend.web.operator.context import OperatorDep, page, redirect
+from backend.web.operator.context import page, redirect
+from backend.web.operator.deps import LangDep, OperatorDep, SessionDep, TranslatorDep
 from backend.web.operator.routing import OperatorRoute
 from backend.web.operator.stats import dashboard_stats
 from backend.web.operator.views import lot_rows
@@ -21,9 +20,9 @@ RECENT_LOTS = 8
 
 
 @router.get("/", include_in_schema=False)
-def dashboard(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
-    lang: str = request.state.lang
-    t = translator(lang)
+def dashboard(
+    request: Request, operator: OperatorDep, session: SessionDep, lang: LangDep, t: TranslatorDep
+) -> Response:
     stats = dashboard_stats(session, org=operator.org, lang=lang)
     chart = horizontal_bar_chart(
         [Bar(label, value) for label, value in stats.scans_by_product],

@@ -5,26 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
-from backend.deps import SessionDep
-from backend.errors import SenTraceError
-from backend.i18n import translator
-from backend.models import OrgRole
 from backend.services.catalog.farms import (
     CERTIFICATION_SCHEMES,
     DEFAULT_PROVINCE,
     create_farm,
     list_farms,
 )
-from backend.services.transactions import commit
-from backend.web.operator.context import Operator, OperatorDep, page, redirect, require_role
-from backend.web.operator.forms import (
-    FieldReader,
-    FormState,
-    apply_service_error,
-    read_form,
-    shows_on_form,
-)
+from backend.web.operator.context import FormPage, Operator, redirect
+from backend.web.operator.deps import CooperativeDep, SessionDep, SubmissionDep
+from backend.web.operator.forms import FieldReader, FormState
 from backend.web.operator.routing import OperatorRoute
 
 router = APIRouter(prefix="/app/farms", tags=["operator"], route_class=OperatorRoute)
@@ -37,33 +28,28 @@ FIELD_MAP = {
     "certifications[0].valid_until": "cert_valid_until",
     "certifications": "cert_scheme",
 }
+SCHEME_OPTIONS = [(scheme, scheme) for scheme in CERTIFICATION_SCHEMES]
 
 
-def _farms_page(
-    request: Request, session: SessionDep, operator: Operator, form: FormState, status: int = 200
-) -> Response:
-    return page(
+def _farms_page(request: Request, session: Session, operator: Operator) -> FormPage:
+    return FormPage(
         request,
         "app/farms.html",
-        status_code=status,
-        farms=list_farms(session, org=operator.org),
-        form=form,
-        scheme_options=[(scheme, scheme) for scheme in CERTIFICATION_SCHEMES],
+        lambda: {"farms": list_farms(session, org=operator.org), "scheme_options": SCHEME_OPTIONS},
     )
 
 
 @router.get("", include_in_schema=False)
-def farms(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
-    require_role(operator, OrgRole.COOPERATIVE)
-    return _farms_page(request, session, operator, FormState(values={"province": DEFAULT_PROVINCE}))
+def farms(request: Request, operator: CooperativeDep, session: SessionDep) -> Response:
+    form = FormState(values={"province": DEFAULT_PROVINCE})
+    return _farms_page(request, session, operator).show(form)
 
 
 @router.post("", include_in_schema=False)
-async def add_farm(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
-    require_role(operator, OrgRole.COOPERATIVE)
-    form = await read_form(request)
-    lang: str = request.state.lang
-    fields = FieldReader(form, translator(lang))
+async def add_farm(
+    request: Request, operator: CooperativeDep, session: SessionDep, posted: SubmissionDep
+) -> Response:
+    fields = posted.fields
     code = fields.text("code", max_length=64)
     name = fields.text("name")
     commune = fields.text("commune", max_length=120)
@@ -73,10 +59,8 @@ async def add_farm(request: Request, operator: OperatorDep, session: SessionDep)
     area = fields.decimal("area_ha", required=False)
     growing_area_code = fields.text("growing_area_code", required=False, max_length=64)
     certifications = _certifications(fields)
-    if not form.ok:
-        return _farms_page(request, session, operator, form, status=422)
-    try:
-        create_farm(
+    return posted.settle(
+        lambda: create_farm(
             session,
             org=operator.org,
             code=code or "",
@@ -88,15 +72,11 @@ async def add_farm(request: Request, operator: OperatorDep, session: SessionDep)
             area_ha=area,
             growing_area_code=growing_area_code,
             certifications=certifications,
-        )
-        commit(session)
-    except SenTraceError as exc:
-        session.rollback()
-        if not shows_on_form(exc):
-            raise
-        apply_service_error(form, exc, lang=lang, field_map=FIELD_MAP)
-        return _farms_page(request, session, operator, form, status=422)
-    return redirect("/app/farms", ok="farm_created")
+        ),
+        then=lambda _: redirect("/app/farms", ok="farm_created"),
+        again=_farms_page(request, session, operator),
+        field_map=FIELD_MAP,
+    )
 
 
 def _certifications(fields: FieldReader) -> list[dict[str, Any]]:

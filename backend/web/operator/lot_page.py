@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
-from backend.deps import RuntimeDep, SessionDep
-from backend.i18n import translator
 from backend.models import Farm, Lot, Organisation, OrgRole, Product
 from backend.services.ledger.queries import (
     events_for_lot,
@@ -16,8 +14,15 @@ from backend.services.ledger.queries import (
     lot_parents,
     remaining_quantity,
 )
-from backend.web.operator.access import viewable_lot
-from backend.web.operator.context import HOLDER_ROLES, Operator, OperatorDep, page
+from backend.web.operator.context import HOLDER_ROLES, Operator, page
+from backend.web.operator.deps import (
+    LangDep,
+    OperatorDep,
+    RuntimeDep,
+    SessionDep,
+    TranslatorDep,
+    ViewableLotDep,
+)
 from backend.web.operator.event_forms import EVENT_FORMS
 from backend.web.operator.lot_report import lot_report
 from backend.web.operator.routing import OperatorRoute
@@ -67,11 +72,14 @@ def _facts(session: Session, lot: Lot) -> tuple[Product | None, Farm | None, Org
 
 @router.get("/{code}", include_in_schema=False)
 def lot_detail(
-    request: Request, code: str, operator: OperatorDep, session: SessionDep, runtime: RuntimeDep
+    request: Request,
+    operator: OperatorDep,
+    lot: ViewableLotDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    lang: LangDep,
+    t: TranslatorDep,
 ) -> Response:
-    lot = viewable_lot(session, org=operator.org, code=code)
-    lang: str = request.state.lang
-    t = translator(lang)
     assert lot.id is not None
     product, farm, custodian = _facts(session, lot)
     report = lot_report(session, runtime=runtime, lot=lot, lang=lang)

@@ -6,25 +6,22 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
-from backend.deps import SessionDep, SettingsDep
-from backend.errors import SenTraceError
-from backend.i18n import translator
-from backend.models import Farm, Lot, OrgRole, Product
+from backend.models import Farm, Lot, Product
 from backend.services.catalog.farms import list_farms
 from backend.services.catalog.products import list_products
 from backend.services.ledger.lots import create_harvest_lot
-from backend.services.transactions import commit
 from backend.timeutil import utcnow
 from backend.web.operator.access import visible_lots
-from backend.web.operator.context import Operator, OperatorDep, page, redirect, require_role
-from backend.web.operator.forms import (
-    FieldReader,
-    FormState,
-    apply_service_error,
-    datetime_local_value,
-    read_form,
-    shows_on_form,
+from backend.web.operator.context import FormPage, Operator, page, redirect
+from backend.web.operator.deps import (
+    CooperativeDep,
+    LangDep,
+    OperatorDep,
+    SessionDep,
+    SettingsDep,
+    SubmissionDep,
 )
+from backend.web.operator.forms import FormState, datetime_local_value
 from backend.web.operator.routing import OperatorRoute
 from backend.web.operator.views import lot_rows, product_name
 
@@ -32,6 +29,7 @@ router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRo
 
 LIST_LIMIT = 200
 UNITS = ("kg", "tấn", "thùng", "bao", "hộp")
+UNIT_OPTIONS = [(unit, unit) for unit in UNITS]
 #: Service field names → harvest form field names.
 HARVEST_FIELDS = {"harvested_at": "harvested_at", "occurred_at": "harvested_at"}
 
@@ -65,8 +63,7 @@ def find_lots(session: Session, *, operator: Operator, query: str, held: bool) -
 
 
 @router.get("", include_in_schema=False)
-def lots(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
-    lang: str = request.state.lang
+def lots(request: Request, operator: OperatorDep, session: SessionDep, lang: LangDep) -> Response:
     query = request.query_params.get("q", "").strip()[:64]
     held = find_lots(session, operator=operator, query=query, held=True)
     held_codes = {lot.code for lot in held}
@@ -84,50 +81,45 @@ def lots(request: Request, operator: OperatorDep, session: SessionDep) -> Respon
     )
 
 
-def _harvest_page(
-    request: Request, session: Session, operator: Operator, form: FormState, status: int = 200
-) -> Response:
-    lang: str = request.state.lang
-    products = [(p.code, product_name(p, lang)) for p in list_products(session)]
-    farms = [(f.code, f"{f.name} — {f.commune}") for f in list_farms(session, org=operator.org)]
-    return page(
-        request,
-        "app/lot_new.html",
-        status_code=status,
-        form=form,
-        products=products,
-        farms=farms,
-        units=[(unit, unit) for unit in UNITS],
-    )
+def _harvest_page(request: Request, session: Session, operator: Operator, lang: str) -> FormPage:
+    def choices() -> dict[str, object]:
+        return {
+            "products": [(p.code, product_name(p, lang)) for p in list_products(session)],
+            "farms": [
+                (f.code, f"{f.name} — {f.commune}") for f in list_farms(session, org=operator.org)
+            ],
+            "units": UNIT_OPTIONS,
+        }
+
+    return FormPage(request, "app/lot_new.html", choices)
 
 
 @router.get("/new", include_in_schema=False)
-def new_lot(request: Request, operator: OperatorDep, session: SessionDep) -> Response:
-    require_role(operator, OrgRole.COOPERATIVE)
+def new_lot(
+    request: Request, operator: CooperativeDep, session: SessionDep, lang: LangDep
+) -> Response:
     form = FormState(values={"unit": "kg", "harvested_at": datetime_local_value(utcnow())})
-    return _harvest_page(request, session, operator, form)
+    return _harvest_page(request, session, operator, lang).show(form)
 
 
 @router.post("/new", include_in_schema=False)
 async def create_lot(
-    request: Request, operator: OperatorDep, session: SessionDep, settings: SettingsDep
+    request: Request,
+    operator: CooperativeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    posted: SubmissionDep,
 ) -> Response:
-    require_role(operator, OrgRole.COOPERATIVE)
-    form = await read_form(request)
-    lang: str = request.state.lang
-    fields = FieldReader(form, translator(lang))
+    fields = posted.fields
     product = fields.text("product", max_length=64)
     farm = fields.text("farm", max_length=64)
     quantity = fields.decimal("quantity")
     unit = fields.choice("unit", list(UNITS))
-    harvested_at = fields.moment("harvested_at")
+    harvested_at = fields.past_moment("harvested_at")
     code = fields.text("code", required=False, max_length=20)
-    if harvested_at is not None and harvested_at > utcnow():
-        form.fail("harvested_at", translator(lang)("app.errors.future"))
-    if not form.ok:
-        return _harvest_page(request, session, operator, form, status=422)
-    assert product and farm and quantity and unit and harvested_at
-    try:
+
+    def harvest() -> Lot:
+        assert product and farm and quantity and unit and harvested_at  # the form was valid
         lot, _event = create_harvest_lot(
             session,
             org=operator.org,
@@ -139,11 +131,11 @@ async def create_lot(
             code=code,
             settings=settings,
         )
-        commit(session)
-    except SenTraceError as exc:
-        session.rollback()
-        if not shows_on_form(exc):
-            raise
-        apply_service_error(form, exc, lang=lang, field_map=HARVEST_FIELDS)
-        return _harvest_page(request, session, operator, form, status=422)
-    return redirect(f"/app/lots/{lot.code}", ok="lot_created")
+        return lot
+
+    return posted.settle(
+        harvest,
+        then=lambda lot: redirect(f"/app/lots/{lot.code}", ok="lot_created"),
+        again=_harvest_page(request, session, operator, posted.lang),
+        field_map=HARVEST_FIELDS,
+    )
