@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.errors import ServiceUnavailable
+from backend.i18n.messages import message
 from backend.runtime import Runtime
 
 
@@ -43,9 +44,7 @@ def request_session(runtime: Runtime) -> Iterator[Session]:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            raise ServiceUnavailable(
-                "Cơ sở dữ liệu tạm thời không truy cập được / database temporarily unavailable"
-            ) from exc
+            raise ServiceUnavailable(message("errors.database_down")) from exc
         except BaseException:
             session.rollback()
             raise

@@ -33,17 +33,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api.errors import error_body
 from backend.errors import InvalidInput, PayloadTooLarge
+from backend.i18n.messages import message
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 #: Deepest nesting of arrays and objects a JSON body may have.
 MAX_JSON_DEPTH = 64
-TOO_DEEP = (
-    f"Dữ liệu JSON lồng nhau quá sâu (tối đa {MAX_JSON_DEPTH} cấp) / "
-    f"JSON nested too deeply (max {MAX_JSON_DEPTH} levels)"
-)
-NOT_UTF8 = "Dữ liệu JSON phải mã hóa UTF-8 / JSON bodies must be UTF-8"
+TOO_DEEP = message("errors.body.too_deep", most=MAX_JSON_DEPTH)
+NOT_UTF8 = message("errors.body.not_utf8")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
@@ -83,10 +81,7 @@ def _parsed_as_json(scope: Scope) -> bool:
 
 
 def too_large_message(limit: int) -> str:
-    return (
-        f"Dữ liệu gửi lên quá lớn (tối đa {limit} byte) / "
-        f"request body too large (max {limit} bytes)"
-    )
+    return message("errors.body.too_large", limit=limit)
 
 
 class BodySizeLimit:

@@ -20,13 +20,14 @@ from sqlmodel import Session
 from backend.config import Settings
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotAuthenticated
+from backend.i18n.messages import message
 from backend.models import Organisation
 from backend.services.accounts.api_keys import org_for_api_key
 from backend.services.accounts.credentials import secrets_equal
 from backend.services.accounts.orgs import ensure_admin_org
 
-MISSING = "Thiếu khóa API / missing API key (Authorization: Bearer <key>)"
-INVALID = "Khóa API không hợp lệ hoặc đã bị thu hồi / invalid or revoked API key"
+MISSING = message("errors.auth.missing_key")
+INVALID = message("errors.auth.invalid_key")
 MAX_CREDENTIAL_LENGTH = 512
 
 #: ``(request, session, settings) -> organisation`` or ``None`` when this method's credentials

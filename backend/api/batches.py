@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from backend.api.deps import AdminOrg, ChainViewDep, PublicRateLimit, RuntimeDep, SessionDep
 from backend.chain import ChainError
 from backend.errors import NotFound, ServiceUnavailable
+from backend.i18n.messages import message
 from backend.models import Batch, Event
 from backend.services.anchoring import batching
 from backend.services.anchoring.reconcile import count_by_status
@@ -17,8 +18,8 @@ from backend.timeutil import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["anchoring"])
 
-UNKNOWN_BATCH = "Không tìm thấy đợt neo / batch not found"
-CHAIN_DOWN = "Blockchain tạm thời không truy cập được / chain temporarily unavailable"
+UNKNOWN_BATCH = message("anchoring.unknown_batch")
+CHAIN_DOWN = message("errors.chain_down")
 ROOT_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from backend.api import presenters
 from backend.api.deps import AdminOrg, CurrentOrg, SessionDep, WriteDep
 from backend.errors import NotFound
+from backend.i18n.messages import message
 from backend.models import Organisation
 from backend.schemas import (
     ApiKeyCreate,
@@ -23,7 +24,7 @@ from backend.services.transactions import commit
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
-UNKNOWN_ORG = "Không tìm thấy tổ chức / organisation not found"
+UNKNOWN_ORG = message("accounts.unknown_org")
 
 
 @router.post("", status_code=201, response_model=OrgCreated)

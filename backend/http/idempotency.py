@@ -27,24 +27,16 @@ from typing import Any
 from sqlmodel import Session, select
 
 from backend.errors import InvalidInput
+from backend.i18n.messages import message
 from backend.models import IdempotencyRecord, Organisation
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 200
 _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,200}")  # visible ASCII, no spaces
 
-BAD_KEY = (
-    "Idempotency-Key gồm 1–200 ký tự ASCII nhìn thấy được / "
-    "Idempotency-Key must be 1–200 visible ASCII characters"
-)
-KEY_REUSED = (
-    "Idempotency-Key đã dùng cho một yêu cầu khác / "
-    "Idempotency-Key was already used for a different request"
-)
-SHOWN_ONCE = (
-    "Khóa API chỉ hiển thị một lần, trong câu trả lời đầu tiên; nếu đã mất, hãy cấp khóa mới / "
-    "The API key is shown only once, in the first answer; issue a new key if it was lost"
-)
+BAD_KEY = message("errors.idempotency.bad_key")
+KEY_REUSED = message("errors.idempotency.key_reused")
+SHOWN_ONCE = message("errors.idempotency.shown_once")
 SHOWN_ONCE_SUFFIX = "_shown_once"
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from backend.errors import RateLimited
+from backend.i18n.messages import message
 
 #: Buckets remembered at most; the least recently seen client is forgotten first (a forgotten
 #: client simply starts again with a full bucket).
@@ -37,7 +38,7 @@ MAX_TRACKED_CLIENTS = 100_000
 
 _CREATE_LOCK = threading.Lock()
 
-RATE_LIMITED_MESSAGE = "Quá nhiều yêu cầu, vui lòng thử lại sau / too many requests, retry later"
+RATE_LIMITED_MESSAGE = message("errors.rate_limited")
 
 
 @dataclass

@@ -17,11 +17,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from backend.errors import Conflict, ServiceUnavailable
+from backend.i18n.messages import message
 
 logger = logging.getLogger(__name__)
 
-DATABASE_DOWN = "Cơ sở dữ liệu tạm thời không truy cập được / database temporarily unavailable"
-DUPLICATE = "Trùng với dữ liệu đã có / conflicts with an existing record"
+DATABASE_DOWN = message("errors.database_down")
+DUPLICATE = message("errors.duplicate")
 
 
 @contextmanager
