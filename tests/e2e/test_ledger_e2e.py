@@ -34,6 +34,7 @@ from backend.models import BatchStatus, ChainActionKind
 from backend.runtime import Runtime
 from tests.support.anvil import start_anvil
 from tests.support.app import Actors, make_settings
+from tests.support.killable import KillableStack
 from tests.support.ledger_flow import actions, batches, events, execute, pending_events
 
 pytestmark = pytest.mark.anvil
@@ -227,13 +228,13 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["stop", "kill"])
 def test_events_arriving_while_the_chain_node_is_down_are_anchored_once_after_it_returns(
-    tmp_path: Path, database_url: str, how: str
+    tmp_path: Path, database_url: str, killable: KillableStack, how: str
 ) -> None:
-    node = start_anvil(tmp_path / "anvil", port=free_port())
-    runtime = live_runtime(tmp_path, database_url, node.url, batch_max_events=4)
+    rpc_url = killable.start_anvil(port=free_port())
+    runtime = live_runtime(tmp_path, database_url, rpc_url, batch_max_events=4)
     try:
         with TestClient(create_app(runtime)) as client:
-            accepted = _run_through_an_outage(client, runtime, node, how)
+            accepted = _run_through_an_outage(client, runtime, killable, how)
             wait_for(
                 "every event anchored and every milestone recorded",
                 lambda: _all_confirmed(runtime),
@@ -247,11 +248,10 @@ def test_events_arriving_while_the_chain_node_is_down_are_anchored_once_after_it
             assert {body["verdict"] for body in verdicts.values()} == {"verified"}, reasons
     finally:
         runtime.close()
-        node.stop()
 
 
 def _run_through_an_outage(
-    client: TestClient, runtime: Runtime, node: ManagedAnvil, how: str
+    client: TestClient, runtime: Runtime, killable: KillableStack, how: str
 ) -> list[str]:
     actors = Actors(client)
     actors.org("htx", "cooperative")
@@ -271,12 +271,12 @@ def _run_through_an_outage(
     record(0)
     record(1)
     wait_for("first events anchored", lambda: pending_events(runtime.engine) == 0)
-    node.stop() if how == "stop" else node.kill()
+    killable.stop_anvil() if how == "stop" else killable.kill_anvil()
     record(2)
     record(3)  # accepted while the node is away
     assert client.get("/readyz").status_code == 503
     assert client.get("/api/v1/lots/LO-0/verification").status_code == 200  # reads still work
-    node.start()  # same port, same state file
+    killable.restart_anvil()  # same port, same state file
     record(4)
     record(5)
     return accepted

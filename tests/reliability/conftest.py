@@ -1,8 +1,10 @@
 """Fault tests: a real server process, a real anvil behind a JSON-RPC relay, real PostgreSQL.
 
-Each test owns its anvil node (state in its tmp_path), its relay and its servers; the
-PostgreSQL cluster is the session's (tests/support/postgres.py) with a fresh database per test,
-except where a test restarts PostgreSQL itself and brings its own cluster.
+Each test owns its server and its anvil node (``killable``, tests/support/killable.py: state in
+its tmp_path, killed and restarted at will) and its relay; the PostgreSQL cluster is the
+session's with a fresh database per test, except where a test restarts PostgreSQL itself and
+brings its own cluster. Tests ask for their database before ``killable`` and ``rpc_proxy``, so
+the server is stopped before its database goes.
 """
 
 from __future__ import annotations
@@ -12,18 +14,19 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from backend.chain.anvil import ManagedAnvil
 from backend.db import make_engine
 from tests.reliability.rpc_proxy import RpcProxy
+from tests.support.killable import KillableStack
 
 
 @pytest.fixture
-def rpc_proxy(anvil_node: ManagedAnvil) -> Iterator[RpcProxy]:
-    """A relay in front of ``anvil_node``; the server under test is given the relay's URL."""
-    proxy = RpcProxy(anvil_node.url).start()
+def rpc_proxy(killable: KillableStack) -> Iterator[RpcProxy]:
+    """A relay in front of the test's anvil (started here); the server is given the relay's URL."""
+    proxy = RpcProxy(killable.start_anvil()).start()
     try:
         yield proxy
     finally:
+        killable.close()  # the server stops while the relay it talks through is still there
         proxy.close()
 
 

@@ -9,12 +9,9 @@ exactly one confirmed batch, with every root anchored once.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.engine import Engine
 
-from backend.chain.anvil import ManagedAnvil
 from backend.models import BatchStatus
 from tests.reliability.live import (
     ANCHOR_SELECTOR,
@@ -27,7 +24,7 @@ from tests.reliability.live import (
     wait_for,
 )
 from tests.reliability.rpc_proxy import RpcProxy
-from tests.support.server import ServerFactory, server_env
+from tests.support.killable import KillableStack
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.postgres]
 
@@ -40,21 +37,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.postgres]
     ],
 )
 def test_every_event_is_anchored_once_when_the_node_dies_mid_send(
-    tmp_path: Path,
-    anvil_node: ManagedAnvil,
-    rpc_proxy: RpcProxy,
     postgres_url: str,
     engine: Engine,
-    server_factory: ServerFactory,
+    killable: KillableStack,
+    rpc_proxy: RpcProxy,
     mode: str,
     forward: bool,
 ) -> None:
-    env = server_env(tmp_path / "data", database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
-    server = server_factory(env)
-    with server.client() as http:
+    killable.start_server(database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
+    with killable.server.client() as http:
         ledger = LiveLedger(http).setup()
         address = ledger.contract_address()
-        wait_for(lambda: state_file_holds(anvil_node, address), what="registry in anvil's dump")
+        wait_for(lambda: state_file_holds(killable.anvil, address), what="registry in anvil's dump")
 
         hold = rpc_proxy.arm("eth_sendRawTransaction", mode=mode, needle=ANCHOR_SELECTOR)
         ledger.harvest("LOT-A")
@@ -63,7 +57,7 @@ def test_every_event_is_anchored_once_when_the_node_dies_mid_send(
         hold.wait_caught()
         assert [b.status for b in all_batches(engine)] == [BatchStatus.PENDING]
 
-        anvil_node.kill()
+        killable.kill_anvil()
         hold.release(forward=forward)
         # The server keeps accepting while the chain is gone; these wait in the queue.
         ledger.harvest("LOT-B")
@@ -71,14 +65,14 @@ def test_every_event_is_anchored_once_when_the_node_dies_mid_send(
             ledger.note("LOT-B", f"trong lúc mất nút {i}")
         assert not everything_confirmed(engine, ledger.accepted)
 
-        anvil_node.start()  # same state folder, last dump; a new port behind the same relay
-        rpc_proxy.upstream = anvil_node.url
+        # Same state folder, last dump; a new port behind the same relay.
+        rpc_proxy.upstream = killable.restart_anvil()
         wait_for(
             lambda: everything_confirmed(engine, ledger.accepted),
             timeout=120,
             what="every accepted event in a confirmed batch",
         )
-        chain = registry_client(anvil_node, ledger.contract_address())
+        chain = registry_client(killable.anvil, ledger.contract_address())
         assert_anchored_exactly_once(engine, chain, ledger.accepted)
         for code in ledger.lots:
             assert ledger.verdict(code)["verdict"] == "verified", ledger.verdict(code)

@@ -19,13 +19,10 @@ against the new registry, each root anchored there once.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from backend.chain.anvil import ManagedAnvil
 from tests.reliability.live import (
     LiveLedger,
     all_batches,
@@ -37,21 +34,20 @@ from tests.reliability.live import (
     wait_for,
 )
 from tests.reliability.rpc_proxy import RpcProxy
-from tests.support.server import ServerFactory, server_env
+from tests.support.killable import KillableStack
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.postgres]
 
 
-def lose_state(node: ManagedAnvil, proxy: RpcProxy, _address: str) -> None:
-    node.kill()
-    node.state_file.unlink()
-    node.start()
-    proxy.upstream = node.url
+def lose_state(killable: KillableStack, proxy: RpcProxy, _address: str) -> None:
+    killable.kill_anvil()
+    killable.anvil.state_file.unlink()
+    proxy.upstream = killable.restart_anvil()
 
 
-def wipe_contract(node: ManagedAnvil, _proxy: RpcProxy, address: str) -> None:
+def wipe_contract(killable: KillableStack, _proxy: RpcProxy, address: str) -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "anvil_setCode", "params": [address, "0x"]}
-    assert "error" not in httpx.post(node.url, json=body, timeout=10).json()
+    assert "error" not in httpx.post(killable.anvil.url, json=body, timeout=10).json()
 
 
 @pytest.mark.parametrize(
@@ -62,17 +58,14 @@ def wipe_contract(node: ManagedAnvil, _proxy: RpcProxy, address: str) -> None:
     ],
 )
 def test_lost_anchors_read_honestly_and_are_anchored_again(
-    tmp_path: Path,
-    anvil_node: ManagedAnvil,
-    rpc_proxy: RpcProxy,
     postgres_url: str,
     engine: Engine,
-    server_factory: ServerFactory,
+    killable: KillableStack,
+    rpc_proxy: RpcProxy,
     reset: object,
 ) -> None:
-    env = server_env(tmp_path / "data", database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
-    server = server_factory(env)
-    with server.client() as http:
+    killable.start_server(database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
+    with killable.server.client() as http:
         ledger = LiveLedger(http).setup()
         for code in ("LOT-1", "LOT-2"):
             ledger.harvest(code)
@@ -80,14 +73,14 @@ def test_lost_anchors_read_honestly_and_are_anchored_again(
         wait_for(lambda: everything_confirmed(engine, ledger.accepted), what="first anchors")
         assert {ledger.verdict(code)["verdict"] for code in ledger.lots} == {"verified"}
         old_address = ledger.contract_address()
-        wait_for(lambda: state_file_holds(anvil_node, old_address), what="anvil state dump")
+        wait_for(lambda: state_file_holds(killable.anvil, old_address), what="anvil state dump")
         stored_roots = {b.root for b in all_batches(engine)}
 
         # Batches are re-sent oldest first, so holding the oldest holds them all. The needle
         # names the root too: the registry's own bytecode contains the bare selector.
         oldest = all_batches(engine)[0].root
         hold = rpc_proxy.arm("eth_sendRawTransaction", needle=anchor_call(oldest))
-        reset(anvil_node, rpc_proxy, old_address)  # type: ignore[operator]
+        reset(killable, rpc_proxy, old_address)  # type: ignore[operator]
         if reset is lose_state:  # before the server has noticed anything
             for code in ledger.lots:
                 assert ledger.verdict(code)["verdict"] in {"tampered", "pending"}
@@ -104,7 +97,7 @@ def test_lost_anchors_read_honestly_and_are_anchored_again(
         new_address = ledger.contract_address()
         if reset is wipe_contract:
             assert new_address != old_address
-        chain = registry_client(anvil_node, new_address)
+        chain = registry_client(killable.anvil, new_address)
         assert_anchored_exactly_once(engine, chain, ledger.accepted)
         assert {b.root for b in all_batches(engine)} == stored_roots  # nothing rebuilt
         assert {b.contract_address for b in all_batches(engine)} == {new_address}

@@ -13,13 +13,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from backend.chain.anvil import ManagedAnvil
 from backend.db import make_engine
 from tests.reliability.live import (
     LiveLedger,
@@ -29,8 +27,8 @@ from tests.reliability.live import (
     wait_for,
 )
 from tests.reliability.pg_control import start_again, stop_fast
+from tests.support.killable import KillableStack
 from tests.support.postgres import PostgresCluster, start_cluster
-from tests.support.server import ServerFactory, server_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.postgres]
 
@@ -124,14 +122,11 @@ def reader(base_url: str, traffic: Traffic) -> None:
 
 
 def test_no_accepted_event_is_lost_and_the_outage_answers_503(
-    tmp_path: Path,
-    anvil_node: ManagedAnvil,
-    own_cluster: PostgresCluster,
-    server_factory: ServerFactory,
+    own_cluster: PostgresCluster, killable: KillableStack
 ) -> None:
     url = own_cluster.create_database()
-    env = server_env(tmp_path / "data", database_url=url, chain_rpc_url=anvil_node.url)
-    server = server_factory(env)
+    killable.start_server(database_url=url, chain_rpc_url=killable.start_anvil())
+    server = killable.server
     engine: Engine = make_engine(url)
     traffic = Traffic()
     try:
@@ -169,7 +164,7 @@ def test_no_accepted_event_is_lost_and_the_outage_answers_503(
         with server.client() as http:
             ledger.http = http
             wait_for(lambda: everything_confirmed(engine, accepted), timeout=120, what="anchoring")
-            chain = registry_client(anvil_node, ledger.contract_address())
+            chain = registry_client(killable.anvil, ledger.contract_address())
         assert_anchored_exactly_once(engine, chain, accepted)
     finally:
         traffic.stop.set()

@@ -11,7 +11,6 @@ anchor it reads ``verified``, with the root anchored once on the surviving chain
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,7 +30,7 @@ from tests.reliability.live import (
 )
 from tests.reliability.rpc_proxy import RpcProxy
 from tests.support.app import ADMIN
-from tests.support.server import ServerFactory, server_env
+from tests.support.killable import KillableStack
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.postgres]
 
@@ -51,16 +50,10 @@ def event_verdicts(ledger: LiveLedger, code: str) -> dict[str, tuple[str, str]]:
 
 
 def test_a_reorged_anchor_is_noticed_and_anchored_again(
-    tmp_path: Path,
-    anvil_node: ManagedAnvil,
-    rpc_proxy: RpcProxy,
-    postgres_url: str,
-    engine: Engine,
-    server_factory: ServerFactory,
+    postgres_url: str, engine: Engine, killable: KillableStack, rpc_proxy: RpcProxy
 ) -> None:
-    env = server_env(tmp_path / "data", database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
-    server = server_factory(env)
-    with server.client() as http:
+    killable.start_server(database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
+    with killable.server.client() as http:
         ledger = LiveLedger(http).setup()
         ledger.harvest("LOT-R")
         for i in range(3):
@@ -69,10 +62,10 @@ def test_a_reorged_anchor_is_noticed_and_anchored_again(
         assert ledger.verdict("LOT-R")["verdict"] == "verified"
         anchored = {b.root: b.block_number for b in all_batches(engine)}
 
-        head = int(rpc(anvil_node, "eth_blockNumber"), 16)
+        head = int(rpc(killable.anvil, "eth_blockNumber"), 16)
         depth = head - min(n for n in anchored.values() if n is not None) + 1
-        rpc(anvil_node, "anvil_reorg", depth, [])
-        chain = registry_client(anvil_node, ledger.contract_address())
+        rpc(killable.anvil, "anvil_reorg", depth, [])
+        chain = registry_client(killable.anvil, ledger.contract_address())
         assert all(chain.anchor_of(bytes.fromhex(root[2:])) is None for root in anchored)
 
         for event_id, (verdict, reason) in event_verdicts(ledger, "LOT-R").items():

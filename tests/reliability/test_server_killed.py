@@ -14,12 +14,9 @@ on the wire, one anchor on chain, every accepted event ``verified``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.engine import Engine
 
-from backend.chain.anvil import ManagedAnvil
 from backend.models import BatchStatus
 from tests.reliability.live import (
     ANCHOR_SELECTOR,
@@ -32,7 +29,7 @@ from tests.reliability.live import (
     wait_for,
 )
 from tests.reliability.rpc_proxy import RpcProxy
-from tests.support.server import ServerFactory, server_env
+from tests.support.killable import KillableStack
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.postgres]
 
@@ -48,18 +45,15 @@ SEND = "eth_sendRawTransaction"
     ],
 )
 def test_a_batch_interrupted_by_a_crash_is_completed_exactly_once(
-    tmp_path: Path,
-    anvil_node: ManagedAnvil,
-    rpc_proxy: RpcProxy,
     postgres_url: str,
     engine: Engine,
-    server_factory: ServerFactory,
+    killable: KillableStack,
+    rpc_proxy: RpcProxy,
     mode: str,
     status_at_crash: BatchStatus,
 ) -> None:
-    env = server_env(tmp_path / "data", database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
-    server = server_factory(env)
-    with server.client() as http:
+    killable.start_server(database_url=postgres_url, chain_rpc_url=rpc_proxy.url)
+    with killable.server.client() as http:
         ledger = LiveLedger(http).setup()
         hold = rpc_proxy.arm(SEND, mode=mode, needle=ANCHOR_SELECTOR)
         ledger.harvest("LOT-K")
@@ -70,13 +64,13 @@ def test_a_batch_interrupted_by_a_crash_is_completed_exactly_once(
         assert batch.status is status_at_crash
         tx_before_crash = batch.tx_hash
 
-    server.kill()
+    killable.kill_server()
     hold.release(forward=False)  # the process that asked is gone; hang up on it
     on_wire_before_restart = rpc_proxy.delivered(SEND, anchor_call(batch.root))
     assert on_wire_before_restart == (0 if mode == "before" else 1)
 
-    server.start()
-    with server.client() as http:
+    killable.restart_server()
+    with killable.server.client() as http:
         ledger.http = http
         ledger.note("LOT-K", "sau khi khởi động lại")
         wait_for(
@@ -84,7 +78,7 @@ def test_a_batch_interrupted_by_a_crash_is_completed_exactly_once(
             timeout=90,
             what="every accepted event in a confirmed batch",
         )
-        chain = registry_client(anvil_node, ledger.contract_address())
+        chain = registry_client(killable.anvil, ledger.contract_address())
         assert_anchored_exactly_once(engine, chain, ledger.accepted)
         assert rpc_proxy.delivered(SEND, anchor_call(batch.root)) == 1
         [completed] = [b for b in all_batches(engine) if b.id == batch.id]

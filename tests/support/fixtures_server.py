@@ -1,7 +1,8 @@
 """Real ``sentrace serve`` processes, registered once for the whole suite by tests/conftest.py.
 
-``server_factory`` starts servers on demand and stops (or reaps already killed) ones after the
-test, so a failing test never leaves a process behind.
+``server_factory`` starts servers on demand; ``killable`` is the one server and one anvil node
+of a fault test, which kills and restarts them (tests/support/killable.py). Both stop (or reap
+already killed) processes after the test, so a failing test never leaves one behind.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.killable import KillableStack
 from tests.support.server import ServerFactory, ServerProcess
 
 
@@ -33,3 +35,13 @@ def server_factory(tmp_path: Path) -> Iterator[ServerFactory]:
     finally:
         for server in made:
             server.stop()
+
+
+@pytest.fixture
+def killable(tmp_path: Path) -> Iterator[KillableStack]:
+    """A server and an anvil node the test starts, kills and restarts; stopped afterwards."""
+    stack = KillableStack(tmp_path)
+    try:
+        yield stack
+    finally:
+        stack.close()

@@ -7,7 +7,8 @@ the developer's shell (a production ``SENTRACE_ENV``, another database) leaks in
 to a log file in the test's folder, which :meth:`ServerProcess.log_text` reads for assertions
 and failure messages.
 
-The ``server_factory`` fixture that starts them is in tests/support/fixtures_server.py.
+The fixtures that start them (``server_factory``, and ``killable`` for a server and an anvil a
+fault test kills) are in tests/support/fixtures_server.py.
 """
 
 from __future__ import annotations
