@@ -32,7 +32,6 @@ from backend.services.accounts.users import create_user
 from backend.services.catalog.farms import create_farm
 from backend.services.catalog.products import create_product
 from qr.gtin import vietnam_gtin
-from tests.support.anvil import start_anvil
 from tests.support.browser import new_phone_page
 
 if TYPE_CHECKING:
@@ -54,22 +53,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def anvil(tmp_path: Path) -> Iterator[ManagedAnvil]:
-    node = start_anvil(tmp_path / "anvil")
-    try:
-        yield node
-    finally:
-        node.stop()
-
-
-@pytest.fixture
-def server(tmp_path: Path, anvil: ManagedAnvil) -> Iterator[str]:
+def server(tmp_path: Path, anvil_node: ManagedAnvil) -> Iterator[str]:
     """The real app with its anchoring worker on anvil, served by uvicorn on a free port."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(
         data_dir=tmp_path / "data",
-        chain_rpc_url=anvil.url,
+        chain_rpc_url=anvil_node.url,
         anchor_private_key=DEMO_ANCHOR_PRIVATE_KEY,
         public_base_url=base,
         batch_max_delay_s=1.0,
