@@ -8,6 +8,7 @@ their own so they never depend on each other's order.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,15 +48,22 @@ def consumer_runtime(
     return Runtime.start(settings, start_worker=False)
 
 
-@pytest.fixture(scope="module")
-def world_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    runtime = consumer_runtime(tmp_path_factory.mktemp("consumer"))
+@contextmanager
+def consumer_world(data_root: Path) -> Iterator[Runtime]:
+    """A :func:`consumer_runtime` with the world of lots built in it, closed on leaving."""
+    runtime = consumer_runtime(data_root)
     try:
         with TestClient(create_app(runtime)) as client:
             build_world(client, runtime)
         yield runtime
     finally:
         runtime.close()
+
+
+@pytest.fixture(scope="module")
+def world_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    with consumer_world(tmp_path_factory.mktemp("consumer")) as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="module")
