@@ -46,6 +46,7 @@ from backend.chain.fact_cache import ChainFactCache
 from backend.chain.providers import http_web3
 from backend.config import Settings
 from backend.db import create_schema, make_engine
+from backend.i18n.messages import message
 from backend.services.anchoring.chain_keeper import ChainKeeper
 from backend.services.anchoring.service import AnchoringService
 from backend.services.anchoring.worker import AnchorWorker
@@ -76,9 +77,7 @@ def ensure_data_dir(path: Path) -> Path:
             os.fsync(handle.fileno())
         probe.unlink()
     except OSError as exc:
-        raise DataDirError(
-            f"Thư mục dữ liệu không ghi được / data folder is not writable: {path} ({exc.strerror})"
-        ) from exc
+        raise DataDirError(message("server.data_dir", tail=f"{path} ({exc.strerror})")) from exc
     return path
 
 

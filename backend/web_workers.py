@@ -45,6 +45,7 @@ import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.config import Settings, get_settings
+from backend.i18n.messages import message
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -83,11 +84,7 @@ def prepare_environment(settings: Settings, workers: int) -> Settings:
     which read the same environment, and this process agree on it.
     """
     if workers > 1 and settings.uses_memory_chain:
-        raise WorkersUnsupported(
-            "SENTRACE_CHAIN_RPC_URL=memory là chuỗi khối trong một tiến trình, không chia sẻ được "
-            f"giữa {workers} tiến trình / the in-process chain cannot be shared by {workers} "
-            "processes: use a JSON-RPC node (or leave the URL unset for a managed anvil)"
-        )
+        raise WorkersUnsupported(message("server.memory_chain_workers", workers=workers))
     os.environ[WORKERS_ENV] = str(workers)
     get_settings.cache_clear()
     return get_settings()
@@ -201,7 +198,4 @@ def run_workers(
         sock.close()
     failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
     if failed:
-        raise WorkerStartFailed(
-            f"Tiến trình web {failed} không khởi động được / web worker {failed} failed to "
-            "start; see the log above"
-        )
+        raise WorkerStartFailed(message("server.worker_failed", failed=failed))
