@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from backend.chain import ChainConfigError, ChainError
 from backend.config import Settings, get_settings
+from backend.i18n.messages import message
 from backend.runtime import DataDirError, Runtime
 from backend.web_workers import (
     LOG_FORMAT,
@@ -37,7 +38,7 @@ from backend.web_workers import (
 
 app = typer.Typer(
     name="sentrace",
-    help="SenTrace — truy xuất nguồn gốc nông sản Đồng Tháp / farm produce traceability.",
+    help=message("cli.help"),
     no_args_is_help=True,
     add_completion=False,
 )
@@ -65,7 +66,7 @@ def load_settings() -> Settings:
             reason = str(error["msg"]).removeprefix("Value error, ")
             field = ".".join(str(part) for part in error["loc"])
             typer.echo(
-                f"Cấu hình không hợp lệ / invalid configuration: {reason}"
+                message("cli.invalid_configuration", tail=reason)
                 + (f" (SENTRACE_{field.upper()})" if field else ""),
                 err=True,
             )
@@ -91,10 +92,7 @@ def open_runtime(*, start_worker: bool) -> Iterator[Runtime]:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
         except OperationalError as exc:  # the URL may hold a password: show the driver's words
-            typer.echo(
-                f"Không kết nối được cơ sở dữ liệu / cannot reach the database: {exc.orig}",
-                err=True,
-            )
+            typer.echo(message("cli.database_unreachable", tail=exc.orig), err=True)
             raise typer.Exit(2) from exc
         try:
             yield runtime
@@ -178,11 +176,7 @@ def load_demo(runtime: Runtime) -> None:
     except ModuleNotFoundError as exc:
         if exc.name != "backend.demo":
             raise
-        typer.echo(
-            "Chưa có dữ liệu mẫu (backend/demo/) / the demo data package backend/demo/ is "
-            "missing in this installation",
-            err=True,
-        )
+        typer.echo(message("cli.demo_missing"), err=True)
         raise typer.Exit(2) from exc
     demo_module.load_demo(runtime)
 
@@ -201,7 +195,7 @@ def anchor(
             while passes[-1].more_work:
                 passes.append(runtime.anchoring.run_once(force=not respect_delay, wait=True))
         except ChainError as exc:
-            typer.echo(f"Không ghi được lên blockchain / anchoring failed: {exc}", err=True)
+            typer.echo(message("cli.anchoring_failed", tail=exc), err=True)
             raise typer.Exit(1) from exc
         totals = {key: sum(int(getattr(p, key)) for p in passes) for key in _PASS_FIELDS}
         typer.echo(json.dumps(totals, indent=2))
@@ -219,7 +213,7 @@ def reconcile() -> None:
             report = runtime.anchoring.reconcile(full=True, wait=True, retry_failed=True)
             anchored = runtime.anchoring.run_once(force=False, wait=True)
         except ChainError as exc:
-            typer.echo(f"Không đối chiếu được / reconcile failed: {exc}", err=True)
+            typer.echo(message("cli.reconcile_failed", tail=exc), err=True)
             raise typer.Exit(1) from exc
         typer.echo(
             json.dumps({"reconcile": report.as_dict(), "anchored": anchored.as_dict()}, indent=2)

@@ -17,9 +17,10 @@ import typer
 from backend.config import get_settings
 from backend.db import session_scope
 from backend.errors import SenTraceError
+from backend.i18n.messages import message
 from backend.runtime import DataDirError, Runtime
 
-user_app = typer.Typer(help="Tài khoản đăng nhập / operator accounts", no_args_is_help=True)
+user_app = typer.Typer(help=message("cli.users.help"), no_args_is_help=True)
 
 
 @contextmanager
@@ -82,11 +83,7 @@ def create_user_command(
                     ensure_admin_org(session)
                 elif get_org_by_slug(session, org) is None:
                     if org_name is None or role is None:
-                        typer.echo(
-                            f"Không có tổ chức {org!r}; thêm --org-name và --role để tạo / "
-                            f"no organisation {org!r}; pass --org-name and --role to create it",
-                            err=True,
-                        )
+                        typer.echo(message("cli.users.no_org", org=org), err=True)
                         raise typer.Exit(1)
                     _, api_key = create_organisation(session, slug=org, name=org_name, role=role)
                 user = create_user(
@@ -99,9 +96,9 @@ def create_user_command(
                 name = user.username
         except SenTraceError as exc:
             raise _fail(exc) from exc
-    typer.echo(f"Đã tạo người dùng / created user: {name} ({org})")
+    typer.echo(message("cli.users.created", tail=f"{name} ({org})"))
     if api_key:
-        typer.echo(f"Khoá API (chỉ hiện một lần) / API key (shown once): {api_key}")
+        typer.echo(message("cli.users.api_key", tail=api_key))
 
 
 def demo() -> None:
@@ -139,7 +136,7 @@ def labels(
             with session_scope(runtime.engine) as session:
                 found = get_lot_by_code(session, lot)
                 if found is None:
-                    typer.echo(f"Không có lô / no such lot: {lot}", err=True)
+                    typer.echo(message("cli.labels.no_lot", tail=lot), err=True)
                     raise typer.Exit(1)
                 printer = (
                     get_org_by_slug(session, org)
@@ -147,7 +144,7 @@ def labels(
                     else session.get(Organisation, found.custodian_org_id)
                 )
                 if printer is None:
-                    typer.echo(f"Không có tổ chức / no such organisation: {org}", err=True)
+                    typer.echo(message("cli.labels.no_org", tail=str(org)), err=True)
                     raise typer.Exit(1)
                 request = LabelRequest(
                     count=count, layout=layout, fmt=fmt, serials=serials, dpi=dpi
