@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from backend.i18n.messages import message
 from backend.services.verification.verdicts import Finding, Verdict
 
 
@@ -61,19 +62,17 @@ class BundleResult:
         return 0
 
 
-OUTCOME_LABEL = {
-    Outcome.VALID: "HỢP LỆ / VALID",
-    Outcome.PENDING: "CHƯA NEO / PENDING",
-    Outcome.UNCHECKED: "CHƯA KIỂM TRÊN CHUỖI / NOT CHECKED ON CHAIN",
-    Outcome.FAILED: "SAI / FAILED",
-}
+OUTCOME_LABEL = {outcome: message(f"proof_report.outcome.{outcome}") for outcome in Outcome}
+#: The order of the counts in the report's last line.
+_TOTALS = (Outcome.VALID, Outcome.FAILED, Outcome.PENDING, Outcome.UNCHECKED)
 
 
 def render(result: BundleResult, *, rpc: str) -> str:
     """A plain-text report: one row per event, reasons in Vietnamese then English below it."""
     lines = [
-        f"Kiểm tra gói bằng chứng / Proof bundle check — lô / lot {result.lot}",
-        f"Chuỗi / chain {result.chain_id} · hợp đồng / contract {result.contract} · RPC {rpc}",
+        f"{message('proof_report.title')} — {message('proof_report.lot')} {result.lot}",
+        f"{message('proof_report.chain')} {result.chain_id} · "
+        f"{message('proof_report.contract')} {result.contract} · RPC {rpc}",
         "",
     ]
     for problem in result.problems:  # each makes the whole check fail
@@ -83,10 +82,10 @@ def render(result: BundleResult, *, rpc: str) -> str:
         lines += [f"!! {notice.text('vi')}", f"   {notice.text('en')}"]
     if result.problems or result.notices:
         lines.append("")
-    header = (
-        f"{'#':>3}  {'Sự kiện / Event':<36}  {'Lô / Lot':<16}  {'Loại / Type':<18}  "
-        "Kết quả / Result"
+    event_head, lot_head, type_head, result_head = (
+        message(f"proof_report.column.{name}") for name in ("event", "lot", "type", "result")
     )
+    header = f"{'#':>3}  {event_head:<36}  {lot_head:<16}  {type_head:<18}  {result_head}"
     lines += [header, "-" * len(header)]
     for number, event in enumerate(result.events, start=1):
         lines.append(
@@ -96,11 +95,6 @@ def render(result: BundleResult, *, rpc: str) -> str:
         if event.outcome not in (Outcome.VALID, Outcome.UNCHECKED):
             for finding in event.findings:
                 lines += [f"       - {finding.text('vi')}", f"         {finding.text('en')}"]
-    lines += [
-        "",
-        f"Tổng / Total: {result.count(Outcome.VALID)} hợp lệ / valid, "
-        f"{result.count(Outcome.FAILED)} sai / failed, "
-        f"{result.count(Outcome.PENDING)} chưa neo / pending, "
-        f"{result.count(Outcome.UNCHECKED)} chưa kiểm trên chuỗi / not checked on chain",
-    ]
+    counts = (f"{result.count(o)} {message(f'proof_report.count.{o}')}" for o in _TOTALS)
+    lines += ["", f"{message('proof_report.total')}: {', '.join(counts)}"]
     return "\n".join(lines)
