@@ -8,8 +8,9 @@ by the property tests in tests/hashing, and tests/vectors holds fixed answers.
 Modules: ``values`` (the canonical value space, NFC), ``jcs`` (RFC 8785 bytes), ``canonical``
 (the event document, event hash, lot key), ``merkle`` (leaves, nodes, tree, proofs), ``keccak``,
 ``hexcodec``, ``errors`` (the exception tree), ``reference`` (slow, obvious implementations).
-Rules v2: ``heads`` (head leaf, node, proof folding), ``heads_map`` and ``heads_store``
-(the lot heads map itself).
+Rules v2 (docs/proof-rules.md): ``canonical_v2`` (the document v2 and its lot facts),
+``shape_v2`` (its shape, and reading stored bytes), ``commitments`` (private values),
+``heads`` (head leaf, node, proof folding), ``heads_map`` and ``heads_store`` (the map itself).
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from backend.hashing.canonical import (
     event_hash,
     lot_key,
 )
+from backend.hashing.canonical_v2 import (
+    canonical_document_v2,
+    farm_facts,
+    lot_facts,
+    org_ref,
+    parent_list,
+)
+from backend.hashing.commitments import check_commitment, commit, is_commitment, new_salt
 from backend.hashing.errors import (
     EmptyTree,
     HashingError,
@@ -50,11 +59,13 @@ from backend.hashing.merkle import (
     node_hash,
     verify_proof,
 )
+from backend.hashing.shape_v2 import SCHEMA_V2, check_document_v2, read_document
 from backend.hashing.values import MAX_SAFE_INTEGER, canonical_value, nfc
 
 __all__ = [
     "MAX_SAFE_INTEGER",
     "SCHEMA",
+    "SCHEMA_V2",
     "Child",
     "EmptyTree",
     "HashingError",
@@ -72,18 +83,29 @@ __all__ = [
     "NonCanonicalValue",
     "canonical_bytes",
     "canonical_document",
+    "canonical_document_v2",
     "canonical_value",
+    "check_commitment",
+    "check_document_v2",
+    "commit",
     "event_hash",
+    "farm_facts",
     "fold_head_proof",
     "from_hex",
     "head_leaf",
     "heads_node",
+    "is_commitment",
     "keccak",
     "leaf_hash",
     "leaf_hashes",
+    "lot_facts",
     "lot_key",
+    "new_salt",
     "nfc",
     "node_hash",
+    "org_ref",
+    "parent_list",
+    "read_document",
     "to_hex",
     "verify_head",
     "verify_no_head",
