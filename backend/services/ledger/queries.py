@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, true
 from sqlmodel import Session, col, select
@@ -34,24 +35,23 @@ def get_lot_by_code(session: Session, code: str) -> Lot | None:
 
 def lot_parents(session: Session, lot: Lot) -> list[LinkedLot]:
     """The lots ``lot`` came directly from (one for a split, several for a merge), oldest first."""
-    query = (
-        select(LotLink, Lot)
-        .join(Lot, col(Lot.id) == col(LotLink.parent_id))
-        .where(LotLink.child_id == lot.id)
-        .order_by(col(Lot.id))
-    )
-    return [LinkedLot(parent, link.kind, link.quantity) for link, parent in session.exec(query)]
+    return _linked(session, lot, other_end=LotLink.parent_id, this_end=LotLink.child_id)
 
 
 def lot_children(session: Session, lot: Lot) -> list[LinkedLot]:
     """The lots made directly from ``lot`` (split children, or the merged lot), oldest first."""
+    return _linked(session, lot, other_end=LotLink.child_id, this_end=LotLink.parent_id)
+
+
+def _linked(session: Session, lot: Lot, *, other_end: Any, this_end: Any) -> list[LinkedLot]:
+    """The lots at ``other_end`` of the links whose ``this_end`` is ``lot``, oldest first."""
     query = (
         select(LotLink, Lot)
-        .join(Lot, col(Lot.id) == col(LotLink.child_id))
-        .where(LotLink.parent_id == lot.id)
+        .join(Lot, col(Lot.id) == col(other_end))
+        .where(this_end == lot.id)
         .order_by(col(Lot.id))
     )
-    return [LinkedLot(child, link.kind, link.quantity) for link, child in session.exec(query)]
+    return [LinkedLot(other, link.kind, link.quantity) for link, other in session.exec(query)]
 
 
 def lot_ancestors(session: Session, lot: Lot) -> list[Lot]:
