@@ -1,9 +1,10 @@
-"""Regenerate tests/vectors/events.json, the fixed answers of hashing rules v1.
+"""Regenerate tests/vectors/events.json and events_v2.json, the fixed answers of rules v1 and v2.
 
 The vectors are for people who check SenTrace without our code: each event gives its input
 fields (some Vietnamese text deliberately in NFD), the canonical document, its RFC 8785 bytes,
 event hash, lot key and Merkle leaf; the batch gives the tree, root and every proof. The file is
-written with ``\\u`` escapes so that no editor can quietly re-normalise the NFD inputs.
+written with ``\\u`` escapes so that no editor can quietly re-normalise the NFD inputs. The v2
+vectors (scripts/vectors_v2.py) add chained documents, commitments and a heads map.
 
 Usage: ``python scripts/make_vectors.py`` (rewrite) or ``--check`` (exit 1 if stale).
 """
@@ -21,8 +22,11 @@ from typing import Any
 from eth_abi import encode as abi_encode
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+for _folder in (REPO_ROOT, REPO_ROOT / "scripts"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+from vectors_v2 import build_vectors_v2  # noqa: E402
 
 from backend.hashing import (  # noqa: E402 - after the path set-up above
     SCHEMA,
@@ -37,6 +41,7 @@ from backend.hashing import (  # noqa: E402 - after the path set-up above
 )
 
 VECTORS_PATH = REPO_ROOT / "tests" / "vectors" / "events.json"
+VECTORS_V2_PATH = REPO_ROOT / "tests" / "vectors" / "events_v2.json"
 
 
 def _nfd(text: str) -> str:
@@ -238,20 +243,24 @@ def render(vectors: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file is stale")
+    parser.add_argument("--check", action="store_true", help="fail if a file is stale")
     args = parser.parse_args(argv)
-    text = render(build_vectors())
-    if args.check:
-        current = VECTORS_PATH.read_text(encoding="utf-8") if VECTORS_PATH.exists() else ""
-        if current != text:
-            print(f"{VECTORS_PATH} is stale: run scripts/make_vectors.py", file=sys.stderr)
-            return 1
-        print(f"{VECTORS_PATH} is up to date")
-        return 0
-    VECTORS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    VECTORS_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {VECTORS_PATH}")
-    return 0
+    outputs = {VECTORS_PATH: build_vectors(), VECTORS_V2_PATH: build_vectors_v2()}
+    stale = 0
+    for path, vectors in outputs.items():
+        text = render(vectors)
+        if args.check:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                print(f"{path} is stale: run scripts/make_vectors.py", file=sys.stderr)
+                stale = 1
+            else:
+                print(f"{path} is up to date")
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    return stale
 
 
 if __name__ == "__main__":
