@@ -17,6 +17,7 @@ from backend.demo.journeys import JOURNEYS, RECALLED_LOT
 from backend.demo.labels import LABEL_SHEET_LOT, record_scans, write_label_sheet
 from backend.demo.steps import record_journeys
 from backend.errors import ServiceUnavailable
+from backend.i18n.messages import message
 from backend.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -29,10 +30,7 @@ class DemoRefused(RuntimeError):
 def load_demo(runtime: Runtime, *, anchor: bool = True, announce: bool = True) -> None:
     """Load the demo data set into ``runtime`` (idempotent) and print where to sign in."""
     if runtime.settings.env is Environment.PRODUCTION:
-        raise DemoRefused(
-            "Dữ liệu mẫu có mật khẩu công khai: không nạp trong môi trường production / "
-            "the demo has published passwords and is refused in production"
-        )
+        raise DemoRefused(message("demo.refused"))
     with session_scope(runtime.engine) as session:
         ensure_cast(session)
     made = record_journeys(runtime, JOURNEYS)
@@ -60,22 +58,21 @@ def anchor_everything(runtime: Runtime) -> bool:
 def demo_banner(runtime: Runtime, sheet: Path | None) -> str:
     """The start-up text: where the app is, who can sign in, where the label sheet is."""
     base = runtime.settings.public_base_url
-    lines = [
-        "",
-        "SenTrace — dữ liệu mẫu Đồng Tháp / Đồng Tháp demo",
-        f"  Ứng dụng vận hành / operator app:  {base}/app/login",
-        f"  Trang người tiêu dùng / consumer:   {base}/l/{LABEL_SHEET_LOT}",
-        f"  Lô bị thu hồi / recalled lot:       {base}/l/{RECALLED_LOT}",
-        f"  API:                                {base}/docs",
-        "",
-        "  Đăng nhập mẫu / demo sign-ins (tên đăng nhập / mật khẩu):",
+    links = [
+        (message("demo.operator_app"), f"{base}/app/login"),
+        (message("demo.consumer"), f"{base}/l/{LABEL_SHEET_LOT}"),
+        (message("demo.recalled_lot"), f"{base}/l/{RECALLED_LOT}"),
+        ("API", f"{base}/docs"),
     ]
+    lines = ["", message("demo.title")]
+    lines += [f"  {label + ':':<35} {url}" for label, url in links]
+    lines += ["", f"  {message('demo.sign_ins')}:"]
     for org in ORGS:
         login = f"{org.username} / {org.password}"
         lines.append(f"    {login:<28} {org.name}")
     admin = f"{ADMIN_LOGIN[0]} / {ADMIN_LOGIN[1]}"
-    lines.append(f"    {admin:<28} Quản trị hệ thống / platform admin")
+    lines.append(f"    {admin:<28} {message('demo.platform_admin')}")
     if sheet is not None:
-        lines += ["", f"  Tờ tem QR mẫu / printed label sheet: {sheet}"]
+        lines += ["", f"  {message('demo.label_sheet')}: {sheet}"]
     lines.append("")
     return "\n".join(lines)

@@ -27,6 +27,8 @@ SCOPE = (
     "backend/services",
     "backend/http",
     "backend/api",
+    "backend/web",
+    "backend/demo",
     "backend/errors.py",
     "backend/deps.py",
     "backend/middleware.py",

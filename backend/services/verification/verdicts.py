@@ -6,7 +6,7 @@ included; the recall itself is never hidden by this, since every verification an
 carries the recall separately (``recall``), so a page shows the recall warning whatever the
 verdict. ``unknown`` is for lots that do not exist and never mixes with the others.
 
-Reason texts live in the ``verification`` catalogues (backend/web/locales/{vi,en}); a
+Reason texts live in the ``verification`` catalogues (backend/i18n/locales/{vi,en}); a
 :class:`Finding` carries the key and its parameters, and renders both languages on demand.
 """
 
