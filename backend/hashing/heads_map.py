@@ -2,10 +2,11 @@
 
 The anchoring worker moves the heads of the ``k`` lots a batch touched; rebuilding a map of every
 lot for that would cost the whole map each time. Here an update walks one path: it rehashes each
-level between the leaf and the root once (256 hashes for a lot, fewer where paths of several
-updated lots meet nothing new), reads and writes only the records on that path, and a proof is
-read off the same path. See :mod:`backend.hashing.heads_store` for what is stored and why, and
-:mod:`backend.hashing.heads` for the leaf, node and folding rules themselves.
+level between the leaf and the root once (256 hashes for a lot already in the map, at most twice
+that for a new one, which also lifts the subtree it parts from), reads and writes only the
+records on that path, and a proof is read off the same path. See
+:mod:`backend.hashing.heads_store` for what is stored and why, and :mod:`backend.hashing.heads`
+for the leaf, node and folding rules themselves.
 
 Not thread-safe: one writer at a time, as the anchoring worker holds its lock.
 """
