@@ -7,6 +7,10 @@ differs in three ways this script papers over: its ``--version`` prints only the
 prints ``>>>`` notice lines before the JSON, and it has no ``--allow-paths`` (its import
 callback reads any file under the base path, so the flag carries nothing we need).
 
+solcjs's answer is read from a temporary file, not a pipe: node exits before a pipe has taken
+more than its first 64 KiB, so a large answer (two contracts with their metadata) would arrive
+cut off mid-string; writes to a file are synchronous and arrive whole.
+
 Standard library only: py-solc-x runs this as a plain executable, outside the virtualenv.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -72,15 +77,18 @@ def run_standard_json(args: list[str]) -> int:
         # The exact phrase py-solc-x turns into UnknownOption.
         sys.stderr.write(f"unrecognised option '{translated}'\n")
         return 1
-    proc = subprocess.run(
-        [str(solcjs_path()), *translated],
-        input=sys.stdin.read(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    sys.stderr.write(proc.stderr)
-    sys.stdout.write(strip_notices(proc.stdout) + "\n")
+    with tempfile.TemporaryFile() as answer:
+        proc = subprocess.run(
+            [str(solcjs_path()), *translated],
+            input=sys.stdin.buffer.read(),
+            stdout=answer,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        answer.seek(0)
+        stdout = answer.read().decode("utf-8")
+    sys.stderr.write(proc.stderr.decode("utf-8", errors="replace"))
+    sys.stdout.write(strip_notices(stdout) + "\n")
     return proc.returncode
 
 
