@@ -72,3 +72,18 @@ def test_compile_standard_resolves_openzeppelin_imports_under_the_base_path() ->
 def test_unknown_flags_are_reported_the_way_py_solc_x_understands() -> None:
     with pytest.raises(UnknownOption):
         solcx.wrapper.solc_wrapper(solc_binary=WRAPPER, standard_json=True, via_ir=True)
+
+
+def test_an_answer_larger_than_a_pipe_buffer_arrives_whole() -> None:
+    notice = " ".join(["Lô hàng"] * 12_000)  # about 100 KiB of NatSpec, echoed in the userdoc
+    source = (
+        "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.24;\n"
+        f"/// @notice {notice}\ncontract Long {{}}\n"
+    )
+    request = {
+        "language": "Solidity",
+        "sources": {"long.sol": {"content": source}},
+        "settings": {"outputSelection": {"*": {"*": ["userdoc"]}}},
+    }
+    output = solcx.compile_standard(request, solc_binary=WRAPPER, base_path=REPO_ROOT)
+    assert output["contracts"]["long.sol"]["Long"]["userdoc"]["notice"] == notice
