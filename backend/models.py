@@ -13,6 +13,8 @@ Table map:
   Event ─< ChainAction               (outbox of single transactions: milestones, recalls)
   Lot ─< LabelSerial ─< Scan         (printed labels and consumer scans)
   IdempotencyRecord                  (replayed writes)
+  HeadsNode                          (the lot heads map of rules v2, one version per batch)
+  Event ─< Disclosure                (private values behind their commitments)
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from backend.timeutil import utcnow
@@ -163,6 +174,10 @@ class Lot(SQLModel, table=True):
     recalled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     recall_reason: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # The newest recorded event (rules v2): read and advanced under the lot lock only, so the
+    # next event's ``seq`` and ``prev`` follow it. Verification never trusts these columns.
+    last_seq: int = Field(default=0)
+    last_event_hash: str | None = Field(default=None, max_length=66)
 
 
 class LotLink(SQLModel, table=True):
@@ -189,6 +204,9 @@ class Batch(SQLModel, table=True):
     block_number: int | None = Field(default=None, sa_type=BigInteger)
     chain_id: int | None = Field(default=None, sa_type=BigInteger)
     contract_address: str | None = Field(default=None, max_length=42)
+    # Rules v2: the lot heads map's root before and after this batch (None on v1 batches).
+    prev_heads_root: str | None = Field(default=None, max_length=66)
+    heads_root: str | None = Field(default=None, max_length=66)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
@@ -200,9 +218,14 @@ class Event(SQLModel, table=True):
     """Something that happened to a lot, with the hash of its canonical document.
 
     ``seq`` orders the anchoring queue; ``id`` (UUID) is the public identity that is hashed.
+    Rules v2 events keep the exact ``canonical`` bytes they hashed and their place in the lot
+    (``lot_seq``, ``prev_hash``); the other columns are indexes for finding documents.
     """
 
-    __table_args__ = (Index("ix_event_pending", "batch_id", "seq"),)
+    __table_args__ = (
+        Index("ix_event_pending", "batch_id", "seq"),
+        UniqueConstraint("lot_id", "lot_seq", name="uq_event_lot_seq"),
+    )
 
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(
@@ -219,6 +242,34 @@ class Event(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="batch.id")
     leaf: str | None = Field(default=None, max_length=66)
     merkle_proof: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    schema_version: int = Field(default=1)
+    lot_seq: int | None = Field(default=None)
+    prev_hash: str | None = Field(default=None, max_length=66)
+    canonical: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class HeadsNode(SQLModel, table=True):
+    """One node of the lot heads map as of a version (a batch id); ``payload`` None = removed.
+
+    Nodes are never overwritten: a batch writes the nodes it changed under its own version, so
+    the map as of any anchored heads root stays readable (a proof must be made against the
+    root the chain holds now, which may trail the newest batch built here).
+    """
+
+    height: int = Field(sa_type=SmallInteger, primary_key=True)
+    prefix: str = Field(max_length=66, primary_key=True)  # 0x hex of lot_key >> height
+    version: int = Field(sa_type=BigInteger, primary_key=True)
+    payload: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class Disclosure(SQLModel, table=True):
+    """A private value of an event, with the salt that opens its commitment in the document."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(foreign_key="event.id", index=True, max_length=36)
+    path: str = Field(max_length=200)  # where the commitment sits, e.g. "location" or "data.note"
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    salt: str = Field(max_length=66)
 
 
 class ChainAction(SQLModel, table=True):
