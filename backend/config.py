@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     batch_max_delay_s: float = Field(default=30.0, ge=0)
     confirmations: int = Field(default=1, ge=1, le=1000)
     direct_event_types: str = "harvest,transfer,recall"
+    # Rules of new events: 1 (each event's own fields) or 2 (lot hash chain, lot facts, heads
+    # map). 1 until every reader of rules v2 (pages, proof bundle, verify-proof) has landed.
+    event_schema: int = Field(default=1, ge=1, le=2)
+    # Rules v2: an event recorded this many hours after it happened is marked "recorded late".
+    late_record_warn_h: float = Field(default=72.0, gt=0)
     worker_enabled: bool = True
     worker_poll_s: float = Field(default=1.0, gt=0)
     # Server processes of `sentrace serve` (`--workers`); also divides the public rate limit.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend.config import Settings
 from backend.errors import InvalidInput, NotFound
@@ -29,6 +29,7 @@ from backend.models import (
     EVENT_KIND_CODES,
     ChainAction,
     ChainActionKind,
+    Disclosure,
     Event,
     EventType,
     Lot,
@@ -37,6 +38,7 @@ from backend.models import (
 from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.ledger.documents import event_document
+from backend.services.ledger.documents_v2 import seal_v2
 from backend.services.ledger.event_data import validate_event_data, validate_location
 from backend.services.ledger.locking import UNKNOWN_LOT, lock_lot
 
@@ -67,13 +69,17 @@ def record_event(
     location: dict[str, Any] | None,
     data: dict[str, Any],
     settings: Settings,
+    private_fields: Sequence[str] = (),
 ) -> Event:
     """Validate, hash and store one event (and its chain action if it is a milestone).
 
-    Permission checks are the caller's job; this function only guarantees that what is stored
-    is exactly what was hashed.
+    Permission checks and the lot's lock are the caller's job; this function only guarantees
+    that what is stored is exactly what was hashed. ``private_fields`` name members of
+    ``data`` that enter a rules-v2 document only as commitments.
     """
     prepared = _prepare_event(
+        session,
+        private_fields=private_fields,
         lot=lot,
         org=org,
         event_type=event_type,
@@ -84,22 +90,31 @@ def record_event(
     )
     session.add(prepared.event)
     session.flush()
-    if prepared.action is not None:
-        session.add(prepared.action)
+    followers = prepared.followers()
+    if followers:
+        session.add_all(followers)
         session.flush()
     return prepared.event
 
 
 @dataclass(frozen=True)
 class _PreparedEvent:
-    """An event validated and hashed but not yet stored, with its milestone action if any."""
+    """An event validated and hashed but not yet stored, with what is stored after it (its
+    milestone action, the disclosures of its private values)."""
 
     event: Event
     action: ChainAction | None
+    disclosures: list[Disclosure]
+
+    def followers(self) -> list[ChainAction | Disclosure]:
+        """Rows that reference the event, so are flushed after it."""
+        return [*([self.action] if self.action is not None else []), *self.disclosures]
 
 
 def _prepare_event(
+    session: Session,
     *,
+    private_fields: Sequence[str] = (),
     lot: Lot,
     org: Organisation,
     event_type: EventType,
@@ -124,9 +139,15 @@ def _prepare_event(
         data=clean_data,
         event_hash="",
     )
+    disclosures: list[Disclosure] = []
     try:
-        document = event_document(event, lot_code=lot.code, org_slug=org.slug)
-        event.event_hash = to_hex(event_hash(document))
+        if _writes_v2(session, lot, settings):
+            disclosures = seal_v2(
+                session, event=event, lot=lot, org=org, private_fields=private_fields
+            )
+        else:
+            document = event_document(event, lot_code=lot.code, org_slug=org.slug)
+            event.event_hash = to_hex(event_hash(document))
     except NonCanonicalValue as exc:  # validation should have caught it; say where, not 500
         raise InvalidInput(message("validation.unhashable", tail=exc), field=exc.path) from exc
     action = None
@@ -138,7 +159,18 @@ def _prepare_event(
             event_kind=EVENT_KIND_CODES[event_type],
             payload_hash=event.event_hash,
         )
-    return _PreparedEvent(event, action)
+    return _PreparedEvent(event, action, disclosures)
+
+
+def _writes_v2(session: Session, lot: Lot, settings: Settings) -> bool:
+    """New events follow rules v2 when configured, except on a lot whose history began under
+    v1: its chain would start in the middle (the upgrade seals such lots instead)."""
+    if settings.event_schema < 2:
+        return False
+    if lot.last_seq > 0:
+        return True
+    first = session.exec(select(Event.seq).where(Event.lot_id == lot.id).limit(1)).first()
+    return first is None
 
 
 def parse_event_type(value: Any, *, field: str = "type") -> EventType:
@@ -224,15 +256,20 @@ def add_lot_events(
     lots = _lock_lots(session, {item.lot_code for item in items})
     prepared = [
         _prepare_item(
-            item, path=f"{field}[{index}]", lot=lots[item.lot_code], org=org, settings=settings
+            session,
+            item,
+            path=f"{field}[{index}]",
+            lot=lots[item.lot_code],
+            org=org,
+            settings=settings,
         )
         for index, item in enumerate(items)
     ]
     session.add_all([p.event for p in prepared])
     session.flush()
-    actions = [p.action for p in prepared if p.action is not None]
-    if actions:
-        session.add_all(actions)
+    followers = [row for p in prepared for row in p.followers()]
+    if followers:
+        session.add_all(followers)
         session.flush()
     return [p.event for p in prepared]
 
@@ -253,7 +290,13 @@ def _lock_lots(session: Session, codes: set[str]) -> dict[str, Lot | None]:
 
 
 def _prepare_item(
-    item: EventInput, *, path: str, lot: Lot | None, org: Organisation, settings: Settings
+    session: Session,
+    item: EventInput,
+    *,
+    path: str,
+    lot: Lot | None,
+    org: Organisation,
+    settings: Settings,
 ) -> _PreparedEvent:
     """One item checked in the order :func:`add_lot_event` checks, errors named by ``path``."""
     kind = parse_event_type(item.event_type, field=f"{path}.type")
@@ -263,6 +306,7 @@ def _prepare_item(
     _refuse_structural(kind, field=f"{path}.type")
     try:
         return _prepare_event(
+            session,
             lot=lot,
             org=org,
             event_type=kind,

@@ -1,0 +1,162 @@
+"""The rules-v2 document of a new event: its place in the lot, the lot's facts, commitments.
+
+Rules v2 (docs/proof-rules.md) chain a lot's events (``seq``, ``prev``), put every fact a page
+shows about the lot into its first event (product, producer, farm, quantity, harvest time) and
+name a derived lot's parent events there, so nothing a consumer reads comes from an unhashed
+row. Exact positions and values marked private enter the document only as salted commitments;
+the value and salt are kept as :class:`~backend.models.Disclosure` rows for authorised readers.
+
+The caller holds the lot's lock: ``seq`` and ``prev`` come from the lot row's newest event and
+are advanced here, so two writers of one lot can never take the same ``seq`` (and the unique
+``(lot_id, lot_seq)`` constraint would refuse it if they did).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.hashing import (
+    canonical_bytes,
+    canonical_document_v2,
+    commit,
+    event_hash,
+    farm_facts,
+    lot_facts,
+    new_salt,
+    to_hex,
+)
+from backend.models import Disclosure, Event, Farm, Lot, LotLink, Organisation, Product
+
+SCHEMA_VERSION = 2
+
+
+@dataclass
+class PrivateValues:
+    """Values replaced by commitments in one document, to be stored as disclosures."""
+
+    opened: list[tuple[str, Any, bytes]] = field(default_factory=list)  # (path, value, salt)
+
+    def commit(self, path: str, value: Any) -> dict[str, str]:
+        salt = new_salt()
+        self.opened.append((path, value, salt))
+        return commit(value, salt)
+
+    def disclosures(self, event_id: str) -> list[Disclosure]:
+        return [
+            Disclosure(event_id=event_id, path=path, value=value, salt=to_hex(salt))
+            for path, value, salt in self.opened
+        ]
+
+
+def seal_v2(
+    session: Session,
+    *,
+    event: Event,
+    lot: Lot,
+    org: Organisation,
+    private_fields: Sequence[str] = (),
+) -> list[Disclosure]:
+    """Give ``event`` its v2 document: commitments, ``lot_seq``/``prev_hash``, canonical bytes
+    and hash; advance the lot's newest event. Returns the disclosures to store with it."""
+    private = PrivateValues()
+    event.location = _public_location(event.location, private)
+    event.data = _public_data(event.data, private_fields, private)
+    seq = lot.last_seq + 1
+    first = seq == 1
+    document = canonical_document_v2(
+        event_id=event.id,
+        lot_code=lot.code,
+        seq=seq,
+        prev=None if first else lot.last_event_hash,
+        event_type=str(event.type),
+        occurred_at=event.occurred_at,
+        org_slug=org.slug,
+        org_name=org.name,
+        location=event.location,
+        data=event.data,
+        lot_facts=_lot_facts(session, lot, private) if first else None,
+        parents=_parents(session, lot) if first else None,
+    )
+    raw = canonical_bytes(document)
+    event.schema_version = SCHEMA_VERSION
+    event.lot_seq = seq
+    event.prev_hash = document["prev"]
+    event.canonical = raw
+    event.event_hash = to_hex(event_hash(document))
+    lot.last_seq = seq
+    lot.last_event_hash = event.event_hash
+    return private.disclosures(event.id)
+
+
+def _public_location(location: dict[str, Any] | None, private: PrivateValues) -> Any:
+    """An exact point (``lat``/``lon``) becomes a commitment; the rest stays readable."""
+    if location is None or not ({"lat", "lon"} & location.keys()):
+        return location
+    point = {k: location[k] for k in ("lat", "lon") if k in location}
+    public = {k: v for k, v in location.items() if k not in point}
+    public["point"] = private.commit("location.point", point)
+    return public
+
+
+def _public_data(
+    data: dict[str, Any], private_fields: Sequence[str], private: PrivateValues
+) -> dict[str, Any]:
+    """Members the recorder marked private become commitments."""
+    if not private_fields:
+        return data
+    public = dict(data)
+    for name in private_fields:
+        if name in public:
+            public[name] = private.commit(f"data.{name}", public[name])
+    return public
+
+
+def _lot_facts(session: Session, lot: Lot, private: PrivateValues) -> dict[str, Any]:
+    product = session.get(Product, lot.product_id)
+    farm = session.get(Farm, lot.farm_id) if lot.farm_id is not None else None
+    producer_id = farm.org_id if farm is not None else lot.custodian_org_id
+    producer = session.get(Organisation, producer_id)
+    assert product is not None and producer is not None
+    return lot_facts(
+        product_code=product.code,
+        product_name=product.name_vi,
+        product_name_en=product.name_en,
+        gtin=product.gtin,
+        producer_slug=producer.slug,
+        producer_name=producer.name,
+        farm=None if farm is None else _farm(farm, private),
+        quantity=lot.quantity,
+        unit=lot.unit,
+        harvested_at=lot.harvested_at,
+    )
+
+
+def _farm(farm: Farm, private: PrivateValues) -> dict[str, Any]:
+    point = None
+    if farm.lat is not None and farm.lon is not None:
+        point = private.commit("lot_facts.farm.point", {"lat": farm.lat, "lon": farm.lon})
+    return farm_facts(
+        code=farm.code,
+        name=farm.name,
+        commune=farm.commune,
+        province=farm.province,
+        growing_area_code=farm.growing_area_code,
+        certifications=farm.certifications,
+        point=point,
+    )
+
+
+def _parents(session: Session, lot: Lot) -> list[tuple[str, str]] | None:
+    """Each parent lot with its newest event, the split or merge that made ``lot``."""
+    rows = session.exec(
+        select(Lot)
+        .join(LotLink, col(LotLink.parent_id) == col(Lot.id))
+        .where(LotLink.child_id == lot.id)
+    ).all()
+    if not rows:
+        return None
+    return [(parent.code, parent.last_event_hash or "") for parent in rows]
