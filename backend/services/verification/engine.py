@@ -39,6 +39,11 @@ from backend.hashing import (
 from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
 from backend.services.anchoring.reconcile import REANCHOR_NOTE
 from backend.services.ledger.documents import event_document
+from backend.services.verification.chain_of_events import (
+    StoredDocument,
+    chain_problems,
+    read_stored,
+)
 from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
 from backend.services.verification.verdicts import Finding, Verdict, worst_finding
@@ -56,6 +61,8 @@ class EventCheck:
     batch: Batch | None
     anchor: AnchorFact | None
     milestone: ChainAction | None
+    #: The rules-v2 document read from the stored bytes (None for v1 events).
+    document: dict[str, Any] | None = None
 
     @property
     def verdict(self) -> Verdict:
@@ -213,6 +220,9 @@ def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
         check_event(event, lot, lineage, view, key=record.lot_key_bytes) for event in record.events
     ]
     problems = batch_problems(record, lineage, view)
+    problems += chain_problems(
+        [StoredDocument(e.document, e.computed_hash or "") for e in events if e.document]
+    )
     recall, recall_finding = recall_status(record, lineage, view)
     findings = [
         Finding(
@@ -295,18 +305,27 @@ def check_event(
     milestone = lineage.milestones.get(event.id)
     anchor = view.anchor(batch.root) if batch and batch.status is BatchStatus.CONFIRMED else None
 
-    def result(finding: Finding, computed: str | None = None) -> EventCheck:
-        return EventCheck(event, lot.code, finding, computed, batch, anchor, milestone)
+    document: dict[str, Any] | None = None
 
-    org = lineage.orgs.get(event.org_id)
-    try:
-        document = event_document(event, lot_code=lot.code, org_slug=org.slug if org else "")
-        computed = event_hash(document)
-    except HashingError as exc:
-        return result(Finding(Verdict.TAMPERED, "tampered_unhashable", {"problem": str(exc)}))
-    computed_hex = to_hex(computed)
-    if computed_hex != (event.event_hash or "").lower():
-        return result(Finding(Verdict.TAMPERED, "tampered_hash"), computed_hex)
+    def result(finding: Finding, computed: str | None = None) -> EventCheck:
+        return EventCheck(event, lot.code, finding, computed, batch, anchor, milestone, document)
+
+    if event.schema_version >= 2:
+        stored = read_stored(event, lot.code)
+        if isinstance(stored, Finding):
+            return result(stored)
+        document, computed_hex = stored.document, stored.computed_hash
+        computed = from_hex(computed_hex)
+    else:
+        org = lineage.orgs.get(event.org_id)
+        try:
+            rebuilt = event_document(event, lot_code=lot.code, org_slug=org.slug if org else "")
+            computed = event_hash(rebuilt)
+        except HashingError as exc:
+            return result(Finding(Verdict.TAMPERED, "tampered_unhashable", {"problem": str(exc)}))
+        computed_hex = to_hex(computed)
+        if computed_hex != (event.event_hash or "").lower():
+            return result(Finding(Verdict.TAMPERED, "tampered_hash"), computed_hex)
     if batch is None:
         if event.leaf is not None or event.merkle_proof is not None:
             return result(Finding(Verdict.TAMPERED, "tampered_orphan_proof"), computed_hex)

@@ -1,0 +1,68 @@
+"""Rules v2 for one lot's own records: each stored document, and the chain they form.
+
+A v2 event is checked on the exact canonical bytes it hashed (never rebuilt from columns): the
+bytes must be their own canonical form, hash to the stored event hash, and name this lot and
+this event. Then the lot's documents, in ``seq`` order, must run 1, 2, … with no gap or repeat,
+each ``prev`` naming the hash of the one before: a deleted, inserted, moved or reordered event
+breaks that chain even when every remaining document is intact. (That nothing was cut off after
+the newest document is what the lot heads map proves; see docs/proof-rules.md.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from backend.hashing import HashingError, keccak, read_document, to_hex
+from backend.models import Event
+from backend.services.verification.verdicts import Finding, Verdict
+
+NO_DOCUMENT = "no stored canonical document"
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A v2 event's document as read from its stored bytes, with the hash of those bytes."""
+
+    document: dict[str, Any]
+    computed_hash: str
+
+
+def read_stored(event: Event, lot_code: str) -> StoredDocument | Finding:
+    """The event's verified-readable document, or the ``tampered`` finding that stops it."""
+    raw = event.canonical
+    if raw is None:
+        return Finding(Verdict.TAMPERED, "tampered_unhashable", {"problem": NO_DOCUMENT})
+    try:
+        document = read_document(bytes(raw))
+    except HashingError as exc:
+        return Finding(Verdict.TAMPERED, "tampered_unhashable", {"problem": str(exc)})
+    computed = to_hex(keccak(bytes(raw)))
+    if computed != (event.event_hash or "").lower():
+        return Finding(Verdict.TAMPERED, "tampered_hash")
+    if document["lot"] != lot_code:
+        return Finding(Verdict.TAMPERED, "tampered_moved", {"lot": document["lot"]})
+    if document["id"] != event.id:
+        return Finding(Verdict.TAMPERED, "tampered_hash")
+    return StoredDocument(document, computed)
+
+
+def chain_problems(documents: Sequence[StoredDocument]) -> list[Finding]:
+    """Gaps, repeats and broken ``prev`` links among a lot's readable v2 documents."""
+    problems: list[Finding] = []
+    ordered = sorted(documents, key=lambda d: d.document["seq"])
+    expected_seq = 1
+    previous: StoredDocument | None = None
+    for stored in ordered:
+        seq = stored.document["seq"]
+        if seq < expected_seq:
+            problems.append(Finding(Verdict.TAMPERED, "tampered_repeated_seq", {"seq": seq}))
+            continue
+        if seq > expected_seq:
+            problems.append(Finding(Verdict.TAMPERED, "tampered_gap", {"seq": expected_seq}))
+        elif previous is not None and stored.document["prev"] != previous.computed_hash:
+            problems.append(Finding(Verdict.TAMPERED, "tampered_broken_link", {"seq": seq}))
+        expected_seq = seq + 1
+        previous = stored
+    return problems
