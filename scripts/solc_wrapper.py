@@ -7,9 +7,11 @@ differs in three ways this script papers over: its ``--version`` prints only the
 prints ``>>>`` notice lines before the JSON, and it has no ``--allow-paths`` (its import
 callback reads any file under the base path, so the flag carries nothing we need).
 
-solcjs's answer is read from a temporary file, not a pipe: node exits before a pipe has taken
-more than its first 64 KiB, so a large answer (two contracts with their metadata) would arrive
-cut off mid-string; writes to a file are synchronous and arrive whole.
+solcjs's request and answer go through temporary files, not pipes: node exits before a pipe
+has taken more than its first 64 KiB of the answer, so a large answer (two contracts with their
+metadata) would arrive cut off mid-string; and solcjs reads its request with one synchronous
+read of fd 0, which fails with EAGAIN when a pipe has not been filled yet. Regular files are
+read and written whole.
 
 Standard library only: py-solc-x runs this as a plain executable, outside the virtualenv.
 """
@@ -77,10 +79,12 @@ def run_standard_json(args: list[str]) -> int:
         # The exact phrase py-solc-x turns into UnknownOption.
         sys.stderr.write(f"unrecognised option '{translated}'\n")
         return 1
-    with tempfile.TemporaryFile() as answer:
+    with tempfile.TemporaryFile() as request, tempfile.TemporaryFile() as answer:
+        request.write(sys.stdin.buffer.read())
+        request.seek(0)
         proc = subprocess.run(
             [str(solcjs_path()), *translated],
-            input=sys.stdin.buffer.read(),
+            stdin=request,
             stdout=answer,
             stderr=subprocess.PIPE,
             check=False,
