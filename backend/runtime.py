@@ -315,7 +315,12 @@ class Runtime:
 
     def chain_view(self) -> ChainView:
         """A per-request view of the chain, backed by the process-wide cache of final facts."""
-        return ChainView(self.chain, self.chain_cache, confirmations=self.settings.confirmations)
+        return ChainView(
+            self.chain,
+            self.chain_cache,
+            confirmations=self.settings.confirmations,
+            late_record_warn_h=self.settings.late_record_warn_h,
+        )
 
     def chain_status(self) -> dict[str, Any]:
         """Whether the node answers and the registry contract is deployed where we think."""

@@ -5,6 +5,7 @@ Events are anchored one batch each, as the 30-second batches of a real server le
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -173,3 +174,52 @@ def test_edited_canonical_bytes_are_tampered(
     body = _verification(client, LOT)
     assert body["verdict"] == "tampered"
     assert "tampered_hash" in _reasons(body)
+
+
+def test_the_page_states_the_facts_of_the_verified_document_not_the_rows(
+    runtime: Runtime, client: TestClient, three_batches: list[Event]
+) -> None:
+    execute(runtime.engine, "UPDATE product SET name_vi = 'Xoài giả mạo'")
+    execute(runtime.engine, "UPDATE lot SET quantity = '9999' WHERE code = :c", c=LOT)
+    execute(runtime.engine, "UPDATE organisation SET name = 'HTX Giả' WHERE slug = 'htx'")
+    page = client.get(f"/l/{LOT}").text
+    assert "Xoài cát Hòa Lộc" in page
+    assert "Xoài giả mạo" not in page
+    assert "9999" not in page
+    assert "HTX Mỹ Xương" in page
+    assert "HTX Giả" not in page
+
+
+def test_an_event_anchored_long_after_it_happened_is_marked_recorded_late(
+    client: TestClient, three_batches: list[Event]
+) -> None:
+    """The notes say they happened on 2 May 2026 and were anchored today: far past 72 hours."""
+    body = _verification(client, LOT)
+    assert all(event["anchored_at"] for event in body["events"])
+    assert all(event["recorded_late"] for event in body["events"])
+    page = client.get(f"/l/{LOT}?lang=en").text
+    assert "Recorded late: anchored on the blockchain at" in page
+
+
+def test_an_event_anchored_promptly_is_not_late(
+    runtime: Runtime, supply_chain: Actors, client: TestClient
+) -> None:
+    harvest(supply_chain, LOT)
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    body = {"type": "note", "occurred_at": now, "data": {"text": "Vừa ghi"}}
+    supply_chain.post(f"/api/v1/lots/{LOT}/events", "htx", body)
+    anchor_everything(runtime)
+    latest = _verification(client, LOT)["events"][-1]
+    assert latest["anchored_at"] is not None
+    assert latest["recorded_late"] is False
+
+
+def test_an_event_dated_in_the_future_is_refused(supply_chain: Actors) -> None:
+    harvest(supply_chain, LOT)
+    later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    body = {"type": "note", "occurred_at": later, "data": {"text": "Chưa xảy ra"}}
+    response = supply_chain.client.post(
+        f"/api/v1/lots/{LOT}/events", json=body, headers=supply_chain.headers["htx"]
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "occurred_at"

@@ -40,6 +40,8 @@ class AnchorFact:
     tx_hash: str | None = None
     event_count: int | None = None
     confirmations: int | None = None
+    #: The anchoring block's time as the registry recorded it (``anchorOf``), Unix seconds.
+    timestamp: int | None = None
 
 
 UNKNOWN_ANCHOR = AnchorFact(AnchorState.UNKNOWN)
@@ -72,11 +74,19 @@ class ChainView:
     """Per-request, memoised, failure-tolerant reads of anchors and recalls."""
 
     def __init__(
-        self, chain: ChainClient | None, cache: ChainFactCache, *, confirmations: int
+        self,
+        chain: ChainClient | None,
+        cache: ChainFactCache,
+        *,
+        confirmations: int,
+        late_record_warn_h: float = 72.0,
     ) -> None:
         self._chain = chain
         self._cache = cache
         self.confirmations = confirmations
+        #: Policy of the reader, like ``confirmations``: an event anchored this long after it
+        #: happened is shown as recorded late (it could have been written with hindsight).
+        self.late_after_s = late_record_warn_h * 3600
         self._anchors: dict[str, AnchorFact] = {}
         self._recalls: dict[str, bool | None] = {}
         self._head: int | None = None
@@ -136,7 +146,11 @@ class ChainView:
         cached = self._cache.anchor(self._key, root)
         if cached is not None:
             return AnchorFact(
-                AnchorState.FINAL, cached.block_number, cached.tx_hash, cached.event_count
+                AnchorState.FINAL,
+                cached.block_number,
+                cached.tx_hash,
+                cached.event_count,
+                timestamp=cached.timestamp,
             )
         if self._down:
             return UNKNOWN_ANCHOR
@@ -147,11 +161,18 @@ class ChainView:
                 return AnchorFact(AnchorState.ABSENT)
             where = chain.anchor_receipt(from_hex(root))
             if where is None:  # anchored, but the node will not show the log: cannot count depth
-                return AnchorFact(AnchorState.SHALLOW, event_count=info.event_count)
+                return AnchorFact(
+                    AnchorState.SHALLOW, event_count=info.event_count, timestamp=info.timestamp
+                )
             depth = max(0, self._block_number(chain) - where.block_number + 1)
             if depth < self.confirmations:
                 return AnchorFact(
-                    AnchorState.SHALLOW, where.block_number, where.tx_hash, info.event_count, depth
+                    AnchorState.SHALLOW,
+                    where.block_number,
+                    where.tx_hash,
+                    info.event_count,
+                    depth,
+                    info.timestamp,
                 )
             block_hash = self._block_hash(chain, where.block_number)
         except ChainError as exc:
@@ -161,7 +182,12 @@ class ChainView:
             fact = FinalAnchor(where.block_number, where.tx_hash, info.event_count, info.timestamp)
             self._cache.remember_anchor(self._key, root, fact, block_hash=block_hash)
         return AnchorFact(
-            AnchorState.FINAL, where.block_number, where.tx_hash, info.event_count, depth
+            AnchorState.FINAL,
+            where.block_number,
+            where.tx_hash,
+            info.event_count,
+            depth,
+            info.timestamp,
         )
 
     @staticmethod

@@ -22,7 +22,7 @@ verdict is the worst of its events, its batches, its recall and its ancestors (o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -36,7 +36,7 @@ from backend.hashing import (
     to_hex,
     verify_proof,
 )
-from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
+from backend.models import Batch, BatchStatus, Event, Lot
 from backend.services.anchoring.reconcile import REANCHOR_NOTE
 from backend.services.ledger.documents import event_document
 from backend.services.verification.chain_of_events import (
@@ -46,146 +46,14 @@ from backend.services.verification.chain_of_events import (
 )
 from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
+from backend.services.verification.results import (
+    EventCheck,
+    LotCheck,
+    RecallInfo,
+    Verification,
+)
 from backend.services.verification.verdicts import Finding, Verdict, worst_finding
-from backend.timeutil import rfc3339_z, utcnow
-
-
-@dataclass(frozen=True)
-class EventCheck:
-    """The verdict on one event and the facts it rests on."""
-
-    event: Event
-    lot_code: str
-    finding: Finding
-    computed_hash: str | None
-    batch: Batch | None
-    anchor: AnchorFact | None
-    milestone: ChainAction | None
-    #: The rules-v2 document read from the stored bytes (None for v1 events).
-    document: dict[str, Any] | None = None
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.finding.verdict
-
-    def as_json(self) -> dict[str, Any]:
-        batch, anchor, milestone = self.batch, self.anchor, self.milestone
-        on_chain = anchor is not None and anchor.state in (AnchorState.FINAL, AnchorState.SHALLOW)
-        return {
-            "id": self.event.id,
-            "lot": self.lot_code,
-            "type": str(self.event.type),
-            "occurred_at": rfc3339_z(self.event.occurred_at),
-            "verdict": str(self.verdict),
-            **self.finding.as_json(),
-            "event_hash": self.event.event_hash,
-            "computed_hash": self.computed_hash,
-            "batch_root": batch.root if batch else None,
-            "batch_status": str(batch.status) if batch else None,
-            "tx_hash": anchor.tx_hash
-            if on_chain and anchor
-            else (batch.tx_hash if batch else None),
-            "block_number": (
-                anchor.block_number
-                if on_chain and anchor
-                else (batch.block_number if batch else None)
-            ),
-            "milestone_tx_hash": milestone.tx_hash if milestone else None,
-            "milestone_status": str(milestone.status) if milestone else None,
-        }
-
-
-@dataclass(frozen=True)
-class RecallInfo:
-    lot_code: str
-    recalled_at: str | None
-    reason: str | None
-    on_chain: bool | None
-    tx_hash: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "lot": self.lot_code,
-            "recalled_at": self.recalled_at,
-            "reason": self.reason,
-            "on_chain": self.on_chain,
-            "tx_hash": self.tx_hash,
-        }
-
-
-@dataclass(frozen=True)
-class LotCheck:
-    """One lot's own verdict (its events, batches and recall; ancestors not included)."""
-
-    lot: Lot
-    finding: Finding
-    events: list[EventCheck]
-    problems: list[Finding]
-    recall: RecallInfo | None
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.finding.verdict
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "lot": self.lot.code,
-            "verdict": str(self.verdict),
-            **self.finding.as_json(),
-            "events": [e.as_json() for e in self.events],
-            "problems": [{"verdict": str(p.verdict), **p.as_json()} for p in self.problems],
-            "recall": self.recall.as_json() if self.recall else None,
-        }
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The answer for a lot: its check, its ancestors' checks and the combined verdict."""
-
-    lot: LotCheck
-    ancestors: list[LotCheck]
-    finding: Finding
-    chain: ChainView
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.finding.verdict
-
-    @property
-    def recall(self) -> RecallInfo | None:
-        """The nearest recall: the lot's own, else the first recalled ancestor's."""
-        for check in (self.lot, *self.ancestors):
-            if check.recall is not None:
-                return check.recall
-        return None
-
-    def tampered_events(self) -> list[EventCheck]:
-        return [
-            e
-            for c in (self.lot, *self.ancestors)
-            for e in c.events
-            if e.verdict is Verdict.TAMPERED
-        ]
-
-    def as_json(self) -> dict[str, Any]:
-        recall = self.recall
-        return {
-            "lot": self.lot.lot.code,
-            "verdict": str(self.verdict),
-            **self.finding.as_json(),
-            "events": [e.as_json() for e in self.lot.events],
-            "problems": [{"verdict": str(p.verdict), **p.as_json()} for p in self.lot.problems],
-            "ancestors": [a.as_json() for a in self.ancestors],
-            "recall": recall.as_json() if recall else None,
-            "chain": {
-                "reachable": self.chain.reachable,
-                "chain_id": self.chain.chain_id,
-                "contract_address": self.chain.contract_address,
-                "confirmations_required": self.chain.confirmations,
-            },
-            "checked_at": rfc3339_z(utcnow()),
-        }
-
+from backend.timeutil import as_utc, rfc3339_z
 
 # ---------------------------------------------------------------------------- entry points
 
@@ -308,7 +176,10 @@ def check_event(
     document: dict[str, Any] | None = None
 
     def result(finding: Finding, computed: str | None = None) -> EventCheck:
-        return EventCheck(event, lot.code, finding, computed, batch, anchor, milestone, document)
+        late = _recorded_late(event, document, anchor, view.late_after_s)
+        return EventCheck(
+            event, lot.code, finding, computed, batch, anchor, milestone, document, late
+        )
 
     if event.schema_version >= 2:
         stored = read_stored(event, lot.code)
@@ -332,6 +203,21 @@ def check_event(
         return result(Finding(Verdict.PENDING, "pending_unanchored"), computed_hex)
     leaf = leaf_hash(lot_key(lot.code) if key is None else key, computed)
     return result(_anchored_finding(event, batch, leaf, anchor, view), computed_hex)
+
+
+def _recorded_late(
+    event: Event, document: dict[str, Any] | None, anchor: AnchorFact | None, late_after_s: float
+) -> bool:
+    """Whether the chain first saw the event more than ``late_after_s`` after its stated time
+    (the stated time is the document's for v2, the hashed column for v1)."""
+    if anchor is None or anchor.timestamp is None:
+        return False
+    stated = (
+        datetime.fromisoformat(document["occurred_at"])
+        if document is not None
+        else as_utc(event.occurred_at)
+    )
+    return anchor.timestamp - stated.timestamp() > late_after_s
 
 
 def _anchored_finding(

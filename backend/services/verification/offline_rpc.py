@@ -2,8 +2,10 @@
 
 The verifier trusts no SenTrace code beyond the public hashing rules, so it does not use
 :class:`~backend.chain.ChainClient` (which signs, deploys and needs the full compiled artifact):
-three view functions of the registry are all it asks, through :class:`Registry`, which tests
-can replace with a fake chain.
+a few view functions of the registry are all it asks, through :class:`Registry`, which tests
+can replace with a fake chain. ``anchorOf``, ``verify`` and ``isRecalled`` are the same on rules
+v1 registries (TraceRegistryV1); ``headsRoot``, ``verifyHead`` and ``verifyNoHead`` exist from
+rules v2 on. A test keeps every entry equal to the committed artifacts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Protocol
 from eth_utils import to_checksum_address
 from web3 import HTTPProvider, Web3
 
-#: The three registry functions an outside verifier needs, and nothing else.
+#: The registry functions an outside verifier needs, and nothing else.
 REGISTRY_ABI: list[dict[str, Any]] = [
     {
         "type": "function",
@@ -44,6 +46,37 @@ REGISTRY_ABI: list[dict[str, Any]] = [
         "name": "isRecalled",
         "stateMutability": "view",
         "inputs": [{"name": "lotKey", "type": "bytes32"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "headsRoot",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": "", "type": "bytes32"}],
+    },
+    {
+        "type": "function",
+        "name": "verifyHead",
+        "stateMutability": "view",
+        "inputs": [
+            {"name": "lotKey", "type": "bytes32"},
+            {"name": "headHash", "type": "bytes32"},
+            {"name": "seq", "type": "uint64"},
+            {"name": "bitmap", "type": "uint256"},
+            {"name": "siblings", "type": "bytes32[]"},
+        ],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "verifyNoHead",
+        "stateMutability": "view",
+        "inputs": [
+            {"name": "lotKey", "type": "bytes32"},
+            {"name": "bitmap", "type": "uint256"},
+            {"name": "siblings", "type": "bytes32[]"},
+        ],
         "outputs": [{"name": "", "type": "bool"}],
     },
 ]
@@ -104,3 +137,19 @@ class RpcRegistry:
 
     def is_recalled(self, lot_key: bytes) -> bool:
         return bool(self._call(lambda: self._contract.functions.isRecalled(lot_key).call()))
+
+    def heads_root(self) -> bytes:
+        """The registry's current heads root (rules v2 registries only)."""
+        return bytes(self._call(lambda: self._contract.functions.headsRoot().call()))
+
+    def verify_head(
+        self, lot_key: bytes, head_hash: bytes, seq: int, bitmap: int, siblings: Sequence[bytes]
+    ) -> bool:
+        """The registry's own fold of a head proof against its current heads root."""
+        fn = self._contract.functions.verifyHead(lot_key, head_hash, seq, bitmap, list(siblings))
+        return bool(self._call(fn.call))
+
+    def verify_no_head(self, lot_key: bytes, bitmap: int, siblings: Sequence[bytes]) -> bool:
+        """The registry's check that ``lot_key`` has no head (a zero leaf folds to its root)."""
+        fn = self._contract.functions.verifyNoHead(lot_key, bitmap, list(siblings))
+        return bool(self._call(fn.call))

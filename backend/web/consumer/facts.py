@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from backend.models import Farm, Product
 from backend.services.verification.lineage import Lineage
+from backend.services.verification.results import Verification
 from backend.timeutil import in_vietnam, utcnow
 from backend.web.consumer.views import CertificationView, FarmView
 
@@ -118,3 +119,35 @@ def _day(value: Any) -> str | None:
         except ValueError:
             return value
     return None
+
+
+def proven_lot_facts(verification: Verification) -> Mapping[str, Any] | None:
+    """The ``lot_facts`` of the first rules-v2 document in the lot's line whose own check
+    passed hashing (the lot's, else the nearest ancestor's): what the page may state as proven.
+    None for a line recorded under rules v1, whose facts come from rows as before."""
+    for lot_check in (verification.lot, *verification.ancestors):
+        for check in lot_check.events:
+            document = check.document
+            if document is not None and document["seq"] == 1:
+                facts: Mapping[str, Any] = document["lot_facts"]
+                return facts
+    return None
+
+
+def product_from_facts(facts: Mapping[str, Any]) -> ProductAndFarm:
+    """The product and farm block from proven facts; a name kept private stays unshown."""
+    product = facts["product"]
+    farm = facts["farm"]
+    view = None
+    if farm is not None:
+        name = farm["name"] if isinstance(farm["name"], str) else ""
+        view = farm_view(
+            name,
+            farm["commune"],
+            farm["province"],
+            farm["growing_area_code"],
+            farm["certifications"],
+        )
+    return ProductAndFarm(
+        name_vi=product["name"], name_en=product["name_en"], gtin=product["gtin"], farm=view
+    )

@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 
 from backend.config import Settings
 from backend.i18n import Translator
-from backend.models import Batch, LotLink
+from backend.models import LotLink
 from backend.services.labels.scans import ScanSummary
-from backend.services.verification.engine import Verification
+from backend.services.verification.chain_view import AnchorFact
 from backend.services.verification.lineage import Lineage
+from backend.services.verification.results import Verification
 from backend.timeutil import as_utc
-from backend.web.consumer.facts import ProductAndFarm
+from backend.web.consumer.facts import ProductAndFarm, product_from_facts, proven_lot_facts
 from backend.web.consumer.timeline import timeline, verdict_details
 from backend.web.consumer.views import AncestorView, AnchorView, LotPageView, RecallView
 
@@ -39,16 +40,23 @@ def build_lot_page(
 ) -> LotPageView:
     """Shape one verification into the page (one more query, for split or merged lots)."""
     lot = lineage.record.lot
+    quantity, unit = lot.quantity, lot.unit
     harvested = next((r.lot.harvested_at for r in lineage.records if r.lot.harvested_at), None)
-    events = timeline(verification, lineage, lang, t, lot.unit)
+    facts = proven_lot_facts(verification)
+    if facts is not None:  # rules v2: every fact from the verified first document
+        product = product_from_facts(facts)
+        quantity, unit = facts["quantity"], facts["unit"]
+        stated = facts["harvested_at"]
+        harvested = datetime.fromisoformat(stated) if stated else None
+    events = timeline(verification, lineage, lang, t, unit)
     return LotPageView(
         verdict=str(verification.verdict),
         verdict_details=verdict_details(verification, events, lang, t),
         lot_code=lot.code,
         product_name=product.name(lang) if product else lot.code,
         gtin=product.gtin if product else None,
-        quantity=lot.quantity,
-        unit=lot.unit,
+        quantity=quantity,
+        unit=unit,
         harvested_at=as_utc(harvested) if harvested else None,
         farm=product.farm if product else None,
         ancestry=_ancestry(session, lineage),
@@ -57,6 +65,7 @@ def build_lot_page(
         recall=_recall(verification),
         scan=scan,
         proof_url=f"/api/v1/lots/{quote(lot.code, safe='')}/proof",
+        late_after_h=round(verification.chain.late_after_s / 3600),
     )
 
 
@@ -99,33 +108,31 @@ def _ancestry(session: Session, lineage: Lineage) -> tuple[AncestorView, ...]:
 def _anchors(
     lineage: Lineage, verification: Verification, settings: Settings
 ) -> tuple[AnchorView, ...]:
-    """One entry per anchored batch of the lineage, oldest block first."""
-    seen: dict[int, Batch] = {}
-    for record in lineage.records:
-        for event in record.events:
-            batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
-            if batch is not None and batch.id is not None and batch.tx_hash:
-                seen.setdefault(batch.id, batch)
+    """One entry per batch of the lineage the chain shows anchored, oldest block first.
+
+    Block and transaction come from the chain's own answer (the registry's anchor and its
+    ``BatchAnchored`` log), never from the batch row, which anyone with the database can edit.
+    """
+    del lineage  # the rows only group events; the facts shown are the chain's
+    seen: dict[tuple[int, str], AnchorFact] = {}
+    for lot_check in (verification.lot, *verification.ancestors):
+        for check in lot_check.events:
+            anchor = check.anchor
+            if anchor is not None and anchor.block_number is not None and anchor.tx_hash:
+                seen.setdefault((anchor.block_number, anchor.tx_hash), anchor)
     chain_id = verification.chain.chain_id
     contract = verification.chain.contract_address
-    views = []
-    for batch in sorted(seen.values(), key=lambda b: (b.block_number or 0, b.id or 0)):
-        batch_chain = batch.chain_id if batch.chain_id is not None else chain_id
-        views.append(
-            AnchorView(
-                block_number=batch.block_number,
-                tx_hash=batch.tx_hash,
-                tx_url=explorer_link(
-                    settings.explorer_tx_url, tx=batch.tx_hash, chain_id=batch_chain
-                ),
-                block_url=explorer_link(
-                    settings.explorer_block_url, block=batch.block_number, chain_id=batch_chain
-                ),
-                chain_id=batch_chain,
-                contract_address=batch.contract_address or contract,
-            )
+    return tuple(
+        AnchorView(
+            block_number=block,
+            tx_hash=tx,
+            tx_url=explorer_link(settings.explorer_tx_url, tx=tx, chain_id=chain_id),
+            block_url=explorer_link(settings.explorer_block_url, block=block, chain_id=chain_id),
+            chain_id=chain_id,
+            contract_address=contract,
         )
-    return tuple(views)
+        for block, tx in sorted(seen)
+    )
 
 
 def _recall(verification: Verification) -> RecallView | None:

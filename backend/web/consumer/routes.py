@@ -32,8 +32,9 @@ from backend.http.verdict_threads import run_verdict_work
 from backend.runtime import Runtime
 from backend.services.labels.scans import ScanSummary, save_scan
 from backend.services.verification.chain_view import ChainView
-from backend.services.verification.engine import Verification, verify_lineage
+from backend.services.verification.engine import verify_lineage
 from backend.services.verification.lineage import Lineage, load_lineage
+from backend.services.verification.results import Verification
 from backend.web.consumer.facts import ProductAndFarm, load_product_and_farm
 from backend.web.consumer.lot_page import build_lot_page
 from backend.web.consumer.page_request import JSON_HEADERS, PageRequest

@@ -4,12 +4,13 @@ from, oldest first, each with who, where, what it recorded and its verdict."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from backend.i18n import Translator
 from backend.models import EventType
-from backend.services.verification.engine import EventCheck, Verification
 from backend.services.verification.lineage import Lineage
+from backend.services.verification.results import EventCheck, Verification
 from backend.services.verification.verdicts import Verdict
 from backend.timeutil import as_utc, in_vietnam, rfc3339_z
 from backend.web.consumer.views import EventView
@@ -27,7 +28,7 @@ def timeline(
         for lot_check in (verification.lot, *verification.ancestors)
         for check in lot_check.events
     ]
-    checks.sort(key=lambda check: (as_utc(check.event.occurred_at), check.event.seq or 0))
+    checks.sort(key=lambda check: (stated_time(check), check.event.seq or 0))
     org_names = {org.slug: org.name for org in lineage.orgs.values()}
     return tuple(event_view(check, lineage, lang, t, org_names, unit) for check in checks)
 
@@ -40,20 +41,37 @@ def event_view(
     org_names: Mapping[str, str],
     unit: str,
 ) -> EventView:
-    event = check.event
-    org = lineage.orgs.get(event.org_id)
-    verdict = str(check.verdict)
+    """One entry; a rules-v2 event is shown from the document its verdict rests on, never
+    from the columns beside it (they are indexes, and nobody proved them)."""
+    event, document = check.event, check.document
+    if document is not None:
+        event_type, actor = document["type"], document["org_name"]
+        location, data = document["location"], document["data"]
+    else:
+        org = lineage.orgs.get(event.org_id)
+        event_type, actor = str(event.type), org.name if org else None
+        location, data = event.location, event.data or {}
+    when = stated_time(check)
     return EventView(
-        type=str(event.type),
+        type=event_type,
         lot_code=check.lot_code,
-        occurred_at=as_utc(event.occurred_at),
-        occurred_at_iso=rfc3339_z(event.occurred_at),
-        actor=org.name if org else None,
-        place=place_text(event.location),
-        details=event_details(str(event.type), event.data or {}, t, org_names=org_names, unit=unit),
-        verdict=verdict,
+        occurred_at=when,
+        occurred_at_iso=rfc3339_z(when),
+        actor=actor,
+        place=place_text(location),
+        details=event_details(event_type, data, t, org_names=org_names, unit=unit),
+        verdict=str(check.verdict),
         reason=None if check.verdict is Verdict.VERIFIED else check.finding.text(lang),
+        anchored_at=check.anchored_at,
+        recorded_late=check.recorded_late,
     )
+
+
+def stated_time(check: EventCheck) -> datetime:
+    """When the event says it happened: the document's time for v2, the hashed column for v1."""
+    if check.document is not None:
+        return datetime.fromisoformat(check.document["occurred_at"])
+    return as_utc(check.event.occurred_at)
 
 
 def verdict_details(

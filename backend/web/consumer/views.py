@@ -49,6 +49,8 @@ class EventView:
     details: tuple[str, ...]
     verdict: str
     reason: str | None  # plain-language, only when the event is not verified
+    anchored_at: datetime | None = None  # the anchoring block's time, from the chain
+    recorded_late: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,4 @@ class LotPageView:
     recall: RecallView | None
     scan: ScanSummary | None
     proof_url: str
+    late_after_h: int = 72  # hours after which an event counts as recorded late
