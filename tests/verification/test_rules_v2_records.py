@@ -223,3 +223,38 @@ def test_an_event_dated_in_the_future_is_refused(supply_chain: Actors) -> None:
     )
     assert response.status_code == 422
     assert response.json()["field"] == "occurred_at"
+
+
+@pytest.fixture
+def split_child(runtime: Runtime, supply_chain: Actors, client: TestClient) -> str:
+    """LO-V2 split into LO-V2-A, everything anchored and verified; the child's code."""
+    harvest(supply_chain, LOT)
+    supply_chain.post(
+        f"/api/v1/lots/{LOT}/split", "htx", {"children": [{"code": "LO-V2-A", "quantity": "100"}]}
+    )
+    anchor_everything(runtime)
+    assert _verification(client, "LO-V2-A")["verdict"] == "verified"
+    return "LO-V2-A"
+
+
+def test_a_deleted_link_to_the_parent_is_caught(
+    runtime: Runtime, client: TestClient, split_child: str
+) -> None:
+    execute(runtime.engine, "DELETE FROM lotlink")
+    body = _verification(client, split_child)
+    assert body["verdict"] == "tampered"
+    assert "tampered_parent_missing" in _reasons(body)
+
+
+def test_a_link_to_a_lot_no_record_names_is_caught(
+    runtime: Runtime, supply_chain: Actors, client: TestClient, split_child: str
+) -> None:
+    harvest(supply_chain, "LO-V2-ELSEWHERE")
+    anchor_everything(runtime)
+    with Session(runtime.engine) as session:
+        ids = {lot.code: lot.id for lot in session.exec(select(Lot)).all()}
+    insert = "INSERT INTO lotlink (parent_id, child_id, kind, quantity) VALUES (:p, :c, 'MERGE', '1')"
+    execute(runtime.engine, insert, p=ids["LO-V2-ELSEWHERE"], c=ids[split_child])
+    body = _verification(client, split_child)
+    assert body["verdict"] == "tampered"
+    assert "tampered_parent_extra" in _reasons(body)

@@ -10,7 +10,7 @@ the newest document is what the lot heads map proves; see docs/proof-rules.md.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,4 +65,50 @@ def chain_problems(documents: Sequence[StoredDocument]) -> list[Finding]:
             problems.append(Finding(Verdict.TAMPERED, "tampered_broken_link", {"seq": seq}))
         expected_seq = seq + 1
         previous = stored
+    return problems
+
+
+def first_document(events: Sequence[Any]) -> dict[str, Any] | None:
+    """The readable seq-1 document among a lot's checked events, if any."""
+    for check in events:
+        document = check.document
+        if document is not None and document["seq"] == 1:
+            found: dict[str, Any] = document
+            return found
+    return None
+
+
+def ancestry_problems(
+    lot_code: str,
+    first_documents: Mapping[str, dict[str, Any] | None],
+    event_hashes: Mapping[str, set[str]],
+) -> list[Finding]:
+    """Whether the ancestors found through the database's links are exactly the parents the
+    documents name, from ``lot_code`` upward.
+
+    ``first_documents`` maps every lot of the lineage to its first v2 document (None for a lot
+    recorded under v1, whose links cannot be proven and are taken as they are: then nothing is
+    said about extra ancestors). A parent named but absent (a link deleted, which may hide a
+    recalled parent), a parent event that is not among the parent's documents, or an ancestor
+    no document names (a link inserted, lending the lot another farm's history) is ``tampered``.
+    """
+    problems: list[Finding] = []
+    proven: set[str] = {lot_code}
+    frontier = [lot_code]
+    all_v2 = all(document is not None for document in first_documents.values())
+    while frontier:
+        code = frontier.pop()
+        document = first_documents.get(code)
+        for parent in (document or {}).get("parents") or []:
+            name = parent["lot"]
+            if name not in first_documents:
+                problems.append(Finding(Verdict.TAMPERED, "tampered_parent_missing", {"lot": name}))
+            elif parent["event_hash"] not in event_hashes.get(name, set()):
+                problems.append(Finding(Verdict.TAMPERED, "tampered_parent_event", {"lot": name}))
+            if name not in proven:
+                proven.add(name)
+                frontier.append(name)
+    if all_v2:
+        for extra in sorted(set(first_documents) - proven):
+            problems.append(Finding(Verdict.TAMPERED, "tampered_parent_extra", {"lot": extra}))
     return problems

@@ -22,6 +22,7 @@ verdict is the worst of its events, its batches, its recall and its ancestors (o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +42,9 @@ from backend.services.anchoring.reconcile import REANCHOR_NOTE
 from backend.services.ledger.documents import event_document
 from backend.services.verification.chain_of_events import (
     StoredDocument,
+    ancestry_problems,
     chain_problems,
+    first_document,
     read_stored,
 )
 from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
@@ -69,6 +72,7 @@ def verify_lot(session: Session, *, code: str, view: ChainView) -> Verification 
 def verify_lineage(lineage: Lineage, view: ChainView) -> Verification:
     own = check_lot(lineage.record, lineage, view)
     ancestors = [check_lot(record, lineage, view) for record in lineage.ancestors]
+    own = _with_ancestry(own, ancestors)
     candidates = [own.finding] + [
         Finding(a.verdict, "in_ancestor", {"lot": a.lot.code, "reason": a.finding})
         for a in ancestors
@@ -77,6 +81,20 @@ def verify_lineage(lineage: Lineage, view: ChainView) -> Verification:
     if finding.verdict is Verdict.VERIFIED:
         finding = Finding(Verdict.VERIFIED, "lot_verified")
     return Verification(lot=own, ancestors=ancestors, finding=finding, chain=view)
+
+
+def _with_ancestry(own: LotCheck, ancestors: list[LotCheck]) -> LotCheck:
+    """The lot's check with what its documents say of its ancestry (rules v2) added."""
+    checks = [own, *ancestors]
+    problems = ancestry_problems(
+        own.lot.code,
+        {c.lot.code: first_document(c.events) for c in checks},
+        {c.lot.code: {e.computed_hash for e in c.events if e.computed_hash} for c in checks},
+    )
+    if not problems:
+        return own
+    finding = worst_finding([own.finding, *problems]) or own.finding
+    return replace(own, finding=finding, problems=[*own.problems, *problems])
 
 
 # ----------------------------------------------------------------------------- per lot
