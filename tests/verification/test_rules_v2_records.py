@@ -253,7 +253,7 @@ def test_a_link_to_a_lot_no_record_names_is_caught(
     anchor_everything(runtime)
     with Session(runtime.engine) as session:
         ids = {lot.code: lot.id for lot in session.exec(select(Lot)).all()}
-    insert = "INSERT INTO lotlink (parent_id, child_id, kind, quantity) VALUES (:p, :c, 'MERGE', '1')"
+    insert = "INSERT INTO lotlink VALUES (:p, :c, 'MERGE', '1')"  # parent, child, kind, quantity
     execute(runtime.engine, insert, p=ids["LO-V2-ELSEWHERE"], c=ids[split_child])
     body = _verification(client, split_child)
     assert body["verdict"] == "tampered"
