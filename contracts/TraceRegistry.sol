@@ -2,17 +2,19 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 
 /**
  * @title TraceRegistry
- * @notice Anchors Merkle roots of SenTrace event batches, records lot milestones as logs and
- * keeps the recall status of lots.
+ * @notice Anchors Merkle roots of SenTrace event batches together with the root of the lot heads
+ * map (proof rules v2), records lot milestones as logs and keeps the recall status of lots.
  *
  * An anchor is packed in one storage slot (64 + 32 + 160 bits) so that anchoring a batch costs a
- * single fresh SSTORE; milestones are logs only, because nothing on chain needs to read them.
+ * single fresh SSTORE; the heads root is one more slot, rewritten (not created) by every anchor
+ * after the first. Milestones are logs only, because nothing on chain needs to read them.
  */
 contract TraceRegistry is ITraceRegistry, AccessControl {
     /// @notice Role allowed to anchor batch roots.
@@ -31,6 +33,11 @@ contract TraceRegistry is ITraceRegistry, AccessControl {
 
     mapping(bytes32 root => Anchor) private _anchors;
     mapping(bytes32 lotKey => bool) private _recalled;
+    /// @dev Root of the lot heads map; zero is the empty map.
+    bytes32 private _headsRoot;
+
+    /// @dev Depth of the heads map: one level per bit of a lot key.
+    uint256 private constant _HEADS_DEPTH = 256;
 
     /**
      * @notice Grants `admin` the admin role and the three operating roles.
@@ -47,19 +54,49 @@ contract TraceRegistry is ITraceRegistry, AccessControl {
     }
 
     /// @inheritdoc ITraceRegistry
-    function anchorBatch(bytes32 root, uint32 eventCount) external onlyRole(ANCHORER_ROLE) {
+    function anchorBatch(
+        bytes32 root,
+        uint32 eventCount,
+        bytes32 prevHeadsRoot,
+        bytes32 newHeadsRoot
+    ) external onlyRole(ANCHORER_ROLE) {
         if (root == bytes32(0)) revert TraceRegistryZeroRoot();
         if (eventCount == 0) revert TraceRegistryZeroEventCount(root);
         Anchor storage anchor = _anchors[root];
         uint64 anchoredAt = anchor.timestamp;
+        // Checked before the heads root: a resent anchor that already landed reads as such.
         if (anchoredAt != 0) revert TraceRegistryRootAlreadyAnchored(root, anchoredAt);
+        bytes32 current = _headsRoot;
+        if (prevHeadsRoot != current) revert TraceRegistryStaleHeadsRoot(prevHeadsRoot, current);
 
         // Three field writes to one slot: the compiler merges them into a single SSTORE.
-        uint64 timestamp = uint64(block.timestamp);
-        anchor.timestamp = timestamp;
+        anchor.timestamp = uint64(block.timestamp);
         anchor.eventCount = eventCount;
         anchor.anchorer = msg.sender;
-        emit BatchAnchored(root, msg.sender, eventCount, timestamp);
+        _headsRoot = newHeadsRoot;
+        emit BatchAnchored(root, newHeadsRoot, eventCount);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function headsRoot() external view returns (bytes32) {
+        return _headsRoot;
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function verifyHead(
+        bytes32 lotKey,
+        bytes32 headHash,
+        uint64 seq,
+        uint256 bitmap,
+        bytes32[] calldata siblings
+    ) external view returns (bool) {
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(lotKey, headHash, seq))));
+        return _foldsToHeadsRoot(lotKey, leaf, bitmap, siblings);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function verifyNoHead(bytes32 lotKey, uint256 bitmap, bytes32[] calldata siblings) external view returns (bool) {
+        return _foldsToHeadsRoot(lotKey, bytes32(0), bitmap, siblings);
     }
 
     /// @inheritdoc ITraceRegistry
@@ -100,5 +137,37 @@ contract TraceRegistry is ITraceRegistry, AccessControl {
     /// @inheritdoc ITraceRegistry
     function isRecalled(bytes32 lotKey) external view returns (bool) {
         return _recalled[lotKey];
+    }
+
+    /**
+     * @dev Whether `leaf` at `lotKey`, folded with the head proof (`bitmap`, `siblings`), gives
+     * the current heads root. Height `i` takes the next sibling when bit `i` of `bitmap` is set
+     * (zero otherwise) and puts the path on the right when bit `i` of `lotKey` is set. A proof
+     * with too few or too many siblings for its bitmap is false, as off chain.
+     */
+    function _foldsToHeadsRoot(
+        bytes32 lotKey,
+        bytes32 leaf,
+        uint256 bitmap,
+        bytes32[] calldata siblings
+    ) private view returns (bool) {
+        uint256 key = uint256(lotKey);
+        uint256 used = 0;
+        bytes32 node = leaf;
+        for (uint256 height = 0; height < _HEADS_DEPTH; ++height) {
+            bytes32 sibling = bytes32(0);
+            if ((bitmap >> height) & 1 == 1) {
+                if (used == siblings.length) return false;
+                sibling = siblings[used++];
+            }
+            node = (key >> height) & 1 == 1 ? _headsNode(sibling, node) : _headsNode(node, sibling);
+        }
+        return used == siblings.length && node == _headsRoot;
+    }
+
+    /// @dev A heads map node: zero for two empty children, else keccak256(left || right), in order.
+    function _headsNode(bytes32 left, bytes32 right) private pure returns (bytes32) {
+        if (left == bytes32(0) && right == bytes32(0)) return bytes32(0);
+        return Hashes.efficientKeccak256(left, right);
     }
 }

@@ -5,7 +5,12 @@ split by job, not meant as separate entry points.
 """
 
 from backend.chain.anvil import ManagedAnvil
-from backend.chain.artifacts import ContractArtifact, load_artifact, registry_artifact
+from backend.chain.artifacts import (
+    ContractArtifact,
+    legacy_registry_artifact,
+    load_artifact,
+    registry_artifact,
+)
 from backend.chain.client import ChainClient
 from backend.chain.errors import (
     ChainConfigError,
@@ -16,11 +21,20 @@ from backend.chain.errors import (
     ChainUnavailable,
     ContractNotFound,
     DecodedRevert,
+    StaleHeadsRoot,
     translate_errors,
 )
-from backend.chain.types import AnchorInfo, AnchorLog, LotEventLog, TxResult
+from backend.chain.types import (
+    EMPTY_HEADS_ROOT,
+    AnchorInfo,
+    AnchorLog,
+    HeadsUpdate,
+    LotEventLog,
+    TxResult,
+)
 
 __all__ = [
+    "EMPTY_HEADS_ROOT",
     "AnchorInfo",
     "AnchorLog",
     "ChainClient",
@@ -33,9 +47,12 @@ __all__ = [
     "ContractArtifact",
     "ContractNotFound",
     "DecodedRevert",
+    "HeadsUpdate",
     "LotEventLog",
     "ManagedAnvil",
+    "StaleHeadsRoot",
     "TxResult",
+    "legacy_registry_artifact",
     "load_artifact",
     "registry_artifact",
     "translate_errors",

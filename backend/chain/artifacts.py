@@ -1,4 +1,4 @@
-"""The compiled TraceRegistry, loaded from the committed artifact, and revert decoding.
+"""The compiled registries, loaded from the committed artifacts, and revert decoding.
 
 The application never compiles: scripts/compile_contracts.py writes contracts/build/*.json and
 a test keeps them in step with the sources. Reverts come back from nodes as raw bytes; the ABI
@@ -22,6 +22,8 @@ from backend.chain.errors import ChainConfigError, DecodedRevert
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / "contracts" / "build"
 REGISTRY_NAME = "TraceRegistry"
+#: The rules v1 registry (contracts/legacy/): its ABI reads registries deployed before v2.
+LEGACY_REGISTRY_NAME = "TraceRegistryV1"
 
 #: Solidity's built-in revert payloads, which no ABI declares.
 BUILTIN_ERRORS: dict[bytes, tuple[str, tuple[str, ...]]] = {
@@ -106,3 +108,9 @@ def load_artifact(name: str = REGISTRY_NAME, *, build_dir: Path | None = None) -
 def registry_artifact() -> ContractArtifact:
     """The TraceRegistry artifact shipped with this checkout, read once per process."""
     return load_artifact(REGISTRY_NAME)
+
+
+@lru_cache(maxsize=4)
+def legacy_registry_artifact() -> ContractArtifact:
+    """The rules v1 TraceRegistryV1 artifact, for registries deployed before rules v2."""
+    return load_artifact(LEGACY_REGISTRY_NAME)

@@ -8,11 +8,17 @@ its three transactions and its reads.
 ``send_*`` returns the hash at once (the anchoring worker records a sent transaction before it
 is mined); the blocking ``anchor_batch``/``record_lot_event``/``recall`` are for scripts and
 tests.
+
+An anchor also moves the registry's heads root (rules v2) by compare-and-swap: the caller gives
+a :class:`~backend.chain.types.HeadsUpdate`, or none to leave the heads root as it is (read just
+before sending, as scripts and tests that anchor bare roots do). A stale ``prev`` raises
+:class:`~backend.chain.errors.StaleHeadsRoot` before any nonce is spent.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -25,10 +31,14 @@ from backend.chain.errors import ChainConfigError, ContractNotFound
 from backend.chain.providers import fund_from_tester, http_web3, memory_web3
 from backend.chain.sender import ChainSender
 from backend.chain.signer import resolve_signer
-from backend.chain.types import AnchorInfo, AnchorLog, LotEventLog, TxResult
+from backend.chain.types import AnchorInfo, AnchorLog, HeadsUpdate, LotEventLog, TxResult
 from backend.config import MEMORY_CHAIN, Settings
 
 logger = logging.getLogger(__name__)
+
+
+#: A head proof as the contract takes it: (bitmap, siblings), e.g. a ``hashing.HeadProof``.
+HeadProofArgs = tuple[int, Sequence[bytes]]
 
 
 def _bytes32(value: bytes, name: str) -> bytes:
@@ -148,9 +158,21 @@ class ChainClient(ChainSender):
 
     # ------------------------------------------------------------------------- sending
 
-    def send_anchor_batch(self, root: bytes, count: int) -> HexStr:
-        """Send ``anchorBatch(root, count)`` and return the hash without waiting."""
-        return self._send(self._registry.functions.anchorBatch(_bytes32(root, "root"), count))
+    def send_anchor_batch(
+        self, root: bytes, count: int, heads: HeadsUpdate | None = None
+    ) -> HexStr:
+        """Send ``anchorBatch(root, count, prev, new)`` and return the hash without waiting.
+
+        ``heads`` None keeps the registry's current heads root (read now): a bare anchor.
+        """
+        update = heads if heads is not None else HeadsUpdate.keep(self.heads_root())
+        fn = self._registry.functions.anchorBatch(
+            _bytes32(root, "root"),
+            count,
+            _bytes32(update.prev, "prev heads root"),
+            _bytes32(update.new, "heads root"),
+        )
+        return self._send(fn)
 
     def send_record_lot_event(self, lot_key: bytes, kind: int, event_hash: bytes) -> HexStr:
         """Send ``recordLotEvent(lotKey, kind, eventHash)`` and return the hash."""
@@ -168,8 +190,16 @@ class ChainClient(ChainSender):
 
     # ----------------------------------------------------------- blocking conveniences
 
-    def anchor_batch(self, root: bytes, count: int, *, timeout: float = 30.0) -> TxResult:
-        return self.wait_for_receipt(self.send_anchor_batch(root, count), timeout=timeout)
+    def anchor_batch(
+        self,
+        root: bytes,
+        count: int,
+        heads: HeadsUpdate | None = None,
+        *,
+        timeout: float = 30.0,
+    ) -> TxResult:
+        tx_hash = self.send_anchor_batch(root, count, heads)
+        return self.wait_for_receipt(tx_hash, timeout=timeout)
 
     def record_lot_event(
         self, lot_key: bytes, kind: int, event_hash: bytes, *, timeout: float = 30.0
@@ -204,6 +234,7 @@ class ChainClient(ChainSender):
         return AnchorLog(
             block_number=int(first["blockNumber"]),
             tx_hash=HexStr(first["transactionHash"].to_0x_hex()),
+            heads_root=bytes(first["args"]["headsRoot"]),
         )
 
     def lot_events(self, lot_key: bytes) -> list[LotEventLog]:
@@ -225,6 +256,33 @@ class ChainClient(ChainSender):
             for log in logs
         ]
         return sorted(events, key=lambda e: (e.block_number, e.log_index))
+
+    def heads_root(self) -> bytes:
+        """The registry's current heads root (zero: the empty map)."""
+        with self._boundary():
+            return bytes(self._registry.functions.headsRoot().call())
+
+    def verify_head(self, lot_key: bytes, head_hash: bytes, seq: int, proof: HeadProofArgs) -> bool:
+        """The contract's own fold of a head ``proof`` (bitmap, siblings) against its heads root."""
+        bitmap, siblings = proof
+        fn = self._registry.functions.verifyHead(
+            _bytes32(lot_key, "lot_key"),
+            _bytes32(head_hash, "head_hash"),
+            seq,
+            bitmap,
+            list(siblings),
+        )
+        with self._boundary():
+            return bool(fn.call())
+
+    def verify_no_head(self, lot_key: bytes, proof: HeadProofArgs) -> bool:
+        """The contract's check that ``lot_key`` has no head (a zero leaf folds to the root)."""
+        bitmap, siblings = proof
+        fn = self._registry.functions.verifyNoHead(
+            _bytes32(lot_key, "lot_key"), bitmap, list(siblings)
+        )
+        with self._boundary():
+            return bool(fn.call())
 
     def is_recalled(self, lot_key: bytes) -> bool:
         with self._boundary():

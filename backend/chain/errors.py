@@ -6,7 +6,8 @@ web3's many exception types, most of which differ between providers::
     ChainError
     ├── ChainUnavailable    the node cannot be reached (refused, reset, HTTP timeout)
     ├── ChainReverted       the contract rejected a call or transaction; carries the decoded
-    │                       custom error, e.g. "TraceRegistryRootAlreadyAnchored(0x…, 1718…)"
+    │   │                   custom error, e.g. "TraceRegistryRootAlreadyAnchored(0x…, 1718…)"
+    │   └── StaleHeadsRoot  an anchor assumed a heads root the registry no longer holds
     ├── ChainRejected       the node refused a request (nonce too low, underpriced, no funds)
     ├── ChainTimeout        a transaction was not mined or confirmed in time
     ├── ContractNotFound    no contract code at the configured address
@@ -98,6 +99,42 @@ class ChainReverted(ChainError):
         return self.revert.args if self.revert else ()
 
 
+class StaleHeadsRoot(ChainReverted):
+    """``TraceRegistryStaleHeadsRoot``: an anchor's ``prevHeadsRoot`` is not the registry's.
+
+    Another anchor landed first, or the sender's heads map is behind the chain. Resending the
+    same transaction can never succeed: the heads update has to be rebuilt on
+    :attr:`current_heads_root`, so callers must not retry it as they retry a node hiccup.
+    """
+
+    @property
+    def prev_heads_root(self) -> bytes:
+        """The heads root the anchor was built on."""
+        return bytes(self.error_args[0])  # type: ignore[arg-type]
+
+    @property
+    def current_heads_root(self) -> bytes:
+        """The heads root the registry holds."""
+        return bytes(self.error_args[1])  # type: ignore[arg-type]
+
+
+#: Decoded reverts that callers handle by type, each with the explanation added to its message.
+REVERT_TYPES: dict[str, tuple[type[ChainReverted], str]] = {
+    "TraceRegistryStaleHeadsRoot": (
+        StaleHeadsRoot,
+        "the anchor was built on a heads root the registry no longer holds "
+        "(arguments: the anchor's, the registry's); rebuild it, do not resend it",
+    ),
+}
+
+
+def reverted(message: str, revert: DecodedRevert, *, tx_hash: str | None = None) -> ChainReverted:
+    """The :class:`ChainReverted` (or the subclass :data:`REVERT_TYPES` names) for ``revert``."""
+    kind, explanation = REVERT_TYPES.get(revert.name, (ChainReverted, ""))
+    text = f"{message}: {explanation}" if explanation else message
+    return kind(text, revert=revert, tx_hash=tx_hash)
+
+
 #: Decodes revert data (``0x`` + selector + arguments) into a readable reason, or None.
 RevertDecoder = Callable[[str], DecodedRevert | None]
 
@@ -174,7 +211,7 @@ def to_chain_error(
         data = _revert_data(exc)
         decoded = decode(data) if decode and data else None
         if decoded is not None:
-            return ChainReverted(f"reverted: {decoded}", revert=decoded)
+            return reverted(f"reverted: {decoded}", decoded)
         return ChainReverted(f"reverted: {exc.message or data or 'no reason given'}")
     if isinstance(exc, TimeExhausted):
         return ChainTimeout(f"{endpoint}: {exc}")

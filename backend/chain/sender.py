@@ -27,6 +27,7 @@ from backend.chain.errors import (
     ChainRejected,
     ChainReverted,
     ChainTimeout,
+    reverted,
     to_chain_error,
     translate_errors,
 )
@@ -207,11 +208,8 @@ class ChainSender:
                 exc, endpoint=self._endpoint, decode=self._artifact.decode_revert
             )
             if isinstance(mapped, ChainReverted) and mapped.revert is not None:
-                return ChainReverted(
-                    f"transaction {tx_hash} reverted: {mapped.revert}",
-                    revert=mapped.revert,
-                    tx_hash=tx_hash,
-                )
+                message = f"transaction {tx_hash} reverted: {mapped.revert}"
+                return reverted(message, mapped.revert, tx_hash=tx_hash)
             return ChainReverted(f"transaction {tx_hash} reverted: {exc}", tx_hash=tx_hash)
         return ChainReverted(
             f"transaction {tx_hash} reverted (gas used {receipt['gasUsed']} of {tx['gas']}); "

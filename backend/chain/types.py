@@ -28,10 +28,28 @@ class AnchorInfo:
 
 @dataclass(frozen=True)
 class AnchorLog:
-    """Where a root was anchored, from its ``BatchAnchored`` log (for explorer links)."""
+    """Where a root was anchored, and the heads root it set, from its ``BatchAnchored`` log."""
 
     block_number: int
     tx_hash: HexStr
+    heads_root: bytes
+
+
+#: The empty heads map's root: a fresh registry's heads root.
+EMPTY_HEADS_ROOT = bytes(32)
+
+
+@dataclass(frozen=True)
+class HeadsUpdate:
+    """The heads-root move an anchor makes: from ``prev`` (the registry's now) to ``new``."""
+
+    prev: bytes
+    new: bytes
+
+    @classmethod
+    def keep(cls, current: bytes) -> HeadsUpdate:
+        """An update that moves no head: ``prev`` = ``new`` = the registry's current root."""
+        return cls(prev=current, new=current)
 
 
 @dataclass(frozen=True)

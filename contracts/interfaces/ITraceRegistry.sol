@@ -3,21 +3,27 @@ pragma solidity ^0.8.24;
 
 /**
  * @title ITraceRegistry
- * @notice The public surface of the SenTrace registry: Merkle roots of event batches, lot
- * milestones recorded one by one as logs, and recalls.
+ * @notice The public surface of the SenTrace registry (proof rules v2): Merkle roots of event
+ * batches, the root of the lot heads map that moves with them, lot milestones recorded one by
+ * one as logs, and recalls.
  *
  * Event details live off chain; the chain only holds fingerprints, so anyone holding an event,
- * its proof and an RPC endpoint can check a record without trusting the SenTrace server.
+ * its proof and an RPC endpoint can check a record without trusting the SenTrace server. The
+ * heads root commits to every lot's newest anchored event, so a verifier can also prove that no
+ * event of a lot is missing (docs/proof-rules.md).
  */
 interface ITraceRegistry {
     /**
-     * @notice A batch root was anchored.
+     * @notice A batch root was anchored and the heads root moved to `headsRoot`.
+     * @dev Kept small because every batch pays for it: the anchoring time is the block's, the
+     * anchorer is stored by {anchorOf}, and the previous heads root is the `headsRoot` of the
+     * log before this one (the contract makes heads roots one linear history), so the logs and
+     * their blocks are enough to rebuild the whole history.
      * @param root Merkle root of the batch (OpenZeppelin StandardMerkleTree, sorted pairs).
-     * @param anchorer Account that sent the anchor.
+     * @param headsRoot Root of the lot heads map after this batch (may equal the previous one).
      * @param eventCount Number of events (leaves) in the batch.
-     * @param timestamp Block timestamp at which the root was stored.
      */
-    event BatchAnchored(bytes32 indexed root, address indexed anchorer, uint32 eventCount, uint64 timestamp);
+    event BatchAnchored(bytes32 indexed root, bytes32 indexed headsRoot, uint32 eventCount);
 
     /**
      * @notice A milestone of a lot (harvest, transfer, recall, ...) was recorded.
@@ -50,6 +56,14 @@ interface ITraceRegistry {
     /// @notice `root` is already anchored (at `timestamp`); roots are write-once.
     error TraceRegistryRootAlreadyAnchored(bytes32 root, uint64 timestamp);
 
+    /**
+     * @notice An anchor was sent against the heads root `prevHeadsRoot`, but the registry's
+     * current heads root is `currentHeadsRoot`: someone anchored in between, or the sender's
+     * view of the map is stale. Heads roots form one linear history, so the batch must be
+     * rebuilt on the current root, not resent.
+     */
+    error TraceRegistryStaleHeadsRoot(bytes32 prevHeadsRoot, bytes32 currentHeadsRoot);
+
     /// @notice A lot key of zero was given.
     error TraceRegistryZeroLotKey();
 
@@ -63,16 +77,49 @@ interface ITraceRegistry {
     error TraceRegistryLotAlreadyRecalled(bytes32 lotKey);
 
     /**
-     * @notice Anchors the Merkle root of a batch of `eventCount` events.
+     * @notice Anchors the Merkle root of a batch of `eventCount` events and moves the heads root
+     * from `prevHeadsRoot` to `newHeadsRoot` (compare-and-swap).
+     * @dev Sending `prevHeadsRoot` = `newHeadsRoot` = {headsRoot} anchors a batch without moving
+     * any head. The empty heads map's root is zero, so the first anchor sends zero as
+     * `prevHeadsRoot`.
      *
      * Requirements:
      * - the caller has `ANCHORER_ROLE`;
      * - `root` is not zero and not anchored yet;
-     * - `eventCount` is not zero.
+     * - `eventCount` is not zero;
+     * - `prevHeadsRoot` is the current {headsRoot}.
      *
      * Emits a {BatchAnchored} event.
      */
-    function anchorBatch(bytes32 root, uint32 eventCount) external;
+    function anchorBatch(bytes32 root, uint32 eventCount, bytes32 prevHeadsRoot, bytes32 newHeadsRoot) external;
+
+    /**
+     * @notice The root of the lot heads map as of the latest anchor; zero before the first one
+     * that moved it (the empty map).
+     */
+    function headsRoot() external view returns (bytes32);
+
+    /**
+     * @notice Whether (`headHash`, `seq`) is the head of lot `lotKey` under the current
+     * {headsRoot}.
+     * @dev Folds the head proof (`bitmap`, `siblings`) from the leaf
+     * keccak256(bytes.concat(keccak256(abi.encode(lotKey, headHash, seq)))) upward, exactly as
+     * docs/proof-rules.md (rules v2, item 4) says. Returns false, rather than reverting, for a
+     * proof whose `siblings` are not exactly one per set bit of `bitmap`.
+     */
+    function verifyHead(
+        bytes32 lotKey,
+        bytes32 headHash,
+        uint64 seq,
+        uint256 bitmap,
+        bytes32[] calldata siblings
+    ) external view returns (bool);
+
+    /**
+     * @notice Whether lot `lotKey` has no head under the current {headsRoot}: the same fold as
+     * {verifyHead} from a zero leaf (a non-membership proof).
+     */
+    function verifyNoHead(bytes32 lotKey, uint256 bitmap, bytes32[] calldata siblings) external view returns (bool);
 
     /**
      * @notice When, by whom and for how many events `root` was anchored; all zero when it was not.

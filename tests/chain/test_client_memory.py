@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from backend.chain.client import ChainClient
 from backend.chain.deployment import remember_file
 from backend.chain.errors import ChainConfigError, ChainReverted, ChainTimeout, ContractNotFound
-from backend.chain.types import AnchorLog, TxResult
+from backend.chain.types import EMPTY_HEADS_ROOT, AnchorLog, TxResult
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY, Settings
 from backend.hashing.merkle import MerkleTree, leaf_hash
 
@@ -141,13 +141,15 @@ def test_anchor_batch_then_read_back(memory_client: ChainClient) -> None:
 
     assert isinstance(result, TxResult)
     assert result.status == 1
-    assert 21_000 < result.gas_used <= 50_000
+    assert 21_000 < result.gas_used <= 55_000
     anchor = memory_client.anchor_of(ROOT)
     assert anchor is not None
     assert (anchor.event_count, anchor.anchorer) == (42, memory_client.signer)
     block = memory_client.w3.eth.get_block(result.block_number)
     assert anchor.timestamp == block["timestamp"]
-    assert memory_client.anchor_receipt(ROOT) == AnchorLog(result.block_number, result.tx_hash)
+    assert memory_client.anchor_receipt(ROOT) == AnchorLog(
+        result.block_number, result.tx_hash, EMPTY_HEADS_ROOT
+    )
 
 
 def test_unknown_root_has_no_anchor_and_no_receipt(memory_client: ChainClient) -> None:
@@ -203,7 +205,8 @@ def test_a_mined_failure_is_explained_by_replaying_it(memory_client: ChainClient
     registry = memory_client.w3.eth.contract(
         address=memory_client.contract_address, abi=memory_client.artifact.abi
     )
-    tx_hash = registry.functions.anchorBatch(ROOT, 1).transact({"from": outsider, "gas": 100_000})
+    fn = registry.functions.anchorBatch(ROOT, 1, EMPTY_HEADS_ROOT, EMPTY_HEADS_ROOT)
+    tx_hash = fn.transact({"from": outsider, "gas": 100_000})
 
     with pytest.raises(ChainReverted) as caught:
         memory_client.wait_for_receipt(tx_hash.to_0x_hex())

@@ -28,6 +28,7 @@ from backend.chain.errors import (
     ChainReverted,
     ChainTimeout,
     ChainUnavailable,
+    StaleHeadsRoot,
     to_chain_error,
     translate_errors,
 )
@@ -136,3 +137,20 @@ def test_our_own_errors_pass_through_unchanged() -> None:
     with pytest.raises(ChainTimeout) as caught, translate_errors(endpoint="e"):
         raise original
     assert caught.value is original
+
+
+def test_a_stale_heads_root_revert_becomes_its_own_type_with_both_roots() -> None:
+    current = bytes(range(1, 33))
+    data = (
+        "0x"
+        + (
+            function_signature_to_4byte_selector("TraceRegistryStaleHeadsRoot(bytes32,bytes32)")
+            + encode(["bytes32", "bytes32"], [ROOT, current])
+        ).hex()
+    )
+    mapped = to_chain_error(ContractCustomError(data, data=data), endpoint="x", decode=decode)
+    assert isinstance(mapped, StaleHeadsRoot)
+    assert (mapped.prev_heads_root, mapped.current_heads_root) == (ROOT, current)
+    assert str(mapped).startswith(
+        f"reverted: TraceRegistryStaleHeadsRoot(0x{ROOT.hex()}, 0x{current.hex()}): "
+    )

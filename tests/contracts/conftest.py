@@ -23,6 +23,8 @@ from backend.chain.providers import memory_web3
 
 #: Enough for any registry call; given explicitly so a reverting transaction is still mined.
 FIXED_GAS = 300_000
+#: The empty heads map's root: a fresh registry's heads root, and an anchor that moves no head.
+EMPTY = bytes(32)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from web3.exceptions import ContractCustomError
 
 from backend.chain.errors import DecodedRevert
 from backend.hashing.merkle import MerkleTree, leaf_hash
-from tests.contracts.conftest import Registry
+from tests.contracts.conftest import EMPTY, Registry
 
 ROLE_NAMES = ("ANCHORER_ROLE", "RECORDER_ROLE", "REGULATOR_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
@@ -51,7 +51,7 @@ def test_constructor_rejects_zero_admin(registry: Registry) -> None:
 @pytest.mark.parametrize(
     ("role_name", "call"),
     [
-        ("ANCHORER_ROLE", lambda f: f.anchorBatch(ROOT, 3)),
+        ("ANCHORER_ROLE", lambda f: f.anchorBatch(ROOT, 3, EMPTY, EMPTY)),
         ("RECORDER_ROLE", lambda f: f.recordLotEvent(LOT, 2, EVENT)),
         ("REGULATOR_ROLE", lambda f: f.recall(LOT, REASON)),
     ],
@@ -67,7 +67,7 @@ def test_each_write_requires_its_role(registry: Registry, role_name: str, call: 
 def test_granted_anchorer_can_anchor_and_is_recorded_as_anchorer(registry: Registry) -> None:
     fns = registry.contract.functions
     registry.send(fns.grantRole(keccak(text="ANCHORER_ROLE"), registry.spare), registry.admin)
-    registry.send(fns.anchorBatch(ROOT, 3), registry.spare)
+    registry.send(fns.anchorBatch(ROOT, 3, EMPTY, EMPTY), registry.spare)
     assert fns.anchorOf(ROOT).call()[2] == registry.spare
 
 
@@ -103,22 +103,19 @@ def test_outsider_cannot_grant_roles(registry: Registry) -> None:
 
 def test_anchor_batch_stores_packed_anchor_and_emits_batch_anchored(registry: Registry) -> None:
     fns = registry.contract.functions
-    receipt = registry.send(fns.anchorBatch(ROOT, 1234), registry.admin)
+    receipt = registry.send(fns.anchorBatch(ROOT, 1234, EMPTY, EMPTY), registry.admin)
     timestamp = block_timestamp(registry, receipt["blockNumber"])
 
     assert fns.anchorOf(ROOT).call() == [timestamp, 1234, registry.admin]
     (log,) = registry.contract.events.BatchAnchored().process_receipt(receipt)
-    assert dict(log["args"]) == {
-        "root": ROOT,
-        "anchorer": registry.admin,
-        "eventCount": 1234,
-        "timestamp": timestamp,
-    }
+    assert dict(log["args"]) == {"root": ROOT, "headsRoot": EMPTY, "eventCount": 1234}
 
 
 def test_anchor_is_one_storage_slot(registry: Registry) -> None:
     """timestamp (64) | eventCount (32) | anchorer (160), in the mapping's slot for the root."""
-    receipt = registry.send(registry.contract.functions.anchorBatch(ROOT, 7), registry.admin)
+    receipt = registry.send(
+        registry.contract.functions.anchorBatch(ROOT, 7, EMPTY, EMPTY), registry.admin
+    )
     timestamp = block_timestamp(registry, receipt["blockNumber"])
     # AccessControl's _roles mapping is slot 0, so _anchors is slot 1.
     slot = int.from_bytes(keccak(ROOT + (1).to_bytes(32, "big")), "big")
@@ -134,22 +131,22 @@ def test_anchor_of_unknown_root_is_all_zero(registry: Registry) -> None:
 
 
 def test_anchor_batch_rejects_zero_root(registry: Registry) -> None:
-    fn = registry.contract.functions.anchorBatch(b"\x00" * 32, 3)
+    fn = registry.contract.functions.anchorBatch(b"\x00" * 32, 3, EMPTY, EMPTY)
     assert registry.revert_of(fn, registry.admin) == DecodedRevert("TraceRegistryZeroRoot", ())
 
 
 def test_anchor_batch_rejects_zero_count(registry: Registry) -> None:
-    fn = registry.contract.functions.anchorBatch(ROOT, 0)
+    fn = registry.contract.functions.anchorBatch(ROOT, 0, EMPTY, EMPTY)
     revert = registry.revert_of(fn, registry.admin)
     assert revert == DecodedRevert("TraceRegistryZeroEventCount", (ROOT,))
 
 
 def test_anchor_batch_rejects_a_root_already_anchored(registry: Registry) -> None:
     fns = registry.contract.functions
-    receipt = registry.send(fns.anchorBatch(ROOT, 3), registry.admin)
+    receipt = registry.send(fns.anchorBatch(ROOT, 3, EMPTY, EMPTY), registry.admin)
     first_timestamp = block_timestamp(registry, receipt["blockNumber"])
 
-    revert = registry.revert_of(fns.anchorBatch(ROOT, 5), registry.admin)
+    revert = registry.revert_of(fns.anchorBatch(ROOT, 5, EMPTY, EMPTY), registry.admin)
 
     assert revert == DecodedRevert("TraceRegistryRootAlreadyAnchored", (ROOT, first_timestamp))
     assert fns.anchorOf(ROOT).call()[1] == 3
@@ -161,7 +158,9 @@ def test_anchor_batch_rejects_a_root_already_anchored(registry: Registry) -> Non
 def _anchored_tree(registry: Registry, size: int) -> tuple[MerkleTree, list[tuple[bytes, bytes]]]:
     pairs = [(keccak(text=f"lot-{i % 3}"), keccak(text=f"event-{i}")) for i in range(size)]
     tree = MerkleTree.build([leaf_hash(lot, event) for lot, event in pairs])
-    registry.send(registry.contract.functions.anchorBatch(tree.root, size), registry.admin)
+    registry.send(
+        registry.contract.functions.anchorBatch(tree.root, size, EMPTY, EMPTY), registry.admin
+    )
     return tree, pairs
 
 
@@ -206,7 +205,7 @@ def test_verify_is_false_for_a_valid_proof_under_an_unanchored_root(registry: Re
 def test_verify_uses_the_double_hashed_standard_leaf(registry: Registry) -> None:
     """A one-leaf batch: root = keccak(keccak(abi.encode(lotKey, eventHash)))."""
     root = keccak(keccak(LOT + EVENT))
-    registry.send(registry.contract.functions.anchorBatch(root, 1), registry.admin)
+    registry.send(registry.contract.functions.anchorBatch(root, 1, EMPTY, EMPTY), registry.admin)
     assert registry.contract.functions.verify([], root, LOT, EVENT).call() is True
 
 

@@ -40,7 +40,7 @@ from tests.support.ledger_flow import actions, batches, events, execute, pending
 pytestmark = pytest.mark.anvil
 
 DEADLINE_S = 90.0
-BATCH_ANCHORED = "0x" + eth_keccak(text="BatchAnchored(bytes32,address,uint32,uint64)").hex()
+BATCH_ANCHORED = "0x" + eth_keccak(text="BatchAnchored(bytes32,bytes32,uint32)").hex()
 
 
 def wait_for(what: str, condition: Callable[[], bool], *, timeout: float = DEADLINE_S) -> None:

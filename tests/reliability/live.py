@@ -27,8 +27,9 @@ from tests.support.app import ADMIN
 
 T = TypeVar("T")
 
-#: ``anchorBatch(bytes32,uint32)``: a raw transaction carrying it plus a root anchors that root.
-ANCHOR_SELECTOR = keccak(b"anchorBatch(bytes32,uint32)")[:4].hex()
+#: ``anchorBatch(root, count, prevHeadsRoot, headsRoot)``: a raw transaction carrying it plus a
+#: root anchors that root.
+ANCHOR_SELECTOR = keccak(b"anchorBatch(bytes32,uint32,bytes32,bytes32)")[:4].hex()
 
 
 def anchor_call(root: str) -> str:
