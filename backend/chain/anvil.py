@@ -61,12 +61,15 @@ class ManagedAnvil:
         binary: Path | None = None,
         chain_id: int = 31337,
         block_time: float | None = None,
+        hardfork: str | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.binary = Path(binary) if binary else DEFAULT_BINARY
         self.chain_id = chain_id
         self.block_time = block_time
+        #: An older EVM (e.g. ``london``) to stand in for a consortium chain; None: anvil's latest.
+        self.hardfork = hardfork
         self.startup_timeout = startup_timeout
         self._requested_port = port
         self._port: int | None = port
@@ -110,6 +113,8 @@ class ManagedAnvil:
         ]  # fmt: skip
         if self.block_time is not None:
             command += ["--block-time", f"{self.block_time:g}"]
+        if self.hardfork is not None:
+            command += ["--hardfork", self.hardfork]
         return command
 
     def log_tail(self, lines: int = 20) -> str:
