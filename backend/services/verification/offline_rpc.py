@@ -143,13 +143,15 @@ class RpcRegistry:
         return bytes(self._call(lambda: self._contract.functions.headsRoot().call()))
 
     def verify_head(
-        self, lot_key: bytes, head_hash: bytes, seq: int, bitmap: int, siblings: Sequence[bytes]
+        self, lot_key: bytes, head_hash: bytes, seq: int, proof: tuple[int, Sequence[bytes]]
     ) -> bool:
-        """The registry's own fold of a head proof against its current heads root."""
+        """The registry's own fold of a head ``proof`` (bitmap, siblings) against its root."""
+        bitmap, siblings = proof
         fn = self._contract.functions.verifyHead(lot_key, head_hash, seq, bitmap, list(siblings))
         return bool(self._call(fn.call))
 
-    def verify_no_head(self, lot_key: bytes, bitmap: int, siblings: Sequence[bytes]) -> bool:
+    def verify_no_head(self, lot_key: bytes, proof: tuple[int, Sequence[bytes]]) -> bool:
         """The registry's check that ``lot_key`` has no head (a zero leaf folds to its root)."""
+        bitmap, siblings = proof
         fn = self._contract.functions.verifyNoHead(lot_key, bitmap, list(siblings))
         return bool(self._call(fn.call))
