@@ -13,7 +13,10 @@ completes:
 
 Never a double anchor: before sending, the root is looked up on chain (``anchorOf``); a root
 that is already there counts as sent, and the contract's ``TraceRegistryRootAlreadyAnchored``
-revert counts as success. Never a lost event: events leave the pending queue only inside the
+revert counts as success. Never a blind resend of a stale heads root: when the registry's heads
+root is not the one a batch was built on (``TraceRegistryStaleHeadsRoot``), a batch whose heads
+roots came from the ledger fails at once for an operator (see ``heads_update``). Never a lost
+event: events leave the pending queue only inside the
 transaction that stores their batch. A chain node that is down raises
 :class:`~backend.chain.ChainUnavailable` out of the pass; the worker backs off and retries.
 """
@@ -29,13 +32,20 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from backend.chain import ChainClient, ChainRejected, ChainReverted, ChainUnavailable
+from backend.chain import (
+    ChainClient,
+    ChainRejected,
+    ChainReverted,
+    ChainUnavailable,
+    StaleHeadsRoot,
+)
 from backend.chain.fact_cache import ChainFactCache
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus
 from backend.services.anchoring import batching, rows
+from backend.services.anchoring.heads_update import UnsendableHeadsUpdate, heads_update_for
 from backend.services.anchoring.outbox import OutboxSender
 from backend.services.anchoring.pass_lock import sender_lock
 from backend.services.anchoring.reconcile import Reconciler, ReconcileReport
@@ -193,7 +203,18 @@ class AnchoringService:
             self._mark_sent(session, batch, tx_hash=None)
             return
         try:
-            tx_hash = chain.send_anchor_batch(root, batch.event_count)
+            tx_hash = chain.send_anchor_batch(
+                root, batch.event_count, heads_update_for(batch, chain)
+            )
+        except StaleHeadsRoot as exc:
+            # Without stored heads roots the next pass reads the registry's root afresh; with
+            # them, the same stale root would be sent again: the heads map must be rebuilt.
+            final = batch.heads_root is not None
+            self._note_failure(session, batch, exc, report, final=final)
+            return
+        except UnsendableHeadsUpdate as exc:
+            self._note_failure(session, batch, exc, report, final=True)
+            return
         except ChainReverted as exc:
             if exc.error_name == ALREADY_ANCHORED:
                 self._mark_sent(session, batch, tx_hash=None)
@@ -219,10 +240,13 @@ class AnchoringService:
         session.commit()
 
     @staticmethod
-    def _note_failure(session: Session, batch: Batch, exc: Exception, report: PassReport) -> None:
+    def _note_failure(
+        session: Session, batch: Batch, exc: Exception, report: PassReport, *, final: bool = False
+    ) -> None:
+        """Count a failed send; ``final`` fails the batch now (resending it cannot succeed)."""
         batch.attempts += 1
         batch.last_error = str(exc)[:2000]
-        if batch.attempts >= MAX_ATTEMPTS:
+        if final or batch.attempts >= MAX_ATTEMPTS:
             batch.status = BatchStatus.FAILED
             report.failed += 1
             logger.error("batch %s failed after %d attempts: %s", batch.id, batch.attempts, exc)
