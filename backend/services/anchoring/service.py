@@ -16,9 +16,9 @@ that is already there counts as sent, and the contract's ``TraceRegistryRootAlre
 revert counts as success. Never a blind resend of a stale heads root: when the registry's heads
 root is not the one a batch was built on (``TraceRegistryStaleHeadsRoot``), a batch whose heads
 roots came from the ledger fails at once for an operator (see ``heads_update``). Never a lost
-event: events leave the pending queue only inside the
-transaction that stores their batch. A chain node that is down raises
-:class:`~backend.chain.ChainUnavailable` out of the pass; the worker backs off and retries.
+event: events leave the pending queue only inside the transaction that stores their batch. A
+chain node that is down raises :class:`~backend.chain.ChainUnavailable` out of the pass; the
+worker backs off and retries.
 """
 
 from __future__ import annotations
