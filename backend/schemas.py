@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidat
 
 from backend.models import OrgRole
 from backend.services.ledger.events import MAX_BATCH_EVENTS
+from backend.services.validation import FREE_NODES_MAX
 
 
 def _text_only(value: Any) -> Any:
@@ -41,6 +42,11 @@ Decimalish = Annotated[
 #: An RFC 3339 time; offsets are required (checked by the services, which name the field).
 Timestamp = Annotated[datetime, BeforeValidator(_text_only)]
 JsonObject = dict[str, Any]
+#: Names of members of ``data`` recorded as commitments (rules v2); the services check that
+#: each names a free-text member present in ``data``, once.
+PrivateNames = Annotated[
+    list[Annotated[str, Field(max_length=200)]], Field(max_length=FREE_NODES_MAX)
+]
 #: ``pending`` until the event's batch is confirmed on chain, then ``anchored``.
 AnchorStatus = Literal["pending", "anchored"]
 
@@ -175,6 +181,7 @@ class LotCreate(_Input):
     harvested_at: Timestamp
     location: JsonObject | None = None
     data: JsonObject | None = None
+    private: PrivateNames = Field(default_factory=list)
 
 
 class EventCreate(_Input):
@@ -184,6 +191,7 @@ class EventCreate(_Input):
     occurred_at: Timestamp
     location: JsonObject | None = None
     data: JsonObject = Field(default_factory=dict)
+    private: PrivateNames = Field(default_factory=list)
 
 
 class EventAccepted(BaseModel):

@@ -52,6 +52,7 @@ def add_events(
                     occurred_at=item.occurred_at,
                     location=item.location,
                     data=item.data,
+                    private_fields=item.private,
                 )
                 for item in body.events
             ],

@@ -40,6 +40,7 @@ async def add_event(code: str, request: Request, runtime: RuntimeDep) -> JSONRes
             location=body.location,
             data=body.data,
             settings=runtime.settings,
+            private_fields=body.private,
         )
         return presenters.event_accepted(event)
 

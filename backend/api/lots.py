@@ -37,6 +37,7 @@ def create_lot(
             location=body.location,
             data=body.data,
             settings=settings,
+            private_fields=body.private,
         )
         return presenters.lot_created(session, lot, event)
 

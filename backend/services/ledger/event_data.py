@@ -8,15 +8,20 @@ hashable by :func:`backend.services.validation.json_object`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from backend.errors import InvalidInput
+from backend.hashing import nfc
 from backend.i18n.messages import message
 from backend.models import EventType
 from backend.services import validation
 
 MAX_PRE_HARVEST_INTERVAL_DAYS = 3650
+#: What a harvest event's data says about the lot, written by the system from the lot row.
+HARVEST_FACTS = ("product", "farm", "quantity", "unit")
+#: What an input application must say: the record food-safety checks lean on.
+SPRAY_FACTS = ("product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days")
 
 DataRule = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -41,12 +46,54 @@ def validate_location(location: Any) -> dict[str, Any] | None:
     return cleaned
 
 
+#: Members that carry a record's facts stay readable; only the free text around them may be
+#: private (a consumer must still see what was sprayed and whether a check passed).
+_PUBLIC_MEMBERS: dict[EventType, frozenset[str]] = {
+    EventType.HARVEST: frozenset(HARVEST_FACTS),
+    EventType.INPUT_APPLICATION: frozenset(SPRAY_FACTS),
+    EventType.QUALITY_CHECK: frozenset({"result"}),
+}
+
+
+def validate_private_fields(
+    names: Sequence[Any],
+    data: dict[str, Any],
+    event_type: EventType,
+    *,
+    commitments: bool,
+    field: str = "private",
+) -> tuple[str, ...]:
+    """The members of ``data`` (already validated) that a recorder marked private.
+
+    Each must be a free-text member present in ``data``, named once; ``commitments`` is False
+    when the event is written under rules v1, whose documents cannot hold a commitment, and
+    then any name is refused rather than the value published.
+    """
+    if not names:
+        return ()
+    if not commitments:
+        raise InvalidInput(message("ledger.private.rules_v1"), field=field)
+    public = _PUBLIC_MEMBERS.get(event_type, frozenset())
+    chosen: list[str] = []
+    for index, name in enumerate(names):
+        path = f"{field}[{index}]"
+        key = nfc(name) if isinstance(name, str) else None
+        if key is None or key not in data:
+            raise InvalidInput(message("ledger.private.unknown"), field=path)
+        if key in chosen:
+            raise InvalidInput(message("ledger.private.repeated"), field=path)
+        if key in public or not isinstance(data[key], str):
+            raise InvalidInput(message("ledger.private.not_free_text"), field=path)
+        chosen.append(key)
+    return tuple(chosen)
+
+
 def _input_application(data: dict[str, Any]) -> dict[str, Any]:
-    allowed = {"product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days", "note"}
+    allowed = {*SPRAY_FACTS, "note"}
     for key in data:
         if key not in allowed:
             raise InvalidInput(message("ledger.data.not_allowed"), field=f"data.{key}")
-    for key in ("product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days"):
+    for key in SPRAY_FACTS:
         if key not in data:
             raise InvalidInput(_REQUIRED, field=f"data.{key}")
     out: dict[str, Any] = {

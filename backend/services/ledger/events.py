@@ -39,7 +39,11 @@ from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.ledger.documents import event_document
 from backend.services.ledger.documents_v2 import seal_v2
-from backend.services.ledger.event_data import validate_event_data, validate_location
+from backend.services.ledger.event_data import (
+    validate_event_data,
+    validate_location,
+    validate_private_fields,
+)
 from backend.services.ledger.locking import UNKNOWN_LOT, lock_lot
 
 #: Types recorded only by the service that also makes the change they describe.
@@ -74,8 +78,8 @@ def record_event(
     """Validate, hash and store one event (and its chain action if it is a milestone).
 
     Permission checks and the lot's lock are the caller's job; this function only guarantees
-    that what is stored is exactly what was hashed. ``private_fields`` name members of
-    ``data`` that enter a rules-v2 document only as commitments.
+    that what is stored is exactly what was hashed. ``private_fields`` name free-text members
+    of ``data`` that enter a rules-v2 document only as commitments (refused under rules v1).
     """
     prepared = _prepare_event(
         session,
@@ -129,6 +133,8 @@ def _prepare_event(
     occurred = validation.event_time(occurred_at, field="occurred_at")
     clean_location = validate_location(location)
     clean_data = validate_event_data(event_type, data)
+    writes_v2 = _writes_v2(session, lot, settings)
+    private = validate_private_fields(private_fields, clean_data, event_type, commitments=writes_v2)
     assert lot.id is not None and org.id is not None
     event = Event(
         lot_id=lot.id,
@@ -141,10 +147,8 @@ def _prepare_event(
     )
     disclosures: list[Disclosure] = []
     try:
-        if _writes_v2(session, lot, settings):
-            disclosures = seal_v2(
-                session, event=event, lot=lot, org=org, private_fields=private_fields
-            )
+        if writes_v2:
+            disclosures = seal_v2(session, event=event, lot=lot, org=org, private_fields=private)
         else:
             document = event_document(event, lot_code=lot.code, org_slug=org.slug)
             event.event_hash = to_hex(event_hash(document))
@@ -192,8 +196,10 @@ def add_lot_event(
     location: dict[str, Any] | None,
     data: dict[str, Any],
     settings: Settings,
+    private_fields: Sequence[str] = (),
 ) -> Event:
-    """The current custodian's observation about its lot (type from :data:`OBSERVATION_TYPES`)."""
+    """The current custodian's observation about its lot (type from :data:`OBSERVATION_TYPES`);
+    ``private_fields`` as for :func:`record_event`."""
     kind = parse_event_type(event_type)
     lot = lock_lot(session, lot_code)
     permissions.require_custodian(org, lot)
@@ -207,6 +213,7 @@ def add_lot_event(
         location=location,
         data=data,
         settings=settings,
+        private_fields=private_fields,
     )
 
 
@@ -230,6 +237,7 @@ class EventInput:
     occurred_at: datetime
     location: dict[str, Any] | None
     data: dict[str, Any]
+    private_fields: Sequence[str] = ()
 
 
 def add_lot_events(
@@ -314,6 +322,7 @@ def _prepare_item(
             location=item.location,
             data=item.data,
             settings=settings,
+            private_fields=item.private_fields,
         )
     except InvalidInput as exc:
         raise InvalidInput(exc.message, field=_within(path, exc.field)) from exc

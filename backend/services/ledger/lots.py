@@ -6,6 +6,7 @@ the row can be edited behind the application's back and the event's hash cannot.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +21,12 @@ from backend.services.accounts import permissions
 from backend.services.catalog.farms import get_farm_by_code
 from backend.services.catalog.products import get_product_by_code
 from backend.services.ledger import lot_codes, queries
+from backend.services.ledger.event_data import HARVEST_FACTS
 from backend.services.ledger.events import record_event
 
 UNKNOWN_PRODUCT = message("ledger.unknown_product")
 UNKNOWN_FARM = message("ledger.unknown_farm")
 DUPLICATE_LOT = message("ledger.duplicate_lot")
-HARVEST_KEYS = ("product", "farm", "quantity", "unit")
 
 
 def create_harvest_lot(
@@ -41,8 +42,10 @@ def create_harvest_lot(
     location: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
     settings: Settings,
+    private_fields: Sequence[str] = (),
 ) -> tuple[Lot, Event]:
-    """A new lot held by ``org`` and its recorded harvest event."""
+    """A new lot held by ``org`` and its recorded harvest event; ``private_fields`` name
+    members of ``data`` recorded as commitments (see :func:`record_event`)."""
     permissions.require_role(org, permissions.HARVESTERS)
     clean_quantity = validation.decimal_string(quantity, field="quantity")
     clean_unit = validation.required_text(unit, field="unit", max_length=16)
@@ -52,7 +55,7 @@ def create_harvest_lot(
     farm = _farm(session, farm_code)
     permissions.require_farm_owner(org, farm)
     extra = validation.json_object(data or {}, field="data")
-    for key in HARVEST_KEYS:
+    for key in HARVEST_FACTS:
         if key in extra:
             raise InvalidInput(message("ledger.system_field"), field=f"data.{key}")
 
@@ -93,6 +96,7 @@ def create_harvest_lot(
         location=location if location is not None else farm_point(farm),
         data=harvest_data,
         settings=settings,
+        private_fields=private_fields,
     )
     return lot, event
 
