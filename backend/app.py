@@ -26,6 +26,7 @@ ROUTER_MODULES: list[str] = [
     "backend.web.consumer.routes",
     "backend.api.event_batches",
     "backend.api.lots",
+    "backend.api.disclosures",
     "backend.api.custody",
     "backend.api.orgs",
     "backend.api.farms",

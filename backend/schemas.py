@@ -347,3 +347,32 @@ class LotPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+# --- disclosures --------------------------------------------------------------------------
+
+
+class DisclosedValue(BaseModel):
+    """A private value with its salt; ``checked`` says whether it opens ``commitment``, the one
+    at ``path`` in the event's stored document (``null`` when none is found there)."""
+
+    path: str
+    value: Any
+    salt: str
+    commitment: str | None
+    checked: bool
+
+
+class EventDisclosure(BaseModel):
+    """The disclosed values of one event of the lot."""
+
+    event_id: str
+    seq: int | None
+    values: list[DisclosedValue]
+
+
+class LotDisclosure(BaseModel):
+    """``GET /lots/{code}/disclosure``: the lot's private values its caller may read."""
+
+    lot: str
+    events: list[EventDisclosure]

@@ -5,6 +5,8 @@ Stored datetimes go through ``as_utc`` because SQLite hands them back without a 
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlmodel import Session
 
 from backend.models import ApiKey, Batch, BatchStatus, Event, Farm, Lot, Organisation, Product
@@ -12,18 +14,21 @@ from backend.schemas import (
     AnchorStatus,
     ApiKeyPublic,
     EventAccepted,
+    EventDisclosure,
     EventPublic,
     FarmPublic,
     FarmSummary,
     LinkedLotPublic,
     LotChanged,
     LotCreated,
+    LotDisclosure,
     LotPublic,
     LotSummary,
     OrgPublic,
     ProductPublic,
 )
 from backend.services.ledger import queries
+from backend.services.ledger.disclosures import EventDisclosures
 from backend.timeutil import as_utc
 
 
@@ -150,6 +155,13 @@ def lot_public(session: Session, lot: Lot) -> LotPublic:
             event_public(e, orgs[e.org_id], batches.get(e.batch_id) if e.batch_id else None)
             for e in events
         ],
+    )
+
+
+def lot_disclosure(code: str, entries: list[EventDisclosures]) -> LotDisclosure:
+    # The service's dataclasses have exactly the response's fields.
+    return LotDisclosure(
+        lot=code, events=[EventDisclosure.model_validate(asdict(entry)) for entry in entries]
     )
 
 
