@@ -32,6 +32,7 @@ def _stored_batch(runtime: Runtime, supply_chain: Actors, code: str) -> BuiltBat
     harvest(supply_chain, code)
     built = build_batch(runtime.engine, max_events=100, max_delay_s=0, force=True)
     assert built is not None
+    _set_heads(runtime, built.batch_id, None, None)  # stored without roots, as before rules v2
     return built
 
 

@@ -9,6 +9,11 @@ Exactly one batch per event, even with several workers on one PostgreSQL databas
 are read ``FOR UPDATE SKIP LOCKED`` (each worker takes rows nobody else holds), and every row is
 claimed with ``WHERE batch_id IS NULL``; if any claim finds the row already taken, the whole
 batch is rolled back and retried on the next pass.
+
+The same transaction moves the lot heads map (rules v2) and records the batch's heads roots
+before and after; builders take turns for that, so the roots form one linear history (see
+``heads.history``). A rules-v2 event that does not extend its lot's head in order stays
+pending, as do rows whose stored hash is not a bytes32.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import bindparam, func
 from sqlalchemy.engine import Engine
@@ -24,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from backend.hashing import HashingError, MerkleTree, from_hex, leaf_hash, lot_key, to_hex
 from backend.models import Batch, BatchStatus, Event, Lot
+from backend.services.anchoring.heads import ChainedEvent, HeadsStep
 from backend.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
@@ -44,6 +51,9 @@ class _PendingRow:
     event_hash: str
     recorded_at: datetime
     lot_code: str
+    schema_version: int = 1
+    lot_seq: int | None = None
+    prev_hash: str | None = None
 
 
 class BatchContended(RuntimeError):
@@ -52,7 +62,15 @@ class BatchContended(RuntimeError):
 
 def _select_pending(session: Session, *, limit: int) -> list[_PendingRow]:
     statement = (
-        select(Event.seq, Event.event_hash, Event.recorded_at, Lot.code)
+        select(
+            Event.seq,
+            Event.event_hash,
+            Event.recorded_at,
+            Lot.code,
+            Event.schema_version,
+            Event.lot_seq,
+            Event.prev_hash,
+        )
         .join(Lot, col(Lot.id) == col(Event.lot_id))
         .where(col(Event.batch_id).is_(None))
         .order_by(col(Event.seq))
@@ -61,8 +79,10 @@ def _select_pending(session: Session, *, limit: int) -> list[_PendingRow]:
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True, of=Event)
     return [
-        _PendingRow(seq=seq, event_hash=event_hash, recorded_at=as_utc(recorded_at), lot_code=code)
-        for seq, event_hash, recorded_at, code in session.exec(statement).all()
+        _PendingRow(seq, event_hash, as_utc(recorded_at), code, version, lot_seq, prev_hash)
+        for seq, event_hash, recorded_at, code, version, lot_seq, prev_hash in session.exec(
+            statement
+        ).all()
         if seq is not None  # always set for stored rows; the column type allows None
     ]
 
@@ -74,6 +94,23 @@ def is_due(
     return rows_count >= max_events or now - oldest >= timedelta(seconds=max_delay_s)
 
 
+def _due(
+    rows: list[_PendingRow],
+    *,
+    force: bool,
+    max_events: int,
+    max_delay_s: float,
+    now: datetime,
+) -> bool:
+    """Whether ``rows`` make a batch now: any at all when forced, else :func:`is_due`."""
+    if not rows:
+        return False
+    oldest = min(row.recorded_at for row in rows)
+    return force or is_due(
+        len(rows), oldest, max_events=max_events, max_delay_s=max_delay_s, now=now
+    )
+
+
 def _leaves(rows: list[_PendingRow]) -> dict[int, bytes]:
     """seq → leaf; rows whose stored hash is not a bytes32 are left out (and logged)."""
     out: dict[int, bytes] = {}
@@ -83,6 +120,15 @@ def _leaves(rows: list[_PendingRow]) -> dict[int, bytes]:
         except HashingError as exc:
             logger.error("event seq %s cannot be anchored: %s", row.seq, exc)
     return out
+
+
+def _chained(rows: list[_PendingRow], leaves: dict[int, bytes]) -> list[ChainedEvent]:
+    """The rules-v2 rows among those with a leaf, as the heads map takes them."""
+    return [
+        ChainedEvent(row.seq, row.lot_code, row.lot_seq, row.event_hash, row.prev_hash)
+        for row in rows
+        if row.schema_version == 2 and row.seq in leaves
+    ]
 
 
 def _claim(
@@ -113,15 +159,20 @@ def build_batch(
     """Store the next batch if one is due (``force``: whatever is pending); None otherwise."""
     now = now or utcnow()
     with Session(engine, expire_on_commit=False) as session:
+        heads = HeadsStep.begin(session)
         rows = _select_pending(session, limit=max_events)
-        if not rows:
-            return None
-        oldest = min(row.recorded_at for row in rows)
-        if not force and not is_due(
-            len(rows), oldest, max_events=max_events, max_delay_s=max_delay_s, now=now
-        ):
+        due = partial(_due, force=force, max_events=max_events, max_delay_s=max_delay_s, now=now)
+        if not due(rows):
             return None
         leaves = _leaves(rows)
+        chained = _chained(rows, leaves)
+        refused = heads.refused(chained)
+        if refused:  # never anchored out of order: they wait (or read tampered)
+            rows = [row for row in rows if row.seq not in refused]
+            leaves = {seq: leaf for seq, leaf in leaves.items() if seq not in refused}
+            chained = [event for event in chained if event.seq not in refused]
+            if not due(rows):  # rows held back do not make a batch due by themselves
+                return None
         if not leaves:
             return None
         tree = MerkleTree.build(list(leaves.values()))
@@ -143,7 +194,9 @@ def build_batch(
         if claimed != len(leaves):
             session.rollback()
             raise BatchContended(f"claimed {claimed} of {len(leaves)} events; retrying later")
+        heads.apply(batch, chained)
         session.commit()
+        heads.publish()
         logger.info("batch %s stored: %d events, root %s", batch.id, len(leaves), batch.root)
         return BuiltBatch(batch_id=batch.id, root=batch.root, event_count=len(leaves))
 

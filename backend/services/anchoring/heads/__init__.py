@@ -1,12 +1,27 @@
 """The lot heads map of rules v2 in the database: persisted by version, moved by each batch.
 
 ``store`` keeps the map's nodes (``SqlNodeStore``, versioned by batch id, with a process-wide
-cache of committed reads). The map itself (hashing, paths, proofs) is
-:class:`backend.hashing.HeadsMap`.
+cache of committed reads); ``history`` moves it inside the transaction that stores a batch
+and keeps the batches' heads roots one linear history. The map itself (hashing, paths,
+proofs) is :class:`backend.hashing.HeadsMap`.
 """
 
 from __future__ import annotations
 
+from backend.services.anchoring.heads.history import (
+    ChainedEvent,
+    HeadsBase,
+    HeadsHistoryError,
+    HeadsStep,
+    newest_base,
+)
 from backend.services.anchoring.heads.store import SqlNodeStore
 
-__all__ = ["SqlNodeStore"]
+__all__ = [
+    "ChainedEvent",
+    "HeadsBase",
+    "HeadsHistoryError",
+    "HeadsStep",
+    "SqlNodeStore",
+    "newest_base",
+]
