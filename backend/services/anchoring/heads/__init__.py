@@ -2,7 +2,8 @@
 
 ``store`` keeps the map's nodes (``SqlNodeStore``, versioned by batch id, with a process-wide
 cache of committed reads); ``history`` moves it inside the transaction that stores a batch
-and keeps the batches' heads roots one linear history. The map itself (hashing, paths,
+and keeps the batches' heads roots one linear history; ``proofs`` answers head proofs as
+of the root the chain holds. The map itself (hashing, paths,
 proofs) is :class:`backend.hashing.HeadsMap`.
 """
 
@@ -15,13 +16,17 @@ from backend.services.anchoring.heads.history import (
     HeadsStep,
     newest_base,
 )
+from backend.services.anchoring.heads.proofs import HeadProofAt, head_proof, heads_version
 from backend.services.anchoring.heads.store import SqlNodeStore
 
 __all__ = [
     "ChainedEvent",
+    "HeadProofAt",
     "HeadsBase",
     "HeadsHistoryError",
     "HeadsStep",
     "SqlNodeStore",
+    "head_proof",
+    "heads_version",
     "newest_base",
 ]
