@@ -1,4 +1,5 @@
-"""The ``sentrace`` command: serve the app, anchor, reconcile, and check proof bundles.
+"""The ``sentrace`` command: serve the app, anchor, reconcile, audit the lot heads map
+(``sentrace heads``), and check proof bundles.
 
 Commands here stay thin: each builds what it needs (usually a :class:`Runtime`) and calls a
 service. Other parts of the project add their own commands by listing a module in
@@ -22,9 +23,12 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from backend.chain import ChainConfigError, ChainError
 from backend.config import Settings, get_settings
+from backend.db import make_engine
+from backend.hashing import from_hex, lot_key, to_hex, verify_head, verify_no_head
 from backend.i18n.messages import message
 from backend.runtime import DataDirError, Runtime
 from backend.web_workers import (
@@ -236,6 +240,72 @@ def verify_proof(
     code, report = checker.run(file, rpc=rpc, contract=contract)
     typer.echo(report)
     raise typer.Exit(code)
+
+
+heads_app = typer.Typer(help=message("cli.heads.help"), no_args_is_help=True)
+app.add_typer(heads_app, name="heads")
+
+
+@contextmanager
+def _database_session() -> Iterator[Session]:
+    """A session on the configured database alone: the heads map needs no chain."""
+    engine = make_engine(load_settings().resolved_database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    except OperationalError as exc:
+        typer.echo(message("cli.database_unreachable", tail=exc.orig), err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+
+
+@heads_app.command("rebuild")
+def heads_rebuild() -> None:
+    """Recompute the lot heads map from the anchored events; exit 0 when it matches."""
+    from backend.services.anchoring.heads import audit_heads
+
+    with _database_session() as session:
+        audit = audit_heads(session)
+    typer.echo(message("cli.heads.rebuilt", tail=to_hex(audit.rebuilt)))
+    typer.echo(message("cli.heads.recorded", tail=to_hex(audit.recorded)))
+    if audit.stored is None:
+        typer.echo(message("cli.heads.stored_unreadable"))
+    else:
+        typer.echo(message("cli.heads.stored", tail=to_hex(audit.stored)))
+    if audit.unreadable:
+        typer.echo(message("cli.heads.unreadable", tail=audit.unreadable))
+    typer.echo(message("cli.heads.agree" if audit.agrees else "cli.heads.disagree"))
+    raise typer.Exit(0 if audit.agrees else 1)
+
+
+@heads_app.command("show")
+def heads_show(lot: Annotated[str, typer.Argument(help="Lot code")]) -> None:
+    """Print a lot's anchored head and its proof against the newest heads root."""
+    from backend.services.anchoring.heads import anchored_heads, head_proof, newest_base
+
+    key = lot_key(lot)
+    with _database_session() as session:
+        base = newest_base(session)
+        found = anchored_heads(session, up_to=base.version, lot_code=lot)
+        proof = head_proof(session, lot_key=key, heads_root=base.root)
+    typer.echo(message("cli.heads.root", tail=to_hex(base.root)))
+    if found:
+        _, head_hash, seq = found[0]
+        typer.echo(message("cli.heads.head", tail=f"seq {seq}, {head_hash}"))
+    else:
+        typer.echo(message("cli.heads.no_head"))
+    holds = False
+    if proof is not None:
+        typer.echo(f"bitmap: {proof.bitmap:#066x}")
+        typer.echo("\n".join(["siblings:", *(f"  {to_hex(s)}" for s in proof.siblings)]))
+        holds = (
+            verify_head(base.root, key, from_hex(head_hash), seq, proof.bitmap, proof.siblings)
+            if found
+            else verify_no_head(base.root, key, proof.bitmap, proof.siblings)
+        )
+    typer.echo(message("cli.heads.proof_holds" if holds else "cli.heads.proof_fails"))
+    raise typer.Exit(0 if holds else 1)
 
 
 def _register_extensions() -> None:

@@ -3,12 +3,14 @@
 ``store`` keeps the map's nodes (``SqlNodeStore``, versioned by batch id, with a process-wide
 cache of committed reads); ``history`` moves it inside the transaction that stores a batch
 and keeps the batches' heads roots one linear history; ``proofs`` answers head proofs as
-of the root the chain holds. The map itself (hashing, paths,
-proofs) is :class:`backend.hashing.HeadsMap`.
+of the root the chain holds; ``audit`` recomputes it from the anchored events for
+``sentrace heads rebuild``. The map itself (hashing, paths, proofs) is
+:class:`backend.hashing.HeadsMap`.
 """
 
 from __future__ import annotations
 
+from backend.services.anchoring.heads.audit import HeadsAudit, anchored_heads, audit_heads
 from backend.services.anchoring.heads.history import (
     ChainedEvent,
     HeadsBase,
@@ -22,10 +24,13 @@ from backend.services.anchoring.heads.store import SqlNodeStore
 __all__ = [
     "ChainedEvent",
     "HeadProofAt",
+    "HeadsAudit",
     "HeadsBase",
     "HeadsHistoryError",
     "HeadsStep",
     "SqlNodeStore",
+    "anchored_heads",
+    "audit_heads",
     "head_proof",
     "heads_version",
     "newest_base",
