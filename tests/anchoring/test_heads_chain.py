@@ -8,14 +8,23 @@ gives against the root the chain holds, which trails the newest batch until it i
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlmodel import Session
 
 from backend.hashing import from_hex, lot_key
 from backend.models import BatchStatus
 from backend.runtime import Runtime
-from backend.services.anchoring.heads import head_proof
+from backend.services.anchoring.heads import audit_heads, head_proof
 from tests.anchoring.heads_support import Ledger, build, heads_batches, newest_heads_root
-from tests.support.ledger_flow import anchor_everything
+from tests.support.app import Actors
+from tests.support.ledger_flow import anchor_everything, events, harvest, note
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"event_schema": 2, "batch_max_events": 3}
 
 
 def _chain_proof(runtime: Runtime, code: str) -> tuple[bytes, tuple[int, tuple[bytes, ...]]]:
@@ -68,3 +77,23 @@ def test_a_proof_against_the_root_the_chain_holds_folds_on_chain_while_a_batch_w
     assert runtime.chain.verify_head(lot_key("LO-A"), from_hex(head_hash), seq, proof)
     _, absent = _chain_proof(runtime, "LO-NEW")
     assert runtime.chain.verify_no_head(lot_key("LO-NEW"), absent)
+
+
+def test_events_recorded_through_the_api_move_the_heads_in_order(
+    runtime: Runtime, supply_chain: Actors
+) -> None:
+    for code in ("LO-V2-A", "LO-V2-B"):
+        harvest(supply_chain, code)
+    for i in range(4):
+        note(supply_chain, "LO-V2-A", f"Ghi chú {i}")
+
+    anchor_everything(runtime)
+
+    assert runtime.chain is not None
+    assert runtime.chain.heads_root() == from_hex(newest_heads_root(runtime.engine))
+    newest = events(runtime.engine, lot_code="LO-V2-A")[-1]
+    assert (newest.schema_version, newest.lot_seq) == (2, 5)
+    _, proof = _chain_proof(runtime, "LO-V2-A")
+    assert runtime.chain.verify_head(lot_key("LO-V2-A"), from_hex(newest.event_hash), 5, proof)
+    with Session(runtime.engine) as session:
+        assert audit_heads(session).agrees
