@@ -261,12 +261,17 @@ def _database_session() -> Iterator[Session]:
 
 
 @heads_app.command("rebuild")
-def heads_rebuild() -> None:
+def heads_rebuild(
+    replay: Annotated[
+        bool, typer.Option(help="Also replay every batch's heads move, in order")
+    ] = False,
+) -> None:
     """Recompute the lot heads map from the anchored events; exit 0 when it matches."""
-    from backend.services.anchoring.heads import audit_heads
+    from backend.services.anchoring.heads import audit_heads, replay_heads
 
     with _database_session() as session:
         audit = audit_heads(session)
+        replayed = replay_heads(session) if replay else None
     typer.echo(message("cli.heads.rebuilt", tail=to_hex(audit.rebuilt)))
     typer.echo(message("cli.heads.recorded", tail=to_hex(audit.recorded)))
     if audit.stored is None:
@@ -275,8 +280,13 @@ def heads_rebuild() -> None:
         typer.echo(message("cli.heads.stored", tail=to_hex(audit.stored)))
     if audit.unreadable:
         typer.echo(message("cli.heads.unreadable", tail=audit.unreadable))
-    typer.echo(message("cli.heads.agree" if audit.agrees else "cli.heads.disagree"))
-    raise typer.Exit(0 if audit.agrees else 1)
+    if replayed is not None:
+        typer.echo(message("cli.heads.replayed", tail=replayed.batches))
+        if replayed.broken_at is not None:
+            typer.echo(message(f"cli.heads.broken_{replayed.why}", tail=replayed.broken_at))
+    agrees = audit.agrees and (replayed is None or replayed.broken_at is None)
+    typer.echo(message("cli.heads.agree" if agrees else "cli.heads.disagree"))
+    raise typer.Exit(0 if agrees else 1)
 
 
 @heads_app.command("show")

@@ -15,6 +15,11 @@ from backend.hashing import to_hex
 from tests.anchoring.heads_support import Ledger, build, expected_root, heads_batches, migrated
 from tests.support.ledger_flow import execute
 
+BROKEN_PREV = (
+    "Đợt neo không bắt đầu từ gốc của các đợt trước nó / "
+    "batch that does not start from the root the batches before it left"
+)
+
 
 @pytest.fixture
 def engine(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
@@ -100,3 +105,40 @@ def test_show_proves_that_a_lot_without_anchored_events_has_no_head(
     assert code == 0
     assert "Lô chưa có sự kiện nào được neo / the lot has no anchored event" in lines
     assert lines[-1] == "Chứng minh hợp lệ / the proof holds"
+
+
+def test_replay_explains_every_batch_of_a_right_history(engine: Engine, ledger: Ledger) -> None:
+    code, lines = _run("rebuild", "--replay")
+
+    assert code == 0
+    assert "Số đợt neo đã phát lại đúng / batches replayed and found right: 2" in lines
+
+
+def test_replay_names_the_batch_that_does_not_start_where_the_one_before_ended(
+    engine: Engine, ledger: Ledger
+) -> None:
+    """The final roots still agree, so only the replay sees it."""
+    _, second = heads_batches(engine)
+    execute(engine, "UPDATE batch SET prev_heads_root = :r WHERE id = :id",
+            r=to_hex(bytes(32)), id=second.id)  # fmt: skip
+
+    assert _run("rebuild")[0] == 0
+    code, lines = _run("rebuild", "--replay")
+
+    assert code == 1
+    assert f"{BROKEN_PREV}: {second.id}" in lines
+    assert lines[-1].startswith("Không khớp")
+
+
+def test_replay_names_the_batch_whose_events_no_longer_give_its_root(
+    engine: Engine, ledger: Ledger
+) -> None:
+    first_hash, _ = ledger.heads["LO-B"]
+    execute(engine, "UPDATE event SET event_hash = :h WHERE event_hash = :old",
+            h=to_hex(b"\x05" * 32), old=first_hash)  # fmt: skip
+
+    code, lines = _run("rebuild", "--replay")
+
+    assert code == 1
+    assert any(line.endswith(f": {heads_batches(engine)[0].id}") for line in lines)
+    assert "Số đợt neo đã phát lại đúng / batches replayed and found right: 0" in lines

@@ -3,9 +3,9 @@
 ``store`` keeps the map's nodes (``SqlNodeStore``, versioned by batch id, with a process-wide
 cache of committed reads); ``history`` moves it inside the transaction that stores a batch
 and keeps the batches' heads roots one linear history; ``proofs`` answers head proofs as
-of the root the chain holds; ``audit`` recomputes it from the anchored events for
-``sentrace heads rebuild``. The map itself (hashing, paths, proofs) is
-:class:`backend.hashing.HeadsMap`.
+of the root the chain holds; ``audit`` recomputes it from the anchored events and
+``replay`` replays its history batch by batch, for ``sentrace heads rebuild``. The map
+itself (hashing, paths, proofs) is :class:`backend.hashing.HeadsMap`.
 """
 
 from __future__ import annotations
@@ -19,14 +19,17 @@ from backend.services.anchoring.heads.history import (
     newest_base,
 )
 from backend.services.anchoring.heads.proofs import HeadProofAt, head_proof, heads_version
+from backend.services.anchoring.heads.replay import Break, HeadsReplay, replay_heads
 from backend.services.anchoring.heads.store import SqlNodeStore
 
 __all__ = [
+    "Break",
     "ChainedEvent",
     "HeadProofAt",
     "HeadsAudit",
     "HeadsBase",
     "HeadsHistoryError",
+    "HeadsReplay",
     "HeadsStep",
     "SqlNodeStore",
     "anchored_heads",
@@ -34,4 +37,5 @@ __all__ = [
     "head_proof",
     "heads_version",
     "newest_base",
+    "replay_heads",
 ]

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 class HeadsAudit:
     """The three roots an audit compares; ``stored`` None when the stored map is unreadable."""
 
-    batch_id: int | None  # the newest batch with heads roots; None before the first one
+    batch_id: int | None  # the newest batch; None before the first one
     recorded: bytes
     rebuilt: bytes
     stored: bytes | None
