@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from eth_utils import keccak as eth_keccak
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from backend.hashing import (
@@ -26,7 +26,7 @@ from backend.hashing import (
     nfc,
     reference,
 )
-from tests.hashing.strategies import VIETNAMESE, texts, values
+from tests.hashing.strategies import VIETNAMESE, encodable, texts, values
 
 WHEN = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 EVENT_ID = "2f1c8a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
@@ -256,8 +256,19 @@ def _rename_key(doc: Any, path: tuple[Any, ...]) -> Any:
 
 
 lot_codes = st.sampled_from(["DT-XOAI-2026-0001", "LV-QUYT-01", "Sen-Tháp-Mười-7"])
+
+
+def _document_or_reject(**fields: Any) -> dict[str, Any]:
+    """The document of ``fields``, or a rejected example when the rules refuse them (two
+    keys equal once NFC-normalised, say): this strategy is for documents that exist."""
+    try:
+        return canonical_document(**fields)
+    except NonCanonicalValue:
+        reject()
+
+
 event_documents = st.builds(
-    canonical_document,
+    _document_or_reject,
     event_id=st.uuids().map(str),
     lot_code=lot_codes,
     event_type=st.sampled_from(["harvest", "input_application", "transfer", "recall"]),
@@ -266,7 +277,7 @@ event_documents = st.builds(
     ),
     org_slug=st.sampled_from(["htx-my-xuong", "dong-thap-packers"]),
     location=st.none() | st.dictionaries(st.sampled_from(["commune", "lat", "lon"]), texts),
-    data=st.dictionaries(st.text(max_size=6), values, max_size=5),
+    data=st.dictionaries(st.text(encodable, max_size=6), values, max_size=5),
 )
 
 
