@@ -12,9 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from backend.hashing import check_commitment, from_hex, keccak, read_document, to_hex
+from backend.hashing import (
+    canonical_bytes,
+    check_commitment,
+    from_hex,
+    keccak,
+    read_document,
+    to_hex,
+)
 from backend.models import Disclosure, Event, Lot
 from backend.runtime import Runtime
+from backend.services.anchoring.heads.proofs import ROOT_VERSIONS
+from backend.services.anchoring.heads.store import NODE_CACHE
 from tests.support.app import Actors
 from tests.support.ledger_flow import anchor_everything, events, execute, harvest, note
 
@@ -258,3 +267,70 @@ def test_a_link_to_a_lot_no_record_names_is_caught(
     body = _verification(client, split_child)
     assert body["verdict"] == "tampered"
     assert "tampered_parent_extra" in _reasons(body)
+
+
+def test_deleting_the_newest_event_alone_in_its_batch_is_caught_by_the_head(
+    runtime: Runtime, client: TestClient, three_batches: list[Event]
+) -> None:
+    """The chain of documents stays intact without its last link: only the head shows it."""
+    newest = three_batches[-1]
+    execute(runtime.engine, "DELETE FROM chainaction WHERE event_id = :id", id=newest.id)
+    execute(runtime.engine, "DELETE FROM event WHERE id = :id", id=newest.id)
+    execute(runtime.engine, "UPDATE batch SET event_count = 0 WHERE id = :b", b=newest.batch_id)
+    body = _verification(client, LOT)
+    assert body["verdict"] == "tampered"
+    assert "tampered_head_missing" in _reasons(body)
+
+
+def test_a_forged_unanchored_event_after_the_head_reads_pending_not_verified(
+    runtime: Runtime, client: TestClient, three_batches: list[Event]
+) -> None:
+    """A row written behind the app's back, correctly chained, claims no batch: it can only
+    extend the lot visibly, as a new event not yet anchored (docs/proof-rules.md)."""
+    newest = three_batches[-1]
+    with Session(runtime.engine) as session:
+        lot = session.exec(select(Lot).where(Lot.code == LOT)).one()
+        document = read_document(bytes(newest.canonical or b""))
+        forged = {
+            **document,
+            "id": "00000000-0000-4000-8000-000000000001",
+            "seq": 4,
+            "prev": newest.event_hash,
+            "data": {"text": "Đạt chuẩn xuất khẩu"},
+        }
+        raw = canonical_bytes(forged)
+        session.add(
+            Event(
+                id=forged["id"],
+                lot_id=lot.id,
+                type=newest.type,
+                occurred_at=newest.occurred_at,
+                org_id=newest.org_id,
+                data=forged["data"],
+                event_hash=to_hex(keccak(raw)),
+                schema_version=2,
+                lot_seq=4,
+                prev_hash=newest.event_hash,
+                canonical=raw,
+            )
+        )
+        session.commit()
+    body = _verification(client, LOT)
+    assert body["verdict"] == "pending"
+    assert body["events"][-1]["verdict"] == "pending"
+
+
+def test_a_heads_root_the_ledger_never_recorded_is_caught(
+    runtime: Runtime, client: TestClient, three_batches: list[Event]
+) -> None:
+    """Editing the batches' heads roots (to replay an older map, say) leaves the chain's
+    current root unknown to the ledger, once the process reads the table again (a fresh
+    process: the caches of finished versions are dropped here to stand for a restart)."""
+    newest_batch = three_batches[-1].batch_id
+    sql = "UPDATE batch SET heads_root = prev_heads_root WHERE id = :b"
+    execute(runtime.engine, sql, b=newest_batch)
+    ROOT_VERSIONS.clear()
+    NODE_CACHE.clear()
+    body = _verification(client, LOT)
+    assert body["verdict"] == "tampered"
+    assert "tampered_head_unknown" in _reasons(body)

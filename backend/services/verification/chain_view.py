@@ -89,6 +89,8 @@ class ChainView:
         self.late_after_s = late_record_warn_h * 3600
         self._anchors: dict[str, AnchorFact] = {}
         self._recalls: dict[str, bool | None] = {}
+        self._heads_asked = False
+        self._heads_root: bytes | None = None
         self._head: int | None = None
         self._canary_checked = False
         self._down = chain is None or cache.chain_recently_down()
@@ -246,6 +248,19 @@ class ChainView:
         if lot_key not in self._recalls:
             self._recalls[lot_key] = self._lookup_recall(lot_key)
         return self._recalls[lot_key]
+
+    def heads_root(self) -> bytes | None:
+        """The registry's current heads root, asked once per request (never cached across
+        requests: a proof against an older root would be a replay). None when the chain
+        cannot be asked."""
+        if not self._heads_asked:
+            self._heads_asked = True
+            if self._chain is not None and self._key is not None and not self._down:
+                try:
+                    self._heads_root = self._chain.heads_root()
+                except ChainError as exc:
+                    self._fail(exc)
+        return self._heads_root
 
     def _lookup_recall(self, lot_key: str) -> bool | None:
         if self._key is None or self._chain is None:

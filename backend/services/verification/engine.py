@@ -48,6 +48,7 @@ from backend.services.verification.chain_of_events import (
     read_stored,
 )
 from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
+from backend.services.verification.heads_check import head_problems
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
 from backend.services.verification.results import (
     EventCheck,
@@ -106,8 +107,14 @@ def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
         check_event(event, lot, lineage, view, key=record.lot_key_bytes) for event in record.events
     ]
     problems = batch_problems(record, lineage, view)
-    problems += chain_problems(
-        [StoredDocument(e.document, e.computed_hash or "") for e in events if e.document]
+    readable = [e for e in events if e.document is not None and e.computed_hash]
+    problems += chain_problems([StoredDocument(e.document, e.computed_hash) for e in readable])
+    problems += head_problems(
+        lot_key=record.lot_key_bytes,
+        documents=[(e.document, e.computed_hash) for e in readable],
+        anchored=any(_on_chain(e.anchor) for e in readable),
+        prove_head=lineage.prove_head,
+        view=view,
     )
     recall, recall_finding = recall_status(record, lineage, view)
     findings = [
@@ -221,6 +228,10 @@ def check_event(
         return result(Finding(Verdict.PENDING, "pending_unanchored"), computed_hex)
     leaf = leaf_hash(lot_key(lot.code) if key is None else key, computed)
     return result(_anchored_finding(event, batch, leaf, anchor, view), computed_hex)
+
+
+def _on_chain(anchor: AnchorFact | None) -> bool:
+    return anchor is not None and anchor.state in (AnchorState.FINAL, AnchorState.SHALLOW)
 
 
 def _recorded_late(

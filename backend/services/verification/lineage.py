@@ -18,9 +18,9 @@ reached through a :class:`Lineage` may be changed or added to a session.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select
@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from backend.hashing import lot_key, to_hex
 from backend.models import Batch, ChainAction, ChainActionKind, Event, Lot, LotLink, Organisation
+from backend.services.anchoring.heads.proofs import HeadProofAt, head_proof
 
 _LOT: Table = cast(Table, Lot.__table__)
 _EVENT: Table = cast(Table, Event.__table__)
@@ -79,6 +80,9 @@ _MILESTONES_AND_RECALLS = (
 )
 
 
+HeadProver = Callable[[bytes, bytes], HeadProofAt | None]
+
+
 @dataclass(frozen=True)
 class LotRecord:
     """One lot with its events in time order."""
@@ -107,6 +111,9 @@ class Lineage:
     rows_per_batch: dict[int, int]
     milestones: dict[str, ChainAction]  # event id → recordLotEvent action
     recalls: dict[str, ChainAction]  # lot key (0x hex) → recall action
+    #: ``(lot_key, heads_root) -> proof`` from the versioned heads map (rules v2), bound to the
+    #: session the lineage was read in; None where no map is at hand.
+    prove_head: HeadProver | None = None
 
     @property
     def records(self) -> list[LotRecord]:
@@ -137,7 +144,12 @@ def load_lineage(session: Session, code: str) -> Lineage | None:
         rows_per_batch=rows_per_batch,
         milestones=milestones,
         recalls=recalls,
+        prove_head=partial(_prove_head, session),
     )
+
+
+def _prove_head(session: Session, lot_key: bytes, heads_root: bytes) -> HeadProofAt | None:
+    return head_proof(session, lot_key=lot_key, heads_root=heads_root)
 
 
 def _ancestors(session: Session, lot_id: int) -> list[Any]:
