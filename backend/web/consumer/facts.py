@@ -13,7 +13,6 @@ from sqlmodel import Session, col
 
 from backend.models import Farm, Product
 from backend.services.verification.lineage import Lineage
-from backend.services.verification.results import Verification
 from backend.timeutil import in_vietnam, utcnow
 from backend.web.consumer.views import CertificationView, FarmView
 
@@ -118,19 +117,6 @@ def _day(value: Any) -> str | None:
             return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
         except ValueError:
             return value
-    return None
-
-
-def proven_lot_facts(verification: Verification) -> Mapping[str, Any] | None:
-    """The ``lot_facts`` of the first rules-v2 document in the lot's line whose own check
-    passed hashing (the lot's, else the nearest ancestor's): what the page may state as proven.
-    None for a line recorded under rules v1, whose facts come from rows as before."""
-    for lot_check in (verification.lot, *verification.ancestors):
-        for check in lot_check.events:
-            document = check.document
-            if document is not None and document["seq"] == 1:
-                facts: Mapping[str, Any] = document["lot_facts"]
-                return facts
     return None
 
 

@@ -14,9 +14,10 @@ from backend.models import LotLink
 from backend.services.labels.scans import ScanSummary
 from backend.services.verification.chain_view import AnchorFact
 from backend.services.verification.lineage import Lineage
+from backend.services.verification.proven_facts import proven_lot_facts
 from backend.services.verification.results import Verification
 from backend.timeutil import as_utc
-from backend.web.consumer.facts import ProductAndFarm, product_from_facts, proven_lot_facts
+from backend.web.consumer.facts import ProductAndFarm, product_from_facts
 from backend.web.consumer.timeline import timeline, verdict_details
 from backend.web.consumer.views import AncestorView, AnchorView, LotPageView, RecallView
 

@@ -4,15 +4,15 @@ from, oldest first, each with who, where, what it recorded and its verdict."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from backend.i18n import Translator
 from backend.models import EventType
 from backend.services.verification.lineage import Lineage
+from backend.services.verification.proven_facts import stated_time
 from backend.services.verification.results import EventCheck, Verification
 from backend.services.verification.verdicts import Verdict
-from backend.timeutil import as_utc, in_vietnam, rfc3339_z
+from backend.timeutil import in_vietnam, rfc3339_z
 from backend.web.consumer.views import EventView
 
 _FREE_TEXT_KEYS = ("text", "note", "notes", "description")
@@ -65,13 +65,6 @@ def event_view(
         anchored_at=check.anchored_at,
         recorded_late=check.recorded_late,
     )
-
-
-def stated_time(check: EventCheck) -> datetime:
-    """When the event says it happened: the document's time for v2, the hashed column for v1."""
-    if check.document is not None:
-        return datetime.fromisoformat(check.document["occurred_at"])
-    return as_utc(check.event.occurred_at)
 
 
 def verdict_details(
