@@ -9,6 +9,8 @@ only ratios travel. Sections (one module each, all with ``run(config) -> Section
   and PostgreSQL, with the anchoring worker running, and time from acceptance to ``verified``;
 * ``anchoring``: Merkle trees and proofs for 100,000 events, and anchoring them on anvil;
 * ``verification``: the public verification endpoint and consumer page under load;
+* ``verification_rules``: what rules v2 cost one verification against rules v1 (in process
+  and over HTTP, two lots in one database, anchored together);
 * ``labels``: labels per second into PDF and ZPL.
 
 Support modules: ``config`` (sizes, ``--quick``), ``results`` (rows, the markdown table),

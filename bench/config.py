@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-SECTIONS: tuple[str, ...] = ("gas", "ingest", "anchoring", "verification", "labels")
+SECTIONS: tuple[str, ...] = (
+    "gas",
+    "ingest",
+    "anchoring",
+    "verification",
+    "verification_rules",
+    "labels",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,9 @@ class BenchConfig:
     verification_clients: int = 32
     verification_on_postgres: bool = True  # quick: SQLite only (ingest proves PostgreSQL)
     lot_events: int = 20
+    # verification_rules: in process, requests per lot per round, and rounds (median kept)
+    rules_repeat: int = 200
+    rules_rounds: int = 5
     # labels
     labels_per_file: int = 200
 
@@ -79,6 +89,8 @@ class BenchConfig:
             anchoring_batch_sizes=(200, 1_000),
             verification_seconds=1.0,
             verification_on_postgres=False,
+            rules_repeat=20,
+            rules_rounds=3,
             labels_per_file=10,
             server_workers=(2,),  # the multi-process path, once
         )

@@ -108,8 +108,16 @@ def _prepared(n: int) -> list[dict[str, Any]]:
     return bodies
 
 
-def service_ingest(runtime: Runtime, org: Organisation, codes: list[str], n: int) -> Throughput:
-    """``add_lot_event`` + commit, ``n`` times, lots in turn."""
+def service_ingest(
+    runtime: Runtime,
+    org: Organisation,
+    codes: list[str],
+    n: int,
+    *,
+    settings: Settings | None = None,
+) -> Throughput:
+    """``add_lot_event`` + commit, ``n`` times, lots in turn (``settings``: the runtime's,
+    unless given, e.g. to record under other event rules)."""
     bodies = _prepared(n)
     cpu, started = time.process_time(), time.perf_counter()
     for i, body in enumerate(bodies):
@@ -122,7 +130,7 @@ def service_ingest(runtime: Runtime, org: Organisation, codes: list[str], n: int
                 occurred_at=body["occurred_at"],
                 location=body["location"],
                 data=body["data"],
-                settings=runtime.settings,
+                settings=settings or runtime.settings,
             )
             commit(session)
     return Throughput(n, time.perf_counter() - started, time.process_time() - cpu)

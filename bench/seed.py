@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from backend.config import Settings
 from backend.db import session_scope
@@ -159,17 +160,27 @@ def service_cooperative(
             name_en=PRODUCT["name_en"],
         )
         for code in lot_codes:
-            lots.create_harvest_lot(
-                session,
-                org=org,
-                product_code=PRODUCT["code"],
-                farm_code=FARM["code"],
-                quantity="1000",
-                unit="kg",
-                harvested_at=harvest_time(),
-                code=code,
-                settings=settings,
-            )
+            _harvest_lot(session, org, code, settings)
         session.flush()
         session.expunge(org)
     return org
+
+
+def service_lot(engine: Engine, settings: Settings, org: Organisation, code: str) -> None:
+    """One more harvest lot of ``org``'s farm, recorded under ``settings`` (say, other rules)."""
+    with session_scope(engine) as session:
+        _harvest_lot(session, org, code, settings)
+
+
+def _harvest_lot(session: Session, org: Organisation, code: str, settings: Settings) -> None:
+    lots.create_harvest_lot(
+        session,
+        org=org,
+        product_code=PRODUCT["code"],
+        farm_code=FARM["code"],
+        quantity="1000",
+        unit="kg",
+        harvested_at=harvest_time(),
+        code=code,
+        settings=settings,
+    )

@@ -54,7 +54,8 @@ class CpuSplit:
         )
 
 
-def _cpu_ms(action: Callable[[], object], repeat: int) -> float:
+def cpu_ms(action: Callable[[], object], repeat: int) -> float:
+    """Process CPU milliseconds per call of ``action``, after one warming call."""
     action()  # warm: statement caches, chain fact cache
     started = time.process_time()
     for _ in range(repeat):
@@ -74,12 +75,10 @@ def cpu_split(database_url: str, chain: ChainClient, code: str, *, repeat: int) 
             view = ChainView(chain, cache, confirmations=1)
             verification = verify_lineage(lineage, view)  # fills the cache of final facts
             root = next(e.batch.root for e in verification.lot.events if e.batch is not None)
-            lineage_ms = _cpu_ms(lambda: load_lineage(session, code), repeat)
-            judging_ms = _cpu_ms(lambda: verify_lineage(lineage, view), repeat)
-            fresh_ms = _cpu_ms(
-                lambda: ChainView(chain, cache, confirmations=1).anchor(root), repeat
-            )
-            json_ms = _cpu_ms(lambda: JSONResponse(verification.as_json()), repeat)
+            lineage_ms = cpu_ms(lambda: load_lineage(session, code), repeat)
+            judging_ms = cpu_ms(lambda: verify_lineage(lineage, view), repeat)
+            fresh_ms = cpu_ms(lambda: ChainView(chain, cache, confirmations=1).anchor(root), repeat)
+            json_ms = cpu_ms(lambda: JSONResponse(verification.as_json()), repeat)
     finally:
         engine.dispose()
     return CpuSplit(lineage_ms, judging_ms, fresh_ms, json_ms)

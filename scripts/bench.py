@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """``make bench``: what SenTrace costs and how fast it is, each figure beside its baseline.
 
-Runs the sections of the ``bench`` package (gas, ingest, anchoring, verification, labels),
-prints one markdown table and writes it, a JSON copy and the gas chart to ``bench-out/``.
+Runs the sections of the ``bench`` package (gas, ingest, anchoring, verification,
+verification_rules, labels), prints one markdown table and writes it, a JSON copy and the gas
+chart to ``bench-out/``.
 ``--quick`` runs every section with tiny sizes (CI proves the bench still works);
 ``--only gas,ingest`` picks sections; ``--server-workers 1,2`` sets how many server
 processes the HTTP measurements (ingest over HTTP, verification) run with, one server per
@@ -42,6 +43,7 @@ TITLES = {
     "ingest": "Ingest",
     "anchoring": "Anchoring throughput",
     "verification": "Verification under load",
+    "verification_rules": "Verification, rules v1 vs v2",
     "labels": "Labels",
 }
 

@@ -45,6 +45,21 @@ def check_http_rows_name_their_server(sections: dict[str, dict[str, object]]) ->
         assert any(row["holds"] is not None for row in http)
 
 
+def check_rules_rows(sections: dict[str, dict[str, object]]) -> None:
+    """Rules v1 and v2 are both measured, in process and over HTTP, v2 against v1."""
+    rules = sections["verification_rules"]
+    if rules["skipped"] is not None:
+        return
+    rows = rules["rows"]
+    assert isinstance(rows, list)
+    in_process = [row for row in rows if "in process]" in row["measure"]]
+    http = [row for row in rows if row not in in_process]
+    assert [row["measure"].split(", rules ")[1][:2] for row in in_process] == ["v1", "v2"], rows
+    assert http and all(f", {quick_processes()}]" in row["measure"] for row in http), http
+    against_v1 = [row for row in rows if row["baseline"].startswith("rules v1 ")]
+    assert len(against_v1) >= 2 and all(row["ratio"] > 0 for row in against_v1), rows
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_quick_bench_exits_cleanly_and_prints_every_section(tmp_path: Path) -> None:
@@ -68,5 +83,6 @@ def test_quick_bench_exits_cleanly_and_prints_every_section(tmp_path: Path) -> N
         for row in section["rows"]:
             assert row["value"] is None or row["value"] >= 0, row
     check_http_rows_name_their_server({section["name"]: section for section in report})
+    check_rules_rows({section["name"]: section for section in report})
     assert (tmp_path / "bench.md").read_text(encoding="utf-8").count(TABLE_HEADER) == 1
     assert (tmp_path / "gas_per_event.png").read_bytes().startswith(b"\x89PNG")
