@@ -18,7 +18,8 @@ import pytest
 from backend.chain.anvil import ManagedAnvil, free_port
 from backend.chain.errors import ChainUnavailable
 from backend.chain.light_rpc import LightRpc, LightRpcFailed, light_rpc_for
-from backend.services.verification.chain_view import ChainView
+from backend.chain.types import EMPTY_HEADS_ROOT, HeadsUpdate
+from backend.services.verification.chain_view import ChainView, _read_heads_root
 from tests.support.anvil import demo_client
 
 
@@ -126,3 +127,13 @@ def test_the_canary_read_falls_back_to_web3_errors_when_the_node_is_gone(
     anvil_node.stop()
     with pytest.raises(ChainUnavailable):
         ChainView._block_hash(client, 0)
+
+
+@pytest.mark.anvil
+def test_the_heads_root_read_answers_what_the_registry_answers(anvil_node: ManagedAnvil) -> None:
+    client = demo_client(anvil_node)
+    client.deploy_registry()
+    assert _read_heads_root(client) == client.heads_root() == EMPTY_HEADS_ROOT
+    moved = bytes.fromhex("ab" * 32)
+    client.anchor_batch(bytes.fromhex("cd" * 32), 3, HeadsUpdate(EMPTY_HEADS_ROOT, moved))
+    assert _read_heads_root(client) == moved == client.heads_root()
