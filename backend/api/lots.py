@@ -7,13 +7,23 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from backend.api import presenters
-from backend.api.deps import CurrentOrg, PublicRateLimit, SessionDep, SettingsDep, WriteDep
+from backend.api import presenters, proven_presenters
+from backend.api.deps import (
+    CurrentOrg,
+    PublicRateLimit,
+    RuntimeDep,
+    SessionDep,
+    SettingsDep,
+    WriteDep,
+)
+from backend.api.schemas_v2 import LotPublicV2
 from backend.errors import NotFound
 from backend.schemas import LotCreate, LotCreated, LotPage, LotPublic
 from backend.services.accounts import permissions
 from backend.services.ledger import lots, queries
 from backend.services.ledger.locking import UNKNOWN_LOT
+from backend.services.verification.engine import verify_lot
+from backend.services.verification.proven_facts import follows_rules_v2
 
 router = APIRouter(prefix="/api/v1/lots", tags=["lots"])
 
@@ -64,10 +74,21 @@ def list_lots(
     return LotPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{code}", response_model=LotPublic, dependencies=[PublicRateLimit])
-def get_lot(code: str, session: SessionDep) -> LotPublic:
-    """Everything public about a lot (no key needed): origin, custody, lineage, events."""
+@router.get("/{code}", response_model=LotPublicV2 | LotPublic, dependencies=[PublicRateLimit])
+def get_lot(code: str, session: SessionDep, runtime: RuntimeDep) -> LotPublic:
+    """Everything public about a lot (no key needed): origin, custody, lineage, events.
+
+    A rules-v2 lot is verified first and shown from the documents that verification checked
+    (``rules: 2``); a rules-v1 lot is shown from its rows, as it always was.
+    """
     lot = queries.get_lot_by_code(session, code)
     if lot is None:
         raise NotFound(UNKNOWN_LOT)
-    return presenters.lot_public(session, lot)
+    assert lot.id is not None
+    events = queries.events_for_lot(session, lot.id)
+    if not follows_rules_v2(events):
+        return presenters.lot_public(session, lot, events)
+    verification = verify_lot(session, code=lot.code, view=runtime.chain_view())
+    if verification is None:
+        raise NotFound(UNKNOWN_LOT)
+    return proven_presenters.lot_public_v2(session, lot, events, verification)

@@ -140,8 +140,10 @@ def lot_changed(session: Session, lot: Lot, event: Event) -> LotChanged:
     )
 
 
-def lot_public(session: Session, lot: Lot) -> LotPublic:
-    events = queries.events_for_lot(session, _id(lot))
+def lot_public(session: Session, lot: Lot, events: list[Event] | None = None) -> LotPublic:
+    """The lot's record as its rows say; ``events`` are its events when the caller has them."""
+    if events is None:
+        events = queries.events_for_lot(session, _id(lot))
     orgs = queries.orgs_by_id(session, (e.org_id for e in events))
     batches = queries.batches_by_id(session, (e.batch_id for e in events))
     return LotPublic(
