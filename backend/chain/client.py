@@ -52,6 +52,8 @@ class ChainClient(ChainSender):
 
     _contract: Contract | None = None
     _from_block: int = 0
+    #: The record of the registry this client deployed last (None: it only attached).
+    last_deployment: deployments.Deployment | None = None
 
     # ----------------------------------------------------------------------- construction
 
@@ -99,6 +101,14 @@ class ChainClient(ChainSender):
         if address is None:
             raise ContractNotFound(f"deployment {tx_hash} produced no contract")
         self._bind(to_checksum_address(address), receipt["blockNumber"])
+        self.last_deployment = deployments.Deployment(
+            chain_id=self.chain_id,
+            address=to_checksum_address(address),
+            block_number=int(receipt["blockNumber"]),
+            tx_hash=tx_hash,
+            deployer=self.signer,
+            contract=deployments.BuildFacts.of(self._artifact),
+        )
         logger.info("deployed TraceRegistry at %s on chain %d", address, self.chain_id)
         return to_checksum_address(address)
 
@@ -135,6 +145,8 @@ class ChainClient(ChainSender):
 
         A remembered address without code means the chain was reset (e.g. anvil state lost):
         a new registry is deployed and remembered, and the anchoring service re-sends roots.
+        A deployment writes its full record to ``remember_file`` and, on a chain that is not a
+        development chain, publishes it in contracts/deployments/ (see ``chain.deployment``).
         """
         if address:
             return self.attach(address)
@@ -151,9 +163,11 @@ class ChainClient(ChainSender):
                         self.chain_id,
                     )
         deployed = self.deploy_registry()
-        if remember_file is not None:
-            record = deployments.Deployment(self.chain_id, deployed, self._from_block)
+        record = self.last_deployment
+        if remember_file is not None and record is not None:
             deployments.write_deployment(remember_file, record)
+        if record is not None:
+            deployments.publish_deployment(record)
         return deployed
 
     # ------------------------------------------------------------------------- sending

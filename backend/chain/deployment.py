@@ -1,8 +1,19 @@
-"""Remembering which registry this installation deployed, per chain.
+"""Deployment records: which registry this installation deployed, per chain, and how.
 
-A managed anvil keeps its state in the data folder; the registry address on that chain is kept
-next to it (``contract-<chain_id>.json``) so a restart attaches to the same contract instead of
-deploying a new, empty one. The deployment block is kept too: log queries start there.
+A record names the chain, the registry's address, the deploying transaction and block, the
+deployer and the build (contract name, compiler, source hash, bytecode hashes). It serves two
+readers:
+
+* the runtime, which attaches to the same contract after a restart instead of deploying a new,
+  empty one, and starts its log queries at the deployment block; it keeps the record in the data
+  folder (``contract-<chain_id>.json``);
+* an auditor's ``sentrace verify-proof``, which must not take the registry address from the
+  bundle it checks. For a public or consortium chain the record is published with the project,
+  ``contracts/deployments/<chain_id>.json``, written at deployment for the operator to commit.
+  Development chains (anvil and hardhat's 31337, ganache's and ``geth --dev``'s 1337,
+  eth-tester's) are everybody's and nobody's: an address there means nothing beyond one
+  machine, so their record stays in the data folder only, where the verifier reads it when
+  given ``--data-dir``.
 """
 
 from __future__ import annotations
@@ -10,22 +21,63 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_typing import ChecksumAddress
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
+
+from backend.chain.artifacts import REPO_ROOT, ContractArtifact
 
 logger = logging.getLogger(__name__)
+
+#: Where records of registries on public and consortium chains are published.
+PUBLISHED_DIR = REPO_ROOT / "contracts" / "deployments"
+#: Chain ids of local development chains, whose records never leave the data folder.
+DEV_CHAIN_IDS = frozenset({31337, 1337, 131277322940537})
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    """Which build was deployed: enough to tell whether the code on chain is the published one."""
+
+    name: str
+    compiler: str
+    source_hash: str
+    bytecode_hash: str  # keccak256 of the creation bytecode
+    deployed_bytecode_hash: str  # keccak256 of the runtime code, as eth_getCode returns it
+
+    @classmethod
+    def of(cls, artifact: ContractArtifact) -> BuildFacts:
+        return cls(
+            name=artifact.name,
+            compiler=artifact.compiler_version,
+            source_hash=artifact.source_hash,
+            bytecode_hash=_code_hash(artifact.bytecode),
+            deployed_bytecode_hash=_code_hash(artifact.deployed_bytecode),
+        )
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """A registry deployed on one chain."""
+    """A registry deployed on one chain; the later fields are None in records written before
+    deployment records were (the runtime's remembered address alone)."""
 
     chain_id: int
     address: ChecksumAddress
     block_number: int
+    tx_hash: str | None = None
+    deployer: ChecksumAddress | None = None
+    contract: BuildFacts | None = None
+
+
+def _code_hash(code: str) -> str:
+    return "0x" + keccak(hexstr=code).hex()
+
+
+def is_dev_chain(chain_id: int) -> bool:
+    return chain_id in DEV_CHAIN_IDS
 
 
 def remember_file(data_dir: Path, chain_id: int) -> Path:
@@ -33,15 +85,16 @@ def remember_file(data_dir: Path, chain_id: int) -> Path:
     return data_dir / f"contract-{chain_id}.json"
 
 
+def published_file(chain_id: int, directory: Path | None = None) -> Path:
+    """The record published with the project for ``chain_id``."""
+    return (directory or PUBLISHED_DIR) / f"{chain_id}.json"
+
+
 def read_deployment(path: Path, chain_id: int) -> Deployment | None:
-    """The remembered deployment, or None when absent, unreadable or for another chain."""
+    """The recorded deployment, or None when absent, unreadable or for another chain."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        remembered = Deployment(
-            chain_id=int(raw["chain_id"]),
-            address=to_checksum_address(raw["address"]),
-            block_number=int(raw.get("block_number", 0)),
-        )
+        remembered = _from_json(raw)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -53,14 +106,40 @@ def read_deployment(path: Path, chain_id: int) -> Deployment | None:
     return remembered
 
 
+def _from_json(raw: dict[str, Any]) -> Deployment:
+    build = raw.get("contract")
+    deployer = raw.get("deployer")
+    return Deployment(
+        chain_id=int(raw["chain_id"]),
+        address=to_checksum_address(raw["address"]),
+        block_number=int(raw.get("block_number", 0)),
+        tx_hash=raw.get("tx_hash"),
+        deployer=to_checksum_address(deployer) if deployer else None,
+        contract=BuildFacts(**build) if isinstance(build, dict) else None,
+    )
+
+
 def write_deployment(path: Path, deployment: Deployment) -> None:
     """Write atomically, so a crash never leaves half a file that would hide the address."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    body = {
-        "chain_id": deployment.chain_id,
-        "address": deployment.address,
-        "block_number": deployment.block_number,
-    }
+    body = {key: value for key, value in asdict(deployment).items() if value is not None}
     tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def publish_deployment(deployment: Deployment, directory: Path | None = None) -> Path | None:
+    """Write the public record of a registry on a non-development chain; None for a development
+    chain, or when the checkout is read-only (logged: the operator publishes it by hand)."""
+    if is_dev_chain(deployment.chain_id):
+        return None
+    path = published_file(deployment.chain_id, directory)
+    try:
+        write_deployment(path, deployment)
+    except OSError as exc:
+        logger.warning(
+            "could not write the deployment record %s (%s): publish it by hand", path, exc
+        )
+        return None
+    logger.info("deployment record written to %s: commit it so auditors can find it", path)
+    return path
