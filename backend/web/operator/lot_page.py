@@ -1,4 +1,9 @@
-"""One lot's page: facts, family (split/merge), timeline with verdicts, and what you may do next."""
+"""One lot's page: facts, family (split/merge), timeline with verdicts, and what you may do next.
+
+A rules-v2 lot's facts and timeline are read from the documents its verification checked, and
+its anchors from the chain (``lot_facts``, ``timeline``); the custodian and the lots split from
+it are the database's operational state, and the page says so.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,14 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
-from backend.models import Farm, Lot, Organisation, OrgRole, Product
-from backend.services.ledger.queries import (
-    events_for_lot,
-    lot_children,
-    lot_parents,
-    remaining_quantity,
+from backend.i18n import Translator
+from backend.models import Lot, Organisation, OrgRole
+from backend.services.ledger.queries import events_for_lot, lot_children, remaining_quantity
+from backend.services.verification.proven_facts import (
+    follows_rules_v2,
+    in_stated_order,
+    proven_lot,
+    proven_org_names,
 )
 from backend.web.operator.context import HOLDER_ROLES, Operator, page
 from backend.web.operator.deps import (
@@ -24,10 +31,10 @@ from backend.web.operator.deps import (
     ViewableLotDep,
 )
 from backend.web.operator.event_forms import EVENT_FORMS
-from backend.web.operator.lot_report import lot_report
+from backend.web.operator.lot_facts import LotFacts, facts_from_documents, facts_from_rows
+from backend.web.operator.lot_report import LotReport, lot_report
 from backend.web.operator.routing import OperatorRoute
-from backend.web.operator.timeline import build_timeline
-from backend.web.operator.views import product_name
+from backend.web.operator.timeline import TimelineEntry, build_proven_timeline, build_timeline
 
 router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRoute)
 
@@ -63,11 +70,25 @@ def consumer_path(lot: Lot) -> str:
     return f"/l/{lot.code}"
 
 
-def _facts(session: Session, lot: Lot) -> tuple[Product | None, Farm | None, Organisation | None]:
-    product = session.get(Product, lot.product_id)
-    farm = session.get(Farm, lot.farm_id) if lot.farm_id is not None else None
-    custodian = session.get(Organisation, lot.custodian_org_id)
-    return product, farm, custodian
+def _facts_and_timeline(
+    session: Session, lot: Lot, report: LotReport, *, lang: str, t: Translator
+) -> tuple[LotFacts, list[TimelineEntry]]:
+    """From the checked documents for a rules-v2 lot, from the rows for a rules-v1 lot."""
+    assert lot.id is not None
+    events = events_for_lot(session, lot.id)
+    verification = report.verification
+    if verification is None or not follows_rules_v2(events):
+        rows = build_timeline(session, events, t=t, verdicts=report.events)
+        return facts_from_rows(session, lot, lang), rows
+    proven = proven_lot(verification.lot)
+    if proven is None:  # its first document unreadable: the verdict says so
+        facts = facts_from_rows(session, lot, lang)
+        checks = in_stated_order(verification.lot.events)
+    else:
+        checks, facts = list(proven.events), facts_from_documents(proven, lang)
+    names = proven_org_names(verification)
+    timeline = build_proven_timeline(session, checks, t=t, verdicts=report.events, names=names)
+    return facts, timeline
 
 
 @router.get("/{code}", include_in_schema=False)
@@ -80,21 +101,15 @@ def lot_detail(
     lang: LangDep,
     t: TranslatorDep,
 ) -> Response:
-    assert lot.id is not None
-    product, farm, custodian = _facts(session, lot)
     report = lot_report(session, runtime=runtime, lot=lot, lang=lang)
-    timeline = build_timeline(session, events_for_lot(session, lot.id), t=t, verdicts=report.events)
-    remaining = remaining_quantity(session, lot)
+    facts, timeline = _facts_and_timeline(session, lot, report, lang=lang, t=t)
+    remaining = remaining_quantity(session, lot)  # what the actions work from
     return page(
         request,
         "app/lot_detail.html",
         lot=lot,
-        product_label=product_name(product, lang),
-        product=product,
-        farm=farm,
-        custodian=custodian,
-        remaining=remaining,
-        parents=lot_parents(session, lot),
+        facts=facts,
+        custodian=session.get(Organisation, lot.custodian_org_id),
         children=lot_children(session, lot),
         timeline=timeline,
         verdict=report.verdict,

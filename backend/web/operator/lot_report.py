@@ -2,7 +2,8 @@
 
 The page shows the same verdicts as the public API and the consumer page (one engine, one
 truth): the lot's verdict with its reason in the reader's language, and each event's verdict
-by event id for the timeline.
+by event id for the timeline. The verification itself comes along: a rules-v2 lot's page
+states its facts from the documents it checked.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from sqlmodel import Session
 from backend.models import Lot
 from backend.runtime import Runtime
 from backend.services.verification.engine import verify_lot
+from backend.services.verification.results import Verification
 from backend.services.verification.verdicts import Verdict
 from backend.web.operator.timeline import EventVerdict
 
 
 @dataclass(frozen=True)
 class LotReport:
-    """A lot's verdict, why (None when verified), and every own event's verdict by id."""
+    """A lot's verdict, why (None when verified), every own event's verdict by id, and the
+    verification they come from (None for an unknown lot)."""
 
     verdict: str
     reason: str | None
     events: dict[str, EventVerdict] = field(default_factory=dict)
+    verification: Verification | None = None
 
 
 def lot_report(session: Session, *, runtime: Runtime, lot: Lot, lang: str) -> LotReport:
@@ -39,4 +43,4 @@ def lot_report(session: Session, *, runtime: Runtime, lot: Lot, lang: str) -> Lo
         for check in result.lot.events
     }
     reason = None if result.verdict is Verdict.VERIFIED else result.finding.text(lang)
-    return LotReport(verdict=str(result.verdict), reason=reason, events=events)
+    return LotReport(verdict=str(result.verdict), reason=reason, events=events, verification=result)
