@@ -231,13 +231,22 @@ def verify_proof(
     file: Annotated[Path, typer.Argument(help="Proof bundle (GET /api/v1/lots/{code}/proof)")],
     rpc: Annotated[str, typer.Option(help="JSON-RPC URL of any node of the chain")],
     contract: Annotated[
-        str | None, typer.Option(help="Registry address (default: the one in the bundle)")
+        str | None,
+        typer.Option(
+            help="Registry address to trust (default: contracts/deployments/<chain-id>.json; "
+            "never the address the bundle names)"
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data folder whose deployment record to trust (development chains)"),
     ] = None,
 ) -> None:
-    """Check a proof bundle using only the bundle and a chain node; exit 0 when all holds."""
+    """Check a proof bundle using only the bundle and a chain node; exit 0 when all holds,
+    1 when anything is forged or missing, 2 when the check is incomplete."""
     from backend.services.verification import offline as checker
 
-    code, report = checker.run(file, rpc=rpc, contract=contract)
+    code, report = checker.run(file, rpc=rpc, contract=contract, data_dir=data_dir)
     typer.echo(report)
     raise typer.Exit(code)
 

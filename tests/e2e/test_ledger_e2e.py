@@ -188,9 +188,10 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
     # An auditor checks the bundle against the node without our server.
     bundle = ledger.get("/api/v1/lots/XOAI-2026-001-A/proof").json()
     runner = CliRunner()
+    registry = ["--contract", bundle["chain"]["contract_address"]]
     good = tmp_path / "proof.json"
     good.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
-    passed = runner.invoke(cli, ["verify-proof", str(good), "--rpc", anvil_node.url])
+    passed = runner.invoke(cli, ["verify-proof", str(good), "--rpc", anvil_node.url, *registry])
     assert passed.exit_code == 0, passed.output
     assert "6 hợp lệ / valid, 0 sai / failed" in passed.output
     for part, forge in FORGERIES.items():
@@ -198,7 +199,9 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
         forge(next(e for e in forged_bundle["events"] if e["id"] == input_event))
         forged = tmp_path / f"forged-{part}.json"
         forged.write_text(json.dumps(forged_bundle, ensure_ascii=False), encoding="utf-8")
-        failed = runner.invoke(cli, ["verify-proof", str(forged), "--rpc", anvil_node.url])
+        failed = runner.invoke(
+            cli, ["verify-proof", str(forged), "--rpc", anvil_node.url, *registry]
+        )
         assert failed.exit_code == 1, (part, failed.output)
         assert input_event in failed.output and "SAI / FAILED" in failed.output, part
         assert "5 hợp lệ / valid, 1 sai / failed" in failed.output, part

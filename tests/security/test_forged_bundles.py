@@ -140,6 +140,7 @@ def cli(path: Path, rpc: str, *extra: str) -> tuple[int, str]:
 
 
 def in_process(anchored: Anchored, bundle: Bundle, name: str, **options: Any) -> tuple[int, str]:
+    options.setdefault("contract", anchored.bundle["chain"]["contract_address"])
     return verify_proof.run(anchored.write(bundle, name), rpc=anchored.node.url, **options)
 
 
@@ -239,7 +240,8 @@ FORGERIES: dict[str, Callable[[Bundle], object]] = {
 
 
 def test_the_genuine_bundle_passes_the_command(anchored: Anchored) -> None:
-    code, output = cli(anchored.write(anchored.bundle, "genuine"), anchored.node.url)
+    path = anchored.write(anchored.bundle, "genuine")
+    code, output = cli(path, anchored.node.url, "--data-dir", str(anchored.folder / "data"))
     assert code == 0, output
     assert (
         f"Tổng / Total: {len(anchored.bundle['events'])} hợp lệ / valid, 0 sai / failed" in output
@@ -250,7 +252,8 @@ def test_the_genuine_bundle_passes_the_command(anchored: Anchored) -> None:
 def test_forged_bundles_fail_the_command(anchored: Anchored, name: str) -> None:
     forged = copy.deepcopy(anchored.bundle)
     FORGERIES[name](forged)
-    code, output = cli(anchored.write(forged, name), anchored.node.url)
+    registry = anchored.bundle["chain"]["contract_address"]
+    code, output = cli(anchored.write(forged, name), anchored.node.url, "--contract", registry)
     assert code == 1, output
     assert "SAI / FAILED" in output
 

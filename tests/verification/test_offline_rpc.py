@@ -11,7 +11,11 @@ from backend.chain.anvil import ManagedAnvil
 from backend.chain.artifacts import legacy_registry_artifact, registry_artifact
 from backend.chain.types import EMPTY_HEADS_ROOT, HeadsUpdate
 from backend.hashing import HeadsMap
-from backend.services.verification.offline_rpc import REGISTRY_ABI, RpcRegistry
+from backend.services.verification.offline_rpc import (
+    BATCH_ANCHORED_TOPIC,
+    REGISTRY_ABI,
+    RpcRegistry,
+)
 from tests.support.anvil import demo_client
 
 #: Functions a rules v1 registry (TraceRegistryV1) answers as well.
@@ -44,6 +48,17 @@ def test_the_functions_a_v1_registry_has_are_unchanged_there() -> None:
         assert artifact_entry(legacy_registry_artifact().abi, name) == entry
 
 
+def test_the_batch_anchored_topic_is_the_registrys_event() -> None:
+    (event,) = [
+        e
+        for e in registry_artifact().abi
+        if e.get("type") == "event" and e["name"] == "BatchAnchored"
+    ]
+    types = ",".join(item["type"] for item in event["inputs"])
+    assert keccak(text=f"BatchAnchored({types})") == BATCH_ANCHORED_TOPIC
+    assert [item["indexed"] for item in event["inputs"]] == [True, True, False]
+
+
 @pytest.mark.anvil
 def test_the_reader_asks_a_live_registry_for_its_heads(anvil_node: ManagedAnvil) -> None:
     chain = demo_client(anvil_node)
@@ -59,3 +74,6 @@ def test_the_reader_asks_a_live_registry_for_its_heads(anvil_node: ManagedAnvil)
     assert reader.verify_head(lot, head, 3, heads.proof(lot)) is False
     absent = keccak(text="DT-XOAI-2026-0008")
     assert reader.verify_no_head(absent, heads.proof(absent)) is True
+    assert reader.heads_root_block(heads.root) == chain.block_number()
+    assert reader.heads_root_block(keccak(text="never")) is None
+    assert reader.code_hash() == keccak(bytes(chain.w3.eth.get_code(address)))

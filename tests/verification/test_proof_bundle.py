@@ -19,6 +19,7 @@ from backend.chain import ChainClient
 from backend.hashing import canonical_bytes, keccak, lot_key, to_hex
 from backend.runtime import Runtime
 from backend.services.verification.offline import BundleResult, Outcome, check_bundle, render, run
+from backend.services.verification.offline_rpc import BATCH_ANCHORED_TOPIC, HeadProofArgs
 from backend.services.verification.proof_bundle import BUNDLE_FORMAT
 from tests.support.app import Actors
 from tests.support.ledger_flow import anchor_everything, harvest, note
@@ -47,6 +48,25 @@ class ClientRegistry:
     def is_recalled(self, lot_key: bytes) -> bool:
         return self.chain.is_recalled(lot_key)
 
+    def code_hash(self) -> bytes:
+        return keccak(bytes(self.chain.w3.eth.get_code(self.address)))  # type: ignore[arg-type]
+
+    def heads_root(self) -> bytes:
+        return self.chain.heads_root()
+
+    def verify_head(self, lot_key: bytes, head: bytes, seq: int, proof: HeadProofArgs) -> bool:
+        return self.chain.verify_head(lot_key, head, seq, proof)
+
+    def verify_no_head(self, lot_key: bytes, proof: HeadProofArgs) -> bool:
+        return self.chain.verify_no_head(lot_key, proof)
+
+    def heads_root_block(self, heads_root: bytes, *, from_block: int = 0) -> int | None:
+        logs = self.chain.w3.eth.get_logs(
+            {"address": self.address, "fromBlock": from_block,  # type: ignore[typeddict-item]
+             "topics": [BATCH_ANCHORED_TOPIC, None, heads_root]}
+        )  # fmt: skip
+        return min((int(log["blockNumber"]) for log in logs), default=None)
+
 
 @pytest.fixture
 def bundle(runtime: Runtime, supply_chain: Actors, client: TestClient) -> dict[str, Any]:
@@ -65,7 +85,9 @@ def bundle(runtime: Runtime, supply_chain: Actors, client: TestClient) -> dict[s
 def _check(runtime: Runtime, bundle: dict[str, Any]) -> BundleResult:
     assert runtime.chain is not None
     chain = runtime.chain
-    return check_bundle(bundle, lambda address: ClientRegistry(chain, address), contract=None)
+    return check_bundle(
+        bundle, lambda address: ClientRegistry(chain, address), contract=chain.contract_address
+    )
 
 
 def test_the_bundle_carries_everything_needed_to_recompute_each_event(

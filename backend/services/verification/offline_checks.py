@@ -1,10 +1,13 @@
 """The offline verifier's checks: each document against its proof, each root and recall on chain.
 
-For each event the canonical bytes, event hash, lot key and leaf are recomputed from the
-document alone with the public hashing rules (``backend.hashing``), the Merkle proof is folded
-up to the root in Python, and the registry is asked whether it has that root and whether its
-own ``verify`` agrees. Every lot the bundle names is also looked up with ``isRecalled``:
-dropping the recall event from a bundle must not make a recalled lot look clean.
+The registry asked is the one the auditor trusts (``offline_trust``); a bundle naming another
+fails. For each event the canonical bytes, event hash, lot key and leaf are recomputed with the
+public hashing rules (``backend.hashing``): under rules v1 from the document, under rules v2
+from the stored bytes the bundle carries (``offline_documents``). The Merkle proof is folded up
+to the root in Python, and the registry is asked whether it has that root and whether its own
+``verify`` agrees. Every lot the bundle names is also looked up with ``isRecalled``: dropping
+the recall event from a bundle must not make a recalled lot look clean. A rules v2 bundle is
+then checked for completeness, lot by lot (``offline_heads``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from eth_utils import is_address
 
 from backend.hashing import (
     SCHEMA,
+    SCHEMA_V2,
     HashingError,
-    canonical_bytes,
     from_hex,
     keccak,
     leaf_hash,
@@ -25,8 +28,21 @@ from backend.hashing import (
     to_hex,
     verify_proof,
 )
-from backend.services.verification.offline_report import BundleResult, EventResult, Outcome
+from backend.services.verification.offline_documents import (
+    BUNDLE_FORMAT_V2,
+    document_bytes_v1,
+    document_bytes_v2,
+    lot_rules,
+)
+from backend.services.verification.offline_heads import check_completeness
+from backend.services.verification.offline_report import (
+    BundleResult,
+    EventResult,
+    Outcome,
+    unreachable,
+)
 from backend.services.verification.offline_rpc import ChainUnreachable, Registry
+from backend.services.verification.offline_trust import TrustedRegistry, same_address
 from backend.services.verification.verdicts import Finding, Verdict
 
 #: Batch states in which a root is legitimately absent from the chain (it can only ever make
@@ -35,41 +51,72 @@ NOT_YET_SENT = frozenset({"pending", "sent"})
 
 
 def check_bundle(
-    bundle: dict[str, Any], registry_for: Callable[[str], Registry], *, contract: str | None
+    bundle: dict[str, Any],
+    registry_for: Callable[[str], Registry],
+    *,
+    contract: str | TrustedRegistry | None,
 ) -> BundleResult:
-    """Check every event of ``bundle``; ``registry_for(address)`` reaches the chain."""
+    """Check every event of ``bundle`` against the trusted registry ``contract`` (an address,
+    or one resolved with its published build); ``registry_for(address)`` reaches the chain.
+    Without a trusted registry nothing is asked of the chain and the check stays incomplete."""
+    trusted = TrustedRegistry(contract, "") if isinstance(contract, str) else contract
     chain = bundle.get("chain") or {}
-    address = contract or chain.get("contract_address")
+    v2 = bundle.get("format") == BUNDLE_FORMAT_V2
     result = BundleResult(
-        lot=str(bundle.get("lot")), chain_id=chain.get("chain_id"), contract=address
+        lot=str(bundle.get("lot")),
+        chain_id=chain.get("chain_id"),
+        contract=trusted.address if trusted else chain.get("contract_address"),
+        rules=SCHEMA_V2 if v2 else SCHEMA,
+        trusted_from=trusted.source if trusted else None,
     )
-    registry = _open_registry(result, registry_for, address)
+    registry = _open_registry(result, registry_for, trusted, chain.get("contract_address"))
     lot_keys = {
         str(item.get("code")): str(item.get("lot_key", "")).lower()
         for item in bundle.get("lots") or []
         if isinstance(item, dict)
     }
+    rules = lot_rules(bundle) if v2 else {}
     for entry in bundle["events"]:
-        event = _check_offline(entry if isinstance(entry, dict) else {}, lot_keys)
+        entry = entry if isinstance(entry, dict) else {}
+        event = _check_offline(
+            entry, lot_keys, rules.get(str(entry.get("lot")), SCHEMA_V2) if v2 else SCHEMA
+        )
         if event.outcome is Outcome.VALID:
             if registry is None:
                 event.outcome = Outcome.UNCHECKED
             else:
-                _check_on_chain(event, entry, registry, address or "", result)
+                _check_on_chain(event, entry, registry, result.contract or "", result)
         result.events.append(event)
     if registry is not None:
         _check_recalls(bundle, registry, result)
+    if v2:
+        check_completeness(bundle, result, registry, rules, trusted.from_block if trusted else 0)
     return result
 
 
 def _open_registry(
-    result: BundleResult, registry_for: Callable[[str], Registry], address: str | None
+    result: BundleResult,
+    registry_for: Callable[[str], Registry],
+    trusted: TrustedRegistry | None,
+    named: object,
 ) -> Registry | None:
-    if not address or not is_address(address):
+    if trusted is None:
+        result.notices.append(
+            Finding(Verdict.PENDING, "proof_no_trusted_contract", {"chain": result.chain_id})
+        )
+        return None
+    address = trusted.address
+    if not is_address(address):
         result.problems.append(
             Finding(Verdict.TAMPERED, "proof_bad_bundle", {"problem": "no contract address"})
         )
         return None
+    if not same_address(named, address):
+        result.problems.append(
+            Finding(
+                Verdict.TAMPERED, "proof_contract_mismatch", {"named": named, "trusted": address}
+            )
+        )
     registry = registry_for(address)
     try:
         found = registry.chain_id()
@@ -87,33 +134,35 @@ def _open_registry(
                 Finding(Verdict.TAMPERED, "proof_no_contract", {"contract": address})
             )
             return None
+        if trusted.code_hash is not None and registry.code_hash() != trusted.code_hash:
+            result.problems.append(
+                Finding(
+                    Verdict.TAMPERED,
+                    "proof_code_mismatch",
+                    {"contract": address, "source": trusted.source},
+                )
+            )
     except ChainUnreachable as exc:
-        result.notices.append(_unreachable(result, registry, exc))
+        result.notices.append(unreachable(result, registry, exc))
         return None
     return registry
 
 
-def _check_offline(entry: dict[str, Any], lot_keys: dict[str, str]) -> EventResult:
-    """Everything that needs no chain: document → bytes → hash → leaf → proof → root."""
+def _check_offline(entry: dict[str, Any], lot_keys: dict[str, str], rules: str) -> EventResult:
+    """Everything that needs no chain: bytes → hash → leaf → proof → root, the bytes rebuilt
+    from the document under rules v1 and taken as stored under rules v2."""
     event = EventResult(
         id=str(entry.get("id")), lot=str(entry.get("lot")), type=str(entry.get("type"))
     )
-    document = entry.get("document")
-    if not isinstance(document, dict):
-        event.fail("no_document", problem=entry.get("problem") or "document missing")
+    read = (
+        document_bytes_v2(entry, event) if rules == SCHEMA_V2 else document_bytes_v1(entry, event)
+    )
+    if read is None:
         return event
-    if document.get("schema") != SCHEMA:
-        event.fail("schema", expected=SCHEMA, found=document.get("schema"))
-        return event
-    try:
-        raw = canonical_bytes(document)
-    except HashingError as exc:
-        event.fail("unhashable", problem=exc)
-        return event
-    given_raw = entry.get("canonical_json")
-    if given_raw is not None and given_raw != raw.decode("utf-8"):
-        event.fail("canonical_mismatch")
-    computed = keccak(raw)
+    raw, document = read
+    computed = event.digest = keccak(raw)
+    if rules == SCHEMA_V2:
+        event.document = document
     if str(entry.get("event_hash", "")).lower() != to_hex(computed):
         event.fail("hash_mismatch", given=entry.get("event_hash"), computed=to_hex(computed))
     if document.get("id") != entry.get("id"):
@@ -176,7 +225,7 @@ def _check_on_chain(
             return
     except ChainUnreachable as exc:
         event.outcome = Outcome.UNCHECKED
-        event.findings.append(_unreachable(result, registry, exc))
+        event.findings.append(unreachable(result, registry, exc))
         return
     event.findings.append(Finding(Verdict.VERIFIED, "proof_ok"))
 
@@ -219,25 +268,7 @@ def _check_recalls(bundle: dict[str, Any], registry: Registry, result: BundleRes
         try:
             recalled = registry.is_recalled(key)
         except ChainUnreachable as exc:
-            result.notices.append(_unreachable(result, registry, exc))
+            result.notices.append(unreachable(result, registry, exc))
             return
         if recalled and code not in shown:
             result.problems.append(Finding(Verdict.TAMPERED, "proof_recall_hidden", {"lot": code}))
-
-
-def _unreachable(result: BundleResult, registry: Registry, exc: ChainUnreachable) -> Finding:
-    """Note on ``result`` that the chain stopped answering, and the finding that says so.
-
-    An unanswered question never fails the check: it leaves it incomplete (exit 2).
-    """
-    result.chain_reachable = False
-    return Finding(
-        Verdict.PENDING,
-        "proof_chain_unreachable",
-        {"rpc": getattr(registry, "rpc_url", "?"), "problem": _short(exc)},
-    )
-
-
-def _short(exc: Exception, limit: int = 160) -> str:
-    text = str(exc)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

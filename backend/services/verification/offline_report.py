@@ -1,8 +1,10 @@
 """What the offline verifier found, its exit code, and the plain-text report it prints.
 
-Exit codes: 0 every event holds; 1 something does not hold (edited document, proof or root, a
-root missing on chain, the wrong chain) or the file is not a bundle; 2 nothing failed but some
-events are not anchored yet or the node could not be reached.
+Exit codes: 0 every event holds (and, under rules v2, every lot is proven complete); 1 something
+does not hold (edited document, proof or root, a root missing on chain, the wrong chain or
+registry, an event missing, added or out of order) or the file is not a bundle; 2 nothing failed
+but the check is incomplete: events not anchored yet, the node unreachable, no trusted registry
+address, or a bundle older than the chain's heads root (download it again).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from backend.hashing import SCHEMA
 from backend.i18n.messages import message
 from backend.services.verification.verdicts import Finding, Verdict
 
@@ -22,18 +25,24 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-@dataclass
+@dataclass(eq=False)
 class EventResult:
-    """The outcome for one event and every reason it did not hold."""
+    """The outcome for one event and every reason it did not hold (compared by identity)."""
 
     id: str
     lot: str
     type: str
     outcome: Outcome = Outcome.VALID
     findings: list[Finding] = field(default_factory=list)
+    #: Rules v2: the document read from the stored bytes and keccak256 of those bytes (None
+    #: when they could not be read), for the walk down the lot's chain.
+    document: dict[str, Any] | None = None
+    digest: bytes | None = None
 
     def fail(self, code: str, **params: Any) -> None:
+        """Mark the event failed; a "valid" said by an earlier check no longer stands."""
         self.outcome = Outcome.FAILED
+        self.findings = [f for f in self.findings if f.verdict is not Verdict.VERIFIED]
         self.findings.append(Finding(Verdict.TAMPERED, f"proof_{code}", params))
 
 
@@ -48,6 +57,8 @@ class BundleResult:
     problems: list[Finding] = field(default_factory=list)  # make the whole check fail
     notices: list[Finding] = field(default_factory=list)  # leave it incomplete (exit 2)
     chain_reachable: bool = True
+    rules: str = SCHEMA
+    trusted_from: str | None = None  # where the registry address came from
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for e in self.events if e.outcome is outcome)
@@ -57,9 +68,27 @@ class BundleResult:
         if self.problems or self.count(Outcome.FAILED):
             return 1
         incomplete = self.count(Outcome.PENDING) + self.count(Outcome.UNCHECKED)
-        if incomplete or not self.chain_reachable or not self.events:
+        if incomplete or self.notices or not self.chain_reachable or not self.events:
             return 2
         return 0
+
+
+def unreachable(result: BundleResult, registry: object, exc: Exception) -> Finding:
+    """Note on ``result`` that the chain stopped answering, and the finding that says so.
+
+    An unanswered question never fails the check: it leaves it incomplete (exit 2).
+    """
+    result.chain_reachable = False
+    return Finding(
+        Verdict.PENDING,
+        "proof_chain_unreachable",
+        {"rpc": getattr(registry, "rpc_url", "?"), "problem": _short(exc)},
+    )
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 OUTCOME_LABEL = {outcome: message(f"proof_report.outcome.{outcome}") for outcome in Outcome}
@@ -73,6 +102,12 @@ def render(result: BundleResult, *, rpc: str) -> str:
         f"{message('proof_report.title')} — {message('proof_report.lot')} {result.lot}",
         f"{message('proof_report.chain')} {result.chain_id} · "
         f"{message('proof_report.contract')} {result.contract} · RPC {rpc}",
+        f"{message('proof_report.rules')} {result.rules}"
+        + (
+            f" · {message('proof_report.trusted_from')} {result.trusted_from}"
+            if result.trusted_from
+            else ""
+        ),
         "",
     ]
     for problem in result.problems:  # each makes the whole check fail

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 
 #: The registry functions an outside verifier needs, and nothing else.
@@ -88,14 +88,28 @@ class ChainUnreachable(Exception):
     """The node did not answer; the message says why."""
 
 
+#: A head proof as ``verifyHead`` takes it: (bitmap, siblings).
+HeadProofArgs = tuple[int, Sequence[bytes]]
+#: topic0 of ``BatchAnchored(bytes32 indexed root, bytes32 indexed headsRoot, uint32)``.
+BATCH_ANCHORED_TOPIC = keccak(text="BatchAnchored(bytes32,bytes32,uint32)")
+
+
 class Registry(Protocol):
-    """What the checker asks of the chain (a JSON-RPC node in practice)."""
+    """What the checker asks of the chain (a JSON-RPC node in practice). The last four are
+    asked of rules v2 bundles only."""
 
     def chain_id(self) -> int: ...
     def has_code(self) -> bool: ...
     def is_anchored(self, root: bytes) -> bool: ...
     def verify(self, proof: Sequence[bytes], root: bytes, lot_key: bytes, event: bytes) -> bool: ...
     def is_recalled(self, lot_key: bytes) -> bool: ...
+    def code_hash(self) -> bytes: ...
+    def heads_root(self) -> bytes: ...
+    def verify_head(
+        self, lot_key: bytes, head_hash: bytes, seq: int, proof: HeadProofArgs
+    ) -> bool: ...
+    def verify_no_head(self, lot_key: bytes, proof: HeadProofArgs) -> bool: ...
+    def heads_root_block(self, heads_root: bytes, *, from_block: int = 0) -> int | None: ...
 
 
 class RpcRegistry:
@@ -138,20 +152,38 @@ class RpcRegistry:
     def is_recalled(self, lot_key: bytes) -> bool:
         return bool(self._call(lambda: self._contract.functions.isRecalled(lot_key).call()))
 
+    def code_hash(self) -> bytes:
+        """keccak256 of the code at the registry's address, to compare with a published build."""
+        return keccak(bytes(self._call(lambda: self._w3.eth.get_code(self.address))))
+
     def heads_root(self) -> bytes:
         """The registry's current heads root (rules v2 registries only)."""
         return bytes(self._call(lambda: self._contract.functions.headsRoot().call()))
 
-    def verify_head(
-        self, lot_key: bytes, head_hash: bytes, seq: int, proof: tuple[int, Sequence[bytes]]
-    ) -> bool:
+    def verify_head(self, lot_key: bytes, head_hash: bytes, seq: int, proof: HeadProofArgs) -> bool:
         """The registry's own fold of a head ``proof`` (bitmap, siblings) against its root."""
         bitmap, siblings = proof
         fn = self._contract.functions.verifyHead(lot_key, head_hash, seq, bitmap, list(siblings))
         return bool(self._call(fn.call))
 
-    def verify_no_head(self, lot_key: bytes, proof: tuple[int, Sequence[bytes]]) -> bool:
+    def verify_no_head(self, lot_key: bytes, proof: HeadProofArgs) -> bool:
         """The registry's check that ``lot_key`` has no head (a zero leaf folds to its root)."""
         bitmap, siblings = proof
         fn = self._contract.functions.verifyNoHead(lot_key, bitmap, list(siblings))
         return bool(self._call(fn.call))
+
+    def heads_root_block(self, heads_root: bytes, *, from_block: int = 0) -> int | None:
+        """The first block in which an anchor made ``heads_root`` current; None when none did.
+
+        Read from the ``BatchAnchored`` logs (``headsRoot`` is indexed), so a heads root that
+        is not the current one can be told apart: once held (the bundle is out of date) or
+        never held (forged).
+        """
+        query = {
+            "address": self.address,
+            "fromBlock": from_block,
+            "toBlock": "latest",
+            "topics": [BATCH_ANCHORED_TOPIC, None, heads_root],
+        }
+        logs = self._call(lambda: self._w3.eth.get_logs(query))  # type: ignore[arg-type]
+        return min((int(log["blockNumber"]) for log in logs), default=None)
