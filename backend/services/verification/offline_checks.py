@@ -108,7 +108,7 @@ def _open_registry(
     address = trusted.address
     if not is_address(address):
         result.problems.append(
-            Finding(Verdict.TAMPERED, "proof_bad_bundle", {"problem": "no contract address"})
+            Finding(Verdict.TAMPERED, "proof_bad_bundle", {"problem": f"not an address: {address}"})
         )
         return None
     if not same_address(named, address):

@@ -5,7 +5,9 @@ The verifier trusts no SenTrace code beyond the public hashing rules, so it does
 a few view functions of the registry are all it asks, through :class:`Registry`, which tests
 can replace with a fake chain. ``anchorOf``, ``verify`` and ``isRecalled`` are the same on rules
 v1 registries (TraceRegistryV1); ``headsRoot``, ``verifyHead`` and ``verifyNoHead`` exist from
-rules v2 on. A test keeps every entry equal to the committed artifacts.
+rules v2 on. A test keeps every entry equal to the committed artifacts. Besides calls, only the
+registry's ``BatchAnchored`` logs are read, to tell a heads root the registry once held (an
+out-of-date bundle) from one it never held (a forged one).
 """
 
 from __future__ import annotations
