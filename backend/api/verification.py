@@ -49,7 +49,8 @@ async def lot_verification(code: str, runtime: RuntimeDep) -> Response:
 
 @router.get("/{code}/proof")
 def lot_proof(code: str, session: SessionDep, view: ChainViewDep) -> JSONResponse:
-    """A self-contained proof bundle; check it with ``sentrace verify-proof FILE --rpc URL``."""
+    """A self-contained proof bundle; check it with
+    ``sentrace verify-proof FILE --rpc URL --contract ADDRESS``."""
     bundle = build_bundle(session, code=code, view=view)
     if bundle is None:
         return unknown_lot(code)
