@@ -274,7 +274,9 @@ class Runtime:
         chain counts as unavailable here and the keeper or worker simply tries again.
         """
         settings = self.settings
-        address = settings.contract_address
+        address = client.load_retired(
+            client.remember_file(settings.data_dir), settings.contract_address
+        )
         from_block = 0
         if not address:
             known = read_deployment(client.remember_file(settings.data_dir), client.chain_id)

@@ -9,6 +9,10 @@ its three transactions and its reads.
 is mined); the blocking ``anchor_batch``/``record_lot_event``/``recall`` are for scripts and
 tests.
 
+Registries retired by ``sentrace upgrade`` (rules v1) stay readable through
+:attr:`ChainClient.legacy_registries`: a batch's anchor is read on the registry it was anchored
+on (:meth:`ChainClient.registry_for`), and a recall on any of them counts.
+
 An anchor also moves the registry's heads root (rules v2) by compare-and-swap: the caller gives
 a :class:`~backend.chain.types.HeadsUpdate`, or none to leave the heads root as it is (read just
 before sending, as scripts and tests that anchor bare roots do). A stale ``prev`` raises
@@ -27,7 +31,9 @@ from eth_utils import is_address, to_checksum_address
 from web3.contract import Contract
 
 from backend.chain import deployment as deployments
+from backend.chain import legacy
 from backend.chain.errors import ChainConfigError, ContractNotFound
+from backend.chain.legacy import AnchorReader, LegacyRegistry
 from backend.chain.providers import fund_from_tester, http_web3, memory_web3
 from backend.chain.sender import ChainSender
 from backend.chain.signer import resolve_signer
@@ -52,6 +58,7 @@ class ChainClient(ChainSender):
 
     _contract: Contract | None = None
     _from_block: int = 0
+    _legacy: tuple[LegacyRegistry, ...] = ()
     #: The record of the registry this client deployed last (None: it only attached).
     last_deployment: deployments.Deployment | None = None
 
@@ -83,6 +90,48 @@ class ChainClient(ChainSender):
     @property
     def contract_address(self) -> ChecksumAddress | None:
         return self._contract.address if self._contract is not None else None
+
+    @property
+    def from_block(self) -> int:
+        """The block the registry in use was deployed in (log queries start there)."""
+        return self._from_block
+
+    @property
+    def legacy_registries(self) -> tuple[LegacyRegistry, ...]:
+        """Registries anchored on before an upgrade, oldest first: read, never written."""
+        return self._legacy
+
+    def retire(self, address: str, *, from_block: int = 0) -> None:
+        """Keep reading the registry at ``address``, which an upgrade replaced (idempotent)."""
+        checksum = to_checksum_address(address)
+        if all(old.contract_address != checksum for old in self._legacy):
+            reader = LegacyRegistry(
+                self._w3, checksum, endpoint=self.endpoint, from_block=from_block
+            )
+            self._legacy = (*self._legacy, reader)
+
+    def registry_for(self, address: str | None) -> AnchorReader:
+        """Where a batch recorded as anchored on ``address`` is read: that retired registry,
+        or else the registry in use."""
+        for old in self._legacy:
+            if address is not None and old.contract_address.lower() == address.lower():
+                return old
+        return self
+
+    def load_retired(self, remember_file: Path, address: str | None) -> str | None:
+        """Read the registries retired on this chain (listed beside ``remember_file``); a
+        configured ``address`` naming one of them gives way (None) to the remembered registry
+        that replaced it."""
+        retired = legacy.read_retired(remember_file)
+        for old in retired:
+            self.retire(old.address, from_block=old.block_number)
+        if address and any(old.address.lower() == address.lower() for old in retired):
+            logger.warning(
+                "configured registry %s was retired by sentrace upgrade; using its successor",
+                address,
+            )
+            return None
+        return address
 
     @property
     def _registry(self) -> Contract:
@@ -148,6 +197,8 @@ class ChainClient(ChainSender):
         A deployment writes its full record to ``remember_file`` and, on a chain that is not a
         development chain, publishes it in contracts/deployments/ (see ``chain.deployment``).
         """
+        if remember_file is not None:
+            address = self.load_retired(remember_file, address)
         if address:
             return self.attach(address)
         if remember_file is not None:
@@ -242,14 +293,7 @@ class ChainClient(ChainSender):
             logs = self._registry.events.BatchAnchored().get_logs(
                 argument_filters={"root": _bytes32(root, "root")}, from_block=self._from_block
             )
-        if not logs:
-            return None
-        first = min(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
-        return AnchorLog(
-            block_number=int(first["blockNumber"]),
-            tx_hash=HexStr(first["transactionHash"].to_0x_hex()),
-            heads_root=bytes(first["args"]["headsRoot"]),
-        )
+        return legacy.earliest_anchor(logs, lambda log: bytes(log["args"]["headsRoot"]))
 
     def lot_events(self, lot_key: bytes) -> list[LotEventLog]:
         """Every milestone recorded for ``lot_key``, oldest first."""
@@ -299,8 +343,12 @@ class ChainClient(ChainSender):
             return bool(fn.call())
 
     def is_recalled(self, lot_key: bytes) -> bool:
+        """Whether the lot is recalled on the registry in use or on any retired one."""
+        key = _bytes32(lot_key, "lot_key")
         with self._boundary():
-            return bool(self._registry.functions.isRecalled(_bytes32(lot_key, "lot_key")).call())
+            if self._registry.functions.isRecalled(key).call():
+                return True
+        return any(old.is_recalled(key) for old in self._legacy)
 
     def verify(self, proof: list[bytes], root: bytes, lot_key: bytes, event_hash: bytes) -> bool:
         """The contract's own check of a Merkle proof (false for a root that is not anchored)."""
