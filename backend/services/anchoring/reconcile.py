@@ -2,7 +2,8 @@
 
 Chains forget: a reorg drops recent blocks, a development node loses its state, an operator
 points the server at a new registry. Every confirmed batch whose root is no longer returned by
-``anchorOf`` is put back to ``pending`` so the sender anchors it again; confirmed milestones and
+``anchorOf`` (of the registry it was anchored on: one retired by ``sentrace upgrade`` keeps its
+anchors) is put back to ``pending`` so the sender anchors it again; confirmed milestones and
 recalls that vanished go back to the outbox the same way.
 
 Re-anchoring must not become a way to launder an edited database. A vanished root is only sent
@@ -116,15 +117,19 @@ class Reconciler:
         if newest.block_number is not None and newest.block_number > head:
             logger.warning("chain head %d is below anchored block %d", head, newest.block_number)
             return True
-        return chain.anchor_of(from_hex(newest.root)) is None
+        return chain.registry_for(newest.contract_address).anchor_of(from_hex(newest.root)) is None
 
     def _confirmed_batch_ids(self, chain: ChainClient, since: int | None) -> list[int]:
         statement = select(Batch.id).where(col(Batch.status) == BatchStatus.CONFIRMED)
         if since is not None:
+            known = [
+                str(chain.contract_address),
+                *(r.contract_address for r in chain.legacy_registries),
+            ]
             statement = statement.where(
                 (col(Batch.block_number) >= since)
                 | col(Batch.block_number).is_(None)
-                | (col(Batch.contract_address) != str(chain.contract_address))
+                | col(Batch.contract_address).not_in(known)
             )
         with Session(self.engine) as session:
             return [i for i in session.exec(statement.order_by(col(Batch.id))).all() if i]
@@ -159,8 +164,12 @@ class Reconciler:
         self, chain: ChainClient, session: Session, batch: Batch, *, report: ReconcileReport
     ) -> None:
         report.checked += 1
-        if chain.anchor_of(from_hex(batch.root)) is not None:
-            if (batch.contract_address or "").lower() != str(chain.contract_address).lower():
+        registry = chain.registry_for(batch.contract_address)  # a retired one keeps its anchors
+        if registry.anchor_of(from_hex(batch.root)) is not None:
+            if (
+                registry is chain
+                and (batch.contract_address or "").lower() != str(chain.contract_address).lower()
+            ):
                 batch.chain_id, batch.contract_address = chain.chain_id, chain.contract_address
                 session.add(batch)
                 session.commit()
