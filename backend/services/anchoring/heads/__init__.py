@@ -4,7 +4,8 @@
 cache of committed reads); ``history`` moves it inside the transaction that stores a batch
 and keeps the batches' heads roots one linear history; ``proofs`` answers head proofs as
 of the root the chain holds; ``audit`` recomputes it from the anchored events and
-``replay`` replays its history batch by batch, for ``sentrace heads rebuild``. The map
+``replay`` replays its history batch by batch, for ``sentrace heads rebuild``; ``sealed``
+says which heads ``sentrace upgrade`` gives the lots begun under rules v1. The map
 itself (hashing, paths, proofs) is :class:`backend.hashing.HeadsMap`.
 """
 
@@ -20,6 +21,13 @@ from backend.services.anchoring.heads.history import (
 )
 from backend.services.anchoring.heads.proofs import HeadProofAt, head_proof, heads_version
 from backend.services.anchoring.heads.replay import Break, HeadsReplay, replay_heads
+from backend.services.anchoring.heads.sealed import (
+    SealedHead,
+    sealable_heads,
+    sealed_so_far,
+    sealing_batches,
+    sealing_root,
+)
 from backend.services.anchoring.heads.store import SqlNodeStore
 
 __all__ = [
@@ -31,6 +39,7 @@ __all__ = [
     "HeadsHistoryError",
     "HeadsReplay",
     "HeadsStep",
+    "SealedHead",
     "SqlNodeStore",
     "anchored_heads",
     "audit_heads",
@@ -38,4 +47,8 @@ __all__ = [
     "heads_version",
     "newest_base",
     "replay_heads",
+    "sealable_heads",
+    "sealed_so_far",
+    "sealing_batches",
+    "sealing_root",
 ]

@@ -1,10 +1,11 @@
 """``sentrace heads rebuild``: recompute the heads map from the anchored events, and compare.
 
 The map is maintained incrementally, batch by batch, and only its root goes on chain; this
-audit recomputes it from scratch (every lot's newest anchored rules-v2 event), in memory, and
-compares that root with the one the newest batch records, and with the root of the stored,
-versioned map as of that batch. All three agree unless heads were moved wrongly, a lot was
-dropped, an anchored event was altered or removed, or stored nodes were changed.
+audit recomputes it from scratch (every lot's newest anchored rules-v2 event, and the heads of
+the v1 lots sealed so far: ``sealed``), in memory, and compares that root with the one the
+newest batch records, and with the root of the stored, versioned map as of that batch. All
+three agree unless heads were moved wrongly, a lot was dropped, an anchored event was altered
+or removed, or stored nodes were changed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 from backend.hashing import HashingError, HeadsMap, MemoryNodeStore, from_hex, lot_key
 from backend.models import Event, Lot
 from backend.services.anchoring.heads.history import HeadsBase, newest_base
+from backend.services.anchoring.heads.sealed import sealed_so_far
 from backend.services.anchoring.heads.store import SqlNodeStore
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,8 @@ def anchored_heads(
 ) -> list[tuple[str, str, int]]:
     """``(lot code, event_hash, lot_seq)`` of each lot's newest rules-v2 event in batches
     up to ``up_to`` (of one lot, when ``lot_code`` is given): a batch stored after the newest
-    one read is left out, so a builder working meanwhile cannot make the audit disagree."""
+    one read is left out, so a builder working meanwhile cannot make the audit disagree.
+    v1 lots sealed by the batches up to ``up_to`` come last, with their sealed heads."""
     newest = select(col(Event.lot_id).label("lot_id"), func.max(Event.lot_seq).label("top"))
     if lot_code is not None:
         newest = newest.join(Lot, col(Lot.id) == col(Event.lot_id)).where(Lot.code == lot_code)
@@ -63,7 +66,11 @@ def anchored_heads(
         .join(top, and_(Event.lot_id == top.c.lot_id, Event.lot_seq == top.c.top))
         .join(Lot, col(Lot.id) == col(Event.lot_id))
     )
-    return [(code, hash_, seq) for code, hash_, seq in session.exec(statement).all() if seq]
+    found = [(code, hash_, seq) for code, hash_, seq in session.exec(statement).all() if seq]
+    sealed = sealed_so_far(session, up_to=up_to)
+    return found + [
+        (s.lot_code, s.head_hash, s.count) for s in sealed if lot_code in (None, s.lot_code)
+    ]
 
 
 def audit_heads(session: Session) -> HeadsAudit:

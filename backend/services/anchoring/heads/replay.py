@@ -5,7 +5,8 @@ that each root follows from its batch's documents. An audit that holds every eve
 the history: for every batch in id order, its ``prev_heads_root`` must be the root so far,
 and moving each of its lots to the lot's highest seq in it must give its ``heads_root``. The
 first batch where either fails is where the stored history stops being explained by the
-events (a head moved backwards, a lot dropped, an anchored event edited or deleted).
+events (a head moved backwards, a lot dropped, an anchored event edited or deleted). A batch
+that seals v1 lots holds no events: it moves the heads ``sealed`` says it sealed.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import groupby
+from itertools import groupby, islice
 
 from sqlmodel import Session, col, select
 
 from backend.hashing import HashingError, HeadsMap, MemoryNodeStore, from_hex, lot_key
 from backend.hashing.heads import ZERO
 from backend.models import Batch, Event, Lot
+from backend.services.anchoring.heads.sealed import SealedHead, sealable_heads, sealing_batches
 
 #: Events read from the database per round trip while replaying.
 _ROWS_PER_FETCH = 5000
@@ -48,6 +50,7 @@ def replay_heads(session: Session) -> HeadsReplay:
     """Replay every batch's heads in id order from the empty map; stop at the first break."""
     heads, root, replayed = HeadsMap(MemoryNodeStore()), ZERO, 0
     moves = _moves_by_batch(session)
+    sealing, sealable = dict(sealing_batches(session)), iter(sealable_heads(session))
     batch_moves = next(moves, None)
     batches = session.exec(
         select(Batch.id, Batch.prev_heads_root, Batch.heads_root).order_by(col(Batch.id))
@@ -57,6 +60,8 @@ def replay_heads(session: Session) -> HeadsReplay:
         if batch_moves is not None and batch_moves[0] == batch_id:
             mine = batch_moves[1]
             batch_moves = next(moves, None)
+        if batch_id in sealing:  # no events: it moves the next lots sealed in lot id order
+            mine = _sealed_moves(list(islice(sealable, sealing[batch_id])))
         if isinstance(mine, Break):
             return HeadsReplay(replayed, batch_id, mine)
         if prev is None or recorded is None:  # stored before rules v2: no heads to move
@@ -81,6 +86,13 @@ def _is(text: str, root: bytes) -> bool:
         return from_hex(text) == root
     except HashingError:
         return False
+
+
+def _sealed_moves(sealed: list[SealedHead]) -> list[_Head] | Break:
+    try:
+        return [head.head for head in sealed]
+    except HashingError:
+        return Break.UNREADABLE
 
 
 def _moves_by_batch(session: Session) -> Iterator[tuple[int, list[_Head] | Break]]:
