@@ -11,14 +11,16 @@ answers become "unknown" and verdicts say ``pending`` rather than guessing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import cast
 
 from web3 import HTTPProvider
 from web3.exceptions import BlockNotFound
 
 from backend.chain import ChainClient, ChainError, translate_errors
 from backend.chain.fact_cache import ChainFactCache, ChainKey, FinalAnchor
+from backend.chain.legacy import AnchorReader
 from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
 from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
 from backend.hashing import from_hex, keccak
@@ -42,6 +44,8 @@ class AnchorFact:
     confirmations: int | None = None
     #: The anchoring block's time as the registry recorded it (``anchorOf``), Unix seconds.
     timestamp: int | None = None
+    #: The retired (rules v1) registry that holds the anchor; None: the registry in use.
+    registry: str | None = None
 
 
 UNKNOWN_ANCHOR = AnchorFact(AnchorState.UNKNOWN)
@@ -92,7 +96,7 @@ class ChainView:
         self._heads_asked = False
         self._heads_root: bytes | None = None
         self._head: int | None = None
-        self._canary_checked = False
+        self._canaries_checked: set[ChainKey] = set()
         self._down = chain is None or cache.chain_recently_down()
         self._key: ChainKey | None = self._identity(chain) if chain is not None else None
 
@@ -124,6 +128,15 @@ class ChainView:
     def contract_address(self) -> str | None:
         return self._chain.contract_address if self._chain and self._key else None
 
+    @property
+    def retired_registries(self) -> tuple[str, ...]:
+        """Registries retired by ``sentrace upgrade``, whose anchors are read too."""
+        return (
+            tuple(old.contract_address for old in self._chain.legacy_registries)
+            if self._chain
+            else ()
+        )
+
     def _fail(self, exc: Exception) -> None:
         logger.warning("chain unavailable for verification: %s", exc)
         self._down = True
@@ -135,33 +148,59 @@ class ChainView:
         return self._head
 
     def anchor(self, root: str) -> AnchorFact:
-        """Where ``root`` stands on the registry this process uses."""
+        """Where ``root`` stands on the registries this process anchors on, or did."""
         root = root.lower()
         if root not in self._anchors:
             self._anchors[root] = self._lookup_anchor(root)
         return self._anchors[root]
 
     def _lookup_anchor(self, root: str) -> AnchorFact:
+        """The anchor on the registry in use, else on a registry retired by ``sentrace
+        upgrade`` (it holds the anchors made before); final facts first, from either."""
         if self._key is None or self._chain is None:
             return UNKNOWN_ANCHOR
-        self._check_canary(self._chain, self._key)
-        cached = self._cache.anchor(self._key, root)
-        if cached is not None:
-            return AnchorFact(
-                AnchorState.FINAL,
-                cached.block_number,
-                cached.tx_hash,
-                cached.event_count,
-                timestamp=cached.timestamp,
-            )
-        if self._down:
-            return UNKNOWN_ANCHOR
-        chain = self._chain
+        registries = self._registries(self._chain, self._key)
+        for _, key, retired in registries:
+            self._check_canary(self._chain, key)
+            cached = self._cache.anchor(key, root)
+            if cached is not None:
+                return AnchorFact(
+                    AnchorState.FINAL,
+                    cached.block_number,
+                    cached.tx_hash,
+                    cached.event_count,
+                    timestamp=cached.timestamp,
+                    registry=retired,
+                )
+        fact = UNKNOWN_ANCHOR
+        for registry, key, retired in registries:
+            if self._down:
+                return UNKNOWN_ANCHOR
+            fact = self._read_anchor(registry, key, root)
+            if fact.state is not AnchorState.ABSENT:
+                return replace(fact, registry=retired)
+        return fact
+
+    @staticmethod
+    def _registries(
+        chain: ChainClient, key: ChainKey
+    ) -> list[tuple[AnchorReader, ChainKey, str | None]]:
+        """The registry in use, then those it replaced: each with its cache key, and its
+        address when it is a retired one."""
+        retired = [
+            (old, ChainFactCache.chain_key(key[0], old.contract_address), old.contract_address)
+            for old in chain.legacy_registries
+        ]
+        return [(chain, key, None), *retired]
+
+    def _read_anchor(self, registry: AnchorReader, key: ChainKey, root: str) -> AnchorFact:
+        """Where ``root`` stands on ``registry``, asked of the node (final facts are cached)."""
+        chain = cast(ChainClient, self._chain)
         try:
-            info = chain.anchor_of(from_hex(root))
+            info = registry.anchor_of(from_hex(root))
             if info is None:
                 return AnchorFact(AnchorState.ABSENT)
-            where = chain.anchor_receipt(from_hex(root))
+            where = registry.anchor_receipt(from_hex(root))
             if where is None:  # anchored, but the node will not show the log: cannot count depth
                 return AnchorFact(
                     AnchorState.SHALLOW, event_count=info.event_count, timestamp=info.timestamp
@@ -182,7 +221,7 @@ class ChainView:
             return UNKNOWN_ANCHOR
         if block_hash is not None:
             fact = FinalAnchor(where.block_number, where.tx_hash, info.event_count, info.timestamp)
-            self._cache.remember_anchor(self._key, root, fact, block_hash=block_hash)
+            self._cache.remember_anchor(key, root, fact, block_hash=block_hash)
         return AnchorFact(
             AnchorState.FINAL,
             where.block_number,
@@ -228,9 +267,9 @@ class ChainView:
 
         The read is shared with concurrent requests (see :meth:`ChainFactCache.check_canary`).
         """
-        if self._canary_checked or self._down:
+        if key in self._canaries_checked or self._down:
             return
-        self._canary_checked = True
+        self._canaries_checked.add(key)
         try:
             changed = self._cache.check_canary(key, lambda number: self._block_hash(chain, number))
         except ChainError as exc:
