@@ -56,6 +56,7 @@ from backend.services.verification.results import (
     RecallInfo,
     Verification,
 )
+from backend.services.verification.sealed_heads import sealed_head_problems
 from backend.services.verification.verdicts import Finding, Verdict, worst_finding
 from backend.timeutil import as_utc, rfc3339_z
 
@@ -116,6 +117,8 @@ def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
         prove_head=lineage.prove_head,
         view=view,
     )
+    key, prove = record.lot_key_bytes, lineage.prove_head
+    problems += sealed_head_problems(lot_key=key, events=events, prove_head=prove, view=view)
     recall, recall_finding = recall_status(record, lineage, view)
     findings = [
         Finding(
