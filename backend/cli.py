@@ -1,5 +1,5 @@
-"""The ``sentrace`` command: serve the app, anchor, reconcile, audit the lot heads map
-(``sentrace heads``), and check proof bundles.
+"""The ``sentrace`` command: serve the app, anchor, reconcile, upgrade from proof rules v1,
+audit the lot heads map (``sentrace heads``), and check proof bundles.
 
 Commands here stay thin: each builds what it needs (usually a :class:`Runtime`) and calls a
 service. Other parts of the project add their own commands by listing a module in
@@ -224,6 +224,27 @@ def reconcile() -> None:
         )
         if report.refused:
             raise typer.Exit(1)
+
+
+@app.command()
+def upgrade() -> None:
+    """Upgrade from proof rules v1: a v2 registry, every v1 lot sealed (docs/deploy.md)."""
+    from backend.services.anchoring.upgrade import UpgradeError, run_upgrade
+
+    configure_logging()
+    with open_runtime(start_worker=False) as runtime:
+        try:
+            report = run_upgrade(
+                engine=runtime.engine,
+                settings=runtime.settings,
+                chain=runtime.require_chain(),
+                anchoring=runtime.anchoring,
+            )
+        except (ChainError, UpgradeError) as exc:
+            typer.echo(message("cli.upgrade.failed", tail=exc), err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(json.dumps(report.as_dict(), indent=2))
+    typer.echo(message("cli.upgrade.done" if report.changed else "cli.upgrade.nothing_to_do"))
 
 
 @app.command("verify-proof")
