@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic import command
-from sqlalchemy import MetaData, Table, func, select
+from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Engine
 from web3.contract import Contract
 
@@ -180,11 +180,3 @@ class PreviousRelease:
             {"from": sender}
         )
         assert self.registry.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
-
-    def count(self, table: str) -> int:
-        with self.engine.connect() as connection:
-            return int(
-                connection.execute(
-                    select(func.count()).select_from(self.tables[table])
-                ).scalar_one()
-            )
