@@ -334,3 +334,13 @@ def test_a_heads_root_the_ledger_never_recorded_is_caught(
     body = _verification(client, LOT)
     assert body["verdict"] == "tampered"
     assert "tampered_head_unknown" in _reasons(body)
+
+
+def test_a_lot_whose_every_event_was_deleted_is_caught_by_the_head(
+    runtime: Runtime, client: TestClient, three_batches: list[Event]
+) -> None:
+    execute(runtime.engine, "DELETE FROM chainaction")
+    execute(runtime.engine, "DELETE FROM event")
+    body = _verification(client, LOT)
+    assert body["verdict"] == "tampered"
+    assert "tampered_head_missing" in _reasons(body)

@@ -114,6 +114,7 @@ def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
         lot_key=record.lot_key_bytes,
         documents=[(e.document, e.computed_hash) for e in readable],
         anchored=any(_on_chain(e.anchor) for e in readable),
+        no_events=not events,
         prove_head=lineage.prove_head,
         view=view,
     )

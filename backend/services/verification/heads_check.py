@@ -25,12 +25,15 @@ def head_problems(
     lot_key: bytes,
     documents: Sequence[tuple[dict[str, Any], str]],
     anchored: bool,
+    no_events: bool = False,
     prove_head: HeadProver | None,
     view: ChainView,
 ) -> list[Finding]:
     """Findings about the lot's proven head; ``documents`` are ``(document, event hash)`` of
-    the lot's readable v2 documents, ``anchored`` whether any of them claims an anchor."""
-    if not documents or prove_head is None:
+    the lot's readable v2 documents, ``anchored`` whether any of them claims an anchor,
+    ``no_events`` that the lot has no event row at all (every lot is created with its first
+    event, so a lot without any had them deleted: the map tells whether the chain knew them)."""
+    if prove_head is None or not (documents or no_events):
         return []
     root = view.heads_root()
     if root is None:
