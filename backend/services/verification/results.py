@@ -45,11 +45,17 @@ class EventCheck:
     def as_json(self) -> dict[str, Any]:
         batch, anchor, milestone = self.batch, self.anchor, self.milestone
         on_chain = anchor is not None and anchor.state in (AnchorState.FINAL, AnchorState.SHALLOW)
+        document = self.document
+        # A rules-v2 event says what its verified document says; a v1 event's columns are
+        # what its hash covers.
+        stated_type = document["type"] if document else str(self.event.type)
+        stated_at = document["occurred_at"] if document else rfc3339_z(self.event.occurred_at)
         return {
             "id": self.event.id,
             "lot": self.lot_code,
-            "type": str(self.event.type),
-            "occurred_at": rfc3339_z(self.event.occurred_at),
+            "type": stated_type,
+            "occurred_at": stated_at,
+            **({"seq": document["seq"]} if document else {}),
             "verdict": str(self.verdict),
             **self.finding.as_json(),
             "event_hash": self.event.event_hash,

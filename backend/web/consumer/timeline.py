@@ -28,7 +28,9 @@ def timeline(
         for lot_check in (verification.lot, *verification.ancestors)
         for check in lot_check.events
     ]
-    checks.sort(key=lambda check: (stated_time(check), check.event.seq or 0))
+    # Ties in stated time keep the lot's own order: its document seq for v2 (the queue's row
+    # number is a column anyone can edit), the order of recording for v1.
+    checks.sort(key=lambda check: (stated_time(check), _order(check)))
     org_names = {org.slug: org.name for org in lineage.orgs.values()}
     return tuple(event_view(check, lineage, lang, t, org_names, unit) for check in checks)
 
@@ -159,3 +161,8 @@ def _lot_movement(event_type: str, data: Mapping[str, Any], t: Translator, unit:
             t(f"consumer.event_data.{one_text}", lot=data[one_key], quantity=quantity, unit=unit)
         ]
     return []
+
+
+def _order(check: EventCheck) -> int:
+    document = check.document
+    return int(document["seq"]) if document is not None else check.event.seq or 0
