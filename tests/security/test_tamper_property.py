@@ -64,17 +64,22 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "product.name_vi",
         "product.name_en",
         "product.gtin",
+        "product.gtin.link",
         "farm.name",
         "farm.commune",
         "farm.province",
         "farm.growing_area_code",
         "farm.certifications",
         "organisation.name",
+        "organisation.name.receiver",
         "lot.quantity",
         "lot.unit",
         "lot.harvested_at",
         "lot.farm_id",
         "lot.product_id",
+        "lot.recall_reason",
+        "lot.recall_forged",
+        "lot.recall_cleared",
     ),
     "columns": (
         "event.data",
@@ -83,6 +88,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "event.lot_seq",
         "event.prev_hash",
         "event.lot_id",
+        "event.type",
+        "event.occurred_at",
+        "event.queue_order",
     ),
     "documents": (
         "event.canonical",
@@ -100,6 +108,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "forged.same_seq",
         "lotlink.delete",
         "lotlink.insert",
+        "lotlink.kind",
+        "lotlink.insert.cycle",
     ),
     "chain": (
         "batch.tx_hash",
@@ -107,22 +117,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "batch.root",
         "batch.heads_root",
         "batch.prev_heads_root",
+        "chainaction.tx_hash",
     ),
 }
 #: Edits a page still shows: each with the test below that pins it down.
-OPEN: dict[str, str] = {
-    "event.type": "test_the_verification_json_names_types_and_times_as_the_documents_do",
-    "event.occurred_at": "test_events_are_listed_in_the_order_of_their_documents",
-    "event.queue_order": "test_events_are_listed_in_the_order_of_their_documents",
-    "organisation.name.receiver": "test_a_transfer_names_its_receiver_as_recorded",
-    "lotlink.kind": "test_the_ancestry_shown_rests_on_the_documents",
-    "lotlink.insert.cycle": "test_the_ancestry_shown_rests_on_the_documents",
-    "lot.recall_reason": "test_the_recall_banner_rests_on_the_recall_record",
-    "lot.recall_forged": "test_the_recall_banner_rests_on_the_recall_record",
-    "lot.recall_cleared": "test_the_recall_banner_rests_on_the_recall_record",
-    "chainaction.tx_hash": "test_a_milestone_transaction_shown_is_the_chains",
-    "product.gtin.link": "test_a_digital_link_naming_another_gtin_is_not_the_lots",
-}
+OPEN: dict[str, str] = {}
 PROPERTY = settings(
     max_examples=8,
     deadline=None,
@@ -233,11 +232,6 @@ def _anchored_lot(runtime: Runtime, supply_chain: Actors, *notes: str) -> None:
         anchor_everything(runtime)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="check_lot() in backend/services/verification/engine.py names an event's type in "
-    "the lot's reason (in_event) from the row, not from the document",
-)
 def test_the_verification_json_names_types_and_times_as_the_documents_do(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
@@ -259,11 +253,6 @@ ORDER_EDITS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the verification JSON lists a lot's events in row order (the lineage query "
-    "_EVENTS sorts by the occurred_at column, then the queue seq), not by the documents' seq",
-)
 @pytest.mark.parametrize("edit", sorted(ORDER_EDITS))
 def test_events_are_listed_in_the_order_of_their_documents(
     runtime: Runtime, supply_chain: Actors, client: TestClient, edit: str
@@ -280,11 +269,6 @@ def test_events_are_listed_in_the_order_of_their_documents(
     assert listed.index(first.id) < listed.index(second.id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="timeline() names a transfer's receiver from Organisation rows (org_names); the "
-    "transfer document carries only the receiver's slug (data.to), not its name",
-)
 def test_a_transfer_names_its_receiver_as_recorded(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
@@ -306,11 +290,6 @@ LINK_EDITS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_ancestry() in backend/web/consumer/lot_page.py reads how a lot came from each "
-    "ancestor (split or merge) and which one is the harvest lot from LotLink rows",
-)
 @pytest.mark.parametrize("edit", sorted(LINK_EDITS))
 def test_the_ancestry_shown_rests_on_the_documents(
     runtime: Runtime, supply_chain: Actors, client: TestClient, edit: str
@@ -335,11 +314,6 @@ RECALL_EDITS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recall_status() in backend/services/verification/engine.py reads the recall's "
-    "date and reason, and whether the lot is recalled at all, from the lot row",
-)
 @pytest.mark.parametrize("edit", sorted(RECALL_EDITS))
 def test_the_recall_banner_rests_on_the_recall_record(
     runtime: Runtime, supply_chain: Actors, client: TestClient, edit: str
@@ -356,11 +330,6 @@ def test_the_recall_banner_rests_on_the_recall_record(
         assert _page(client, code) == page or _verification(client, code)["verdict"] == "tampered"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EventCheck.as_json and RecallInfo (backend/services/verification/results.py) show "
-    "milestone_tx_hash, milestone_status and the recall's tx_hash from ChainAction rows",
-)
 def test_a_milestone_transaction_shown_is_the_chains(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
@@ -372,11 +341,6 @@ def test_a_milestone_transaction_shown_is_the_chains(
     assert forged not in json.dumps(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_resolve() in backend/web/consumer/routes.py compares a Digital Link's GTIN with "
-    "the product row, not with the GTIN the lot's verified first document states",
-)
 def test_a_digital_link_naming_another_gtin_is_not_the_lots(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:

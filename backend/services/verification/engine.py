@@ -37,7 +37,7 @@ from backend.hashing import (
     to_hex,
     verify_proof,
 )
-from backend.models import Batch, BatchStatus, Event, Lot
+from backend.models import Batch, BatchStatus, Event, EventType, Lot
 from backend.services.anchoring.reconcile import REANCHOR_NOTE
 from backend.services.ledger.documents import event_document
 from backend.services.verification.chain_of_events import (
@@ -104,9 +104,8 @@ def _with_ancestry(own: LotCheck, ancestors: list[LotCheck]) -> LotCheck:
 
 def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
     lot = record.lot
-    events = [
-        check_event(event, lot, lineage, view, key=record.lot_key_bytes) for event in record.events
-    ]
+    key = record.lot_key_bytes
+    events = in_lot_order([check_event(e, lot, lineage, view, key=key) for e in record.events])
     problems = batch_problems(record, lineage, view)
     readable = [e for e in events if e.document is not None and e.computed_hash]
     problems += chain_problems([StoredDocument(e.document, e.computed_hash) for e in readable])
@@ -120,12 +119,12 @@ def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
     )
     key, prove = record.lot_key_bytes, lineage.prove_head
     problems += sealed_head_problems(lot_key=key, events=events, prove_head=prove, view=view)
-    recall, recall_finding = recall_status(record, lineage, view)
+    recall, recall_finding = recall_status(record, lineage, view, events)
     findings = [
         Finding(
             e.verdict,
             "in_event",
-            {"event": e.event.id, "type": str(e.event.type), "lot": lot.code, "reason": e.finding},
+            {"event": e.event.id, "type": stated_type(e), "lot": lot.code, "reason": e.finding},
         )
         for e in events
     ]
@@ -167,28 +166,73 @@ def batch_problems(record: LotRecord, lineage: Lineage, view: ChainView) -> list
 
 
 def recall_status(
-    record: LotRecord, lineage: Lineage, view: ChainView
+    record: LotRecord, lineage: Lineage, view: ChainView, events: list[EventCheck]
 ) -> tuple[RecallInfo | None, Finding | None]:
-    """The lot's recall as the database and the chain see it (either one is enough)."""
+    """The lot's recall as its recall record and the chain see it (either one is enough).
+
+    The reason and date come from the lot's recall event: its verified document under rules
+    v2, its hashed columns under v1. The lot row's recall columns are a copy kept for queries;
+    only a lot with no rules-v2 event falls back to them, as rules v1 always did.
+    """
     lot = record.lot
     on_chain = view.recalled(record.lot_key)
-    if lot.recalled_at is None and not on_chain:
+    recorded = _recall_record(events)
+    v1_only = not any(e.document is not None for e in events)
+    if recorded is None and v1_only and lot.recalled_at is not None:
+        recorded = (rfc3339_z(lot.recalled_at), lot.recall_reason)
+    if recorded is None and not on_chain:
         return None, None
     action = lineage.recalls.get(record.lot_key.lower())
     info = RecallInfo(
         lot_code=lot.code,
-        recalled_at=rfc3339_z(lot.recalled_at) if lot.recalled_at else None,
-        reason=lot.recall_reason,
+        recalled_at=recorded[0] if recorded else None,
+        reason=recorded[1] if recorded else None,
         on_chain=on_chain,
-        tx_hash=action.tx_hash if action else None,
+        tx_hash=view.recall_transaction(record.lot_key) if on_chain or action else None,
     )
-    if lot.recalled_at is not None:
-        finding = Finding(
-            Verdict.RECALLED, "recalled", {"lot": lot.code, "reason": lot.recall_reason or ""}
-        )
+    if recorded is not None:
+        params = {"lot": lot.code, "reason": recorded[1] or ""}
+        finding = Finding(Verdict.RECALLED, "recalled", params)
     else:
         finding = Finding(Verdict.RECALLED, "recalled_on_chain", {"lot": lot.code})
     return info, finding
+
+
+def _recall_record(events: list[EventCheck]) -> tuple[str, str | None] | None:
+    """(date, reason) of the lot's newest recall event whose record can be read, if any."""
+    for check in reversed(events):
+        document = check.document
+        if document is not None:
+            if document["type"] != str(EventType.RECALL):
+                continue
+            reason = document["data"].get("reason")
+            return document["occurred_at"], reason if isinstance(reason, str) else None
+        if check.event.schema_version < 2 and check.event.type == EventType.RECALL:
+            reason = (check.event.data or {}).get("reason")
+            stated = rfc3339_z(check.event.occurred_at)
+            return stated, reason if isinstance(reason, str) else None
+    return None
+
+
+def stated_type(check: EventCheck) -> str:
+    """The event's type as its hashed record states it (the document's under rules v2)."""
+    return str(check.document["type"]) if check.document else str(check.event.type)
+
+
+def in_lot_order(checks: list[EventCheck]) -> list[EventCheck]:
+    """A lot's events in the lot's own order: rules-v1 events as recorded (their documents
+    state no seq; an upgraded lot's v1 events all precede its v2 ones), then rules-v2 events by
+    the seq their documents state. Row columns (time, queue number) are editable, so they
+    only break ties among events whose documents cannot be read."""
+
+    def key(indexed: tuple[int, EventCheck]) -> tuple[int, float, int]:
+        index, check = indexed
+        if check.event.schema_version < 2:
+            return 0, 0.0, index
+        seq = check.document["seq"] if check.document else check.event.lot_seq
+        return 1, float(seq) if isinstance(seq, int) else float("inf"), index
+
+    return [check for _, check in sorted(enumerate(checks), key=key)]
 
 
 # --------------------------------------------------------------------------- per event
@@ -199,7 +243,7 @@ def check_event(
 ) -> EventCheck:
     """The verdict on one event; ``key`` is the lot's key when the caller has it already."""
     batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
-    milestone = lineage.milestones.get(event.id)
+    milestone = view.milestone_lookup(lot.code) if event.id in lineage.milestones else None
     anchor = view.anchor(batch.root) if batch and batch.status is BatchStatus.CONFIRMED else None
 
     document: dict[str, Any] | None = None
