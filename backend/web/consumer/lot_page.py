@@ -6,20 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.config import Settings
 from backend.i18n import Translator
-from backend.models import LotLink
 from backend.services.labels.scans import ScanSummary
 from backend.services.verification.chain_view import AnchorFact
 from backend.services.verification.lineage import Lineage
 from backend.services.verification.proven_facts import proven_lot_facts
 from backend.services.verification.results import Verification
 from backend.timeutil import as_utc
+from backend.web.consumer.ancestry import lot_ancestry
 from backend.web.consumer.facts import ProductAndFarm, product_from_facts
 from backend.web.consumer.timeline import timeline, verdict_details
-from backend.web.consumer.views import AncestorView, AnchorView, LotPageView, RecallView
+from backend.web.consumer.views import AnchorView, LotPageView, RecallView
 
 #: Placeholders an explorer link template may use, e.g.
 #: ``SENTRACE_EXPLORER_TX_URL=https://sepolia.etherscan.io/tx/{tx}``.
@@ -39,7 +39,7 @@ def build_lot_page(
     t: Translator,
     scan: ScanSummary | None,
 ) -> LotPageView:
-    """Shape one verification into the page (one more query, for split or merged lots)."""
+    """Shape one verification into the page (one more query, for a split or merged v1 lot)."""
     lot = lineage.record.lot
     quantity, unit = lot.quantity, lot.unit
     harvested = next((r.lot.harvested_at for r in lineage.records if r.lot.harvested_at), None)
@@ -60,7 +60,7 @@ def build_lot_page(
         unit=unit,
         harvested_at=as_utc(harvested) if harvested else None,
         farm=product.farm if product else None,
-        ancestry=_ancestry(session, lineage),
+        ancestry=lot_ancestry(session, lineage, verification),
         events=events,
         anchors=_anchors(lineage, verification, settings),
         recall=_recall(verification),
@@ -86,24 +86,6 @@ def explorer_link(
         return None
     link = template.replace(TX_PLACEHOLDER, tx or "").replace(BLOCK_PLACEHOLDER, str(block))
     return link.replace(CHAIN_PLACEHOLDER, "" if chain_id is None else str(chain_id))
-
-
-def _ancestry(session: Session, lineage: Lineage) -> tuple[AncestorView, ...]:
-    """The lots above this one, nearest first, each with how its child came from it."""
-    if not lineage.ancestors:
-        return ()
-    ids = [record.lot.id for record in lineage.records]
-    links = session.exec(select(LotLink).where(col(LotLink.child_id).in_(ids))).all()
-    kind_of_parent: dict[int | None, str] = {link.parent_id: str(link.kind) for link in links}
-    has_parents: set[int | None] = {link.child_id for link in links}
-    return tuple(
-        AncestorView(
-            code=record.lot.code,
-            kind=kind_of_parent.get(record.lot.id, "split"),
-            is_harvest=record.lot.id not in has_parents,
-        )
-        for record in lineage.ancestors
-    )
 
 
 def _anchors(

@@ -34,8 +34,13 @@ from backend.services.labels.scans import ScanSummary, save_scan
 from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lineage
 from backend.services.verification.lineage import Lineage, load_lineage
+from backend.services.verification.proven_facts import proven_lot_facts
 from backend.services.verification.results import Verification
-from backend.web.consumer.facts import ProductAndFarm, load_product_and_farm
+from backend.web.consumer.facts import (
+    ProductAndFarm,
+    load_product_and_farm,
+    product_from_facts,
+)
 from backend.web.consumer.lot_page import build_lot_page
 from backend.web.consumer.page_request import JSON_HEADERS, PageRequest
 from backend.web.consumer.scans import label_scans
@@ -112,11 +117,11 @@ def _resolve(page: PageRequest, session: Session, settings: Settings, view: Chai
     lineage = load_lineage(session, link.lot)
     if lineage is None:
         return _unknown(page, scanned=link.lot)
-    product = load_product_and_farm(session, lineage)
+    verification = verify_lineage(lineage, view)
+    product = _product(session, lineage, verification)
     if link.gtin is not None and (product is None or product.gtin != link.gtin):
         # A Digital Link's GTIN must be the lot's product's (the /l/ form carries none).
         return _unknown(page, scanned=link.lot, gtin_mismatch=True)
-    verification = verify_lineage(lineage, view)
     scan, to_save = label_scans(page, session, settings, lineage, link)
     response = (
         JSONResponse(verification.as_json(), headers=JSON_HEADERS)
@@ -126,6 +131,17 @@ def _resolve(page: PageRequest, session: Session, settings: Settings, view: Chai
     if to_save is not None:
         save_scan(session, **asdict(to_save))
     return response
+
+
+def _product(
+    session: Session, lineage: Lineage, verification: Verification
+) -> ProductAndFarm | None:
+    """The lot's product as its verified first document states it (rules v2), so a GTIN
+    edited in the product row neither takes a label in nor turns one away; the row for v1."""
+    facts = proven_lot_facts(verification)
+    if facts is not None:
+        return product_from_facts(facts)
+    return load_product_and_farm(session, lineage)
 
 
 def _lot_page(
