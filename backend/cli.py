@@ -252,10 +252,12 @@ def verify_proof(
     file: Annotated[Path, typer.Argument(help="Proof bundle (GET /api/v1/lots/{code}/proof)")],
     rpc: Annotated[str, typer.Option(help="JSON-RPC URL of any node of the chain")],
     contract: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="Registry address to trust (default: contracts/deployments/<chain-id>.json; "
-            "never the address the bundle names)"
+            help="Registry address to trust (default: contracts/deployments/<chain-id>.json "
+            "with the retired registries it lists; never the address the bundle names). "
+            "Repeat it for an upgraded installation: the first is the registry in use, each "
+            "further one a retired registry that older batches are anchored on"
         ),
     ] = None,
     data_dir: Annotated[
@@ -264,7 +266,9 @@ def verify_proof(
     ] = None,
 ) -> None:
     """Check a proof bundle using only the bundle and a chain node; exit 0 when all holds,
-    1 when anything is forged or missing, 2 when the check is incomplete."""
+    1 when anything is forged or missing, 2 when the check is incomplete. A batch anchored on
+    a registry retired by ``sentrace upgrade`` is checked there, if the deployment record (or
+    a further ``--contract``) names it."""
     from backend.services.verification import offline as checker
 
     code, report = checker.run(file, rpc=rpc, contract=contract, data_dir=data_dir)

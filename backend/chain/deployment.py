@@ -14,6 +14,11 @@ readers:
   eth-tester's) are everybody's and nobody's: an address there means nothing beyond one
   machine, so their record stays in the data folder only, where the verifier reads it when
   given ``--data-dir``.
+
+A registry replaced by ``sentrace upgrade`` (rules v1 to v2) still holds the anchors and
+recalls made on it before, so its successor's record lists it under ``retired`` (oldest
+first): a verifier trusts those for the batches anchored there. Records written before that
+list existed read as having none.
 """
 
 from __future__ import annotations
@@ -60,9 +65,20 @@ class BuildFacts:
 
 
 @dataclass(frozen=True)
+class RetiredRegistry:
+    """A registry an upgrade replaced: never written again, but the proof of what was anchored
+    and recalled on it, so a verifier keeps trusting it for those."""
+
+    address: ChecksumAddress
+    block_number: int  # where it was deployed: log queries start there
+    retired_at_block: int | None = None  # where its successor was deployed, when known
+    contract: BuildFacts | None = None  # its build, when its own record named one
+
+
+@dataclass(frozen=True)
 class Deployment:
-    """A registry deployed on one chain; the later fields are None in records written before
-    deployment records were (the runtime's remembered address alone)."""
+    """A registry deployed on one chain; the later fields are None (or empty) in records
+    written before they existed (at first, the runtime's remembered address alone)."""
 
     chain_id: int
     address: ChecksumAddress
@@ -70,6 +86,7 @@ class Deployment:
     tx_hash: str | None = None
     deployer: ChecksumAddress | None = None
     contract: BuildFacts | None = None
+    retired: tuple[RetiredRegistry, ...] = ()  # the registries this one replaced, oldest first
 
 
 def _code_hash(code: str) -> str:
@@ -116,14 +133,45 @@ def _from_json(raw: dict[str, Any]) -> Deployment:
         tx_hash=raw.get("tx_hash"),
         deployer=to_checksum_address(deployer) if deployer else None,
         contract=BuildFacts(**build) if isinstance(build, dict) else None,
+        retired=tuple(_retired_from_json(item) for item in _listed(raw.get("retired"))),
     )
 
 
+def _listed(value: object) -> list[Any]:
+    """``retired`` as a list (absent: empty); anything else makes the record unreadable."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"retired is not a list: {value!r}")
+    return value
+
+
+def _retired_from_json(raw: Any) -> RetiredRegistry:
+    if not isinstance(raw, dict):
+        raise TypeError(f"a retired registry is not an object: {raw!r}")
+    build = raw.get("contract")
+    retired_at = raw.get("retired_at_block")
+    return RetiredRegistry(
+        address=to_checksum_address(raw["address"]),
+        block_number=int(raw.get("block_number", 0)),
+        retired_at_block=int(retired_at) if retired_at is not None else None,
+        contract=BuildFacts(**build) if isinstance(build, dict) else None,
+    )
+
+
+def _without_none(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if value is not None}
+
+
 def write_deployment(path: Path, deployment: Deployment) -> None:
-    """Write atomically, so a crash never leaves half a file that would hide the address."""
+    """Write atomically, so a crash never leaves half a file that would hide the address.
+    An empty ``retired`` list is left out: the record reads as it did before the list existed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    body = {key: value for key, value in asdict(deployment).items() if value is not None}
+    body = _without_none(asdict(deployment))
+    del body["retired"]
+    if deployment.retired:
+        body["retired"] = [_without_none(asdict(old)) for old in deployment.retired]
     tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 

@@ -3,10 +3,13 @@
 Its anchors are read at its own address with the v1 ABI (whose ``BatchAnchored`` log has no
 heads root), a recall on it counts, and the runtime finds it again after a restart through
 the list kept beside its registry record, even when the configured address still names it.
+The deployment record lists it too (``retired``), for auditors; a record from before that
+list reads as listing none, and the next upgrade run fills the list in.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,10 +18,20 @@ from eth_utils import keccak
 from web3.contract import Contract
 
 from backend.chain import ChainClient, ChainConfigError
-from backend.chain.deployment import remember_file, write_deployment
+from backend.chain.artifacts import registry_artifact
+from backend.chain.deployment import (
+    BuildFacts,
+    Deployment,
+    RetiredRegistry,
+    read_deployment,
+    remember_file,
+    write_deployment,
+)
 from backend.chain.legacy import Retired, read_retired, retired_file, write_retired
 from backend.chain.providers import fund_from_tester, memory_web3
 from backend.chain.types import EMPTY_HEADS_ROOT
+from backend.services.anchoring.upgrade.registry import switch_registry
+from backend.services.verification.offline_trust import trusted_registry
 from tests.anchoring.upgrade_support import V1_SENDER, deploy_v1
 
 ROOT = keccak(text="a v1 batch")
@@ -104,3 +117,69 @@ def test_a_retired_registry_whose_code_is_gone_holds_nothing(
     client.retire(gone)
     assert client.registry_for(gone).anchor_of(ROOT) is None
     assert client.is_recalled(LOT) is False
+
+
+def test_a_deployment_record_without_a_retired_list_still_loads(tmp_path: Path) -> None:
+    build = BuildFacts.of(registry_artifact())
+    data, chain_id, address = tmp_path / "data", 31337, Account.create().address
+    path = remember_file(data, chain_id)
+    path.parent.mkdir()
+    written_before = {"chain_id": chain_id, "address": address, "block_number": 5, "contract": {
+        "name": build.name, "compiler": build.compiler, "source_hash": build.source_hash,
+        "bytecode_hash": build.bytecode_hash,
+        "deployed_bytecode_hash": build.deployed_bytecode_hash,
+    }}  # fmt: skip
+    path.write_text(json.dumps(written_before), encoding="utf-8")
+
+    record = read_deployment(path, chain_id)
+    trusted = trusted_registry(chain_id, contract=None, data_dir=data)
+
+    assert record is not None and record == Deployment(chain_id, address, 5, contract=build)
+    assert record.retired == ()
+    assert trusted is not None and trusted.address == address and trusted.retired == ()
+    write_deployment(path, record)  # written again, it reads as it did: no empty list added
+    assert json.loads(path.read_text(encoding="utf-8")) == written_before
+
+
+def test_a_record_lists_its_retired_registries_and_the_verifier_trusts_them(
+    tmp_path: Path,
+) -> None:
+    old_build = BuildFacts.of(registry_artifact())
+    old, older = Account.create().address, Account.create().address
+    retired = (
+        RetiredRegistry(older, 2),
+        RetiredRegistry(old, 3, retired_at_block=9, contract=old_build),
+    )
+    path = remember_file(tmp_path, 31337)
+    write_deployment(path, Deployment(31337, Account.create().address, 9, retired=retired))
+
+    record = read_deployment(path, 31337)
+    trusted = trusted_registry(31337, contract=None, data_dir=tmp_path)
+
+    assert record is not None and record.retired == retired
+    assert "retired_at_block" not in json.loads(path.read_text())["retired"][0]
+    assert trusted is not None
+    assert [(r.address, r.from_block, r.source) for r in trusted.retired] == [
+        (older, 2, str(path)),
+        (old, 3, str(path)),
+    ]
+    assert trusted.retired[0].code_hash is None and trusted.retired[1].code_hash is not None
+
+
+def test_a_record_that_does_not_list_its_retired_registries_gets_them_on_the_next_run(
+    v1_and_client: tuple[Contract, ChainClient], tmp_path: Path
+) -> None:
+    registry, client = v1_and_client
+    client.retire(registry.address, from_block=1)
+    record = remember_file(tmp_path, client.chain_id)
+    assert client.last_deployment is not None
+    write_deployment(record, client.last_deployment)  # as an earlier upgrade left it
+
+    assert switch_registry(client, remember_file=record) is None  # already v2: nothing deployed
+
+    remembered = read_deployment(record, client.chain_id)
+    assert remembered is not None and remembered.address == client.contract_address
+    assert remembered.retired == (RetiredRegistry(registry.address, 1),)
+    before = record.read_text()
+    switch_registry(client, remember_file=record)
+    assert record.read_text() == before  # listed once, never twice

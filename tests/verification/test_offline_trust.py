@@ -33,6 +33,18 @@ def test_an_explicit_contract_wins(tmp_path: Path) -> None:
     assert trusted.code_hash is None
 
 
+def test_repeated_contracts_name_the_registry_in_use_then_the_retired_ones(
+    tmp_path: Path,
+) -> None:
+    _record(published_file(PUBLIC, tmp_path), PUBLIC, OTHER)
+    trusted = trusted_registry(
+        PUBLIC, contract=[GENUINE, OTHER], data_dir=None, published_dir=tmp_path
+    )
+    assert trusted is not None and trusted.address == GENUINE
+    assert [(r.address, r.source) for r in trusted.retired] == [(OTHER, "--contract")]
+    assert trusted.addresses == [GENUINE, OTHER]
+
+
 def test_a_public_chain_uses_the_published_record_with_its_build(tmp_path: Path) -> None:
     path = published_file(PUBLIC, tmp_path)
     _record(path, PUBLIC, GENUINE)

@@ -2,15 +2,17 @@
 
 This is what an auditor runs (``sentrace verify-proof FILE --rpc URL --contract ADDRESS``).
 The registry is the one the auditor trusts, never the one the bundle names: ``--contract``, or
-the deployment record published for the bundle's chain (``offline_trust``). For each event the
-canonical bytes, event hash, lot key and leaf are recomputed with the public hashing rules
-(``backend.hashing``), the Merkle proof is folded up to the root in Python, and the node is
-asked, over plain JSON-RPC, whether the registry has that root (``anchorOf``) and whether its
-own ``verify(proof, root, lotKey, eventHash)`` agrees. Every lot the bundle names is also looked
-up with ``isRecalled(lotKey)``: dropping the recall event from a bundle must not make a recalled
-lot look clean, so a recall on chain that the bundle does not show fails. A rules v2 bundle is
-also proven complete against the registry's current heads root (``offline_heads``,
-``offline_ancestry``). Nothing from the SenTrace server or its database is used.
+the deployment record published for the bundle's chain (``offline_trust``), together with the
+registries that record lists as retired by an upgrade, where older batches stay anchored.
+For each event the canonical bytes, event hash, lot key and leaf are recomputed with the
+public hashing rules (``backend.hashing``), the Merkle proof is folded up to the root in
+Python, and the node is asked, over plain JSON-RPC, whether the registry has that root
+(``anchorOf``) and whether its own ``verify(proof, root, lotKey, eventHash)`` agrees. Every
+lot the bundle names is also looked up with ``isRecalled(lotKey)``: dropping the recall event
+from a bundle must not make a recalled lot look clean, so a recall on chain that the bundle
+does not show fails. A rules v2 bundle is also proven complete against the current registry's
+heads root (``offline_heads``, ``offline_ancestry``). Nothing from the SenTrace server or its
+database is used.
 
 This module reads the file and runs the rest: the checks (``offline_checks``), the questions to
 the node (``offline_rpc``), the outcome with its exit code and the report (``offline_report``).
@@ -22,6 +24,7 @@ trusted registry address, or the bundle older than the chain's heads root).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +78,17 @@ def load_bundle(path: Path) -> dict[str, Any]:
 
 
 def run(
-    path: Path, *, rpc: str, contract: str | None = None, data_dir: Path | None = None
+    path: Path,
+    *,
+    rpc: str,
+    contract: str | Sequence[str] | None = None,
+    data_dir: Path | None = None,
 ) -> tuple[int, str]:
     """Load, check and render; returns the exit code and the report text.
 
-    The registry is ``contract``, else the deployment record for the bundle's chain (published
-    in contracts/deployments/, or in ``data_dir`` for a development chain); without either
+    The registry is ``contract`` (several: the one in use first, then retired ones), else the
+    deployment record for the bundle's chain (published in contracts/deployments/, or in
+    ``data_dir`` for a development chain) with the retired registries it lists; without either
     nothing is checked (exit 2) and the auditor is told to pass ``--contract``.
     """
     try:

@@ -1,7 +1,11 @@
 """The offline verifier's checks: each document against its proof, each root and recall on chain.
 
-The registry asked is the one the auditor trusts (``offline_trust``); a bundle naming another
-fails. For each event the canonical bytes, event hash, lot key and leaf are recomputed with the
+The registry asked is the one the auditor trusts (``offline_trust``), with the registries it
+replaced: a root is looked for on the registry in use, then on each retired one (a bundle names
+only the registry in use, not the one each batch was anchored on), and a recall on any of them
+counts. A bundle naming a registry that is none of these fails.
+
+For each event the canonical bytes, event hash, lot key and leaf are recomputed with the
 public hashing rules (``backend.hashing``): under rules v1 from the document, under rules v2
 from the stored bytes the bundle carries (``offline_documents``). The Merkle proof is folded up
 to the root in Python, and the registry is asked whether it has that root and whether its own
@@ -68,8 +72,10 @@ def check_bundle(
         contract=trusted.address if trusted else chain.get("contract_address"),
         rules=SCHEMA_V2 if v2 else SCHEMA,
         trusted_from=trusted.source if trusted else None,
+        retired=[old.address for old in trusted.retired] if trusted else [],
     )
-    registry = _open_registry(result, registry_for, trusted, chain.get("contract_address"))
+    registries = _open_registries(result, registry_for, trusted, chain.get("contract_address"))
+    registry = registries[0][1] if registries else None
     lot_keys = {
         str(item.get("code")): str(item.get("lot_key", "")).lower()
         for item in bundle.get("lots") or []
@@ -82,42 +88,52 @@ def check_bundle(
             entry, lot_keys, rules.get(str(entry.get("lot")), SCHEMA_V2) if v2 else SCHEMA
         )
         if event.outcome is Outcome.VALID:
-            if registry is None:
+            if not registries:
                 event.outcome = Outcome.UNCHECKED
             else:
-                _check_on_chain(event, entry, registry, result.contract or "", result)
+                _check_on_chain(event, entry, registries, result)
         result.events.append(event)
-    if registry is not None:
-        _check_recalls(bundle, registry, result)
+    if registries:
+        _check_recalls(bundle, registries, result)
     if v2:
         check_completeness(bundle, result, registry, rules, trusted.from_block if trusted else 0)
     return result
 
 
-def _open_registry(
+#: The registries open for a check: (address, reader), the one in use first, then the retired.
+Registries = list[tuple[str, Registry]]
+
+
+def _open_registries(
     result: BundleResult,
     registry_for: Callable[[str], Registry],
     trusted: TrustedRegistry | None,
     named: object,
-) -> Registry | None:
+) -> Registries:
+    """The trusted registries, each checked (an address, code there, the published build);
+    empty when the one in use cannot be asked. A retired one that fails a check is left out,
+    the failure recorded: roots anchored only there then fail too."""
     if trusted is None:
         result.notices.append(
             Finding(Verdict.PENDING, "proof_no_trusted_contract", {"chain": result.chain_id})
         )
-        return None
-    address = trusted.address
-    if not is_address(address):
+        return []
+    addresses = trusted.addresses
+    if not all(is_address(address) for address in addresses):
+        bad = next(address for address in addresses if not is_address(address))
         result.problems.append(
-            Finding(Verdict.TAMPERED, "proof_bad_bundle", {"problem": f"not an address: {address}"})
+            Finding(Verdict.TAMPERED, "proof_bad_bundle", {"problem": f"not an address: {bad}"})
         )
-        return None
-    if not same_address(named, address):
+        return []
+    if not any(same_address(named, address) for address in addresses):
         result.problems.append(
             Finding(
-                Verdict.TAMPERED, "proof_contract_mismatch", {"named": named, "trusted": address}
+                Verdict.TAMPERED,
+                "proof_contract_mismatch",
+                {"named": named, "trusted": ", ".join(addresses)},
             )
         )
-    registry = registry_for(address)
+    registry = registry_for(trusted.address)
     try:
         found = registry.chain_id()
         if result.chain_id is not None and found != result.chain_id:
@@ -128,24 +144,37 @@ def _open_registry(
                     {"found": found, "expected": result.chain_id},
                 )
             )
-            return None
-        if not registry.has_code():
-            result.problems.append(
-                Finding(Verdict.TAMPERED, "proof_no_contract", {"contract": address})
-            )
-            return None
-        if trusted.code_hash is not None and registry.code_hash() != trusted.code_hash:
-            result.problems.append(
-                Finding(
-                    Verdict.TAMPERED,
-                    "proof_code_mismatch",
-                    {"contract": address, "source": trusted.source},
-                )
-            )
+            return []
+        if not _holds_build(result, registry, trusted):
+            return []
+        opened = [(trusted.address, registry)]
+        for old in trusted.retired:
+            reader = registry_for(old.address)
+            if _holds_build(result, reader, old):
+                opened.append((old.address, reader))
     except ChainUnreachable as exc:
         result.notices.append(unreachable(result, registry, exc))
-        return None
-    return registry
+        return []
+    return opened
+
+
+def _holds_build(result: BundleResult, registry: Registry, trusted: TrustedRegistry) -> bool:
+    """Whether the trusted address holds code (else nothing can be checked there), noting a
+    build other than the published one as a problem."""
+    if not registry.has_code():
+        result.problems.append(
+            Finding(Verdict.TAMPERED, "proof_no_contract", {"contract": trusted.address})
+        )
+        return False
+    if trusted.code_hash is not None and registry.code_hash() != trusted.code_hash:
+        result.problems.append(
+            Finding(
+                Verdict.TAMPERED,
+                "proof_code_mismatch",
+                {"contract": trusted.address, "source": trusted.source},
+            )
+        )
+    return True
 
 
 def _check_offline(entry: dict[str, Any], lot_keys: dict[str, str], rules: str) -> EventResult:
@@ -202,23 +231,28 @@ def _check_path(event: EventResult, entry: dict[str, Any], key: bytes, computed:
 
 
 def _check_on_chain(
-    event: EventResult,
-    entry: dict[str, Any],
-    registry: Registry,
-    address: str,
-    result: BundleResult,
+    event: EventResult, entry: dict[str, Any], registries: Registries, result: BundleResult
 ) -> None:
+    """The event's root on the registry in use or, failing that, on a retired one; and that
+    registry's own ``verify`` of its proof."""
     root = from_hex(str(entry["root"]))
     proof = [from_hex(str(node)) for node in entry.get("proof") or []]
+    registry = registries[0][1]
     try:
-        if not registry.is_anchored(root):
+        holder = None
+        for _, registry in registries:
+            if registry.is_anchored(root):
+                holder = registry
+                break
+        if holder is None:
             if entry.get("batch_status") in NOT_YET_SENT:  # built, not on chain yet: not a lie
                 event.outcome = Outcome.PENDING
                 event.findings.append(Finding(Verdict.PENDING, "proof_pending"))
                 return
-            event.fail("root_absent", root=entry["root"], contract=address)
+            addresses = ", ".join(address for address, _ in registries)
+            event.fail("root_absent", root=entry["root"], contract=addresses)
             return
-        if not registry.verify(
+        if not holder.verify(
             proof, root, from_hex(str(entry["lot_key"])), from_hex(str(entry["event_hash"]))
         ):
             event.fail("chain_verify_fails")
@@ -253,8 +287,9 @@ def _bundle_lots(bundle: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(str(code) for code in found if code is not None))
 
 
-def _check_recalls(bundle: dict[str, Any], registry: Registry, result: BundleResult) -> None:
-    """Ask the chain about every lot; a recall there that the bundle hides is a forgery.
+def _check_recalls(bundle: dict[str, Any], registries: Registries, result: BundleResult) -> None:
+    """Ask the chain about every lot, on every trusted registry (a recall recorded before an
+    upgrade stays on the retired one); a recall there that the bundle hides is a forgery.
 
     The key is recomputed from the lot code, never taken from the bundle, so a forger cannot
     point the question at a lot that was never recalled.
@@ -265,8 +300,13 @@ def _check_recalls(bundle: dict[str, Any], registry: Registry, result: BundleRes
             key = lot_key(code)
         except HashingError:
             continue  # not a lot code; events naming it already fail on their own
+        registry = registries[0][1]
         try:
-            recalled = registry.is_recalled(key)
+            recalled = False
+            for _, registry in registries:
+                if registry.is_recalled(key):
+                    recalled = True
+                    break
         except ChainUnreachable as exc:
             result.notices.append(unreachable(result, registry, exc))
             return

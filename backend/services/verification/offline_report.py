@@ -59,6 +59,7 @@ class BundleResult:
     chain_reachable: bool = True
     rules: str = SCHEMA
     trusted_from: str | None = None  # where the registry address came from
+    retired: list[str] = field(default_factory=list)  # earlier registries trusted too
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for e in self.events if e.outcome is outcome)
@@ -108,8 +109,10 @@ def render(result: BundleResult, *, rpc: str) -> str:
             if result.trusted_from
             else ""
         ),
-        "",
     ]
+    if result.retired:
+        lines.append(message("proof_report.retired", tail=", ".join(result.retired)))
+    lines.append("")
     for problem in result.problems:  # each makes the whole check fail
         failed = OUTCOME_LABEL[Outcome.FAILED]
         lines += [f"!! {failed}: {problem.text('vi')}", f"   {problem.text('en')}"]

@@ -7,16 +7,23 @@ for the chain (``contracts/deployments/<chain-id>.json``). A development chain's
 in the data folder of the installation that deployed it, read only when ``--data-dir`` is
 given (rules in :mod:`backend.chain.deployment`). A record also names the build, so the code
 at the address can be compared with it.
+
+An upgraded installation anchored its older batches on registries it has since retired
+(``sentrace upgrade``); the record lists them, and they are trusted beside the current one for
+the anchors and recalls they hold (the current one alone for the heads root). Given by hand,
+the first ``--contract`` is the registry in use and each further one an earlier, retired one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_utils import is_address, to_checksum_address
 
 from backend.chain.deployment import (
+    BuildFacts,
     Deployment,
     is_dev_chain,
     published_file,
@@ -34,20 +41,31 @@ class TrustedRegistry:
     source: str  # "--contract" or the record's path
     code_hash: bytes | None = None  # keccak256 of the published runtime code, when known
     from_block: int = 0  # log queries start here
+    #: Registries this one replaced, oldest first: trusted for the anchors and recalls on them.
+    retired: tuple[TrustedRegistry, ...] = ()
+
+    @property
+    def addresses(self) -> list[str]:
+        """Every address trusted: the registry in use first, then the retired ones."""
+        return [self.address, *(old.address for old in self.retired)]
 
 
 def trusted_registry(
     chain_id: int | None,
     *,
-    contract: str | None,
+    contract: str | Sequence[str] | None,
     data_dir: Path | None,
     published_dir: Path | None = None,
 ) -> TrustedRegistry | None:
-    """``--contract`` if given; else the record for ``chain_id``: the published one for a
-    public chain (or the data folder's, when none is published), the data folder's for a
-    development chain. None when there is none: the caller asks for ``--contract``."""
-    if contract:
-        return TrustedRegistry(address=contract, source="--contract")
+    """``--contract`` if given (the first the registry in use, any further ones retired); else
+    the record for ``chain_id``: the published one for a public chain (or the data folder's,
+    when none is published), the data folder's for a development chain, with the retired
+    registries it lists. None when there is none: the caller asks for ``--contract``."""
+    given = [contract] if isinstance(contract, str) else [a for a in contract or () if a]
+    if given and given[0]:
+        first, *earlier = given
+        retired = tuple(TrustedRegistry(address=a, source="--contract") for a in earlier)
+        return TrustedRegistry(address=first, source="--contract", retired=retired)
     if chain_id is None:
         return None
     candidates: list[Path] = []
@@ -63,18 +81,32 @@ def trusted_registry(
 
 
 def _from_record(record: Deployment, path: Path) -> TrustedRegistry:
-    code_hash: bytes | None = None
-    if record.contract is not None:
-        try:
-            code_hash = from_hex(record.contract.deployed_bytecode_hash)
-        except HashingError:
-            code_hash = None
+    retired = tuple(
+        TrustedRegistry(
+            address=old.address,
+            source=str(path),
+            code_hash=_code_hash(old.contract),
+            from_block=old.block_number,
+        )
+        for old in record.retired
+    )
     return TrustedRegistry(
         address=record.address,
         source=str(path),
-        code_hash=code_hash,
+        code_hash=_code_hash(record.contract),
         from_block=record.block_number,
+        retired=retired,
     )
+
+
+def _code_hash(build: BuildFacts | None) -> bytes | None:
+    """The runtime code hash a record names, or None when it names none (or a malformed one)."""
+    if build is None:
+        return None
+    try:
+        return from_hex(build.deployed_bytecode_hash)
+    except HashingError:
+        return None
 
 
 def same_address(a: object, b: object) -> bool:
