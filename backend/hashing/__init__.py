@@ -27,6 +27,7 @@ from backend.hashing.canonical_v2 import (
     farm_facts,
     lot_facts,
     org_ref,
+    org_ref_name,
     parent_list,
 )
 from backend.hashing.commitments import check_commitment, commit, is_commitment, new_salt
@@ -104,6 +105,7 @@ __all__ = [
     "nfc",
     "node_hash",
     "org_ref",
+    "org_ref_name",
     "parent_list",
     "read_document",
     "to_hex",

@@ -133,6 +133,19 @@ def org_ref(slug: str, name: str) -> dict[str, str]:
     return {"org": _label(slug, "org"), "name": _label(name, "name")}
 
 
+def org_ref_name(value: Any) -> str | None:
+    """The name an :func:`org_ref` states, or None when ``value`` is not one (a rules-v1 slug,
+    say): readers take the shown name from the hashed reference, never from a row."""
+    if (
+        isinstance(value, Mapping)
+        and value.keys() == {"org", "name"}
+        and isinstance(value["org"], str)
+        and isinstance(value["name"], str)
+    ):
+        return value["name"]
+    return None
+
+
 def farm_facts(
     *,
     code: str,

@@ -82,7 +82,10 @@ def test_a_rules_v2_record_states_its_facts_from_its_documents(anchored: dict[st
     assert [e["seq"] for e in anchored["events"]] == [1, 2, 3]
     assert {e["org_name"] for e in anchored["events"]} == {"HTX Mỹ Xương"}
     assert tended["data"] == {"text": "Tỉa cành sau thu hoạch"}
-    assert handed["data"]["to"] == "dg"
+    assert handed["data"] == {  # both sides named under the hash (proof rules 3.4)
+        "from": {"org": "htx", "name": "HTX Mỹ Xương"},
+        "to": {"org": "dg", "name": "Đóng gói Sa Đéc"},
+    }
     for event in anchored["events"]:
         assert event["proven"] is True
         assert event["status"] == "anchored"

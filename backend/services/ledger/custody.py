@@ -39,7 +39,10 @@ def transfer_lot(
     note: str | None = None,
     settings: Settings,
 ) -> tuple[Lot, Event]:
-    """Move custody of a lot from ``org`` (its custodian) to the organisation ``to_slug``."""
+    """Move custody of a lot from ``org`` (its custodian) to the organisation ``to_slug``.
+
+    ``data`` names both by slug; a rules-v2 document writes each as ``{"org", "name"}``
+    (:func:`~backend.services.ledger.documents_v2.seal_v2`), so the names shown are hashed."""
     lot = lock_lot(session, lot_code)
     permissions.require_custodian(org, lot)
     receiver = get_org_by_slug(session, to_slug) if isinstance(to_slug, str) else None

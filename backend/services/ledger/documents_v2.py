@@ -2,9 +2,11 @@
 
 Rules v2 (docs/proof-rules.md) chain a lot's events (``seq``, ``prev``), put every fact a page
 shows about the lot into its first event (product, producer, farm, quantity, harvest time) and
-name a derived lot's parent events there, so nothing a consumer reads comes from an unhashed
-row. Exact positions and values marked private enter the document only as salted commitments;
-the value and salt are kept as :class:`~backend.models.Disclosure` rows for authorised readers.
+name a derived lot's parent events there, and give every organisation ``data`` names its name
+beside its slug (a transfer's sender and receiver), so nothing a consumer reads comes from an
+unhashed row. Exact positions and values marked private enter the document only as salted
+commitments; the value and salt are kept as :class:`~backend.models.Disclosure` rows for
+authorised readers.
 
 The caller holds the lot's lock: ``seq`` and ``prev`` come from the lot row's newest event and
 are advanced here, so two writers of one lot can never take the same ``seq`` (and the unique
@@ -27,11 +29,17 @@ from backend.hashing import (
     farm_facts,
     lot_facts,
     new_salt,
+    org_ref,
     to_hex,
 )
-from backend.models import Disclosure, Event, Farm, Lot, LotLink, Organisation, Product
+from backend.models import Disclosure, Event, EventType, Farm, Lot, LotLink, Organisation, Product
+from backend.services.accounts.orgs import get_org_by_slug
 
 SCHEMA_VERSION = 2
+#: Members of ``data`` that name an organisation by its slug, by event type. Under rules v2 each
+#: becomes ``{"org": slug, "name": name}`` (docs/proof-rules.md 3.4): a page shows that name,
+#: so it must be under the hash, not read from an ``organisation`` row anyone can edit.
+ORG_MEMBERS: dict[EventType, tuple[str, ...]] = {EventType.TRANSFER: ("from", "to")}
 
 
 @dataclass
@@ -64,7 +72,8 @@ def seal_v2(
     and hash; advance the lot's newest event. Returns the disclosures to store with it."""
     private = PrivateValues()
     event.location = _public_location(event.location, private)
-    event.data = _public_data(event.data, private_fields, private)
+    named = _named_orgs(session, EventType(event.type), event.data, org)
+    event.data = _public_data(named, private_fields, private)
     seq = lot.last_seq + 1
     first = seq == 1
     document = canonical_document_v2(
@@ -90,6 +99,22 @@ def seal_v2(
     lot.last_seq = seq
     lot.last_event_hash = event.event_hash
     return private.disclosures(event.id)
+
+
+def _named_orgs(
+    session: Session, event_type: EventType, data: dict[str, Any], org: Organisation
+) -> dict[str, Any]:
+    """Each organisation ``data`` names by slug (:data:`ORG_MEMBERS`) with its name beside it."""
+    members = [key for key in ORG_MEMBERS.get(event_type, ()) if isinstance(data.get(key), str)]
+    if not members:
+        return data
+    named = dict(data)
+    for key in members:
+        slug = named[key]
+        found = org if slug == org.slug else get_org_by_slug(session, slug)
+        assert found is not None, f"data.{key} names no organisation"  # the service checked it
+        named[key] = org_ref(found.slug, found.name)
+    return named
 
 
 def _public_location(location: dict[str, Any] | None, private: PrivateValues) -> Any:

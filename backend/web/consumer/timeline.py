@@ -4,12 +4,14 @@ from, oldest first, each with who, where, what it recorded and its verdict."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from backend.hashing import org_ref_name
 from backend.i18n import Translator
 from backend.models import EventType
 from backend.services.verification.lineage import Lineage
-from backend.services.verification.proven_facts import stated_time
+from backend.services.verification.proven_facts import proven_org_names, stated_time
 from backend.services.verification.results import EventCheck, Verification
 from backend.services.verification.verdicts import Verdict
 from backend.timeutil import in_vietnam, rfc3339_z
@@ -31,8 +33,21 @@ def timeline(
     # Ties in stated time keep the lot's own order: its document seq for v2 (the queue's row
     # number is a column anyone can edit), the order of recording for v1.
     checks.sort(key=lambda check: (stated_time(check), _order(check)))
-    org_names = {org.slug: org.name for org in lineage.orgs.values()}
-    return tuple(event_view(check, lineage, lang, t, org_names, unit) for check in checks)
+    names = _Names(
+        rows={org.slug: org.name for org in lineage.orgs.values()},
+        documents=proven_org_names(verification),
+    )
+    return tuple(event_view(check, lineage, lang, t, names, unit) for check in checks)
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Organisation names by slug, for a slug a record names without its name: from rows for
+    a rules-v1 event (its hash never covered a name), from the documents for a v2 one (a
+    transfer written before v2 documents named their receivers)."""
+
+    rows: Mapping[str, str]
+    documents: Mapping[str, str]
 
 
 def event_view(
@@ -40,7 +55,7 @@ def event_view(
     lineage: Lineage,
     lang: str,
     t: Translator,
-    org_names: Mapping[str, str],
+    names: _Names,
     unit: str,
 ) -> EventView:
     """One entry; a rules-v2 event is shown from the document its verdict rests on, never
@@ -49,10 +64,12 @@ def event_view(
     if document is not None:
         event_type, actor = document["type"], document["org_name"]
         location, data = document["location"], document["data"]
+        org_names = names.documents
     else:
         org = lineage.orgs.get(event.org_id)
         event_type, actor = str(event.type), org.name if org else None
         location, data = event.location, event.data or {}
+        org_names = names.rows
     when = stated_time(check)
     return EventView(
         type=event_type,
@@ -125,10 +142,8 @@ def event_details(
         )
     elif event_type == EventType.QUALITY_CHECK and data.get("result") in ("pass", "fail"):
         lines.append(t(f"consumer.event_data.quality_{data['result']}"))
-    elif event_type == EventType.TRANSFER and isinstance(data.get("to"), str):
-        lines.append(
-            t("consumer.event_data.transfer_to", org=org_names.get(data["to"], data["to"]))
-        )
+    elif event_type == EventType.TRANSFER and (receiver := org_name(data.get("to"), org_names)):
+        lines.append(t("consumer.event_data.transfer_to", org=receiver))
     elif event_type == EventType.RECALL and isinstance(data.get("reason"), str):
         lines.append(t("consumer.event_data.recall_reason", reason=data["reason"]))
     elif event_type in (EventType.SPLIT, EventType.MERGE):
@@ -137,6 +152,16 @@ def event_details(
         data[key] for key in _FREE_TEXT_KEYS if isinstance(data.get(key), str) and data[key]
     )
     return tuple(lines)
+
+
+def org_name(value: Any, names: Mapping[str, str]) -> str | None:
+    """The name of the organisation ``value`` names: a rules-v2 reference states it under the
+    hash; a bare slug (rules v1) is named from ``names``, else shown as it is."""
+    if (stated := org_ref_name(value)) is not None:
+        return stated
+    if isinstance(value, str):
+        return names.get(value, value)
+    return None
 
 
 def _lot_movement(event_type: str, data: Mapping[str, Any], t: Translator, unit: str) -> list[str]:

@@ -1,7 +1,8 @@
 """A lot's events as the timeline on its page: who did what, when, and how far it is anchored.
 
 Values inside ``data`` are shown as they were recorded (they are what was hashed); only the
-labels are translated. Organisation slugs in a transfer become names, and an input
+labels are translated. A transfer's organisations are shown by the names its rules-v2 document
+states beside their slugs (a v1 record's bare slugs become names from their rows), and an input
 application shows the earliest safe harvest date its pre-harvest interval implies.
 
 A rules-v2 lot's events are shown from their checked documents, with block, transaction and
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.hashing import is_commitment
+from backend.hashing import is_commitment, org_ref_name
 from backend.i18n import Translator
 from backend.models import Batch, BatchStatus, Event, EventType, Organisation
 from backend.services.ledger.queries import batches_by_id, orgs_by_id
@@ -80,7 +81,9 @@ def _details(
         label = t(f"app.data.{key}")
         if label == f"app.data.{key}":
             label = key
-        if key in ("from", "to") and isinstance(value, str):
+        if key in ("from", "to") and (stated := org_ref_name(value)) is not None:
+            value = stated
+        elif key in ("from", "to") and isinstance(value, str):
             value = names.get(value, value)
         elif key == "result" and value in ("pass", "fail"):
             value = t(f"app.choice.result.{value}")
