@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 os.environ.setdefault("SENTRACE_ENV", "test")
 
 pytest_plugins = [
@@ -16,3 +18,12 @@ pytest_plugins = [
     "tests.support.fixtures_postgres",
     "tests.support.fixtures_server",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _event_schema(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``@pytest.mark.event_schema(n)``: the test's settings record events under proof rules
+    ``n`` (through the environment, so that servers and CLI processes it starts do too)."""
+    marker = request.node.get_closest_marker("event_schema")
+    if marker is not None:
+        monkeypatch.setenv("SENTRACE_EVENT_SCHEMA", str(marker.args[0]))
