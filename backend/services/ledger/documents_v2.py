@@ -184,4 +184,15 @@ def _parents(session: Session, lot: Lot) -> list[tuple[str, str]] | None:
     ).all()
     if not rows:
         return None
-    return [(parent.code, parent.last_event_hash or "") for parent in rows]
+    return [
+        (parent.code, parent.last_event_hash or _newest_v1_hash(session, parent)) for parent in rows
+    ]
+
+
+def _newest_v1_hash(session: Session, parent: Lot) -> str:
+    """The newest event of a lot recorded under rules v1 (which keeps no ``last_event_hash``):
+    the split or merge that made the child, recorded just before it."""
+    newest = session.exec(
+        select(Event.event_hash).where(Event.lot_id == parent.id).order_by(col(Event.seq).desc())
+    ).first()
+    return newest or ""
