@@ -205,8 +205,9 @@ class Batch(SQLModel, table=True):
     chain_id: int | None = Field(default=None, sa_type=BigInteger)
     contract_address: str | None = Field(default=None, max_length=42)
     # Rules v2: the lot heads map's root before and after this batch (None on v1 batches).
+    # Indexed: every verification looks up the batch of the root the chain holds now.
     prev_heads_root: str | None = Field(default=None, max_length=66)
-    heads_root: str | None = Field(default=None, max_length=66)
+    heads_root: str | None = Field(default=None, max_length=66, index=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
