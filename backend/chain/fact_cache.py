@@ -16,9 +16,10 @@ an older read than its own would have been, while 32 requests in flight cost one
 instead of 32. Entries also expire after a TTL, and reconcile drops roots it finds missing.
 
 Negative and "not yet final" answers are never cached. A recall on chain is final by contract
-and cached like an anchor; "not recalled" is remembered for a few seconds only. A failed read
-trips a short circuit breaker, so a dead node costs one timeout every few seconds rather than
-one per root, while facts cached before the outage are still served.
+and cached like an anchor; "not recalled" is remembered for a few seconds only. A lot's
+milestone or recall log deep enough is cached like an anchor, and raises the canary likewise.
+A failed read trips a short circuit breaker, so a dead node costs one timeout every few seconds
+rather than one per root, while facts cached before the outage are still served.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class FinalAnchor:
 
 
 @dataclass(frozen=True)
+class FinalLog:
+    """A registry log (a lot's milestone or recall) in a block deep enough to count as final."""
+
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
 class Canary:
     """The highest block holding a cached fact, and its hash when it was cached."""
 
@@ -72,7 +81,7 @@ class _CanaryFlight:
 
 
 class ChainFactCache:
-    """Thread-safe map of final anchors and recalls per (chain id, registry address)."""
+    """Thread-safe map of final anchors, recalls and lot logs per (chain id, registry)."""
 
     def __init__(
         self,
@@ -91,6 +100,7 @@ class ChainFactCache:
         self._flights: dict[ChainKey, _CanaryFlight] = {}
         self._anchors: dict[tuple[ChainKey, str], tuple[float, FinalAnchor]] = {}
         self._recalls: dict[tuple[ChainKey, str], tuple[float, bool]] = {}
+        self._logs: dict[tuple[ChainKey, str], tuple[float, FinalLog]] = {}
         self._canaries: dict[ChainKey, Canary] = {}
         self._down_until = 0.0
         self._last_key: ChainKey | None = None
@@ -152,6 +162,19 @@ class ChainFactCache:
     def remember_recall(self, key: ChainKey, lot_key: str, recalled: bool) -> None:
         with self._lock:
             self._recalls[(key, lot_key.lower())] = (self._clock(), recalled)
+
+    # ---------------------------------------------------------------------------- logs
+
+    def log(self, key: ChainKey, name: str) -> FinalLog | None:
+        """The cached final log called ``name``, or None when unknown or expired."""
+        with self._lock:
+            return self._fresh(self._logs, (key, name.lower()), lambda _fact: self._final_ttl_s)
+
+    def remember_log(self, key: ChainKey, name: str, fact: FinalLog, *, block_hash: bytes) -> None:
+        """Record a log that is final; ``block_hash`` is the hash of its block, now."""
+        with self._lock:
+            self._logs[(key, name.lower())] = (self._clock(), fact)
+            self._raise_canary(key, Canary(fact.block_number, block_hash))
 
     # ------------------------------------------------------------------------ canaries
 
@@ -215,6 +238,7 @@ class ChainFactCache:
         with self._lock:
             self._anchors = {k: v for k, v in self._anchors.items() if k[0] != key}
             self._recalls = {k: v for k, v in self._recalls.items() if k[0] != key}
+            self._logs = {k: v for k, v in self._logs.items() if k[0] != key}
             self._canaries.pop(key, None)
 
     # -------------------------------------------------------------- identity and health
@@ -247,8 +271,9 @@ class ChainFactCache:
         with self._lock:
             self._anchors.clear()
             self._recalls.clear()
+            self._logs.clear()
             self._canaries.clear()
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._anchors) + len(self._recalls)
+            return len(self._anchors) + len(self._recalls) + len(self._logs)

@@ -1,4 +1,4 @@
-"""What the chain says about roots and recalls, as seen by one verification request.
+"""What the chain says about roots, recalls and lot milestones, as one verification sees it.
 
 Reads go to the process-wide :class:`ChainFactCache` first (final anchors), after one check per
 request that the cache's canary block is unchanged, then to the node. Within one request each
@@ -11,8 +11,10 @@ answers become "unknown" and verdicts say ``pending`` rather than guessing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 from typing import cast
 
 from web3 import HTTPProvider
@@ -23,7 +25,8 @@ from backend.chain.fact_cache import ChainFactCache, ChainKey, FinalAnchor
 from backend.chain.legacy import AnchorReader
 from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
 from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
-from backend.hashing import from_hex, keccak
+from backend.hashing import from_hex, keccak, lot_key, to_hex
+from backend.services.verification.chain_logs import RECALL, LotLogs, milestone_name
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class AnchorFact:
 
 
 UNKNOWN_ANCHOR = AnchorFact(AnchorState.UNKNOWN)
+#: Where the chain holds one of a lot's milestones: (kind, event hash) → its log's standing.
+MilestoneLookup = Callable[[int, str], AnchorFact]
 
 
 def _hash_of_raw_block(response: object) -> tuple[bool, bytes | None]:
@@ -93,6 +98,8 @@ class ChainView:
         self.late_after_s = late_record_warn_h * 3600
         self._anchors: dict[str, AnchorFact] = {}
         self._recalls: dict[str, bool | None] = {}
+        self._logs = LotLogs(cache, confirmations)
+        self._log_facts: dict[tuple[str, str], AnchorFact] = {}
         self._heads_asked = False
         self._heads_root: bytes | None = None
         self._head: int | None = None
@@ -287,6 +294,35 @@ class ChainView:
         if lot_key not in self._recalls:
             self._recalls[lot_key] = self._lookup_recall(lot_key)
         return self._recalls[lot_key]
+
+    def milestone_lookup(self, lot_code: str) -> MilestoneLookup:
+        """Where the chain holds each milestone of the lot ``lot_code`` (:meth:`milestone`)."""
+        return partial(self.milestone, to_hex(lot_key(lot_code)))
+
+    def milestone(self, lot_key_hex: str, kind: int, event_hash: str) -> AnchorFact:
+        """Where the registry's ``LotEventRecorded`` log of this lot key, kind and event hash
+        stands: a milestone's transaction is shown from here, never from its outbox row."""
+        return self._lot_log(lot_key_hex.lower(), milestone_name(kind, event_hash))
+
+    def recall_transaction(self, lot_key_hex: str) -> str | None:
+        """The transaction of the lot's ``LotRecalled`` log, where the chain holds one."""
+        return self._lot_log(lot_key_hex.lower(), RECALL).tx_hash
+
+    def _lot_log(self, lot_key_hex: str, name: str) -> AnchorFact:
+        """One of a lot's logs, asked once per request (see ``chain_logs``)."""
+        entry = (lot_key_hex, name)
+        if entry not in self._log_facts and self._key is not None and self._chain is not None:
+            chain, key, head = self._chain, self._key, partial(self._block_number, self._chain)
+            self._check_canary(chain, key)
+            try:
+                got = self._logs.state(chain, key, *entry, ask=not self._down, head=head)
+            except ChainError as exc:
+                self._fail(exc)
+            else:
+                block, tx = (got.log.block_number, got.log.tx_hash) if got.log else (None, None)
+                state = AnchorState(got.standing)
+                self._log_facts[entry] = AnchorFact(state, block, tx, confirmations=got.depth)
+        return self._log_facts.get(entry, UNKNOWN_ANCHOR)
 
     def heads_root(self) -> bytes | None:
         """The registry's current heads root, asked once per request (never cached across

@@ -17,7 +17,9 @@ the verifier can prove that no document was left out.
 What is stored goes in as stored: a database edited behind our back yields a bundle that fails
 verification, which is the point. An event whose stored record can no longer be read is listed
 with ``document: null`` and the problem, never silently dropped. Transaction hashes and blocks
-come from the chain's own log of the anchor where the chain answers, not from batch columns.
+come from the chain's own log of the anchor where the chain answers, not from batch columns;
+a milestone's, and its status, only from the registry's log of the bundled document's hash
+(``ChainView.milestone``), never from its outbox row.
 """
 
 from __future__ import annotations
@@ -32,14 +34,17 @@ from backend.hashing import (
     SCHEMA_V2,
     HashingError,
     canonical_bytes,
+    from_hex,
+    keccak,
     read_document,
     to_hex,
 )
-from backend.models import Batch, BatchStatus, Event, Lot
+from backend.models import EVENT_KIND_CODES, Batch, BatchStatus, Event, EventType, Lot
 from backend.services.ledger.documents import event_document
-from backend.services.verification.chain_view import AnchorState, ChainView
+from backend.services.verification.chain_view import UNKNOWN_ANCHOR, AnchorState, ChainView
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
 from backend.services.verification.proof_heads import head_proof_entry, heads_root_for
+from backend.services.verification.results import milestone_status
 from backend.timeutil import rfc3339_z, utcnow
 
 BUNDLE_FORMAT = "sentrace/proof-bundle@1"
@@ -74,18 +79,7 @@ def bundle_for(
         for record in lineage.records
         for event in _in_order(record)
     ]
-    milestones = [
-        {
-            "event_id": event_id,
-            "lot_key": action.lot_key,
-            "kind": action.event_kind,
-            "event_hash": action.payload_hash,
-            "status": str(action.status),
-            "tx_hash": action.tx_hash,
-            "block_number": action.block_number,
-        }
-        for event_id, action in lineage.milestones.items()
-    ]
+    milestones = [_milestone(entry, view) for entry in events if entry["id"] in lineage.milestones]
     bundle: dict[str, Any] = {
         "format": BUNDLE_FORMAT_V2 if v2 else BUNDLE_FORMAT,
         "rules": SCHEMA_V2 if v2 else SCHEMA,
@@ -158,7 +152,6 @@ def _event_entry(
     event: Event, lot: Lot, record: LotRecord, lineage: Lineage, view: ChainView
 ) -> dict[str, Any]:
     batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
-    milestone = lineage.milestones.get(event.id)
     tx_hash, block_number = _anchoring(batch, view)
     entry: dict[str, Any] = {
         "id": event.id,
@@ -172,7 +165,7 @@ def _event_entry(
         "batch_status": str(batch.status) if batch else None,
         "tx_hash": tx_hash,
         "block_number": block_number,
-        "milestone_tx_hash": milestone.tx_hash if milestone else None,
+        "milestone_tx_hash": None,  # the chain's, filled in by ``_milestone``
     }
     if event.schema_version >= 2:
         entry.update(_stored_document(event))
@@ -190,6 +183,33 @@ def _event_entry(
         canonical_hex=to_hex(raw),
     )
     return entry
+
+
+def _milestone(entry: dict[str, Any], view: ChainView) -> dict[str, Any]:
+    """The milestone of a bundled event, as the chain holds it: the registry's log of the lot
+    key, the kind of the type its document states and the hash of its canonical bytes. Its
+    transaction goes into the event's entry too. A document that cannot be read names no
+    milestone to look for: its status is ``unknown``."""
+    kind = event_hash = None
+    fact = UNKNOWN_ANCHOR
+    document, raw = entry.get("document"), entry.get("canonical_hex")
+    try:
+        stated = EventType(document["type"]) if document is not None and raw else None
+    except ValueError:
+        stated = None
+    if stated is not None and raw is not None:
+        kind, event_hash = EVENT_KIND_CODES[stated], to_hex(keccak(from_hex(raw, size=None)))
+        fact = view.milestone(entry["lot_key"], kind, event_hash)
+    entry["milestone_tx_hash"] = fact.tx_hash
+    return {
+        "event_id": entry["id"],
+        "lot_key": entry["lot_key"],
+        "kind": kind,
+        "event_hash": event_hash,
+        "status": milestone_status(fact),
+        "tx_hash": fact.tx_hash,
+        "block_number": fact.block_number,
+    }
 
 
 def _stored_document(event: Event) -> dict[str, Any]:

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
-from backend.models import Batch, ChainAction, Event, Lot
-from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
+from backend.models import EVENT_KIND_CODES, Batch, Event, EventType, Lot
+from backend.services.verification.chain_view import (
+    AnchorFact,
+    AnchorState,
+    ChainView,
+    MilestoneLookup,
+)
 from backend.services.verification.verdicts import Finding, Verdict
 from backend.timeutil import rfc3339_z, utcnow
 
@@ -26,7 +32,8 @@ class EventCheck:
     computed_hash: str | None
     batch: Batch | None
     anchor: AnchorFact | None
-    milestone: ChainAction | None
+    #: Asks the chain for the event's own milestone; None when none was queued for it.
+    milestone: MilestoneLookup | None
     #: The rules-v2 document read from the stored bytes (None for v1 events).
     document: dict[str, Any] | None = None
     #: Anchored later than the reader's threshold after it says it happened.
@@ -42,8 +49,22 @@ class EventCheck:
     def verdict(self) -> Verdict:
         return self.finding.verdict
 
+    @cached_property
+    def milestone_fact(self) -> AnchorFact | None:
+        """Where the chain holds the event's own milestone log, asked with the hash computed
+        from its record and the type that record states, never with the outbox row's
+        transaction (a copy anyone with the database can rewrite). None when no milestone
+        was queued for the event or its record cannot be read."""
+        if self.milestone is None or self.computed_hash is None:
+            return None
+        try:
+            stated = EventType(self.document["type"] if self.document else self.event.type)
+        except ValueError:
+            return None
+        return self.milestone(EVENT_KIND_CODES[stated], self.computed_hash)
+
     def as_json(self) -> dict[str, Any]:
-        batch, anchor, milestone = self.batch, self.anchor, self.milestone
+        batch, anchor, milestone = self.batch, self.anchor, self.milestone_fact
         on_chain = anchor is not None and anchor.state in (AnchorState.FINAL, AnchorState.SHALLOW)
         document = self.document
         # A rules-v2 event says what its verified document says; a v1 event's columns are
@@ -71,10 +92,25 @@ class EventCheck:
                 else (batch.block_number if batch else None)
             ),
             "milestone_tx_hash": milestone.tx_hash if milestone else None,
-            "milestone_status": str(milestone.status) if milestone else None,
+            "milestone_status": milestone_status(milestone),
             "anchored_at": rfc3339_z(self.anchored_at) if self.anchored_at else None,
             "recorded_late": self.recorded_late,
         }
+
+
+#: A milestone's status as the chain states it, in the outbox's words: ``confirmed`` (final),
+#: ``sent`` (on chain, not final yet), ``pending`` (the chain holds none yet), ``unknown``.
+_MILESTONE_STATUS = {
+    AnchorState.FINAL: "confirmed",
+    AnchorState.SHALLOW: "sent",
+    AnchorState.ABSENT: "pending",
+    AnchorState.UNKNOWN: "unknown",
+}
+
+
+def milestone_status(fact: AnchorFact | None) -> str | None:
+    """The status shown for a milestone: the chain's answer (None: no milestone)."""
+    return _MILESTONE_STATUS[fact.state] if fact is not None else None
 
 
 @dataclass(frozen=True)
