@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from backend.api.event_batches import MAX_BODY_BYTES, PATH
-from backend.hashing import lot_key, to_hex
+from backend.hashing import canonical_bytes, lot_key, read_document, to_hex
 from backend.models import (
     EVENT_KIND_CODES,
     BatchStatus,
@@ -30,7 +30,7 @@ from backend.models import (
 from backend.runtime import Runtime
 from backend.services.ledger.events import MAX_BATCH_EVENTS, EventInput, add_lot_events
 from backend.services.ledger.locking import lock_lot
-from tests.api.test_lots import recomputed_hash
+from tests.api.test_lots import RULES, disclosed, recomputed_hash, stored_bytes
 from tests.api.test_writes import count
 from tests.support.app import Actors, empty_all_tables, harvest_body, make_settings
 from tests.support.bodies import (
@@ -96,7 +96,10 @@ def nothing_stored_by(
 # --- accepted batches -----------------------------------------------------------------------
 
 
-def test_a_batch_across_two_lots_is_stored_in_request_order(lots: Actors, runtime: Runtime) -> None:
+@pytest.mark.parametrize("rules", RULES)
+def test_a_batch_across_two_lots_is_stored_in_request_order(
+    lots: Actors, runtime: Runtime, rules: int
+) -> None:
     items = [
         item(LOT_A),
         item(LOT_B, "quality_check", {"result": "pass", "brix": "14.5"}),
@@ -114,13 +117,18 @@ def test_a_batch_across_two_lots_is_stored_in_request_order(lots: Actors, runtim
     by_id = {e["id"]: e for code in (LOT_A, LOT_B) for e in stored_events(lots, code)}
     assert [by_id[i]["type"] for i in ids] == ["note", "quality_check", "packing"]
     for code, answer in zip((LOT_A, LOT_B, LOT_A), response.json()["events"], strict=True):
-        assert recomputed_hash(code, by_id[answer["id"]]) == answer["event_hash"]
+        assert recomputed_hash(lots.client, code, by_id[answer["id"]]) == answer["event_hash"]
     assert [e["type"] for e in stored_events(lots, LOT_A)] == ["harvest", "note", "packing"]
 
 
+@pytest.mark.parametrize("rules", RULES)
 def test_each_event_is_stored_and_hashed_exactly_as_the_single_endpoint_would(
-    lots: Actors,
+    lots: Actors, rules: int
 ) -> None:
+    """Under rules v2 the two documents differ only where each event must have its own: its
+    id, its place in the lot's chain (``seq``, ``prev``) and the salt of its committed exact
+    point (a fresh salt for every value, proof rules 4); the point committed is the same."""
+
     def nfd(value: str) -> str:
         return unicodedata.normalize("NFD", value)
 
@@ -137,12 +145,29 @@ def test_each_event_is_stored_and_hashed_exactly_as_the_single_endpoint_would(
 
     stored = {e["id"]: e for e in stored_events(lots, LOT_A)}
     one, many = stored[single["id"]], stored[from_batch["id"]]
-    hashed_fields = ("type", "occurred_at", "org", "location", "data")
+    hashed_fields = ("type", "occurred_at", "org", "data")
     assert {k: many[k] for k in hashed_fields} == {k: one[k] for k in hashed_fields}
     assert many["data"] == {"result": "pass", "brix": "14.5", "ghi chú": "Trái đạt chuẩn"}
-    # The single endpoint's stored form, hashed under the batch event's id, is the batch hash.
-    assert recomputed_hash(LOT_A, {**one, "id": many["id"]}) == from_batch["event_hash"]
-    assert recomputed_hash(LOT_A, one) == single["event_hash"]
+    assert recomputed_hash(lots.client, LOT_A, one) == single["event_hash"]
+    assert recomputed_hash(lots.client, LOT_A, many) == from_batch["event_hash"]
+    if rules == 1:
+        assert many["location"] == one["location"]
+        # The single endpoint's stored form, hashed under the batch event's id, is the batch hash.
+        as_batch = {**one, "id": many["id"]}
+        assert recomputed_hash(lots.client, LOT_A, as_batch) == from_batch["event_hash"]
+        return
+    point = {"lat": "10.29", "lon": "105.76"}
+    for shown in (one, many):
+        assert disclosed(lots, LOT_A, shown["id"]) == {"location.point": point}
+    # The single endpoint's document, given the batch event's own id, place and commitment, is
+    # the batch event's stored bytes exactly.
+    own_bytes = stored_bytes(lots.client, LOT_A, many["id"])
+    own = read_document(own_bytes)
+    single_document = read_document(stored_bytes(lots.client, LOT_A, one["id"]))
+    assert (own["seq"], own["prev"]) == (single_document["seq"] + 1, single["event_hash"])
+    place = {k: own[k] for k in ("id", "seq", "prev")}
+    location = {**single_document["location"], "point": own["location"]["point"]}
+    assert canonical_bytes({**single_document, **place, "location": location}) == own_bytes
 
 
 def test_a_replayed_batch_returns_the_first_answer_and_stores_nothing_twice(

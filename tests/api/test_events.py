@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_lots import recomputed_hash
+from tests.api.test_lots import RULES, disclosed, recomputed_hash
 from tests.support.app import Actors, harvest_body
 from tests.support.bodies import (
     A_HASH,
@@ -52,14 +52,15 @@ def stored_events(actors: Actors, code: str = LOT) -> list[dict[str, Any]]:
     return events
 
 
-def test_the_custodian_records_an_input_application(lot: Actors) -> None:
+@pytest.mark.parametrize("rules", RULES)
+def test_the_custodian_records_an_input_application(lot: Actors, rules: int) -> None:
     response = post_event(lot, event("input_application", {**SPRAY, "note": "Phun sáng sớm"}))
     assert response.status_code == 201
     assert response.json() == {"id": A_UUID, "event_hash": A_HASH, "status": "pending"}
     first = stored_events(lot)[0]  # 20 April comes before the 1 May harvest
     assert first["id"] == response.json()["id"]
     assert first["data"] == {**SPRAY, "note": "Phun sáng sớm"}
-    assert recomputed_hash(LOT, first) == response.json()["event_hash"]
+    assert recomputed_hash(lot.client, LOT, first) == response.json()["event_hash"]
 
 
 @pytest.mark.parametrize("missing", sorted(SPRAY))
@@ -118,7 +119,13 @@ def test_quality_checks_and_notes_need_their_keys(
     assert response.json() == expected
 
 
-def test_other_types_take_any_object_and_floats_become_decimal_strings(lot: Actors) -> None:
+@pytest.mark.parametrize("rules", RULES)
+def test_other_types_take_any_object_and_floats_become_decimal_strings(
+    lot: Actors, rules: int
+) -> None:
+    """Under rules v2 an exact point is private (proof rules 3.4): the document, and so the
+    public record, holds its commitment, and the recorder reads the decimal strings back from
+    the disclosure, which must open that commitment."""
     data = {"temperature_c": 4.5, "boxes": 120, "cold_chain": True, "notes": ["ok", None]}
     response = post_event(lot, event("packing", data, location={"lat": 10.29, "lon": 105.76}))
     assert response.status_code == 201
@@ -129,8 +136,13 @@ def test_other_types_take_any_object_and_floats_become_decimal_strings(lot: Acto
         "cold_chain": True,
         "notes": ["ok", None],
     }
-    assert stored["location"] == {"lat": "10.29", "lon": "105.76"}
-    assert recomputed_hash(LOT, stored) == response.json()["event_hash"]
+    point = {"lat": "10.29", "lon": "105.76"}
+    if rules == 1:
+        assert stored["location"] == point
+    else:
+        assert stored["location"] == {"point": {"commitment": A_HASH}}
+        assert disclosed(lot, LOT, stored["id"]) == {"location.point": point}
+    assert recomputed_hash(lot.client, LOT, stored) == response.json()["event_hash"]
 
 
 def test_integers_beyond_json_precision_are_refused(lot: Actors) -> None:
@@ -142,7 +154,8 @@ def test_integers_beyond_json_precision_are_refused(lot: Actors) -> None:
     )
 
 
-def test_vietnamese_text_in_nfd_is_stored_and_hashed_as_nfc(lot: Actors) -> None:
+@pytest.mark.parametrize("rules", RULES)
+def test_vietnamese_text_in_nfd_is_stored_and_hashed_as_nfc(lot: Actors, rules: int) -> None:
     text = "Kiểm tra độ ngọt: đạt chuẩn"
     nfd_text, nfd_key = unicodedata.normalize("NFD", text), unicodedata.normalize("NFD", "ghi chú")
     response = post_event(lot, event("quality_check", {"result": "pass", nfd_key: nfd_text}))
@@ -150,7 +163,7 @@ def test_vietnamese_text_in_nfd_is_stored_and_hashed_as_nfc(lot: Actors) -> None
     stored = stored_events(lot)[0]
     assert stored["data"] == {"result": "pass", "ghi chú": text}
     nfc_version = post_event(lot, event("quality_check", {"result": "pass", "ghi chú": text}))
-    assert recomputed_hash(LOT, stored) == response.json()["event_hash"]
+    assert recomputed_hash(lot.client, LOT, stored) == response.json()["event_hash"]
     assert nfc_version.status_code == 201
 
 

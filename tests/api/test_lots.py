@@ -6,8 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from backend.hashing import canonical_document, event_hash, to_hex
+from backend.hashing import (
+    canonical_document,
+    event_hash,
+    from_hex,
+    keccak,
+    read_document,
+    to_hex,
+)
 from tests.support.app import Actors, harvest_body
 from tests.support.bodies import (
     A_HASH,
@@ -36,18 +44,58 @@ FARM: dict[str, Any] = {
 }
 
 
-def recomputed_hash(lot_code: str, event: dict[str, Any]) -> str:
-    """The hash an outside verifier gets from the event as the API shows it."""
-    document = canonical_document(
-        event_id=event["id"],
-        lot_code=lot_code,
-        event_type=event["type"],
-        occurred_at=datetime.fromisoformat(event["occurred_at"]),
-        org_slug=event["org"],
-        location=event["location"],
-        data=event["data"],
-    )
-    return to_hex(event_hash(document))
+#: Lots begun under proof rules v1 keep taking v1 events after the switch to v2, so what the
+#: API stores and shows is checked under both (``rules`` of a test, through its mark).
+RULES = [
+    pytest.param(1, marks=pytest.mark.event_schema(1), id="v1"),
+    pytest.param(2, marks=pytest.mark.event_schema(2), id="v2"),
+]
+#: Members of a rules-v2 event as the API shows it that are its document's, member for member.
+SHOWN_FROM_DOCUMENT = ("id", "type", "occurred_at", "org", "org_name", "seq", "location", "data")
+
+
+def recomputed_hash(client: TestClient, lot_code: str, event: dict[str, Any]) -> str:
+    """The hash an outside verifier gets for the event as the API shows it.
+
+    Rules v1: the document is rebuilt from the members shown. Rules v2 (the event shows its
+    ``seq``): the document also names the previous event and, at seq 1, the lot's facts with
+    values no page shows (committed points), so the verifier takes the stored bytes from the
+    public proof bundle, checks that they are a canonical v2 document of this lot stating
+    exactly what the API shows, and hashes those bytes (proof rules 3.5).
+    """
+    if "seq" not in event:
+        document = canonical_document(
+            event_id=event["id"],
+            lot_code=lot_code,
+            event_type=event["type"],
+            occurred_at=datetime.fromisoformat(event["occurred_at"]),
+            org_slug=event["org"],
+            location=event["location"],
+            data=event["data"],
+        )
+        return to_hex(event_hash(document))
+    raw = stored_bytes(client, lot_code, event["id"])
+    stated = read_document(raw)  # refuses bytes that are not their own canonical v2 form
+    assert stated["lot"] == lot_code
+    assert {k: stated[k] for k in SHOWN_FROM_DOCUMENT} == {k: event[k] for k in SHOWN_FROM_DOCUMENT}
+    return to_hex(keccak(raw))
+
+
+def stored_bytes(client: TestClient, lot_code: str, event_id: str) -> bytes:
+    """A rules-v2 event's stored canonical bytes, as the public proof bundle hands them out."""
+    bundle = client.get(f"/api/v1/lots/{lot_code}/proof").json()
+    [entry] = [e for e in bundle["events"] if e["id"] == event_id]
+    return from_hex(entry["canonical_hex"], size=None)
+
+
+def disclosed(actors: Actors, lot_code: str, event_id: str, who: str = "htx") -> dict[str, Any]:
+    """The private values of one event its recorder reads back, by path; each must open the
+    commitment in the stored document."""
+    headers = actors.headers[who]
+    body = actors.client.get(f"/api/v1/lots/{lot_code}/disclosure", headers=headers).json()
+    [entry] = [e for e in body["events"] if e["event_id"] == event_id]
+    assert all(value["checked"] for value in entry["values"])
+    return {value["path"]: value["value"] for value in entry["values"]}
 
 
 def test_creating_a_lot_records_its_harvest_event(supply_chain: Actors) -> None:
@@ -78,7 +126,14 @@ def test_generated_codes_count_up_and_given_codes_are_kept(supply_chain: Actors)
     assert post("/api/v1/lots", "htx", june)["code"] == "DT-XOAI-2606-000001"
 
 
-def test_the_public_lot_record_shows_origin_custody_and_events(supply_chain: Actors) -> None:
+@pytest.mark.parametrize("rules", RULES)
+def test_the_public_lot_record_shows_origin_custody_and_events(
+    supply_chain: Actors, rules: int
+) -> None:
+    """A rules-v1 lot is shown from its rows. A rules-v2 lot is shown from its verified
+    documents, so its record also states its rules, verdict and whether every fact was read
+    from a checked document, the producer its first document names, which farm members are
+    kept private, and for each event its seq, the recorder's name and the chain's answer."""
     created = supply_chain.post("/api/v1/lots", "htx", harvest_body(code="XOAI-T01"))
     response = supply_chain.client.get("/api/v1/lots/XOAI-T01")  # no key: public
     assert response.status_code == 200
@@ -95,7 +150,7 @@ def test_the_public_lot_record_shows_origin_custody_and_events(supply_chain: Act
         "status": "pending",
         "batch_root": None,
     }
-    assert body == {
+    expected = {
         "code": "XOAI-T01",
         "product": PRODUCT,
         "quantity": "1000",
@@ -111,7 +166,15 @@ def test_the_public_lot_record_shows_origin_custody_and_events(supply_chain: Act
         "recall_reason": None,
         "events": [harvest],
     }
-    assert recomputed_hash("XOAI-T01", body["events"][0]) == created["event"]["event_hash"]
+    if rules == 2:
+        harvest.update(seq=1, org_name="HTX Mỹ Xương", proven=True, recorded_late=False)
+        harvest.update(tx_hash=None, block_number=None, anchored_at=None)
+        producer = {"slug": "htx", "name": "HTX Mỹ Xương"}
+        expected.update(rules=2, verdict="pending", verified_facts=True, producer=producer)
+        expected.update(farm={**FARM, "private": []})
+    assert body == expected
+    shown = body["events"][0]
+    assert recomputed_hash(supply_chain.client, "XOAI-T01", shown) == created["event"]["event_hash"]
 
 
 def test_an_unknown_lot_is_404(supply_chain: Actors) -> None:

@@ -33,6 +33,7 @@ def _note(world: World, code: str, schema: int, data: dict[str, str], private: l
 
 
 def test_a_lot_begun_under_rules_v1_refuses_private_marks_after_the_switch(world: World) -> None:
+    world.settings = world.settings.model_copy(update={"event_schema": 1})  # before the switch
     world.harvest("LO-V1")
     with pytest.raises(InvalidInput) as raised:
         _note(world, "LO-V1", 2, {"text": "Số điện thoại chủ vườn"}, ["text"])

@@ -9,8 +9,24 @@ import pytest
 from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
-from backend.hashing import canonical_document, event_hash, keccak, lot_key, to_hex
-from backend.models import EVENT_KIND_CODES, ChainAction, ChainActionKind, Event, EventType
+from backend.hashing import (
+    canonical_document,
+    check_commitment,
+    event_hash,
+    from_hex,
+    keccak,
+    lot_key,
+    read_document,
+    to_hex,
+)
+from backend.models import (
+    EVENT_KIND_CODES,
+    ChainAction,
+    ChainActionKind,
+    Disclosure,
+    Event,
+    EventType,
+)
 from backend.runtime import Runtime
 from backend.services.ledger.custody import transfer_lot
 from backend.services.ledger.events import record_event
@@ -42,7 +58,19 @@ def actions(session: Session) -> list[ChainAction]:
     return list(session.exec(select(ChainAction).order_by(col(ChainAction.id))))
 
 
-def test_a_stored_event_rehashes_to_its_event_hash(world: World, runtime: Runtime) -> None:
+@pytest.mark.parametrize(
+    "rules",
+    [
+        pytest.param(1, marks=pytest.mark.event_schema(1), id="v1"),
+        pytest.param(2, marks=pytest.mark.event_schema(2), id="v2"),
+    ],
+)
+def test_a_stored_event_rehashes_to_its_event_hash(
+    world: World, runtime: Runtime, rules: int
+) -> None:
+    """Rules v1 rebuild the document from the columns. Rules v2 hash the stored bytes (proof
+    rules 3.5), which hold the exact point only as a commitment (3.4): the columns say what
+    the bytes say, and the point's disclosure opens the commitment."""
     lot = world.harvest("L-1")
     text = unicodedata.normalize("NFD", "Phun thuốc lúc sáng sớm, trời lặng gió")
     event = record_event(
@@ -69,9 +97,21 @@ def test_a_stored_event_rehashes_to_its_event_hash(world: World, runtime: Runtim
         assert as_utc(stored.occurred_at) == datetime(2026, 4, 20, 1, 0, 0, tzinfo=UTC)
         assert stored.data["note"] == unicodedata.normalize("NFC", text)
         assert stored.data["dose"] == "0.3"
-        assert stored.location == {"lat": "10.45", "lon": "105.6", "tên": "Lô số 3"}
         assert stored.batch_id is None
-        assert rehash(fresh, stored, "L-1", "htx") == stored.event_hash == event.event_hash
+        point = {"lat": "10.45", "lon": "105.6"}
+        if rules == 1:
+            assert stored.location == {**point, "tên": "Lô số 3"}
+            assert rehash(fresh, stored, "L-1", "htx") == stored.event_hash == event.event_hash
+            return
+        raw = bytes(stored.canonical or b"")
+        assert to_hex(keccak(raw)) == stored.event_hash == event.event_hash
+        document = read_document(raw)
+        assert (document["location"], document["data"]) == (stored.location, stored.data)
+        assert document["occurred_at"] == "2026-04-20T01:00:00Z"
+        assert document["location"]["tên"] == "Lô số 3"
+        [opened] = fresh.exec(select(Disclosure).where(Disclosure.event_id == stored.id)).all()
+        assert (opened.path, opened.value) == ("location.point", point)
+        assert check_commitment(point, from_hex(opened.salt), document["location"]["point"])
 
 
 def test_milestones_join_the_chain_outbox_and_observations_do_not(world: World) -> None:
