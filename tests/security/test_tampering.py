@@ -1,12 +1,13 @@
-"""Editing the database behind the application's back is caught, event by event.
+"""Editing the database behind the application's back is caught, event by event: rules v1.
 
-One world per database (SQLite, PostgreSQL) is built through the API and anchored on the
-in-process chain. Each case tampers with a lot of its own; lots whose case changes a whole batch
-(its rows, root or count) get a batch of their own, so no case can disturb another. Each edit
-is plain SQL, as an intruder with database access would write it. The verdict must be
-``tampered`` for the right event (the others in the lot stay ``verified``) with the reason code
-that says what broke, and the lot must be ``tampered`` with a reason that names that event or
-batch.
+These lots are recorded under proof rules v1 (``event_schema(1)``): an installation upgraded to
+v2 keeps its v1 lots, and they must stay verifiable. Under v1 the verifier rebuilds each
+document from the event's columns, so editing a hashed column is what an intruder does. The
+same attacks on rules v2 records (where columns are indexes beside the stored canonical bytes,
+and the bytes are what an intruder must edit) are in test_tampering_v2.py; the world both use
+is in tampering_world.py. The verdict must be ``tampered`` for the right event (the others in
+the lot stay ``verified``) with the reason code that says what broke, and the lot must be
+``tampered`` with a reason that names that event or batch.
 
 A forged row that claims no batch at all reads ``pending`` by design (it looks exactly like a
 write that has not been anchored yet); what cannot be forged is a row that claims to be anchored.
@@ -17,25 +18,24 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
-from backend.app import create_app
 from backend.hashing import canonical_document, event_hash, leaf_hash, lot_key, to_hex
-from backend.models import Batch, Event, Lot, Organisation
-from backend.runtime import Runtime
+from backend.models import Batch, Lot, Organisation
 from backend.timeutil import as_utc
-from tests.support.app import ADMIN, make_settings
+from tests.security.tampering_world import (
+    DATABASES,
+    World,
+    assert_only,
+    note_of,
+    open_world,
+    verdicts,
+)
 
-NOTE_TIME = "2026-05-02T08:00:00Z"
+pytestmark = pytest.mark.event_schema(1)
 
 #: Lots whose tampering shows on their own events only: they share one anchored batch.
 SHARED_BATCH = [
@@ -58,150 +58,11 @@ SHARED_BATCH = [
 OWN_BATCH = ["moved", "deleted", "forged_in_batch", "swap_a", "swap_b", "root", "count"]
 
 
-@dataclass
-class World:
-    client: TestClient
-    engine: Engine
-    runtime: Runtime
-    headers: dict[str, dict[str, str]] = field(default_factory=dict)
-    memo: dict[str, Any] = field(default_factory=dict)
-
-    def post(self, path: str, org: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.client.post(path, json=body, headers=self.headers[org])
-        assert response.status_code in (200, 201), response.text
-        result: dict[str, Any] = response.json()
-        return result
-
-    def org(self, slug: str, role: str) -> None:
-        body = {"slug": slug, "name": slug.upper(), "role": role}
-        response = self.client.post("/api/v1/orgs", json=body, headers=ADMIN)
-        assert response.status_code == 201, response.text
-        self.headers[slug] = {"Authorization": f"Bearer {response.json()['api_key']}"}
-
-    def anchor(self) -> None:
-        for _ in range(20):
-            report = self.runtime.anchoring.run_once(force=True, wait=True)
-            if not report.more_work and not report.built and not report.sent:
-                return
-        raise AssertionError("anchoring did not settle")
-
-    def verification(self, code: str) -> dict[str, Any]:
-        response = self.client.get(f"/api/v1/lots/{code}/verification")
-        assert response.status_code == 200, response.text
-        result: dict[str, Any] = response.json()
-        return result
-
-    def events(self, code: str) -> list[Event]:
-        with Session(self.engine) as session:
-            statement = (
-                select(Event)
-                .join(Lot, col(Lot.id) == col(Event.lot_id))
-                .where(Lot.code == code)
-                .order_by(col(Event.seq))
-            )
-            return list(session.exec(statement).all())
-
-    def one(self, model: type[Any], **where: Any) -> Any:
-        with Session(self.engine) as session:
-            statement = select(model)
-            for name, value in where.items():
-                statement = statement.where(getattr(model, name) == value)
-            return session.exec(statement).one()
-
-    def sql(self, statement: str, **params: Any) -> None:
-        """One statement, as an intruder at a database prompt would type it."""
-        with self.engine.begin() as connection:
-            assert connection.execute(text(statement), params).rowcount == 1
-
-    def json_value(self, name: str) -> str:
-        """A bound JSON parameter (PostgreSQL wants the cast spelled out)."""
-        return f"CAST(:{name} AS JSON)" if self.engine.dialect.name == "postgresql" else f":{name}"
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=DATABASES)
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    root: Path = tmp_path_factory.mktemp("tamper")
-    if request.param == "sqlite":
-        url = f"sqlite:///{(root / 'ledger.db').as_posix()}"
-        cluster = None
-    else:
-        from tests.support.postgres import start_cluster
-
-        cluster = start_cluster()
-        url = cluster.create_database()
-    # Milestones are off: these tests are about batches, and every transaction costs time.
-    settings = make_settings(root / "data", url, direct_event_types="")
-    runtime = Runtime.start(settings, start_worker=False)
-    try:
-        with TestClient(create_app(runtime)) as client:
-            built = World(client=client, engine=runtime.engine, runtime=runtime)
-            build(built)
-            yield built
-    finally:
-        runtime.close()
-        if cluster is not None:
-            cluster.stop()
-
-
-def build(world: World) -> None:
-    world.org("htx", "cooperative")
-    world.org("htx2", "cooperative")
-    world.org("htx-slug", "cooperative")
-    for org, farm in (("htx", "F-01"), ("htx-slug", "F-S")):
-        world.post(
-            "/api/v1/farms", org, {"code": farm, "name": "Vườn ông Tư", "commune": "Mỹ Xương"}
-        )
-    world.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài cát Hòa Lộc"})
-    for case in SHARED_BATCH:
-        record_lot(world, case)
-    world.anchor()
-    for case in OWN_BATCH:
-        record_lot(world, case)
-        world.anchor()
-    for case in SHARED_BATCH + OWN_BATCH:
-        assert world.verification(f"T-{case}")["verdict"] == "verified", case
-
-
-def record_lot(world: World, case: str) -> None:
-    """Lot ``T-case``: a harvest (with a location) and two notes."""
-    org, farm = ("htx-slug", "F-S") if case == "org_slug" else ("htx", "F-01")
-    lot = {
-        "code": f"T-{case}",
-        "product": "xoai",
-        "farm": farm,
-        "quantity": "100",
-        "unit": "kg",
-        "harvested_at": "2026-05-01T06:30:00+07:00",
-        "location": {"commune": "Mỹ Xương"},
-    }
-    world.post("/api/v1/lots", org, lot)
-    for i in range(2):
-        note = {"type": "note", "occurred_at": NOTE_TIME, "data": {"text": f"ghi chú {i}"}}
-        world.post(f"/api/v1/lots/T-{case}/events", org, note)
-
-
-def verdicts(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    return {e["id"]: (e["verdict"], e["reason_code"]) for e in body["events"]}
-
-
-def assert_only(world: World, code: str, event_id: str, reason_code: str) -> dict[str, Any]:
-    """``event_id`` is tampered for ``reason_code``; every other event of the lot verified."""
-    body = world.verification(code)
-    found = verdicts(body)
-    assert found.pop(event_id) == ("tampered", reason_code), body
-    assert set(found.values()) <= {("verified", "verified")}, body
-    assert body["verdict"] == "tampered"
-    assert body["reason_code"] == "in_event"
-    assert event_id in body["reason"] and event_id in body["reason_en"]
-    return body
-
-
-def note_of(world: World, case: str, index: int = 1) -> Event:
-    return world.events(f"T-{case}")[index]
+    yield from open_world(request, tmp_path_factory, schema=1, shared=SHARED_BATCH, own=OWN_BATCH)
 
 
 # ------------------------------------------------------------------- hashed event fields
@@ -306,39 +167,19 @@ def test_editing_a_stored_proof_is_caught(world: World) -> None:
 # ------------------------------------------------------------- rows moved, gone or forged
 
 
-def move_hidden_event(world: World) -> Event:
-    """Move the second event of T-moved onto lot T-moved_to, once (two tests look at it)."""
-    if "moved" not in world.memo:
-        event = note_of(world, "moved")
-        target = world.one(Lot, code="T-moved_to")
-        world.sql("UPDATE event SET lot_id = :lot WHERE id = :id", lot=target.id, id=event.id)
-        world.memo["moved"] = event
-    moved: Event = world.memo["moved"]
-    return moved
-
-
 def test_an_event_moved_to_another_lot_is_tampered_there(world: World) -> None:
-    event = move_hidden_event(world)
+    """The moved event's v1 document is rebuilt with the receiving lot's code: its hash breaks.
+
+    The lot that lost it still reads ``verified`` under v1, by design: a v1 lot only knows the
+    rows of its batches (docs/proof-rules.md 2.4). Rules v2 catches that side too
+    (test_tampering_v2.py).
+    """
+    event = note_of(world, "moved")
+    target = world.one(Lot, code="T-moved_to")
+    world.sql("UPDATE event SET lot_id = :lot WHERE id = :id", lot=target.id, id=event.id)
     receiving = world.verification("T-moved_to")
     assert verdicts(receiving)[event.id] == ("tampered", "tampered_hash")
     assert receiving["verdict"] == "tampered" and event.id in receiving["reason"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap in services/verification: a lot only counts the rows of its batches, so an "
-        "event moved to another lot (lot_id edited, batch kept) leaves the losing lot reading "
-        "verified; rows of the lot's batches whose stored leaf is this lot's leaf "
-        "(leaf_hash(lot_key(code), event_hash) == leaf) but which sit on another lot would "
-        "reveal it"
-    ),
-)
-def test_a_lot_that_lost_an_event_to_another_lot_is_tampered(world: World) -> None:
-    event = move_hidden_event(world)
-    losing = world.verification("T-moved")
-    assert event.id not in verdicts(losing)
-    assert losing["verdict"] == "tampered", losing
 
 
 def test_deleting_an_event_is_caught(world: World) -> None:

@@ -1,5 +1,10 @@
 """Every way of editing the ledger behind the application's back ends ``tampered``, naming
-the event, with a reason in Vietnamese and English."""
+the event, with a reason in Vietnamese and English.
+
+Events are recorded under the default rules (v2) unless a test is marked ``event_schema(1)``:
+the attacks that only rules v1 reads (a hashed column edited, since v1 rebuilds documents from
+columns) run under v1, lots of which stay after an upgrade, each beside its v2 form (the
+stored canonical bytes edited)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from backend.hashing import canonical_document, event_hash, to_hex
+from backend.hashing import (
+    canonical_bytes,
+    canonical_document,
+    event_hash,
+    keccak,
+    read_document,
+    to_hex,
+)
 from backend.models import EventType, Lot, Organisation
 from backend.runtime import Runtime
 from tests.support.app import Actors
@@ -73,28 +85,67 @@ def _edit_hash(runtime: Runtime, event_id: str) -> None:
             h="0x" + "00" * 31 + "01", id=event_id)  # fmt: skip
 
 
-EDITS: dict[str, tuple[Callable[[Runtime, str], None], str]] = {
-    "type": (_edit_type, "tampered_hash"),
-    "occurred_at": (_edit_time, "tampered_hash"),
-    "organisation": (_edit_org, "tampered_hash"),
-    "location": (_edit_location, "tampered_hash"),
-    "data": (_edit_data, "tampered_hash"),
-    "event_hash": (_edit_hash, "tampered_hash"),
+def _rewrite_document(
+    runtime: Runtime, event_id: str, members: dict[str, Any], *, rehash: bool = False
+) -> None:
+    """Rules v2: store the event's document with ``members`` changed, still canonical (only
+    the hash can tell); with ``rehash`` its stored hash too."""
+    event = next(e for e in events(runtime.engine) if e.id == event_id)
+    raw = canonical_bytes({**read_document(bytes(event.canonical or b"")), **members})
+    execute(runtime.engine, "UPDATE event SET canonical = :c WHERE id = :id", c=raw, id=event_id)
+    if rehash:
+        execute(runtime.engine, "UPDATE event SET event_hash = :h WHERE id = :id",
+                h=to_hex(keccak(raw)), id=event_id)  # fmt: skip
+
+
+def _member_edit(**members: Any) -> Callable[[Runtime, str], None]:
+    def edit(runtime: Runtime, event_id: str) -> None:
+        _rewrite_document(runtime, event_id, members)
+
+    return edit
+
+
+#: Rules v1 rebuilds each document from the event's columns: the intruder edits a column.
+EDITS_V1: dict[str, Callable[[Runtime, str], None]] = {
+    "type": _edit_type,
+    "occurred_at": _edit_time,
+    "organisation": _edit_org,
+    "location": _edit_location,
+    "data": _edit_data,
+    "event_hash": _edit_hash,
+}
+#: Rules v2 hashes the stored bytes (the columns beside them are indexes, and editing them
+#: changes nothing shown: test_tampering_v2.py in tests/security): the intruder edits the bytes.
+EDITS_V2: dict[str, Callable[[Runtime, str], None]] = {
+    "type": _member_edit(type="quality_check"),
+    "occurred_at": _member_edit(occurred_at="2026-04-01T00:00:00Z"),
+    "organisation": _member_edit(org="htx2", org_name="HTX Giả"),
+    "location": _member_edit(location={"commune": "Tân Thuận Đông"}),
+    "data": _member_edit(data={"text": "Không phun thuốc"}),
+    "event_hash": _edit_hash,
 }
 
 
-@pytest.mark.parametrize("field", list(EDITS))
+def _schemas(name: str) -> list[Any]:
+    """One case per rules version, each test's events recorded under that version."""
+    return [
+        pytest.param(schema, name, marks=pytest.mark.event_schema(schema), id=f"v{schema}-{name}")
+        for schema in (1, 2)
+    ]
+
+
+@pytest.mark.parametrize(("schema", "field"), [p for name in EDITS_V1 for p in _schemas(name)])
 def test_editing_a_hashed_field_makes_that_event_and_its_lot_tampered(
-    runtime: Runtime, client: TestClient, anchored: list[str], field: str
+    runtime: Runtime, client: TestClient, anchored: list[str], schema: int, field: str
 ) -> None:
-    edit, reason_code = EDITS[field]
+    edit = (EDITS_V1 if schema == 1 else EDITS_V2)[field]
     victim = anchored[1]
 
     edit(runtime, victim)
 
     body = client.get(URL).json()
     verdicts = {e["id"]: (e["verdict"], e["reason_code"]) for e in body["events"]}
-    assert verdicts[victim] == ("tampered", reason_code)
+    assert verdicts[victim] == ("tampered", "tampered_hash")
     assert {v for i, v in verdicts.items() if i != victim} == {("verified", "verified")}
     assert body["verdict"] == "tampered"
     assert victim in body["reason"] and victim in body["reason_en"]
@@ -115,6 +166,7 @@ def test_moving_an_event_to_another_lot_makes_it_tampered_under_that_lot(
     assert (moved["verdict"], body["verdict"]) == ("tampered", "tampered")
 
 
+@pytest.mark.event_schema(1)
 def test_recomputing_the_hash_after_an_edit_still_fails_at_the_anchored_leaf(
     runtime: Runtime, client: TestClient, anchored: list[str]
 ) -> None:
@@ -135,15 +187,41 @@ def test_recomputing_the_hash_after_an_edit_still_fails_at_the_anchored_leaf(
     assert event["computed_hash"] == event["event_hash"]
 
 
-def test_deleting_an_event_is_noticed_through_its_batch_count(
+def test_rewriting_the_stored_bytes_and_hash_still_fails_at_the_anchored_leaf(
     runtime: Runtime, client: TestClient, anchored: list[str]
+) -> None:
+    """The rules v2 form of the attack above: the stored document and its hash rewritten."""
+    victim = anchored[1]
+    _rewrite_document(runtime, victim, {"data": {"text": "Không phun thuốc"}}, rehash=True)
+
+    body = client.get(URL).json()
+
+    event = next(e for e in body["events"] if e["id"] == victim)
+    assert (event["verdict"], event["reason_code"]) == ("tampered", "tampered_leaf")
+    assert event["computed_hash"] == event["event_hash"]
+    assert body["verdict"] == "tampered"
+
+
+#: The lot's problems once its newest event is deleted: v1 sees only the batch short of a row;
+#: v2 also finds the newest event the lot heads map proves missing.
+DELETED_PROBLEMS = {
+    1: ["tampered_missing_events"],
+    2: ["tampered_missing_events", "tampered_head_missing"],
+}
+
+
+@pytest.mark.parametrize(
+    "schema", [pytest.param(n, marks=pytest.mark.event_schema(n), id=f"v{n}") for n in (1, 2)]
+)
+def test_deleting_an_event_is_noticed_through_its_batch_count(
+    runtime: Runtime, client: TestClient, anchored: list[str], schema: int
 ) -> None:
     execute(runtime.engine, "DELETE FROM event WHERE id = :id", id=anchored[2])
 
     body = client.get(URL).json()
 
     assert body["verdict"] == "tampered"
-    assert [p["reason_code"] for p in body["problems"]] == ["tampered_missing_events"]
+    assert [p["reason_code"] for p in body["problems"]] == DELETED_PROBLEMS[schema]
     assert "3" in body["problems"][0]["reason_en"] and "2" in body["problems"][0]["reason_en"]
 
 
