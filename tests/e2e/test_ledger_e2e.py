@@ -4,7 +4,9 @@
    lot to a packer, who records packing and splits it. The worker anchors on its own; every
    event of every lot reads ``verified``; ``sentrace verify-proof`` accepts the proof bundle
    over JSON-RPC and rejects a forged one. Then one stored field is edited in the database:
-   that event and every lot that descends from it read ``tampered``, naming the event.
+   that event and every lot that descends from it read ``tampered``, naming the event. This
+   runs for lots recorded under rules v2 (the default), where the field is edited in the stored
+   canonical bytes, and under rules v1 (lots recorded before an upgrade), in the ``data`` column.
 2. The chain node stops (gracefully, or killed) while events keep arriving and comes back on
    the same port with the same state file: every event ends anchored, none lost, none twice.
 
@@ -162,8 +164,15 @@ FORGERIES: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
+@pytest.mark.parametrize(
+    "rules",
+    [
+        pytest.param(1, marks=pytest.mark.event_schema(1), id="v1"),
+        pytest.param(2, marks=pytest.mark.event_schema(2), id="v2"),
+    ],
+)
 def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
-    ledger: TestClient, tmp_path: Path, anvil_node: ManagedAnvil
+    ledger: TestClient, tmp_path: Path, anvil_node: ManagedAnvil, rules: int
 ) -> None:
     actors = _supply_chain(ledger)
     input_event = _record_the_journey(actors)
@@ -206,15 +215,29 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
         assert input_event in failed.output and "SAI / FAILED" in failed.output, part
         assert "5 hợp lệ / valid, 1 sai / failed" in failed.output, part
 
-    # Someone lowers the recorded dose directly in the database.
+    # Someone lowers the recorded dose directly in the database, where the rules hash it:
+    # rules v1 hash the event's columns; rules v2 hash the stored canonical bytes, beside which
+    # the ``data`` column is only an index (docs/proof-rules.md 3.5).
     runtime: Runtime = ledger.app.state.runtime  # type: ignore[attr-defined]
-    data = next(e.data for e in events(runtime.engine) if e.id == input_event)
-    execute(
-        runtime.engine,
-        "UPDATE event SET data = :data WHERE id = :id",
-        data=json.dumps({**data, "dose": "0.5"}),
-        id=input_event,
-    )
+    stored = next(e for e in events(runtime.engine) if e.id == input_event)
+    assert stored.schema_version == rules
+    if rules == 1:
+        execute(
+            runtime.engine,
+            "UPDATE event SET data = :data WHERE id = :id",
+            data=json.dumps({**stored.data, "dose": "0.5"}),
+            id=input_event,
+        )
+    else:
+        raw = bytes(stored.canonical or b"")
+        edited = raw.replace(b'"dose":"2.5"', b'"dose":"0.5"')
+        assert edited != raw
+        execute(
+            runtime.engine,
+            "UPDATE event SET canonical = :raw WHERE id = :id",
+            raw=edited,
+            id=input_event,
+        )
 
     for code in LOTS:
         body = verdict(code)

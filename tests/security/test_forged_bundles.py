@@ -6,6 +6,11 @@ hash, leaf, a whole new Merkle tree, even anchor the forged root on a registry o
 The genuine bundle and the key forgeries go through the real command in a subprocess; the rest
 through the same function the command calls (``backend.services.verification.offline.run``),
 which saves a process start per case.
+
+Every case runs on a lot recorded under rules v2 (what is recorded now) and on one recorded
+under rules v1 (lots recorded before an upgrade, whose bundles must keep failing when forged).
+tests/security/test_forged_bundles_v2.py adds the forgeries only rules v2 can see (events
+removed, moved, reordered, heads replayed).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class Anchored:
     bundle: Bundle
     recalled_bundle: Bundle
     folder: Path
+    rules: int  # the proof rules the lots were recorded under
 
     def write(self, bundle: Bundle, name: str) -> Path:
         path = self.folder / f"{name}.json"
@@ -59,18 +65,23 @@ class Anchored:
         return path
 
 
-@pytest.fixture(scope="module")
-def anchored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anchored]:
+@pytest.fixture(scope="module", params=[pytest.param(1, id="v1"), pytest.param(2, id="v2")])
+def anchored(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Anchored]:
+    rules: int = request.param
     root = tmp_path_factory.mktemp("bundles")
     node = start_anvil(root / "anvil")
     settings = make_settings(
-        root / "data", f"sqlite:///{root / 'ledger.db'}", chain_rpc_url=node.url
-    )
+        root / "data", f"sqlite:///{root / 'ledger.db'}", chain_rpc_url=node.url,
+        event_schema=rules,
+    )  # fmt: skip
     runtime = Runtime.start(settings, start_worker=False)
     try:
         with TestClient(create_app(runtime)) as client:
             bundles = record(client, runtime)
-        yield Anchored(node, bundles[0], bundles[1], root)
+        assert bundles[0]["rules"] == f"sentrace/event@{rules}"
+        yield Anchored(node, bundles[0], bundles[1], root, rules)
     finally:
         runtime.close()
         node.stop()
@@ -260,11 +271,17 @@ def test_forged_bundles_fail_the_command(anchored: Anchored, name: str) -> None:
 
 @pytest.mark.parametrize("name", list(FORGERIES))
 def test_every_forgery_fails_the_check(anchored: Anchored, name: str) -> None:
+    """Never 0 (never "all holds"). A new tree whose events all claim not to be on chain yet
+    leaves a rules v1 check incomplete (2); under rules v2 the re-hashed spray no longer is
+    the document the transfer after it names in ``prev``, so the check fails (1)."""
     forged = copy.deepcopy(anchored.bundle)
     FORGERIES[name](forged)
     code, report = in_process(anchored, forged, name)
-    expected = 2 if name == "new-tree-claiming-unsent" else 1  # never 0: never "all holds"
+    unsent = name == "new-tree-claiming-unsent"
+    expected = 2 if unsent and anchored.rules == 1 else 1
     assert code == expected, report
+    if unsent and anchored.rules == 2:
+        assert "Lot B-1: event seq 3 does not follow the event before it" in report, report
 
 
 def test_a_root_anchored_on_the_forgers_own_registry_fails_when_the_registry_is_pinned(

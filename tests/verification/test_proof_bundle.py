@@ -2,6 +2,11 @@
 
 The checker reaches the chain through its ``Registry`` seam; here that seam is the real
 contract on eth-tester (tests/e2e drives the same checker over JSON-RPC against anvil).
+
+The bundle tests run for both formats: ``sentrace/proof-bundle@2`` for lots recorded under
+rules v2 (the default), ``sentrace/proof-bundle@1`` for lots recorded under rules v1 before an
+upgrade, which must stay checkable. Where the rules make a forgery read differently, the
+expectation says why (docs/proof-rules.md).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from backend.hashing import canonical_bytes, keccak, lot_key, to_hex
 from backend.runtime import Runtime
 from backend.services.verification.offline import BundleResult, Outcome, check_bundle, render, run
 from backend.services.verification.offline_rpc import BATCH_ANCHORED_TOPIC, HeadProofArgs
-from backend.services.verification.proof_bundle import BUNDLE_FORMAT
+from backend.services.verification.proof_bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_V2
 from tests.support.app import Actors
 from tests.support.ledger_flow import anchor_everything, harvest, note
 
@@ -68,8 +73,22 @@ class ClientRegistry:
         return min((int(log["blockNumber"]) for log in logs), default=None)
 
 
+@pytest.fixture(
+    params=[
+        pytest.param(1, marks=pytest.mark.event_schema(1), id="v1"),
+        pytest.param(2, marks=pytest.mark.event_schema(2), id="v2"),
+    ]
+)
+def rules(request: pytest.FixtureRequest) -> int:
+    """The proof rules the test's events are recorded under (its ``event_schema`` mark)."""
+    version: int = request.param
+    return version
+
+
 @pytest.fixture
-def bundle(runtime: Runtime, supply_chain: Actors, client: TestClient) -> dict[str, Any]:
+def bundle(
+    rules: int, runtime: Runtime, supply_chain: Actors, client: TestClient
+) -> dict[str, Any]:
     harvest(supply_chain, "LO-1")
     supply_chain.post(
         "/api/v1/lots/LO-1/split", "htx", {"children": [{"code": "LO-1A", "quantity": "250"}]}
@@ -91,14 +110,22 @@ def _check(runtime: Runtime, bundle: dict[str, Any]) -> BundleResult:
 
 
 def test_the_bundle_carries_everything_needed_to_recompute_each_event(
-    runtime: Runtime, bundle: dict[str, Any]
+    runtime: Runtime, bundle: dict[str, Any], rules: int
 ) -> None:
-    assert bundle["format"] == BUNDLE_FORMAT and bundle["lot"] == "LO-1A"
+    """A v2 bundle also names its rules and proves each lot's head against the chain's heads
+    root, so that the checker can tell that no document was left out."""
+    assert bundle["format"] == (BUNDLE_FORMAT_V2 if rules == 2 else BUNDLE_FORMAT)
+    assert bundle["rules"] == f"sentrace/event@{rules}" and bundle["lot"] == "LO-1A"
     assert bundle["chain"]["contract_address"] == runtime.chain.contract_address  # type: ignore[union-attr]
     assert [(lot["code"], lot["relation"]) for lot in bundle["lots"]] == [
         ("LO-1A", "self"),
         ("LO-1", "ancestor"),
     ]
+    if rules == 2:
+        assert bundle["heads"]["heads_root"] == to_hex(runtime.chain.heads_root())  # type: ignore[union-attr]
+        heads = {lot["code"]: (lot["rules"], lot["head_proof"]["head"]["seq"])
+                 for lot in bundle["lots"]}  # fmt: skip
+        assert heads == {"LO-1A": ("sentrace/event@2", 2), "LO-1": ("sentrace/event@2", 2)}
     assert {e["lot"] for e in bundle["events"]} == {"LO-1", "LO-1A"}
     for entry in bundle["events"]:
         raw = canonical_bytes(entry["document"])
@@ -130,6 +157,14 @@ def _edit_root(bundle: dict[str, Any]) -> None:
     bundle["events"][0]["root"] = "0x" + "44" * 32
 
 
+def _edit_stored_bytes(bundle: dict[str, Any]) -> None:
+    """The document and its bytes edited together, the event hash left as anchored."""
+    entry = bundle["events"][0]
+    entry["document"]["data"]["text"] = "Đóng thùng 12 kg"
+    raw = canonical_bytes(entry["document"])
+    entry["canonical_json"], entry["canonical_hex"] = raw.decode(), to_hex(raw)
+
+
 def _edit_everything_consistently(bundle: dict[str, Any]) -> None:
     """An attacker who recomputes hash, leaf and a one-leaf 'tree' still lacks an anchor."""
     from backend.hashing import leaf_hash
@@ -143,18 +178,35 @@ def _edit_everything_consistently(bundle: dict[str, Any]) -> None:
     entry["leaf"], entry["proof"], entry["root"] = to_hex(leaf), [], to_hex(leaf)
 
 
-@pytest.mark.parametrize(
-    ("edit", "code"),
-    [
-        (_edit_document, "proof_hash_mismatch"),
-        (_edit_proof, "proof_path_fails"),
-        (_edit_root, "proof_path_fails"),
-        (_edit_everything_consistently, "proof_root_absent"),
-    ],
-)
+def _next_in_lot(bundle: dict[str, Any], entry: dict[str, Any]) -> str:
+    """The id of the event after ``entry`` in its lot (rules v2: the one naming it in ``prev``)."""
+    seq = entry["document"]["seq"]
+    return str(next(e["id"] for e in bundle["events"]
+                    if e["lot"] == entry["lot"] and e["document"]["seq"] == seq + 1))  # fmt: skip
+
+
+#: Edit → (finding under rules v1, finding under rules v2, whether the edit changes the hash
+#: of the bytes, which the next event's ``prev`` is checked against). Under v1 the document is
+#: what is hashed; under v2 the stored bytes are, and the ``document`` beside them is only their
+#: readable copy, so editing it alone is a document that differs from the bytes
+#: (docs/proof-rules.md 3.5); editing the bytes too is a hash mismatch under both rules.
+FORGED_EDITS = {
+    "document": (_edit_document, "proof_hash_mismatch", "proof_document_mismatch", False),
+    "stored-bytes": (_edit_stored_bytes, "proof_hash_mismatch", "proof_hash_mismatch", True),
+    "proof": (_edit_proof, "proof_path_fails", "proof_path_fails", False),
+    "root": (_edit_root, "proof_path_fails", "proof_path_fails", False),
+    "everything": (_edit_everything_consistently, "proof_root_absent", "proof_root_absent", True),
+}
+
+
+@pytest.mark.parametrize("name", list(FORGED_EDITS))
 def test_a_forged_bundle_fails_with_a_reason(
-    runtime: Runtime, bundle: dict[str, Any], edit: Any, code: str
+    runtime: Runtime, bundle: dict[str, Any], rules: int, name: str
 ) -> None:
+    """Only the forged event fails, except that under rules v2 bytes that hash differently
+    break the link of the lot's next event, whose ``prev`` still names the anchored hash
+    (docs/proof-rules.md 3.1, 7 step 5)."""
+    edit, code_v1, code_v2, rehashed = FORGED_EDITS[name]
     forged = copy.deepcopy(bundle)
     edit(forged)
 
@@ -162,8 +214,14 @@ def test_a_forged_bundle_fails_with_a_reason(
 
     first, *rest = result.events
     assert first.outcome is Outcome.FAILED
-    assert code in [f.code for f in first.findings]
-    assert {e.outcome for e in rest} == {Outcome.VALID}
+    assert (code_v2 if rules == 2 else code_v1) in [f.code for f in first.findings]
+    relinked = _next_in_lot(forged, forged["events"][0]) if rules == 2 and rehashed else None
+    for event in rest:
+        if event.id == relinked:
+            assert event.outcome is Outcome.FAILED
+            assert [f.code for f in event.findings] == ["proof_broken_link"]
+        else:
+            assert event.outcome is Outcome.VALID, (event.id, event.findings)
     assert result.exit_code == 1
     report = render(result, rpc="memory")
     assert "SAI / FAILED" in report and first.id in report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -10,7 +11,17 @@ from backend.runtime import Runtime
 from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lot
 from tests.support.app import Actors
-from tests.support.ledger_flow import anchor_everything, execute, harvest, note
+from tests.support.ledger_flow import anchor_everything, events, execute, harvest, note
+
+#: Both rules: lots are recorded under v2 now, and lots recorded under v1 before an upgrade
+#: keep being verified.
+BOTH_RULES = pytest.mark.parametrize(
+    "rules",
+    [
+        pytest.param(1, marks=pytest.mark.event_schema(1), id="v1"),
+        pytest.param(2, marks=pytest.mark.event_schema(2), id="v2"),
+    ],
+)
 
 
 def _verify(runtime: Runtime, code: str, view: ChainView) -> dict[str, object]:
@@ -73,9 +84,15 @@ def test_a_root_without_enough_confirmations_reads_pending(
     assert "/50" in event["reason_en"]
 
 
+@BOTH_RULES
 def test_without_a_chain_anchored_events_read_pending_unless_already_known_final(
-    runtime: Runtime, supply_chain: Actors, client: TestClient
+    runtime: Runtime, supply_chain: Actors, client: TestClient, rules: int
 ) -> None:
+    """Once the node stops answering, each event's final facts stay known and it stays
+    verified. Under rules v1 that is the lot's whole proof. Under rules v2 the lot is also
+    proven complete against the heads root the chain holds now, never a remembered one (an
+    older root would hide every event anchored since: docs/proof-rules.md 7, step 4), so the
+    lot reads pending until the node answers again."""
     harvest(supply_chain, "LO-3")
     anchor_everything(runtime)
 
@@ -87,12 +104,25 @@ def test_without_a_chain_anchored_events_read_pending_unless_already_known_final
     assert client.get("/api/v1/lots/LO-3/verification").json()["verdict"] == "verified"
     runtime.chain_cache.mark_chain_down()  # the node stops answering; final facts stay known
     view = ChainView(runtime.chain, runtime.chain_cache, confirmations=1)
-    assert _verify(runtime, "LO-3", view)["verdict"] == "verified"
+    away = _verify(runtime, "LO-3", view)
+    assert [e["verdict"] for e in away["events"]] == ["verified"]  # type: ignore[union-attr]
+    if rules == 1:
+        assert away["verdict"] == "verified"
+    else:
+        assert (away["verdict"], away["reason_code"]) == ("pending", "pending_chain_unreachable")
+
+    runtime.chain_cache.mark_chain_up()  # the next request (its own view) asks the node again
+    back = ChainView(runtime.chain, runtime.chain_cache, confirmations=1)
+    assert _verify(runtime, "LO-3", back)["verdict"] == "verified"
 
 
+@BOTH_RULES
 def test_a_recalled_ancestor_makes_the_child_recalled_and_tampering_outranks_it(
-    runtime: Runtime, supply_chain: Actors, client: TestClient
+    runtime: Runtime, supply_chain: Actors, client: TestClient, rules: int
 ) -> None:
+    """The child's note is edited where its rules hash it: the ``data`` column under rules
+    v1; under rules v2 that column is only an index beside the stored canonical bytes, which
+    are what is hashed and shown (docs/proof-rules.md 3.5), so the bytes are edited."""
     harvest(supply_chain, "LO-4")
     supply_chain.post(
         "/api/v1/lots/LO-4/split", "htx", {"children": [{"code": "LO-4A", "quantity": "10"}]}
@@ -107,8 +137,15 @@ def test_a_recalled_ancestor_makes_the_child_recalled_and_tampering_outranks_it(
     assert body["ancestors"][0]["verdict"] == "recalled"
     assert body["reason_code"] == "in_ancestor" and "Nhiễm nấm mốc" in body["reason"]
 
-    execute(runtime.engine, "UPDATE event SET data = :d WHERE id = :id",
-            d='{"text": "Đóng gói lại"}', id=child_note)  # fmt: skip
+    if rules == 1:
+        execute(runtime.engine, "UPDATE event SET data = :d WHERE id = :id",
+                d='{"text": "Đóng gói lại"}', id=child_note)  # fmt: skip
+    else:
+        (stored,) = [e.canonical for e in events(runtime.engine) if e.id == child_note]
+        edited = bytes(stored or b"").replace('"Đóng gói"'.encode(), '"Đóng gói lại"'.encode())
+        assert edited != stored
+        execute(runtime.engine, "UPDATE event SET canonical = :c WHERE id = :id",
+                c=edited, id=child_note)  # fmt: skip
     body = client.get("/api/v1/lots/LO-4A/verification").json()
     assert body["verdict"] == "tampered"
     assert child_note in body["reason"]
