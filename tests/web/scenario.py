@@ -10,7 +10,8 @@ Lots (codes are constants below):
 * ``VERIFIED``  harvest → input application → quality check → transfer → packing, anchored;
   product with a GTIN; split into ``CHILD`` (also anchored) so the page shows ancestry.
 * ``PENDING``   harvested after the last anchoring pass.
-* ``TAMPERED``  anchored, then its packing note edited in the database.
+* ``TAMPERED``  anchored, then its packing note edited in the database (the stored document's
+  bytes under rules v2, the ``data`` column under v1: each where its rules read it).
 * ``RECALLED``  anchored, then recalled by the regulator.
 * ``HOSTILE``   product, farm and event text carrying markup and script.
 * ``PLAIN``     a product without a GTIN (only the ``/l/`` link fits it).
@@ -24,6 +25,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from backend.hashing import canonical_bytes, read_document
 from backend.models import Event, EventType, LabelSerial, Lot
 from backend.runtime import Runtime
 from qr.gtin import vietnam_gtin
@@ -236,11 +238,22 @@ def build_world(client: TestClient, runtime: Runtime) -> None:
 
 
 def _tamper(session: Session) -> None:
-    """Edit one anchored event's data directly in the database, as an attacker would."""
+    """Edit one anchored event's note directly in the database, as an attacker would.
+
+    Under rules v1 the page rebuilds the hashed document from the event's columns, so the
+    ``data`` column is the thing to edit. Under rules v2 the columns are only indexes: the page
+    reads the stored canonical bytes, so the attacker rewrites those (as a well-formed canonical
+    document, only the note changed; its hash no longer matches the anchored one) and the
+    ``data`` column with them, so that every copy in the database tells the same story.
+    """
     lot = session.exec(select(Lot).where(Lot.code == TAMPERED)).one()
     event = session.exec(
         select(Event).where(Event.lot_id == lot.id, Event.type == EventType.PACKING)
     ).one()
+    if event.canonical is not None:
+        document = read_document(bytes(event.canonical))
+        document["data"] = {**document["data"], "note": TAMPERED_NOTE}
+        event.canonical = canonical_bytes(document)
     event.data = {"note": TAMPERED_NOTE}
     session.add(event)
 

@@ -55,7 +55,10 @@ def test_journey_lists_events_in_vietnam_time_with_actor_place_and_verdict(
     harvest, input_use, check, transfer, packing, split = items
     assert "Thu hoạch" in harvest and 'datetime="2026-04-30T23:30:00Z">01/05/2026 06:30' in harvest
     assert "Thực hiện: HTX Mỹ Xương" in harvest
-    assert "Địa điểm: 10.4093, 105.7082" in harvest
+    # Rules v2 keep the farm's exact point private (a commitment in the documents), so the
+    # harvest is placed by the farm's commune and province from the verified first document.
+    assert "Địa điểm: Mỹ Xương, Đồng Tháp" in harvest
+    assert "10.4093" not in harvest and "105.7082" not in harvest
     assert "Trichoderma" in input_use and "cách ly 0 ngày" in input_use
     assert "Kết quả: đạt" in check and "Độ Brix 16" in check
     assert "Bàn giao cho Đóng gói Sa Đéc" in transfer

@@ -1,5 +1,10 @@
 """The journey block of the page: one entry per event of the lot and of the lots it came
-from, oldest first, each with who, where, what it recorded and its verdict."""
+from, oldest first, each with who, where, what it recorded and its verdict.
+
+A rules-v2 entry is drawn from its verified document alone. Private values sit there as
+commitments (``{"commitment": ...}``, docs/proof-rules.md section 4) and are never shown: an
+exact point gives way to the farm's commune and province, which the lot's first document states
+in the open."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 from backend.hashing import org_ref_name
 from backend.i18n import Translator
 from backend.models import EventType
+from backend.services.verification.chain_of_events import first_document
 from backend.services.verification.lineage import Lineage
 from backend.services.verification.proven_facts import proven_org_names, stated_time
 from backend.services.verification.results import EventCheck, Verification
@@ -24,15 +30,25 @@ _PLACE_KEYS = ("name", "address", "commune", "province")
 def timeline(
     verification: Verification, lineage: Lineage, lang: str, t: Translator, unit: str
 ) -> tuple[EventView, ...]:
-    """Every checked event of the lot and its ancestors, by time (then by ``seq``)."""
+    """Every checked event of the lot and its ancestors, by time, then ancestors first."""
     checks = [
         check
         for lot_check in (verification.lot, *verification.ancestors)
         for check in lot_check.events
     ]
-    # Ties in stated time keep the lot's own order: its document seq for v2 (the queue's row
-    # number is a column anyone can edit), the order of recording for v1.
-    checks.sort(key=lambda check: (stated_time(check), _order(check)))
+    # Ties in stated time: a parent's split or merge made the child, so it comes before the
+    # child's first event (which states the same time); within a lot, the lot's own order: its
+    # document seq for v2 (the queue's row number is a column anyone can edit), the order of
+    # recording for v1. A lot's seq says nothing about another lot's, hence the generations.
+    generation = _generations(verification)
+    checks.sort(
+        key=lambda check: (
+            stated_time(check),
+            -generation.get(check.lot_code, 0),
+            _order(check),
+            check.lot_code,
+        )
+    )
     names = _Names(
         rows={org.slug: org.name for org in lineage.orgs.values()},
         documents=proven_org_names(verification),
@@ -71,13 +87,16 @@ def event_view(
         location, data = event.location, event.data or {}
         org_names = names.rows
     when = stated_time(check)
+    place = place_text(location)
+    if place is None and document is not None and event_type == EventType.HARVEST:
+        place = _farm_place(document)
     return EventView(
         type=event_type,
         lot_code=check.lot_code,
         occurred_at=when,
         occurred_at_iso=rfc3339_z(when),
         actor=actor,
-        place=place_text(location),
+        place=place,
         details=event_details(event_type, data, t, org_names=org_names, unit=unit),
         verdict=str(check.verdict),
         reason=None if check.verdict is Verdict.VERIFIED else check.finding.text(lang),
@@ -106,17 +125,30 @@ def verdict_details(
 
 
 def place_text(location: Mapping[str, Any] | None) -> str | None:
-    """A readable place: its name or address parts, else its coordinates, else nothing."""
-    if not location:
+    """A readable place: its name or address parts, else its coordinates, else nothing.
+
+    Only plain text and numbers are shown: a member held as a commitment (a rules-v2
+    document's exact ``point``, a name kept private) is an object and is left out."""
+    if not isinstance(location, Mapping) or not location:
         return None
     parts = [str(location[key]) for key in _PLACE_KEYS if isinstance(location.get(key), str)]
     parts = [part for part in parts if part.strip()]
     if parts:
         return ", ".join(dict.fromkeys(parts))
     lat, lon = location.get("lat"), location.get("lon")
-    if lat is not None and lon is not None:
+    if isinstance(lat, str | int) and isinstance(lon, str | int):
         return f"{lat}, {lon}"
     return None
+
+
+def _farm_place(document: Mapping[str, Any]) -> str | None:
+    """Where a rules-v2 harvest happened when its own location shows nothing (the farm's exact
+    point is a commitment there): the commune and province of the farm that the same verified
+    document states in ``lot_facts``, both public by rule (docs/proof-rules.md 3.2)."""
+    farm = (document.get("lot_facts") or {}).get("farm")
+    if not isinstance(farm, Mapping):
+        return None
+    return place_text({"commune": farm.get("commune"), "province": farm.get("province")})
 
 
 def event_details(
@@ -133,11 +165,11 @@ def event_details(
         lines.append(
             t(
                 "consumer.event_data.input",
-                product=data.get("product", ""),
-                ingredient=data.get("active_ingredient", ""),
-                dose=data.get("dose", ""),
-                unit=data.get("unit", ""),
-                days=data.get("pre_harvest_interval_days", ""),
+                product=_shown(data.get("product")),
+                ingredient=_shown(data.get("active_ingredient")),
+                dose=_shown(data.get("dose")),
+                unit=_shown(data.get("unit")),
+                days=_shown(data.get("pre_harvest_interval_days")),
             )
         )
     elif event_type == EventType.QUALITY_CHECK and data.get("result") in ("pass", "fail"):
@@ -186,6 +218,41 @@ def _lot_movement(event_type: str, data: Mapping[str, Any], t: Translator, unit:
             t(f"consumer.event_data.{one_text}", lot=data[one_key], quantity=quantity, unit=unit)
         ]
     return []
+
+
+def _shown(value: Any) -> Any:
+    """A value as the page may print it: a commitment (``{"commitment": ...}``, a value the
+    recorder kept private) or any other object prints as nothing, never as its JSON."""
+    return "" if value is None or isinstance(value, Mapping | list) else value
+
+
+def _generations(verification: Verification) -> dict[str, int]:
+    """How far above the page's lot each lot of the journey lies (0 for the lot, 1 for its
+    parents, …), walked through the ``parents`` its verified first documents name.
+
+    A lot no such document reaches (a line recorded under rules v1 above a v2 lot, a first
+    document that cannot be read) is taken as older than every lot reached. A rules-v1 page
+    keeps every lot at 0, and so its order of recording, as it always had."""
+    if not any(check.document is not None for check in verification.lot.events):
+        return {}
+    firsts = {
+        lot_check.lot.code: first_document(lot_check.events)
+        for lot_check in (verification.lot, *verification.ancestors)
+    }
+    found = {verification.lot.lot.code: 0}
+    # The longest way up counts (a lot may be both a parent and a grandparent); a lineage has
+    # at most len(firsts) generations, which also ends the walk should documents form a loop.
+    for _ in firsts:
+        longer: dict[str, int] = {}
+        for code, depth in found.items():
+            for parent in (firsts.get(code) or {}).get("parents") or ():
+                if max(found.get(parent["lot"], -1), longer.get(parent["lot"], -1)) <= depth:
+                    longer[parent["lot"]] = depth + 1
+        if not longer:
+            break
+        found.update(longer)
+    beyond = max(found.values()) + 1
+    return {code: found.get(code, beyond) for code in firsts}
 
 
 def _order(check: EventCheck) -> int:
