@@ -50,9 +50,10 @@ class Settings(BaseSettings):
     batch_max_delay_s: float = Field(default=30.0, ge=0)
     confirmations: int = Field(default=1, ge=1, le=1000)
     direct_event_types: str = "harvest,transfer,recall"
-    # Rules of new events: 1 (each event's own fields) or 2 (lot hash chain, lot facts, heads
-    # map). 1 until every reader of rules v2 (pages, proof bundle, verify-proof) has landed.
-    event_schema: int = Field(default=1, ge=1, le=2)
+    # Rules of new events: 2 (lot hash chain, lot facts, heads map: nothing shown can be
+    # changed, hidden, moved or reordered) or 1 (each event's own fields), which an older
+    # release wrote; lots recorded under 1 stay verifiable either way.
+    event_schema: int = Field(default=2, ge=1, le=2)
     # Rules v2: an event recorded this many hours after it happened is marked "recorded late".
     late_record_warn_h: float = Field(default=72.0, gt=0)
     worker_enabled: bool = True
