@@ -227,6 +227,21 @@ def parent_missing(bundle: Bundle) -> None:
     bundle["events"] = [e for e in bundle["events"] if e["lot"] != PARENT]
 
 
+def proof_stripped(bundle: Bundle) -> None:
+    """An anchored event below the head handed over as if it were still waiting for a batch."""
+    entry(bundle, PARENT, 1).update(root=None, leaf=None, proof=[], batch_status=None)
+
+
+def root_said_unsent(bundle: Bundle) -> None:
+    """An anchored event below the head put in a made-up batch (its leaf beside another) that
+    no chain holds, said to be "not sent yet"."""
+    item = entry(bundle, PARENT, 1)
+    leaf = from_hex(item["leaf"])
+    tree = MerkleTree.build([leaf, keccak(b"made-up")])
+    path = [to_hex(node) for node in tree.proofs()[leaf]]
+    item.update(root=to_hex(tree.root), proof=path, batch_status="pending")
+
+
 def heads_root_made_up(bundle: Bundle) -> None:
     bundle["heads"]["heads_root"] = "0x" + "5a" * 32
 
@@ -246,6 +261,8 @@ FORGERIES: dict[str, tuple[Callable[[Bundle], None], str]] = {
     "ancestor-document-edited": (ancestor_document_edited, "differs from the stored bytes"),
     "parent-missing": (parent_missing, f"names source lot {PARENT}, which the bundle does not"),
     "heads-root-made-up": (heads_root_made_up, "was never held by contract"),
+    "proof-stripped": (proof_stripped, f"Lot {PARENT}: event seq 1 is at or below the head"),
+    "root-said-unsent": (root_said_unsent, f"Lot {PARENT}: event seq 1 is at or below the head"),
 }
 
 

@@ -255,6 +255,10 @@ def _walk(lot: LotChain, head: Head | None, result: BundleResult) -> set[bytes]:
             missing += range(_seq(below) + 1 if below else 1, seq)
         current = below
     _name_missing(lot.code, missing, result)
+    if head is not None:  # the chain holds the head, so all below it was anchored (step 6)
+        for event in walked:
+            if event.outcome is Outcome.PENDING:
+                event.fail("unanchored_below_head", lot=lot.code, seq=_seq(event))
     top = head.seq if head else _seq(start) if start else 0
     for event in documents:
         if event not in walked and _seq(event) <= top:
