@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from backend.chain import ChainConfigError, ChainError
+from backend.chain import ChainConfigError, ChainError, ContractNotFound
 from backend.config import Settings, get_settings
 from backend.db import make_engine
 from backend.hashing import from_hex, lot_key, to_hex, verify_head, verify_no_head
@@ -48,7 +48,7 @@ app = typer.Typer(
 )
 
 #: Modules that add commands; each exposes ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: list[str] = ["backend.cli_operator"]
+COMMAND_MODULES: list[str] = ["backend.cli_operator", "backend.cli_registry"]
 
 logger = logging.getLogger("backend.cli")
 
@@ -92,7 +92,7 @@ def open_runtime(*, start_worker: bool) -> Iterator[Runtime]:
     try:
         try:
             runtime = Runtime.start(load_settings(), start_worker=start_worker)
-        except (DataDirError, ChainConfigError) as exc:
+        except (DataDirError, ChainConfigError, ContractNotFound) as exc:  # says what to fix
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
         except OperationalError as exc:  # the URL may hold a password: show the driver's words

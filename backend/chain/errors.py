@@ -60,6 +60,25 @@ class ChainConfigError(ChainError):
     """The settings cannot produce a working client (missing signer, bad keystore, no URL)."""
 
 
+#: A production process without a registry address: it never deploys one by itself.
+REGISTRY_REQUIRED = (
+    "production needs SENTRACE_CONTRACT_ADDRESS: the server never deploys a registry there; "
+    "deploy it once with `sentrace deploy-registry` and set its address on every process"
+)
+
+
+def registry_not_found(address: str, chain_id: int, endpoint: str) -> ContractNotFound:
+    """No code where the registry should be, saying what to check: the cure is never a new
+    registry, since a node still syncing, lagging or on another network shows no code either,
+    and a new registry would start empty while the old one still holds every anchor."""
+    return ContractNotFound(
+        f"no contract code at {address} on chain {chain_id} via {endpoint}: check the RPC URL "
+        "(SENTRACE_CHAIN_RPC_URL: a node still syncing or on another network shows none), the "
+        "chain id and the registry address (SENTRACE_CONTRACT_ADDRESS); no new registry is "
+        "deployed in its place"
+    )
+
+
 @dataclass(frozen=True)
 class DecodedRevert:
     """A revert reason in readable form: custom error name and arguments, or Error/Panic."""

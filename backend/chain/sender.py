@@ -20,6 +20,7 @@ from eth_typing import ChecksumAddress, HexStr
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from backend.chain.artifacts import ContractArtifact, registry_artifact
@@ -32,6 +33,7 @@ from backend.chain.errors import (
     translate_errors,
 )
 from backend.chain.nonces import NonceManager
+from backend.chain.signer import refuse_demo_key_off_dev_chain
 from backend.chain.types import TxResult
 
 logger = logging.getLogger(__name__)
@@ -84,10 +86,19 @@ class ChainSender:
 
     @property
     def chain_id(self) -> int:
-        """The node's chain id, read once (it cannot change under a running node)."""
+        """The node's chain id, read once (it cannot change under a running node).
+
+        Every transaction names it, so this is where the demo key is refused off a development
+        chain: no id, nothing signed (the refusal is not cached, it repeats on every read).
+        """
         if self._chain_id is None:
             with self._boundary():
-                self._chain_id = self._w3.eth.chain_id
+                chain_id = int(self._w3.eth.chain_id)
+            in_process = isinstance(self._w3.provider, EthereumTesterProvider)
+            refuse_demo_key_off_dev_chain(
+                self.signer, chain_id, endpoint=self._endpoint, in_process=in_process
+            )
+            self._chain_id = chain_id
         return self._chain_id
 
     def _boundary(self) -> AbstractContextManager[None]:

@@ -1,4 +1,5 @@
-"""Choosing the signing key: explicit key, keystore, demo key outside production only."""
+"""Choosing the signing key: explicit key, keystore, demo key outside production and off
+real networks only; a key never shows in an error."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from backend.chain.errors import ChainConfigError
-from backend.chain.signer import resolve_signer
+from backend.chain.signer import refuse_demo_key_off_dev_chain, resolve_signer
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY, Environment, Settings
 
 OTHER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -84,3 +85,36 @@ def test_production_without_a_key_is_refused() -> None:
     settings = Settings.model_construct(env=Environment.PRODUCTION)
     with pytest.raises(ChainConfigError, match="production"):
         resolve_signer(settings)
+
+
+@pytest.mark.parametrize("chain_id", [31337, 1337])
+def test_the_demo_key_may_sign_on_development_chain_ids(chain_id: int) -> None:
+    refuse_demo_key_off_dev_chain(DEMO_ADDRESS, chain_id, endpoint="http://n", in_process=False)
+
+
+@pytest.mark.parametrize("chain_id", [1, 10, 8453, 84532, 2026])
+def test_the_demo_key_is_refused_on_any_other_chain_id(chain_id: int) -> None:
+    with pytest.raises(ChainConfigError, match=f"refused on chain {chain_id} at http://n"):
+        refuse_demo_key_off_dev_chain(DEMO_ADDRESS, chain_id, endpoint="http://n", in_process=False)
+
+
+def test_the_demo_key_may_sign_in_process_and_other_keys_anywhere() -> None:
+    refuse_demo_key_off_dev_chain(DEMO_ADDRESS, 131277322940537, endpoint="m", in_process=True)
+    refuse_demo_key_off_dev_chain(OTHER_ADDRESS, 1, endpoint="http://n", in_process=False)
+
+
+@pytest.mark.parametrize("key", [OTHER_KEY, DEMO_ANCHOR_PRIVATE_KEY])
+def test_a_settings_error_never_quotes_the_key(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pydantic's message quotes a model's inputs (cut in the middle, the key's tail kept)."""
+    monkeypatch.setenv("SENTRACE_ENV", "production")
+    monkeypatch.setenv("SENTRACE_ANCHOR_PRIVATE_KEY", key)
+    monkeypatch.setenv("SENTRACE_ANCHOR_KEYSTORE_PASSWORD", "mật khẩu bí mật")
+    monkeypatch.delenv("SENTRACE_CHAIN_RPC_URL", raising=False)  # refused in production
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    shown = f"{refused.value}\n{refused.value!r}"
+    assert "production" in shown  # the reason is still there
+    hex_key = key.removeprefix("0x")
+    for start in range(0, len(hex_key) - 8 + 1):
+        assert hex_key[start : start + 8] not in shown  # no 8 characters of it in a row
+    assert "mật khẩu bí mật" not in shown
