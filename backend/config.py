@@ -32,7 +32,10 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """All settings of one SenTrace process."""
 
-    model_config = SettingsConfigDict(env_prefix="SENTRACE_", env_file=None, extra="ignore")
+    # hide_input_in_errors: pydantic's message would quote the inputs, a key's tail among them.
+    model_config = SettingsConfigDict(
+        env_prefix="SENTRACE_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     env: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("data")

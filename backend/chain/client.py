@@ -31,14 +31,14 @@ from eth_utils import is_address, to_checksum_address
 from web3.contract import Contract
 
 from backend.chain import deployment as deployments
-from backend.chain import legacy
+from backend.chain import errors, legacy
 from backend.chain.errors import ChainConfigError, ContractNotFound
 from backend.chain.legacy import AnchorReader, LegacyRegistry
 from backend.chain.providers import fund_from_tester, http_web3, memory_web3
 from backend.chain.sender import ChainSender
 from backend.chain.signer import resolve_signer
 from backend.chain.types import AnchorInfo, AnchorLog, HeadsUpdate, LotEventLog, TxResult
-from backend.config import MEMORY_CHAIN, Settings
+from backend.config import MEMORY_CHAIN, Environment, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class ChainClient(ChainSender):
     _legacy: tuple[LegacyRegistry, ...] = ()
     #: The record of the registry this client deployed last (None: it only attached).
     last_deployment: deployments.Deployment | None = None
+    deploys_registry: bool = True  #: ensure_registry may deploy; never for production settings
 
     # ----------------------------------------------------------------------- construction
 
@@ -73,12 +74,16 @@ class ChainClient(ChainSender):
         url = rpc_url or settings.chain_rpc_url
         if not url:
             raise ChainConfigError("no chain RPC URL: start a managed anvil and pass its URL")
+        if settings.env is Environment.PRODUCTION and not settings.contract_address:
+            raise ChainConfigError(errors.REGISTRY_REQUIRED)
         account = resolve_signer(settings)
         if url == MEMORY_CHAIN:
             return cls.in_memory(account)
         if not url.startswith(("http://", "https://")):
             raise ChainConfigError(f"unsupported chain RPC URL {url!r}: use http(s):// or memory")
-        return cls(http_web3(url), account, endpoint=url)
+        client = cls(http_web3(url), account, endpoint=url)
+        client.deploys_registry = settings.env is not Environment.PRODUCTION
+        return client
 
     @classmethod
     def in_memory(cls, account: LocalAccount) -> ChainClient:
@@ -169,7 +174,7 @@ class ChainClient(ChainSender):
         with self._boundary():
             code = self._w3.eth.get_code(checksum)
         if len(code) == 0:
-            raise ContractNotFound(f"no contract code at {checksum} on chain {self.chain_id}")
+            raise errors.registry_not_found(checksum, self.chain_id, self.endpoint)
         if code.to_0x_hex() != self._artifact.deployed_bytecode:
             logger.warning(
                 "code at %s differs from the TraceRegistry build in this checkout "
@@ -192,8 +197,9 @@ class ChainClient(ChainSender):
     ) -> ChecksumAddress:
         """Attach to ``address``; else to the remembered one if it still has code; else deploy.
 
-        A remembered address without code means the chain was reset (e.g. anvil state lost):
-        a new registry is deployed and remembered, and the anchoring service re-sends roots.
+        A remembered address without code means a reset development chain (anvil state lost):
+        a new registry is deployed and remembered, and the anchoring service re-sends roots; on
+        other chains (a lagging RPC shows no code either) or without ``deploys_registry``, raises.
         A deployment writes its full record to ``remember_file`` and, on a chain that is not a
         development chain, publishes it in contracts/deployments/ (see ``chain.deployment``).
         """
@@ -206,13 +212,17 @@ class ChainClient(ChainSender):
             if known is not None:
                 try:
                     return self.attach(known.address, from_block=known.block_number)
-                except ContractNotFound:
+                except ContractNotFound as exc:
+                    if not (self.deploys_registry and deployments.is_dev_chain(self.chain_id)):
+                        raise ContractNotFound(f"{exc} (remembered in {remember_file})") from None
                     logger.warning(
                         "remembered registry %s has no code on chain %d (chain reset?); "
                         "deploying a new one",
                         known.address,
                         self.chain_id,
                     )
+        if not self.deploys_registry:
+            raise ChainConfigError(errors.REGISTRY_REQUIRED)
         deployed = self.deploy_registry()
         record = self.last_deployment
         if remember_file is not None and record is not None:
