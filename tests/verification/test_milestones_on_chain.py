@@ -2,9 +2,10 @@
 
 The outbox row (``ChainAction``) that sent a milestone keeps its transaction hash and status;
 anyone with the database can rewrite them. Verification, its JSON and the proof bundle ask the
-registry's own logs instead (``chain_logs``), under both rules: a rewritten row changes
-nothing shown, a row the chain does not back shows no transaction, and a log deep enough is
-cached like a final anchor, so a final lot costs the node no call.
+registry's own logs instead (``chain_logs``: the receipt of the row's transaction first, then
+the lot's logs), under both rules: a rewritten row changes nothing shown, a row the chain does
+not back shows no transaction, and a log deep enough is cached like a final anchor, so a final
+lot costs the node no call.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from backend.chain.fact_cache import ChainFactCache
 from backend.hashing import lot_key, to_hex
 from backend.models import EVENT_KIND_CODES, ChainActionKind, EventType
 from backend.runtime import Runtime
+from backend.services.verification.chain_logs import milestone_name, read_receipt_logs
 from backend.services.verification.chain_view import AnchorState, ChainView
 from tests.support.app import Actors
 from tests.support.ledger_flow import actions, anchor_everything, events, execute, harvest, note
@@ -133,6 +135,16 @@ def test_a_final_milestone_is_cached_and_a_shallow_one_is_not(
     wrong_kind = ChainView(chain, cache, confirmations=1).milestone(key, kind + 1, event_hash)
     assert (wrong_kind.state, wrong_kind.tx_hash) == (AnchorState.ABSENT, None)
     assert len(cache) == 0
+
+    (in_receipt,) = read_receipt_logs(chain, tx_hash, lot_key("LO-C"))  # one call, no scan
+    assert (in_receipt.name, in_receipt.tx_hash) == (milestone_name(kind, event_hash), tx_hash)
+    assert read_receipt_logs(chain, FORGED, lot_key("LO-C")) == []
+    assert read_receipt_logs(chain, tx_hash, lot_key("LO-X")) == []
+    for hint in (tx_hash, FORGED, "GIẢ", None):  # the row's transaction only says where to look
+        fresh = ChainView(chain, ChainFactCache(), confirmations=1)
+        found = fresh.milestone(key, kind, event_hash, hint=hint)
+        assert (found.state, found.tx_hash) == (AnchorState.FINAL, tx_hash), hint
+        assert fresh.milestone(key, kind + 1, event_hash, hint=hint).tx_hash is None, hint
 
     final = ChainView(chain, cache, confirmations=1).milestone(key, kind, event_hash)
     assert (final.state, final.tx_hash) == (AnchorState.FINAL, tx_hash)

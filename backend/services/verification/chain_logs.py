@@ -1,24 +1,33 @@
 """A lot's own logs on the registry: its milestones (``LotEventRecorded``) and its recall.
 
 The transaction shown for a milestone or a recall must be the chain's: the outbox row that sent
-it is a copy anyone with the database can rewrite. So the chain is asked, once per lot and
-request, for every log the registries (the one in use and those retired by ``sentrace
-upgrade``, whose events have the same signatures) hold under the lot's key: one
-``eth_getLogs`` with both event topics and all addresses. A milestone is shown only where one
-of those logs carries the lot key, the kind its type is recorded under and the event hash
-computed from its record; a log exists only for a transaction that succeeded, so no receipt is
-needed. ``ChainView`` caches what it finds once deep enough, so a final lot costs no call.
+it is a copy anyone with the database can rewrite. A milestone is shown only where a log of one
+of our registries (the one in use and those retired by ``sentrace upgrade``, whose events have
+the same signatures) carries the lot key, the kind its type is recorded under and the event
+hash computed from its record. The row's transaction is only a hint of where to look: its
+receipt is read (one call; it must have succeeded, and the log must be in it), and only when
+that does not hold (a rewritten row, a transaction not mined yet) are the lot's logs scanned,
+with one ``eth_getLogs`` for both event topics and all addresses. A scan the node refuses (a
+node capping log ranges) leaves the milestone ``unknown`` without marking the chain down: the
+verdicts do not rest on it. ``ChainView`` caches a log deep enough like a final anchor, so a
+final lot costs no call.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from backend.chain import ChainClient, translate_errors
+from eth_typing import HexStr
+from web3.exceptions import TransactionNotFound
+
+from backend.chain import ChainClient, ChainError, translate_errors
 from backend.chain.fact_cache import ChainFactCache, ChainKey, FinalLog
-from backend.hashing import from_hex, keccak
+from backend.hashing import HashingError, from_hex, keccak
+
+logger = logging.getLogger(__name__)
 
 #: topic0 of ``LotEventRecorded(bytes32 indexed lotKey, uint8 indexed kind, bytes32 eventHash,
 #: address recorder)``, the same in the rules v1 and v2 registries.
@@ -57,13 +66,14 @@ class LogState:
 
 
 class LotLogs:
-    """One request's reads of lots' logs: each lot's logs read at most once, and a log found
-    deep enough (``confirmations``) kept in the process-wide cache of final facts."""
+    """One request's reads of lots' logs: each receipt and each lot's scan read at most once,
+    and a log found deep enough (``confirmations``) kept in the cache of final facts."""
 
     def __init__(self, cache: ChainFactCache, confirmations: int) -> None:
         self._cache = cache
         self._confirmations = confirmations
-        self._read: dict[str, list[LotLog]] = {}
+        self._receipts: dict[str, list[LotLog]] = {}
+        self._scans: dict[str, list[LotLog] | None] = {}
 
     def state(
         self,
@@ -72,20 +82,31 @@ class LotLogs:
         lot_key_hex: str,
         name: str,
         *,
+        hint: str | None,
         ask: bool,
         head: Callable[[], int],
     ) -> LogState:
         """The log of ``lot_key_hex`` called ``name``: from the cache, else (when ``ask``)
-        from the node, whose current block ``head`` gives. Raises ``ChainError``."""
+        from the node, first in the receipt of ``hint`` (the transaction the outbox row
+        names), then in a scan of the lot's logs; ``head`` gives the node's current block.
+        Raises ``ChainError`` when the node cannot be asked at all."""
         entry = f"{lot_key_hex}/{name}"
         cached = self._cache.log(key, entry)
         if cached is not None:
             return LogState("final", LotLog(name, cached.tx_hash, cached.block_number, None))
         if not ask:
             return LogState("unknown")
-        if lot_key_hex not in self._read:
-            self._read[lot_key_hex] = read_lot_logs(chain, from_hex(lot_key_hex))
-        found = find_log(self._read[lot_key_hex], name)
+        lot = from_hex(lot_key_hex)
+        if hint is not None and hint.lower() not in self._receipts:
+            self._receipts[hint.lower()] = read_receipt_logs(chain, hint, lot)
+        found = find_log(self._receipts.get((hint or "").lower(), []), name)
+        if found is None:
+            if lot_key_hex not in self._scans:
+                self._scans[lot_key_hex] = _scan(chain, lot)
+            scanned = self._scans[lot_key_hex]
+            if scanned is None:
+                return LogState("unknown")
+            found = find_log(scanned, name)
         if found is None:
             return LogState("absent")
         depth = max(0, head() - found.block_number + 1)
@@ -97,28 +118,75 @@ class LotLogs:
         return LogState("final", found, depth)
 
 
+def _registries(chain: ChainClient) -> list[tuple[str, int]]:
+    """(address, first block) of the registry in use and of those it replaced."""
+    registries = [(chain.contract_address, chain.from_block)] + [
+        (old.contract_address, old.from_block) for old in chain.legacy_registries
+    ]
+    return [(address, start) for address, start in registries if address is not None]
+
+
+def read_receipt_logs(chain: ChainClient, tx_hash: str, lot_key: bytes) -> list[LotLog]:
+    """The logs of ``lot_key`` that the transaction ``tx_hash`` left on our registries: none
+    when it is not a transaction hash, the node knows no such transaction, or it failed.
+
+    Raises the mapped :class:`~backend.chain.ChainError` when the node cannot be asked.
+    """
+    try:
+        from_hex(tx_hash)
+    except HashingError:
+        return []
+    with translate_errors(endpoint=chain.endpoint):
+        try:
+            receipt = chain.w3.eth.get_transaction_receipt(HexStr(tx_hash))
+        except TransactionNotFound:
+            return []
+    if receipt.get("status") != 1:
+        return []
+    ours = {address.lower() for address, _ in _registries(chain)}
+    found = [_read(entry, lot_key, ours) for entry in receipt.get("logs", [])]
+    return _oldest_first(found)
+
+
+def _scan(chain: ChainClient, lot_key: bytes) -> list[LotLog] | None:
+    """The lot's logs, or None when the node refuses the scan (e.g. a capped log range)."""
+    try:
+        return read_lot_logs(chain, lot_key)
+    except ChainError as exc:
+        logger.warning("the logs of lot key 0x%s could not be read: %s", lot_key.hex(), exc)
+        return None
+
+
 def read_lot_logs(chain: ChainClient, lot_key: bytes) -> list[LotLog]:
     """Every milestone and recall log of ``lot_key`` on our registries, oldest first.
 
     Raises the mapped :class:`~backend.chain.ChainError` when the node cannot be asked.
     """
-    registries = [(chain.contract_address, chain.from_block)] + [
-        (old.contract_address, old.from_block) for old in chain.legacy_registries
-    ]
-    addresses = [address for address, _ in registries if address is not None]
+    registries = _registries(chain)
+    addresses = [address for address, _ in registries]
     if not addresses:
         return []
     query: dict[str, Any] = {
         "address": addresses,
-        "fromBlock": min(start for _, start in registries),
-        "toBlock": "latest",
         "topics": [["0x" + LOT_EVENT_TOPIC.hex(), "0x" + RECALL_TOPIC.hex()], "0x" + lot_key.hex()],
     }
-    with translate_errors(endpoint=chain.endpoint):
-        raw = chain.w3.eth.get_logs(query)  # type: ignore[arg-type]
+
+    def fetch(first: int, last: int) -> list[Any]:
+        """One bounded query; ``log_reader`` narrows ranges the node refuses as too wide."""
+        bounded = {**query, "fromBlock": first, "toBlock": last}
+        return list(chain.w3.eth.get_logs(bounded))  # type: ignore[arg-type]
+
+    start, key = min(start for _, start in registries), ("lot logs", tuple(addresses), lot_key)
+    with translate_errors(endpoint=chain.endpoint):  # read on from where the last read stopped
+        raw = chain.log_reader.scan_since(key, fetch, start)
     ours = {address.lower() for address in addresses}
-    found = [pair for pair in (_read(entry, lot_key, ours) for entry in raw) if pair is not None]
-    return [log for _, log in sorted(found, key=lambda pair: pair[0])]
+    found = [_read(entry, lot_key, ours) for entry in raw]
+    return _oldest_first(found)
+
+
+def _oldest_first(found: list[tuple[tuple[int, int], LotLog] | None]) -> list[LotLog]:
+    """The logs read, in chain order (block, then index in it)."""
+    return [log for _, log in sorted((p for p in found if p is not None), key=lambda p: p[0])]
 
 
 def find_log(logs: Sequence[LotLog], name: str) -> LotLog | None:

@@ -26,6 +26,7 @@ from backend.chain.legacy import AnchorReader
 from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
 from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
 from backend.hashing import from_hex, keccak, lot_key, to_hex
+from backend.models import ChainAction
 from backend.services.verification.chain_logs import RECALL, LotLogs, milestone_name
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,8 @@ class ChainView:
             info = registry.anchor_of(from_hex(root))
             if info is None:
                 return AnchorFact(AnchorState.ABSENT)
-            where = registry.anchor_receipt(from_hex(root))
+            # The anchor's block time says where its log is: a few blocks, not the whole chain.
+            where = registry.anchor_receipt(from_hex(root), timestamp=info.timestamp)
             if where is None:  # anchored, but the node will not show the log: cannot count depth
                 return AnchorFact(
                     AnchorState.SHALLOW, event_count=info.event_count, timestamp=info.timestamp
@@ -295,27 +297,30 @@ class ChainView:
             self._recalls[lot_key] = self._lookup_recall(lot_key)
         return self._recalls[lot_key]
 
-    def milestone_lookup(self, lot_code: str) -> MilestoneLookup:
-        """Where the chain holds each milestone of the lot ``lot_code`` (:meth:`milestone`)."""
-        return partial(self.milestone, to_hex(lot_key(lot_code)))
+    def milestone_lookup(self, lot_code: str, action: ChainAction | None) -> MilestoneLookup | None:
+        """:meth:`milestone` for the lot ``lot_code`` and its queued ``action``, if any."""
+        key = to_hex(lot_key(lot_code))
+        return partial(self.milestone, key, hint=action.tx_hash) if action else None
 
-    def milestone(self, lot_key_hex: str, kind: int, event_hash: str) -> AnchorFact:
+    def milestone(
+        self, lot_key_hex: str, kind: int, event_hash: str, *, hint: str | None = None
+    ) -> AnchorFact:
         """Where the registry's ``LotEventRecorded`` log of this lot key, kind and event hash
-        stands: a milestone's transaction is shown from here, never from its outbox row."""
-        return self._lot_log(lot_key_hex.lower(), milestone_name(kind, event_hash))
+        stands; the outbox row's transaction (``hint``) only says where to look first."""
+        return self._lot_log(lot_key_hex.lower(), milestone_name(kind, event_hash), hint)
 
-    def recall_transaction(self, lot_key_hex: str) -> str | None:
+    def recall_transaction(self, lot_key_hex: str, action: ChainAction | None) -> str | None:
         """The transaction of the lot's ``LotRecalled`` log, where the chain holds one."""
-        return self._lot_log(lot_key_hex.lower(), RECALL).tx_hash
+        return self._lot_log(lot_key_hex.lower(), RECALL, action and action.tx_hash).tx_hash
 
-    def _lot_log(self, lot_key_hex: str, name: str) -> AnchorFact:
+    def _lot_log(self, lot_key_hex: str, name: str, hint: str | None) -> AnchorFact:
         """One of a lot's logs, asked once per request (see ``chain_logs``)."""
         entry = (lot_key_hex, name)
         if entry not in self._log_facts and self._key is not None and self._chain is not None:
             chain, key, head = self._chain, self._key, partial(self._block_number, self._chain)
             self._check_canary(chain, key)
             try:
-                got = self._logs.state(chain, key, *entry, ask=not self._down, head=head)
+                got = self._logs.state(chain, key, *entry, hint=hint, ask=not self._down, head=head)
             except ChainError as exc:
                 self._fail(exc)
             else:

@@ -188,7 +188,7 @@ def recall_status(
         recalled_at=recorded[0] if recorded else None,
         reason=recorded[1] if recorded else None,
         on_chain=on_chain,
-        tx_hash=view.recall_transaction(record.lot_key) if on_chain or action else None,
+        tx_hash=view.recall_transaction(record.lot_key, action) if on_chain or action else None,
     )
     if recorded is not None:
         params = {"lot": lot.code, "reason": recorded[1] or ""}
@@ -243,7 +243,7 @@ def check_event(
 ) -> EventCheck:
     """The verdict on one event; ``key`` is the lot's key when the caller has it already."""
     batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
-    milestone = view.milestone_lookup(lot.code) if event.id in lineage.milestones else None
+    milestone = view.milestone_lookup(lot.code, lineage.milestones.get(event.id))
     anchor = view.anchor(batch.root) if batch and batch.status is BatchStatus.CONFIRMED else None
 
     document: dict[str, Any] | None = None

@@ -39,7 +39,7 @@ from backend.hashing import (
     read_document,
     to_hex,
 )
-from backend.models import EVENT_KIND_CODES, Batch, BatchStatus, Event, EventType, Lot
+from backend.models import EVENT_KIND_CODES, Batch, BatchStatus, ChainAction, Event, EventType, Lot
 from backend.services.ledger.documents import event_document
 from backend.services.verification.chain_view import UNKNOWN_ANCHOR, AnchorState, ChainView
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
@@ -79,7 +79,10 @@ def bundle_for(
         for record in lineage.records
         for event in _in_order(record)
     ]
-    milestones = [_milestone(entry, view) for entry in events if entry["id"] in lineage.milestones]
+    queued = lineage.milestones
+    milestones = [
+        _milestone(entry, queued[entry["id"]], view) for entry in events if entry["id"] in queued
+    ]
     bundle: dict[str, Any] = {
         "format": BUNDLE_FORMAT_V2 if v2 else BUNDLE_FORMAT,
         "rules": SCHEMA_V2 if v2 else SCHEMA,
@@ -185,11 +188,12 @@ def _event_entry(
     return entry
 
 
-def _milestone(entry: dict[str, Any], view: ChainView) -> dict[str, Any]:
+def _milestone(entry: dict[str, Any], action: ChainAction, view: ChainView) -> dict[str, Any]:
     """The milestone of a bundled event, as the chain holds it: the registry's log of the lot
     key, the kind of the type its document states and the hash of its canonical bytes. Its
     transaction goes into the event's entry too. A document that cannot be read names no
-    milestone to look for: its status is ``unknown``."""
+    milestone to look for: its status is ``unknown``. The ``action`` queued for it only says
+    which transaction's receipt to read first."""
     kind = event_hash = None
     fact = UNKNOWN_ANCHOR
     document, raw = entry.get("document"), entry.get("canonical_hex")
@@ -199,7 +203,7 @@ def _milestone(entry: dict[str, Any], view: ChainView) -> dict[str, Any]:
         stated = None
     if stated is not None and raw is not None:
         kind, event_hash = EVENT_KIND_CODES[stated], to_hex(keccak(from_hex(raw, size=None)))
-        fact = view.milestone(entry["lot_key"], kind, event_hash)
+        fact = view.milestone(entry["lot_key"], kind, event_hash, hint=action.tx_hash)
     entry["milestone_tx_hash"] = fact.tx_hash
     return {
         "event_id": entry["id"],
