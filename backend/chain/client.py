@@ -35,6 +35,7 @@ from backend.chain import errors, legacy
 from backend.chain.errors import ChainConfigError, ContractNotFound
 from backend.chain.legacy import AnchorReader, LegacyRegistry
 from backend.chain.providers import fund_from_tester, http_web3, memory_web3
+from backend.chain.registry_logs import LogReader
 from backend.chain.sender import ChainSender
 from backend.chain.signer import resolve_signer
 from backend.chain.types import AnchorInfo, AnchorLog, HeadsUpdate, LotEventLog, TxResult
@@ -59,6 +60,7 @@ class ChainClient(ChainSender):
     _contract: Contract | None = None
     _from_block: int = 0
     _legacy: tuple[LegacyRegistry, ...] = ()
+    _logs: LogReader | None = None
     #: The record of the registry this client deployed last (None: it only attached).
     last_deployment: deployments.Deployment | None = None
     deploys_registry: bool = True  #: ensure_registry may deploy; never for production settings
@@ -78,12 +80,24 @@ class ChainClient(ChainSender):
             raise ChainConfigError(errors.REGISTRY_REQUIRED)
         account = resolve_signer(settings)
         if url == MEMORY_CHAIN:
-            return cls.in_memory(account)
+            return cls.in_memory(account).with_log_settings(settings)
         if not url.startswith(("http://", "https://")):
             raise ChainConfigError(f"unsupported chain RPC URL {url!r}: use http(s):// or memory")
         client = cls(http_web3(url), account, endpoint=url)
         client.deploys_registry = settings.env is not Environment.PRODUCTION
-        return client
+        return client.with_log_settings(settings)
+
+    def with_log_settings(self, settings: Settings) -> ChainClient:
+        """Log queries as ``settings`` bound them (``registry_logs.LogReader.configured``)."""
+        self._logs = LogReader.configured(self._w3, settings)
+        return self
+
+    @property
+    def log_reader(self) -> LogReader:
+        """How this client's node is asked for logs: bounded ranges, cursors, receipts first."""
+        if self._logs is None:
+            self._logs = LogReader(self._w3)
+        return self._logs
 
     @classmethod
     def in_memory(cls, account: LocalAccount) -> ChainClient:
@@ -113,6 +127,7 @@ class ChainClient(ChainSender):
             reader = LegacyRegistry(
                 self._w3, checksum, endpoint=self.endpoint, from_block=from_block
             )
+            reader.logs = self.log_reader
             self._legacy = (*self._legacy, reader)
 
     def registry_for(self, address: str | None) -> AnchorReader:
@@ -166,8 +181,11 @@ class ChainClient(ChainSender):
         logger.info("deployed TraceRegistry at %s on chain %d", address, self.chain_id)
         return to_checksum_address(address)
 
-    def attach(self, address: str, *, from_block: int = 0) -> ChecksumAddress:
-        """Use the registry at ``address``; raises ContractNotFound when it holds no code."""
+    def attach(self, address: str, *, from_block: int | None = None) -> ChecksumAddress:
+        """Use the registry at ``address``; raises ContractNotFound when it holds no code.
+
+        Its logs are read from ``from_block``, its deployment block, or when that is unknown
+        (None, 0) from ``SENTRACE_REGISTRY_FROM_BLOCK``."""
         if not is_address(address):
             raise ChainConfigError(f"not an address: {address!r}")
         checksum = to_checksum_address(address)
@@ -181,7 +199,7 @@ class ChainClient(ChainSender):
                 "(another compiler run or version); using it anyway",
                 checksum,
             )
-        self._bind(checksum, from_block)
+        self._bind(checksum, from_block or self.log_reader.default_start)
         return checksum
 
     def _bind(self, address: ChecksumAddress, from_block: int) -> None:
@@ -297,33 +315,29 @@ class ChainClient(ChainSender):
             return None
         return AnchorInfo(timestamp=timestamp, event_count=count, anchorer=anchorer)
 
-    def anchor_receipt(self, root: bytes) -> AnchorLog | None:
-        """Block and transaction of the ``BatchAnchored`` log of ``root``, or None."""
+    def anchor_receipt(
+        self, root: bytes, *, tx_hash: str | None = None, timestamp: int | None = None
+    ) -> AnchorLog | None:
+        """Block and transaction of the ``BatchAnchored`` log of ``root``, or None; looked for
+        in ``tx_hash``'s receipt, then the blocks of ``timestamp`` (from ``anchorOf``), then
+        in bounded scans (``registry_logs.LogReader.anchor``)."""
+        root = _bytes32(root, "root")
         with self._boundary():
-            logs = self._registry.events.BatchAnchored().get_logs(
-                argument_filters={"root": _bytes32(root, "root")}, from_block=self._from_block
+            return self.log_reader.anchor(
+                self._registry, root, start=self._from_block, tx_hash=tx_hash, timestamp=timestamp
             )
-        return legacy.earliest_anchor(logs, lambda log: bytes(log["args"]["headsRoot"]))
 
     def lot_events(self, lot_key: bytes) -> list[LotEventLog]:
         """Every milestone recorded for ``lot_key``, oldest first."""
         with self._boundary():
-            logs = self._registry.events.LotEventRecorded().get_logs(
-                argument_filters={"lotKey": _bytes32(lot_key, "lot_key")},
-                from_block=self._from_block,
-            )
-        events = [
-            LotEventLog(
-                kind=int(log["args"]["kind"]),
-                event_hash=bytes(log["args"]["eventHash"]),
-                recorder=to_checksum_address(log["args"]["recorder"]),
-                block_number=int(log["blockNumber"]),
-                log_index=int(log["logIndex"]),
-                tx_hash=HexStr(log["transactionHash"].to_0x_hex()),
-            )
-            for log in logs
-        ]
-        return sorted(events, key=lambda e: (e.block_number, e.log_index))
+            key = _bytes32(lot_key, "lot_key")
+            return self.log_reader.lot_events(self._registry, key, start=self._from_block)
+
+    def lot_events_in(self, tx_hash: str, lot_key: bytes) -> list[LotEventLog]:
+        """The milestones of ``lot_key`` that transaction ``tx_hash`` recorded (its receipt)."""
+        with self._boundary():
+            key = _bytes32(lot_key, "lot_key")
+            return self.log_reader.lot_events_in(self._registry, tx_hash, key)
 
     def heads_root(self) -> bytes:
         """The registry's current heads root (zero: the empty map)."""

@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from eth_typing import ChecksumAddress, HexStr
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import EventData
 
 from backend.chain.artifacts import legacy_registry_artifact
 from backend.chain.errors import ChainConfigError, ContractNotFound, translate_errors
-from backend.chain.types import EMPTY_HEADS_ROOT, AnchorInfo, AnchorLog
+from backend.chain.registry_logs import LogReader
+from backend.chain.types import AnchorInfo, AnchorLog
 
 
 @dataclass(frozen=True)
@@ -73,21 +73,6 @@ def write_retired(remember_file: Path, retired: Sequence[Retired]) -> None:
     os.replace(tmp, path)
 
 
-def earliest_anchor(
-    logs: Sequence[EventData], heads_root: Callable[[EventData], bytes]
-) -> AnchorLog | None:
-    """The first of a root's ``BatchAnchored`` logs (a root is anchored once per registry, but
-    a node may return a log twice across a reorg), or None when there is none."""
-    if not logs:
-        return None
-    first = min(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
-    return AnchorLog(
-        block_number=int(first["blockNumber"]),
-        tx_hash=HexStr(first["transactionHash"].to_0x_hex()),
-        heads_root=heads_root(first),
-    )
-
-
 class AnchorReader(Protocol):
     """What reading one registry's anchors takes: the current one or a legacy one."""
 
@@ -96,7 +81,9 @@ class AnchorReader(Protocol):
 
     def anchor_of(self, root: bytes) -> AnchorInfo | None: ...
 
-    def anchor_receipt(self, root: bytes) -> AnchorLog | None: ...
+    def anchor_receipt(
+        self, root: bytes, *, tx_hash: str | None = None, timestamp: int | None = None
+    ) -> AnchorLog | None: ...
 
 
 class LegacyRegistry:
@@ -110,6 +97,8 @@ class LegacyRegistry:
         self._endpoint = endpoint
         self._decode = artifact.decode_revert
         self.from_block = from_block
+        #: Its client's log reader once retired through ``ChainClient.retire`` (same node).
+        self.logs = LogReader(w3)
 
     @property
     def contract_address(self) -> ChecksumAddress:
@@ -129,14 +118,16 @@ class LegacyRegistry:
             return None
         return AnchorInfo(timestamp=timestamp, event_count=count, anchorer=anchorer)
 
-    def anchor_receipt(self, root: bytes) -> AnchorLog | None:
+    def anchor_receipt(
+        self, root: bytes, *, tx_hash: str | None = None, timestamp: int | None = None
+    ) -> AnchorLog | None:
         """Block and transaction of the v1 ``BatchAnchored`` log of ``root`` (its heads root:
-        zero, since a v1 anchor moves none), or None."""
+        zero, since a v1 anchor moves none), or None; ``tx_hash`` and ``timestamp`` say where
+        to look first, as for ``ChainClient.anchor_receipt``."""
         with self._boundary():
-            logs = self._contract.events.BatchAnchored().get_logs(
-                argument_filters={"root": root}, from_block=self.from_block
+            return self.logs.anchor(
+                self._contract, root, start=self.from_block, tx_hash=tx_hash, timestamp=timestamp
             )
-        return earliest_anchor(logs, lambda _: EMPTY_HEADS_ROOT)
 
     def is_recalled(self, lot_key: bytes) -> bool:
         try:

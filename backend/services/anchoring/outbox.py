@@ -46,12 +46,22 @@ class OutboxReport:
 
 
 def find_milestone(chain: ChainClient, action: ChainAction) -> LotEventLog | None:
-    """The ``LotEventRecorded`` log of this action, if a previous attempt got through."""
-    payload = from_hex(action.payload_hash)
-    for log in chain.lot_events(from_hex(action.lot_key)):
-        if log.event_hash == payload and log.kind == action.event_kind:
-            return log
-    return None
+    """The ``LotEventRecorded`` log of this action, if a previous attempt got through.
+
+    The receipt of the transaction the action records comes first (one call); the lot's logs
+    (bounded scans, read on from the previous scan of the lot) only when that holds no such log:
+    no transaction recorded (a crash between send and commit), or another one landed.
+    """
+    payload, lot_key = from_hex(action.payload_hash), from_hex(action.lot_key)
+
+    def ours(log: LotEventLog) -> bool:
+        return log.event_hash == payload and log.kind == action.event_kind
+
+    if action.tx_hash:
+        found = next(filter(ours, chain.lot_events_in(action.tx_hash, lot_key)), None)
+        if found is not None:
+            return found
+    return next(filter(ours, chain.lot_events(lot_key)), None)
 
 
 class OutboxSender:

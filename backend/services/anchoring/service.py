@@ -34,6 +34,7 @@ from sqlmodel import Session
 
 from backend.chain import (
     ChainClient,
+    ChainError,
     ChainRejected,
     ChainReverted,
     ChainUnavailable,
@@ -142,7 +143,7 @@ class AnchoringService:
             self._tx_lost.clear()
             self._notice_registry_change(chain)
             if self._reconciler.full_requested:
-                self._reconciler.run(chain, full=True)
+                self._reconcile_first(chain)
             if not self._tx_lost.is_set():
                 self._advance_open_batches(chain, report)
             if not self._tx_lost.is_set():
@@ -154,6 +155,20 @@ class AnchoringService:
         if report.built or report.confirmed or report.outbox_confirmed:
             logger.info("anchoring pass: %s", report.as_dict())
         return report
+
+    def _reconcile_first(self, chain: ChainClient) -> None:
+        """The full reconcile a pass starts with after a restart or a registry change.
+
+        Its failure (a log query the node refuses, a node that drops a call) must not stop the
+        pass: sending and confirming need no reconcile (a root already on chain is never sent
+        again). It stays requested, so the next pass tries it again.
+        """
+        try:
+            self._reconciler.run(chain, full=True)
+        except ChainError as exc:
+            logger.warning("reconcile failed (%s); anchoring goes on, reconcile retried", exc)
+        except Exception:  # a bug in reconcile must be loud, and still not stop anchoring
+            logger.exception("reconcile failed unexpectedly; anchoring goes on")
 
     def reconcile(
         self, *, full: bool = True, wait: bool = True, retry_failed: bool = False
@@ -263,7 +278,8 @@ class AnchoringService:
         if info is None:
             self._requeue_if_lost(chain, session, batch, report)
             return
-        where = chain.anchor_receipt(root)
+        # Our transaction's receipt first; logs (a few blocks: the anchor's time) only without it.
+        where = chain.anchor_receipt(root, tx_hash=batch.tx_hash, timestamp=info.timestamp)
         if where is None:  # a node that prunes logs; try our own transaction's receipt
             state = tx_state(chain, batch.tx_hash) if batch.tx_hash else None
             if state is None or state.block_number is None:

@@ -6,6 +6,10 @@ down the loop waits longer after each failure (exponential back-off, capped) and
 normal poll interval after the first pass that works, so a node that comes back is picked up
 without a restart and a dead one is not hammered.
 
+Reconcile and the pass fail independently: a reconcile that fails (a log query the node
+refuses, say) is counted apart and tried again after its own back-off, and the pass of the same
+tick runs all the same, since sending and confirming do not depend on it.
+
 The thread never holds work across a stop: everything it does is committed to the database
 before it moves on, so stopping (or killing) it at any point loses nothing.
 """
@@ -39,7 +43,10 @@ class WorkerStats:
     failures: int = 0
     consecutive_failures: int = 0
     reconciles: int = 0
+    reconcile_failures: int = 0
+    consecutive_reconcile_failures: int = 0
     last_error: str | None = None
+    last_reconcile_error: str | None = None
     last_pass_at: float | None = None
 
 
@@ -84,12 +91,10 @@ class AnchorWorker:
     def _loop(self) -> None:
         next_reconcile = 0.0  # reconcile on the first tick
         while not self._thread.stopping:
+            if time.monotonic() >= next_reconcile:
+                next_reconcile = time.monotonic() + self._reconcile()
             more_work = False
             try:
-                if time.monotonic() >= next_reconcile:
-                    self.reconcile()
-                    self.stats.reconciles += 1
-                    next_reconcile = time.monotonic() + self.reconcile_every_s
                 more_work = self.run_pass()
             except TRANSIENT_ERRORS as exc:
                 self._record_failure(exc, loud=False)
@@ -100,6 +105,28 @@ class AnchorWorker:
                 self.stats.consecutive_failures = 0
                 self.stats.last_pass_at = time.time()
             self._thread.sleep(0.0 if more_work else self._delay())
+
+    def _reconcile(self) -> float:
+        """Run one reconcile; the seconds until the next (``reconcile_every_s``, or after a
+        failure a back-off of its own). A failure never reaches the pass."""
+        stats = self.stats
+        try:
+            self.reconcile()
+        except Exception as exc:  # transient or a bug: either way the pass still runs
+            stats.reconcile_failures += 1
+            stats.consecutive_reconcile_failures += 1
+            stats.last_reconcile_error = f"{type(exc).__name__}: {exc}"
+            delay = poll_delay(
+                stats.consecutive_reconcile_failures, poll_s=self.poll_s, max_s=self.max_backoff_s
+            )
+            if isinstance(exc, TRANSIENT_ERRORS):
+                logger.warning("reconcile failed (%s); retrying in %.1f s", exc, delay)
+            else:
+                logger.exception("reconcile failed unexpectedly; retrying in %.1f s", delay)
+            return delay
+        stats.reconciles += 1
+        stats.consecutive_reconcile_failures = 0
+        return self.reconcile_every_s
 
     def _record_failure(self, exc: BaseException, *, loud: bool) -> None:
         self.stats.failures += 1

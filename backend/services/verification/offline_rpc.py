@@ -7,7 +7,8 @@ can replace with a fake chain. ``anchorOf``, ``verify`` and ``isRecalled`` are t
 v1 registries (TraceRegistryV1); ``headsRoot``, ``verifyHead`` and ``verifyNoHead`` exist from
 rules v2 on. A test keeps every entry equal to the committed artifacts. Besides calls, only the
 registry's ``BatchAnchored`` logs are read, to tell a heads root the registry once held (an
-out-of-date bundle) from one it never held (a forged one).
+out-of-date bundle) from one it never held (a forged one), in the bounded block ranges of
+:mod:`backend.chain.log_ranges` (a small algorithm that neither signs nor needs an artifact).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any, Protocol
 
 from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
+
+from backend.chain.log_ranges import DEFAULT_MAX_LOG_RANGE, LogRanges
 
 #: The registry functions an outside verifier needs, and nothing else.
 REGISTRY_ABI: list[dict[str, Any]] = [
@@ -117,7 +120,14 @@ class Registry(Protocol):
 class RpcRegistry:
     """The registry at ``address`` on the node at ``rpc_url``, read with ``eth_call`` only."""
 
-    def __init__(self, rpc_url: str, address: str, *, timeout: float = RPC_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        rpc_url: str,
+        address: str,
+        *,
+        timeout: float = RPC_TIMEOUT_S,
+        max_log_range: int = DEFAULT_MAX_LOG_RANGE,
+    ) -> None:
         self.rpc_url = rpc_url
         self.address = to_checksum_address(address)
         provider = HTTPProvider(
@@ -125,6 +135,7 @@ class RpcRegistry:
         )
         self._w3 = Web3(provider)
         self._contract = self._w3.eth.contract(address=self.address, abi=REGISTRY_ABI)
+        self._ranges = LogRanges(max_log_range)
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         try:
@@ -179,13 +190,18 @@ class RpcRegistry:
 
         Read from the ``BatchAnchored`` logs (``headsRoot`` is indexed), so a heads root that
         is not the current one can be told apart: once held (the bundle is out of date) or
-        never held (forged).
+        never held (forged). Nodes cap log queries, so the blocks are read oldest first in
+        bounded ranges (``log_ranges``), up to the first that holds such a log.
         """
-        query = {
-            "address": self.address,
-            "fromBlock": from_block,
-            "toBlock": "latest",
-            "topics": [BATCH_ANCHORED_TOPIC, None, heads_root],
-        }
-        logs = self._call(lambda: self._w3.eth.get_logs(query))  # type: ignore[arg-type]
+        query = {"address": self.address, "topics": [BATCH_ANCHORED_TOPIC, None, heads_root]}
+
+        def fetch(first: int, last: int) -> list[Any]:
+            bounded = {**query, "fromBlock": first, "toBlock": last}
+            return list(self._w3.eth.get_logs(bounded))  # type: ignore[arg-type]
+
+        def scan() -> list[Any]:
+            head = int(self._w3.eth.block_number)
+            return self._ranges.scan(fetch, from_block, head, until_found=True).logs
+
+        logs = self._call(scan)
         return min((int(log["blockNumber"]) for log in logs), default=None)

@@ -87,8 +87,9 @@ def _unsettled_ids(engine: Engine, chain: ChainClient) -> list[int]:
 def _settle(chain: ChainClient, session: Session, batch: Batch, *, settled: Settled) -> None:
     root = from_hex(batch.root)
     for old in chain.legacy_registries:
-        if old.anchor_of(root) is not None:
-            _confirm_on(chain, old, batch, root)
+        info = old.anchor_of(root)
+        if info is not None:
+            _confirm_on(chain, old, batch, root, info.timestamp)
             settled.found_on_retired += 1
             break
     else:
@@ -108,9 +109,12 @@ def _still_waiting(chain: ChainClient, batch: Batch) -> bool:
     return tx_state(chain, batch.tx_hash).status is TxStatus.WAITING
 
 
-def _confirm_on(chain: ChainClient, old: LegacyRegistry, batch: Batch, root: bytes) -> None:
-    """Record ``batch`` as anchored on the retired registry ``old``, where its root is."""
-    where = old.anchor_receipt(root)
+def _confirm_on(
+    chain: ChainClient, old: LegacyRegistry, batch: Batch, root: bytes, timestamp: int
+) -> None:
+    """Record ``batch`` as anchored on the retired registry ``old``, where its root is (its
+    log read from its transaction's receipt, else from the blocks of its time)."""
+    where = old.anchor_receipt(root, tx_hash=batch.tx_hash, timestamp=timestamp)
     if where is not None:
         batch.block_number, batch.tx_hash = where.block_number, where.tx_hash
     batch.status = BatchStatus.CONFIRMED
