@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     chain_rpc_url: str | None = None
     contract_address: str | None = None
+    # Where log queries of a registry given by address start (its deployment block; unknown
+    # to the process, which knows it only for registries it deployed); 0: the genesis block.
+    registry_from_block: int = Field(default=0, ge=0)
+    # Blocks one log query (eth_getLogs) may cover; halved while the node refuses it as too
+    # wide. Besu's default cap is 1,000; public providers allow 1,000 to 10,000.
+    rpc_max_log_range: int = Field(default=1000, ge=1, le=1_000_000)
     anchor_private_key: SecretStr | None = None
     anchor_keystore: Path | None = None
     anchor_keystore_password: SecretStr | None = None
