@@ -66,7 +66,11 @@ def test_a_transfer_hands_the_lot_to_the_receiver(lot: Actors) -> None:
     transfer = lot_record(lot, LOT)["events"][-1]
     assert transfer["type"] == "transfer"
     assert transfer["org"] == "htx"
-    assert transfer["data"] == {"from": "htx", "to": "dg", "note": "Xe 66C"}
+    assert transfer["data"] == {
+        "from": {"org": "htx", "name": "HTX Mỹ Xương"},
+        "to": {"org": "dg", "name": "Đóng gói Sa Đéc"},
+        "note": "Xe 66C",
+    }
 
 
 def test_after_a_transfer_the_receiver_writes_and_the_sender_may_not(packed: Actors) -> None:

@@ -27,6 +27,7 @@ from web3 import Web3
 
 from backend.chain.anvil import ManagedAnvil
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY
+from backend.hashing import canonical_bytes, read_document
 from backend.models import Batch, BatchStatus, ChainAction, Event, EventType, Lot
 from tests.support.anvil import start_anvil
 from tests.support.app import ADMIN_TOKEN
@@ -127,7 +128,11 @@ def _wait_all_anchored(database_url: str) -> dict[str, int]:
 
 
 def _alter_a_quality_check(database_url: str, lot_code: str) -> None:
-    """What someone with access to the backup might do: rewrite a quality check's result."""
+    """What someone with access to the backup might do: rewrite a quality check's result.
+
+    Under rules v2 the stored canonical bytes are what is read and proved, so they are rewritten
+    too (a well-formed document with only the result changed), as a careful forger would.
+    """
     engine = create_engine(database_url)
     try:
         with Session(engine) as db:
@@ -135,7 +140,11 @@ def _alter_a_quality_check(database_url: str, lot_code: str) -> None:
             event = db.exec(
                 select(Event).where(Event.lot_id == lot.id, Event.type == EventType.QUALITY_CHECK)
             ).one()
-            event.data = {"result": "fail"}
+            if event.canonical is not None:
+                document = read_document(bytes(event.canonical))
+                document["data"] = {**document["data"], "result": "fail"}
+                event.canonical = canonical_bytes(document)
+            event.data = {**event.data, "result": "fail"}
             db.add(event)
             db.commit()
     finally:
