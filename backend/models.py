@@ -11,6 +11,7 @@ Table map:
   Lot ─< LotLink (parent/child for split and merge)
   Lot ─< Event >─ Batch              (Merkle anchoring)
   Event ─< ChainAction               (outbox of single transactions: milestones, recalls)
+  ChainCheckpoint                    (per chain: the last final block reconcile saw)
   Lot ─< LabelSerial ─< Scan         (printed labels and consumer scans)
   IdempotencyRecord                  (replayed writes)
   HeadsNode                          (the lot heads map of rules v2, one version per batch)
@@ -288,6 +289,20 @@ class ChainAction(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class ChainCheckpoint(SQLModel, table=True):
+    """The highest block the finality policy counted final when reconcile last finished.
+
+    One row per chain id. The next reconcile (also after downtime) re-checks only what was
+    confirmed from this block on, provided the block still has this hash; a different hash (a
+    reorg deeper than finality, a reset development chain) means a full pass instead.
+    """
+
+    chain_id: int = Field(sa_type=BigInteger, primary_key=True)
+    block_number: int = Field(sa_type=BigInteger)
+    block_hash: str = Field(max_length=66)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 # --- labels and scans -------------------------------------------------------------------------
