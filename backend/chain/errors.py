@@ -45,7 +45,16 @@ class ChainUnavailable(ChainError):
 
 
 class ChainRejected(ChainError):
-    """The node answered with an error that is not a contract revert (bad nonce, fees, funds)."""
+    """The node answered with an error that is not a contract revert (bad nonce, fees, funds).
+
+    ``code`` is the JSON-RPC error code when the node gave one: providers reuse messages but
+    some codes (-32005 "limit exceeded", 429) tell a temporary refusal on their own (see
+    :mod:`backend.chain.error_classes`).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ChainTimeout(ChainError):
@@ -213,6 +222,13 @@ def _rpc_message(exc: Web3RPCError) -> str:
     return str(exc.message)
 
 
+def _rpc_code(exc: Web3RPCError) -> int | None:
+    response = exc.rpc_response or {}
+    error = response.get("error") if isinstance(response, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, int) else None
+
+
 def _revert_data(exc: ContractLogicError) -> str | None:
     data = exc.data
     if isinstance(data, dict):
@@ -242,7 +258,9 @@ def to_chain_error(
             f"chain node at {endpoint} is unreachable ({_unreachable_reason(exc)})"
         )
     if isinstance(exc, Web3RPCError):
-        return ChainRejected(f"{endpoint} refused the request: {_rpc_message(exc)}")
+        return ChainRejected(
+            f"{endpoint} refused the request: {_rpc_message(exc)}", code=_rpc_code(exc)
+        )
     return None
 
 

@@ -13,7 +13,7 @@ from backend.chain.providers import fund_from_tester
 from backend.hashing import from_hex
 from backend.models import BatchStatus
 from backend.runtime import Runtime
-from backend.services.anchoring import service as anchoring
+from backend.services.anchoring import backoff
 from backend.services.anchoring.batching import build_batch
 from backend.services.anchoring.service import AnchoringService
 from tests.support.app import Actors
@@ -160,12 +160,13 @@ def test_a_batch_the_contract_keeps_refusing_is_marked_failed_and_retried_on_req
         engine=runtime.engine, settings=runtime.settings, chain=lambda: stranger
     )
 
-    for _ in range(anchoring.MAX_ATTEMPTS):
+    for _ in range(backoff.MAX_REVERTS + 2):
         service.run_once(force=True)
 
     (batch,) = batches(runtime.engine)
-    assert (batch.status, batch.attempts) == (BatchStatus.FAILED, anchoring.MAX_ATTEMPTS)
+    assert (batch.status, batch.attempts) == (BatchStatus.FAILED, backoff.MAX_REVERTS)
     assert "AccessControlUnauthorizedAccount" in (batch.last_error or "")
+    assert "revert 3 of at most 3" in (batch.last_error or "")
     body = client.get("/api/v1/lots/LO-5/verification").json()
     assert body["verdict"] == "pending"
     assert body["events"][0]["reason_code"] == "pending_failed"

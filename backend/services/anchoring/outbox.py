@@ -22,18 +22,19 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from backend.chain import ChainClient, ChainRejected, ChainReverted, LotEventLog
+from backend.chain import ChainClient, ChainError, ChainRejected, ChainReverted, LotEventLog
+from backend.chain.error_classes import explain_failed_tx
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainAction, ChainActionKind
 from backend.services.anchoring import rows
+from backend.services.anchoring.backoff import SendFailures
 
 logger = logging.getLogger(__name__)
 
 ALREADY_RECALLED = "TraceRegistryLotAlreadyRecalled"
 #: Actions handled per pass; the worker comes straight back when more are waiting.
 ACTIONS_PER_PASS = 100
-MAX_ATTEMPTS = 10
 
 
 @dataclass
@@ -73,16 +74,18 @@ class OutboxSender:
         engine: Engine,
         confirmations: int,
         on_tx_lost: Callable[[], None] = lambda: None,
+        failures: SendFailures | None = None,
     ) -> None:
         self.engine = engine
         self.confirmations = confirmations
         self._on_tx_lost = on_tx_lost  # a sent transaction vanished: nonces need re-reading
+        self._failures = failures or SendFailures()  # refused sends wait or fail (backoff)
 
     def process(self, chain: ChainClient) -> OutboxReport:
         report = OutboxReport()
         ids = rows.open_ids(self.engine, ChainAction, limit=ACTIONS_PER_PASS + 1)
         report.more_work = len(ids) > ACTIONS_PER_PASS
-        send = partial(self._send, chain, report=report)
+        send = partial(self._send_when_due, chain, report=report)
         confirm = partial(self._confirm, chain, report=report)
         for action_id in ids[:ACTIONS_PER_PASS]:
             rows.advance(self.engine, ChainAction, action_id, send=send, confirm=confirm)
@@ -91,6 +94,16 @@ class OutboxSender:
         return report
 
     # -------------------------------------------------------------------------- sending
+
+    def _send_when_due(
+        self, chain: ChainClient, session: Session, action: ChainAction, report: OutboxReport
+    ) -> None:
+        """Send ``action`` unless it waits after a temporary refusal (see ``backoff``)."""
+        key = ("action", action.id or 0)
+        if self._failures.due(key):
+            self._send(chain, session, action, report)
+            if action.status is BatchStatus.SENT:
+                self._failures.sent(key)
 
     def _send(
         self, chain: ChainClient, session: Session, action: ChainAction, report: OutboxReport
@@ -140,19 +153,12 @@ class OutboxSender:
         session.add(action)
         session.commit()
 
-    @staticmethod
     def _failed(
-        session: Session, action: ChainAction, exc: Exception, report: OutboxReport
+        self, session: Session, action: ChainAction, exc: Exception, report: OutboxReport
     ) -> None:
-        action.last_error = str(exc)[:2000]
-        if action.attempts >= MAX_ATTEMPTS:
-            action.status = BatchStatus.FAILED
+        """By the error's class: wait and send again, fail now, or fail after a few reverts."""
+        if self._failures.settle(("action", action.id or 0), action, exc):
             report.failed += 1
-            logger.error("chain action %s failed for good: %s", action.id, exc)
-        else:
-            logger.warning(
-                "chain action %s: attempt %d failed: %s", action.id, action.attempts, exc
-            )
         session.add(action)
         session.commit()
 
@@ -166,6 +172,11 @@ class OutboxSender:
         else:
             finding = _milestone_finding(chain, action)
         if finding.where is Where.IN_POOL:
+            return
+        if finding.where is Where.REVERTED and action.tx_hash:  # counted, not resent forever
+            explained: ChainError = explain_failed_tx(chain, action.tx_hash)
+            action.status = BatchStatus.PENDING
+            self._failed(session, action, explained, report)
             return
         if finding.where is Where.LOST:
             logger.warning("chain action %s is not on chain; sending again", action.id)
@@ -192,6 +203,7 @@ class Where(StrEnum):
     ON_CHAIN = "on_chain"
     IN_POOL = "in_pool"  # sent, not mined yet: wait
     LOST = "lost"  # dropped, reorged out or chain reset: send again
+    REVERTED = "reverted"  # mined with status 0 and not on chain otherwise: counted, see backoff
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,8 @@ def _recall_finding(chain: ChainClient, action: ChainAction) -> Finding:
     if state is not None and state.status is TxStatus.WAITING:
         return Finding(Where.IN_POOL)
     if not chain.is_recalled(from_hex(action.lot_key)):
-        return Finding(Where.LOST)
+        failed = state is not None and state.status is TxStatus.FAILED
+        return Finding(Where.REVERTED if failed else Where.LOST)
     if state is not None and state.status is TxStatus.MINED:
         return Finding(Where.ON_CHAIN, state.block_number)
     # Recalled by some other transaction (ours reverted as "already recalled", or was replaced).
@@ -214,13 +227,13 @@ def _recall_finding(chain: ChainClient, action: ChainAction) -> Finding:
 
 
 def _milestone_finding(chain: ChainClient, action: ChainAction) -> Finding:
-    if action.tx_hash:
-        state = tx_state(chain, action.tx_hash)
-        if state.status is TxStatus.WAITING:
-            return Finding(Where.IN_POOL)
-        if state.status is TxStatus.MINED:
-            return Finding(Where.ON_CHAIN, state.block_number)
+    state = tx_state(chain, action.tx_hash) if action.tx_hash else None
+    if state is not None and state.status is TxStatus.WAITING:
+        return Finding(Where.IN_POOL)
+    if state is not None and state.status is TxStatus.MINED:
+        return Finding(Where.ON_CHAIN, state.block_number)
     found = find_milestone(chain, action)
     if found is None:
-        return Finding(Where.LOST)
+        failed = state is not None and state.status is TxStatus.FAILED
+        return Finding(Where.REVERTED if failed else Where.LOST)
     return Finding(Where.ON_CHAIN, found.block_number, found.tx_hash)

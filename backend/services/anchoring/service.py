@@ -40,12 +40,14 @@ from backend.chain import (
     ChainUnavailable,
     StaleHeadsRoot,
 )
+from backend.chain.error_classes import explain_failed_tx
 from backend.chain.fact_cache import ChainFactCache
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus
 from backend.services.anchoring import batching, rows
+from backend.services.anchoring.backoff import SendFailures
 from backend.services.anchoring.heads_update import UnsendableHeadsUpdate, heads_update_for
 from backend.services.anchoring.outbox import OutboxSender
 from backend.services.anchoring.pass_lock import sender_lock
@@ -55,9 +57,6 @@ from backend.timeutil import as_utc, utcnow
 logger = logging.getLogger(__name__)
 
 ALREADY_ANCHORED = "TraceRegistryRootAlreadyAnchored"
-#: Failed sends (reverts other than "already anchored", node refusals) before a batch is
-#: marked failed for an operator to look at.
-MAX_ATTEMPTS = 10
 #: New batches built per pass, so one pass stays short even with a large backlog.
 BATCHES_PER_PASS = 10
 
@@ -111,8 +110,13 @@ class AnchoringService:
         self._on_tx_lost = on_tx_lost
         self._tx_lost = threading.Event()
         self._local_lock = threading.Lock()
+        self._failures = SendFailures()  # refused sends: waits and revert counts (backoff)
+        self._held_from: int | None = None  # a batch waiting holds back the ones after it
         self._outbox = OutboxSender(
-            engine=engine, confirmations=settings.confirmations, on_tx_lost=self._note_tx_lost
+            engine=engine,
+            confirmations=settings.confirmations,
+            on_tx_lost=self._note_tx_lost,
+            failures=self._failures,
         )
         self._reconciler = Reconciler(
             engine=engine, cache=self.cache, on_tx_lost=self._note_tx_lost
@@ -204,12 +208,26 @@ class AnchoringService:
 
     def _advance_open_batches(self, chain: ChainClient, report: PassReport) -> None:
         """Move each open batch as far as it can go now (pending → sent → confirmed)."""
-        send = partial(self._send, chain, report=report)
+        send = partial(self._send_in_order, chain, report=report)
         confirm = partial(self._confirm, chain, report=report)
+        self._held_from = None
         for batch_id in rows.open_ids(self.engine, Batch):
             if self._tx_lost.is_set():
                 return  # this client's nonce counter is ahead of the chain: stop sending
             rows.advance(self.engine, Batch, batch_id, send=send, confirm=confirm)
+
+    def _send_in_order(
+        self, chain: ChainClient, session: Session, batch: Batch, report: PassReport
+    ) -> None:
+        """Send ``batch`` unless it waits after a refusal, or an older batch does: each anchor's
+        heads root is the next one's ``prev``, so a later batch sent first would be stale."""
+        key = ("batch", batch.id or 0)
+        if self._held_from is None and self._failures.due(key):
+            self._send(chain, session, batch, report)
+            if batch.status is BatchStatus.SENT:
+                self._failures.sent(key)
+        if batch.status is BatchStatus.PENDING and self._held_from is None:
+            self._held_from = batch.id
 
     def _send(self, chain: ChainClient, session: Session, batch: Batch, report: PassReport) -> None:
         root = from_hex(batch.root)
@@ -254,19 +272,20 @@ class AnchoringService:
         session.add(batch)
         session.commit()
 
-    @staticmethod
     def _note_failure(
-        session: Session, batch: Batch, exc: Exception, report: PassReport, *, final: bool = False
+        self,
+        session: Session,
+        batch: Batch,
+        exc: Exception,
+        report: PassReport,
+        *,
+        final: bool = False,
     ) -> None:
-        """Count a failed send; ``final`` fails the batch now (resending it cannot succeed)."""
+        """Count a failed send: by the error's class the batch waits (temporary), fails now
+        (permanent, or ``final``: resending cannot succeed), or fails after a few reverts."""
         batch.attempts += 1
-        batch.last_error = str(exc)[:2000]
-        if final or batch.attempts >= MAX_ATTEMPTS:
-            batch.status = BatchStatus.FAILED
+        if self._failures.settle(("batch", batch.id or 0), batch, exc, final=final):
             report.failed += 1
-            logger.error("batch %s failed after %d attempts: %s", batch.id, batch.attempts, exc)
-        else:
-            logger.warning("batch %s: send failed (attempt %d): %s", batch.id, batch.attempts, exc)
         session.add(batch)
         session.commit()
 
@@ -307,6 +326,12 @@ class AnchoringService:
         if batch.tx_hash is not None:
             state = tx_state(chain, batch.tx_hash)
             if state.status is TxStatus.WAITING and not _stuck(batch):
+                return
+            if state.status is TxStatus.FAILED:  # mined with status 0: counted, not resent forever
+                exc = explain_failed_tx(chain, batch.tx_hash)
+                stale = isinstance(exc, StaleHeadsRoot) and batch.heads_root is not None
+                batch.status = BatchStatus.PENDING
+                self._note_failure(session, batch, exc, report, final=stale)
                 return
             if state.status in (TxStatus.WAITING, TxStatus.UNKNOWN):
                 self._note_tx_lost()  # stuck behind a nonce gap, or dropped by the chain
