@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
@@ -15,14 +16,23 @@ import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
  * An anchor is packed in one storage slot (64 + 32 + 160 bits) so that anchoring a batch costs a
  * single fresh SSTORE; the heads root is one more slot, rewritten (not created) by every anchor
  * after the first. Milestones are logs only, because nothing on chain needs to read them.
+ *
+ * Roles are split at deployment: the admin (a cold key or a multisig) holds
+ * `DEFAULT_ADMIN_ROLE` under OpenZeppelin's default admin rules (one admin, handed over in two
+ * steps after a delay) and `PAUSER_ROLE`; the operator (the servers' anchor key, a hot key)
+ * holds the three operating roles and nothing else, so a stolen anchor key can neither grant
+ * roles nor lift a pause. While paused, the three writes revert with `EnforcedPause()` and
+ * every read keeps answering: proofs stay verifiable during an incident.
  */
-contract TraceRegistry is ITraceRegistry, AccessControl {
+contract TraceRegistry is ITraceRegistry, AccessControlDefaultAdminRules, Pausable {
     /// @notice Role allowed to anchor batch roots.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
     /// @notice Role allowed to record lot milestones.
     bytes32 public constant RECORDER_ROLE = keccak256("RECORDER_ROLE");
     /// @notice Role allowed to recall lots.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
+    /// @notice Role allowed to pause and unpause the three writes.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @dev One slot per root; a zero timestamp means "not anchored" (block timestamps are never zero).
     struct Anchor {
@@ -40,17 +50,35 @@ contract TraceRegistry is ITraceRegistry, AccessControl {
     uint256 private constant _HEADS_DEPTH = 256;
 
     /**
-     * @notice Grants `admin` the admin role and the three operating roles.
+     * @notice Makes `admin` the default admin (transfers of it wait `adminDelay` seconds) and
+     * a pauser, and grants `operator` the three operating roles. `admin` and `operator` may be
+     * the same account (a development chain); in production they should not be.
+     * @dev Emits {RoleGranted} for each grant, so the logs name who holds what from block one.
      *
      * Requirements:
-     * - `admin` is not the zero address.
+     * - `admin` is not the zero address (`AccessControlInvalidDefaultAdmin`);
+     * - `operator` is not the zero address.
      */
-    constructor(address admin) {
-        if (admin == address(0)) revert TraceRegistryZeroAdmin();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ANCHORER_ROLE, admin);
-        _grantRole(RECORDER_ROLE, admin);
-        _grantRole(REGULATOR_ROLE, admin);
+    constructor(
+        uint48 adminDelay,
+        address admin,
+        address operator
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (operator == address(0)) revert TraceRegistryZeroOperator();
+        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(ANCHORER_ROLE, operator);
+        _grantRole(RECORDER_ROLE, operator);
+        _grantRole(REGULATOR_ROLE, operator);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
     }
 
     /// @inheritdoc ITraceRegistry
@@ -59,7 +87,7 @@ contract TraceRegistry is ITraceRegistry, AccessControl {
         uint32 eventCount,
         bytes32 prevHeadsRoot,
         bytes32 newHeadsRoot
-    ) external onlyRole(ANCHORER_ROLE) {
+    ) external onlyRole(ANCHORER_ROLE) whenNotPaused {
         if (root == bytes32(0)) revert TraceRegistryZeroRoot();
         if (eventCount == 0) revert TraceRegistryZeroEventCount(root);
         Anchor storage anchor = _anchors[root];
@@ -118,14 +146,18 @@ contract TraceRegistry is ITraceRegistry, AccessControl {
     }
 
     /// @inheritdoc ITraceRegistry
-    function recordLotEvent(bytes32 lotKey, uint8 kind, bytes32 eventHash) external onlyRole(RECORDER_ROLE) {
+    function recordLotEvent(
+        bytes32 lotKey,
+        uint8 kind,
+        bytes32 eventHash
+    ) external onlyRole(RECORDER_ROLE) whenNotPaused {
         if (lotKey == bytes32(0)) revert TraceRegistryZeroLotKey();
         if (eventHash == bytes32(0)) revert TraceRegistryZeroEventHash(lotKey);
         emit LotEventRecorded(lotKey, kind, eventHash, msg.sender);
     }
 
     /// @inheritdoc ITraceRegistry
-    function recall(bytes32 lotKey, bytes32 reasonHash) external onlyRole(REGULATOR_ROLE) {
+    function recall(bytes32 lotKey, bytes32 reasonHash) external onlyRole(REGULATOR_ROLE) whenNotPaused {
         if (lotKey == bytes32(0)) revert TraceRegistryZeroLotKey();
         if (reasonHash == bytes32(0)) revert TraceRegistryZeroReasonHash(lotKey);
         if (_recalled[lotKey]) revert TraceRegistryLotAlreadyRecalled(lotKey);

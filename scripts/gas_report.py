@@ -2,10 +2,13 @@
 """Measure the gas of the registry's hot paths on eth-tester and check them against targets.
 
 Every anchor and milestone is a transaction someone pays for, so the targets are part of the
-design (ARCHITECTURE.md, issue 14): anchorBatch at most 55,000 gas in steady state (the heads
+design (ARCHITECTURE.md, issue 14): anchorBatch at most 57,000 gas in steady state (the heads
 root already set, as for every batch after the first), recordLotEvent at most 30,000 gas, per
-whole transaction (intrinsic 21,000 and calldata included). Gas is deterministic for given
-inputs, so the figures are exact, not timings. Exit status 1 when a target is missed.
+whole transaction (intrinsic 21,000 and calldata included). The anchorBatch target was 55,000
+until the emergency pause (issue 22): every write now reads OpenZeppelin's paused flag, a cold
+storage read (2,100 gas) that measured +2,212 gas per anchorBatch (54,428 to 56,640 at worst).
+Gas is deterministic for given inputs, so the figures are exact, not timings. Exit status 1
+when a target is missed.
 
 Samples cover small and maximal counts and kinds, and calldata with every byte non-zero (the
 most expensive input). Two rows carry no target and explain the others: the first anchor, which
@@ -31,7 +34,7 @@ from backend.chain.types import EMPTY_HEADS_ROOT, HeadsUpdate  # noqa: E402
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY  # noqa: E402
 from bench.legacy import anchor_v1_gas, deploy_v1  # noqa: E402
 
-TARGETS = {"anchorBatch": 55_000, "recordLotEvent": 30_000}
+TARGETS = {"anchorBatch": 57_000, "recordLotEvent": 30_000}
 UINT32_MAX = 2**32 - 1
 
 

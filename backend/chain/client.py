@@ -64,6 +64,8 @@ class ChainClient(ChainSender):
     #: The record of the registry this client deployed last (None: it only attached).
     last_deployment: deployments.Deployment | None = None
     deploys_registry: bool = True  #: ensure_registry may deploy; never for production settings
+    deploy_admin: str | None = None  #: admin of a registry deployed here (None: the signer)
+    deploy_admin_delay: int | None = None  #: its admin transfer delay (None: by chain)
 
     # ----------------------------------------------------------------------- construction
 
@@ -162,9 +164,14 @@ class ChainClient(ChainSender):
     # ------------------------------------------------------------- deploying, attaching
 
     def deploy_registry(self) -> ChecksumAddress:
-        """Deploy a new TraceRegistry with the signer as admin and holder of all three roles."""
+        """Deploy a new TraceRegistry: the signer is its operator (the three operating roles),
+        ``deploy_admin`` its admin and pauser, an admin transfer waiting ``deploy_admin_delay``
+        seconds (None: the signer, and the chain's default delay; ``deployment_roles``)."""
+        roles = deployments.deployment_roles(
+            self.chain_id, self.signer, admin=self.deploy_admin, admin_delay=self.deploy_admin_delay
+        )
         factory = self._w3.eth.contract(abi=self._artifact.abi, bytecode=self._artifact.bytecode)
-        tx_hash = self._send(factory.constructor(self.signer))
+        tx_hash = self._send(factory.constructor(roles.admin_delay, roles.admin, roles.operator))
         receipt = self._mined_receipt(tx_hash, confirmations=1, timeout=60.0)
         address = receipt["contractAddress"]
         if address is None:
@@ -177,6 +184,9 @@ class ChainClient(ChainSender):
             tx_hash=tx_hash,
             deployer=self.signer,
             contract=deployments.BuildFacts.of(self._artifact),
+            admin=roles.admin,
+            operator=roles.operator,
+            admin_delay=roles.admin_delay,
         )
         logger.info("deployed TraceRegistry at %s on chain %d", address, self.chain_id)
         return to_checksum_address(address)

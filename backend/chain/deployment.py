@@ -15,6 +15,12 @@ readers:
   machine, so their record stays in the data folder only, where the verifier reads it when
   given ``--data-dir``.
 
+The record also names the registry's roles as deployed: the ``admin`` (OpenZeppelin's default
+admin, who grants and revokes roles and pauses), the ``operator`` (the anchor key, holding the
+anchoring, recording and recall roles) and ``admin_delay``, the seconds a transfer of the admin
+role waits. On a development chain both are the signing key and the delay is zero; elsewhere
+``sentrace deploy-registry --admin`` names a separate admin (``deployment_roles``).
+
 A registry replaced by ``sentrace upgrade`` (rules v1 to v2) still holds the anchors and
 recalls made on it before, so its successor's record lists it under ``retired`` (oldest
 first): a verifier trusts those for the batches anchored there. Records written before that
@@ -41,6 +47,11 @@ logger = logging.getLogger(__name__)
 PUBLISHED_DIR = REPO_ROOT / "contracts" / "deployments"
 #: Chain ids of local development chains, whose records never leave the data folder.
 DEV_CHAIN_IDS = frozenset({31337, 1337, 131277322940537})
+#: Seconds a transfer of the admin role waits, off development chains unless told otherwise:
+#: long enough to notice a transfer begun with a stolen admin key and cancel it.
+DEFAULT_ADMIN_DELAY_S = 2 * 24 * 3600
+#: The constructor takes the delay as a uint48.
+MAX_ADMIN_DELAY_S = 2**48 - 1
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,51 @@ class Deployment:
     deployer: ChecksumAddress | None = None
     contract: BuildFacts | None = None
     retired: tuple[RetiredRegistry, ...] = ()  # the registries this one replaced, oldest first
+    admin: ChecksumAddress | None = None  # default admin and pauser at deployment
+    operator: ChecksumAddress | None = None  # holder of the three operating roles at deployment
+    admin_delay: int | None = None  # seconds an admin transfer waits, as deployed
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Who a new registry makes admin and operator, and the admin transfer delay."""
+
+    admin: ChecksumAddress
+    operator: ChecksumAddress
+    admin_delay: int
+
+
+def deployment_roles(
+    chain_id: int,
+    signer: ChecksumAddress,
+    *,
+    admin: str | None = None,
+    admin_delay: int | None = None,
+) -> Roles:
+    """The roles a registry deployed by ``signer`` on ``chain_id`` gets.
+
+    The signer (the anchor key) is always the operator. The admin is ``admin``, else the signer;
+    the delay is ``admin_delay``, else 0 on a development chain and two days elsewhere. Off a
+    development chain an admin that is the anchor key is allowed (a test network, ``sentrace
+    upgrade``) but logged as a warning: whoever steals the server's key could then hand the
+    registry to themselves.
+    """
+    if admin is not None and not is_address(admin):
+        raise ValueError(f"not an address: {admin!r}")
+    chosen = to_checksum_address(admin) if admin is not None else signer
+    delay = admin_delay
+    if delay is None:
+        delay = 0 if is_dev_chain(chain_id) else DEFAULT_ADMIN_DELAY_S
+    if not 0 <= delay <= MAX_ADMIN_DELAY_S:
+        raise ValueError(f"admin delay out of range: {delay}")
+    if chosen == signer and not is_dev_chain(chain_id):
+        logger.warning(
+            "registry admin %s is the anchor key on chain %d: give another admin "
+            "(sentrace deploy-registry --admin ADDRESS) so the server's key cannot grant roles",
+            chosen,
+            chain_id,
+        )
+    return Roles(admin=chosen, operator=signer, admin_delay=delay)
 
 
 def _code_hash(code: str) -> str:
@@ -126,6 +182,7 @@ def read_deployment(path: Path, chain_id: int) -> Deployment | None:
 def _from_json(raw: dict[str, Any]) -> Deployment:
     build = raw.get("contract")
     deployer = raw.get("deployer")
+    admin, operator, delay = raw.get("admin"), raw.get("operator"), raw.get("admin_delay")
     return Deployment(
         chain_id=int(raw["chain_id"]),
         address=to_checksum_address(raw["address"]),
@@ -134,6 +191,9 @@ def _from_json(raw: dict[str, Any]) -> Deployment:
         deployer=to_checksum_address(deployer) if deployer else None,
         contract=BuildFacts(**build) if isinstance(build, dict) else None,
         retired=tuple(_retired_from_json(item) for item in _listed(raw.get("retired"))),
+        admin=to_checksum_address(admin) if admin else None,
+        operator=to_checksum_address(operator) if operator else None,
+        admin_delay=int(delay) if delay is not None else None,
     )
 
 

@@ -11,6 +11,10 @@ pragma solidity ^0.8.24;
  * its proof and an RPC endpoint can check a record without trusting the SenTrace server. The
  * heads root commits to every lot's newest anchored event, so a verifier can also prove that no
  * event of a lot is missing (docs/proof-rules.md).
+ *
+ * Writes need a role (`ANCHORER_ROLE`, `RECORDER_ROLE`, `REGULATOR_ROLE`, held by the operator)
+ * and stop while the registry is paused (OpenZeppelin `Pausable`: `paused()`, the `Paused` and
+ * `Unpaused` events, the `EnforcedPause()` error); reads never need a role and never stop.
  */
 interface ITraceRegistry {
     /**
@@ -44,8 +48,11 @@ interface ITraceRegistry {
      */
     event LotRecalled(bytes32 indexed lotKey, bytes32 reasonHash, address regulator, uint64 timestamp);
 
-    /// @notice The admin given to the constructor is the zero address.
-    error TraceRegistryZeroAdmin();
+    /**
+     * @notice The operator given to the constructor is the zero address. (A zero admin is
+     * refused by OpenZeppelin's `AccessControlInvalidDefaultAdmin(address(0))`.)
+     */
+    error TraceRegistryZeroOperator();
 
     /// @notice A batch root of zero was given.
     error TraceRegistryZeroRoot();
@@ -77,6 +84,29 @@ interface ITraceRegistry {
     error TraceRegistryLotAlreadyRecalled(bytes32 lotKey);
 
     /**
+     * @notice Stops the three writes ({anchorBatch}, {recordLotEvent}, {recall}) in an
+     * emergency, e.g. a leaked anchor key, until {unpause}; reads keep working.
+     *
+     * Requirements:
+     * - the caller has `PAUSER_ROLE` (the admin from deployment on);
+     * - the registry is not paused (else `EnforcedPause()`).
+     *
+     * Emits OpenZeppelin's `Paused(account)` event.
+     */
+    function pause() external;
+
+    /**
+     * @notice Lets the three writes through again.
+     *
+     * Requirements:
+     * - the caller has `PAUSER_ROLE`;
+     * - the registry is paused (else `ExpectedPause()`).
+     *
+     * Emits OpenZeppelin's `Unpaused(account)` event.
+     */
+    function unpause() external;
+
+    /**
      * @notice Anchors the Merkle root of a batch of `eventCount` events and moves the heads root
      * from `prevHeadsRoot` to `newHeadsRoot` (compare-and-swap).
      * @dev Sending `prevHeadsRoot` = `newHeadsRoot` = {headsRoot} anchors a batch without moving
@@ -85,6 +115,7 @@ interface ITraceRegistry {
      *
      * Requirements:
      * - the caller has `ANCHORER_ROLE`;
+     * - the registry is not paused (else `EnforcedPause()`);
      * - `root` is not zero and not anchored yet;
      * - `eventCount` is not zero;
      * - `prevHeadsRoot` is the current {headsRoot}.
@@ -143,6 +174,7 @@ interface ITraceRegistry {
      *
      * Requirements:
      * - the caller has `RECORDER_ROLE`;
+     * - the registry is not paused (else `EnforcedPause()`);
      * - `lotKey` and `eventHash` are not zero.
      *
      * Emits a {LotEventRecorded} event.
@@ -154,6 +186,7 @@ interface ITraceRegistry {
      *
      * Requirements:
      * - the caller has `REGULATOR_ROLE`;
+     * - the registry is not paused (else `EnforcedPause()`);
      * - `lotKey` and `reasonHash` are not zero;
      * - the lot is not recalled yet.
      *

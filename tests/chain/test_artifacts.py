@@ -17,9 +17,17 @@ def payload(signature: str, types: list[str], values: list[object]) -> str:
 
 
 def test_every_registry_error_in_the_abi_is_named_after_the_contract() -> None:
+    """Besides OpenZeppelin's own (access control, pause, the admin delay's SafeCast)."""
     names = {item["name"] for item in registry_artifact().abi if item["type"] == "error"}
-    ours = {name for name in names if not name.startswith("AccessControl")}
+    openzeppelin = {"EnforcedPause", "ExpectedPause", "SafeCastOverflowedUintDowncast"}
+    ours = {name for name in names if not name.startswith("AccessControl")} - openzeppelin
     assert ours and all(name.startswith("TraceRegistry") for name in ours)
+    assert openzeppelin <= names
+
+
+def test_the_pause_error_decodes_by_name() -> None:
+    data = payload("EnforcedPause()", [], [])
+    assert registry_artifact().decode_revert(data) == DecodedRevert("EnforcedPause", ())
 
 
 def test_access_control_error_decodes_with_checksummed_account() -> None:

@@ -57,14 +57,21 @@ class Registry:
         return decoded
 
 
-@pytest.fixture
-def registry() -> Registry:
-    w3 = memory_web3()
-    admin, outsider, spare = w3.eth.accounts[:3]
+def deploy(w3: Web3, delay: int, admin: str, operator: str, *, sender: str) -> Contract:
+    """A TraceRegistry deployed by ``sender`` with ``admin`` (transfers waiting ``delay``
+    seconds) and ``operator``."""
     artifact = registry_artifact()
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     receipt = w3.eth.wait_for_transaction_receipt(
-        factory.constructor(admin).transact({"from": admin})
+        factory.constructor(delay, admin, operator).transact({"from": sender})
     )
-    contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
-    return Registry(w3, contract, artifact, admin, outsider, spare)
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+
+@pytest.fixture
+def registry() -> Registry:
+    """A registry whose admin is also its operator, as on a development chain."""
+    w3 = memory_web3()
+    admin, outsider, spare = w3.eth.accounts[:3]
+    contract = deploy(w3, 0, admin, admin, sender=admin)
+    return Registry(w3, contract, registry_artifact(), admin, outsider, spare)

@@ -9,9 +9,9 @@ def test_gas_report_meets_targets_for_anchor_and_record() -> None:
     gas_report = load_script("gas_report")
     rows = {row.operation: row for row in gas_report.measure(runs=4)}
 
-    assert rows["anchorBatch"].target == 55_000
+    assert rows["anchorBatch"].target == 57_000
     assert rows["recordLotEvent"].target == 30_000
-    assert rows["anchorBatch"].worst <= 55_000, rows["anchorBatch"]
+    assert rows["anchorBatch"].worst <= 57_000, rows["anchorBatch"]
     assert rows["recordLotEvent"].worst <= 30_000, rows["recordLotEvent"]
     # Each anchor writes exactly one fresh slot (a 20,000 gas SSTORE) and rewrites the heads
     # root: two fresh slots would blow the target, and a milestone writes none at all. Only
@@ -20,11 +20,16 @@ def test_gas_report_meets_targets_for_anchor_and_record() -> None:
     assert rows["anchorBatch, first heads root"].worst > rows["anchorBatch"].worst + 15_000
     assert rows["recordLotEvent"].worst < 21_000 + 20_000
     assert rows["anchorBatch v1"].target is None and len(rows["anchorBatch v1"].samples) == 4
+    # Over rules v1's anchor: the heads root's compare-and-swap (5,785 gas) and the pause
+    # check, one cold read of the paused flag (2,100 gas) and a few opcodes (7,997 in all).
+    # More would mean the pause check reads a second slot or writes one.
+    added = rows["anchorBatch"].worst - rows["anchorBatch v1"].worst
+    assert 5_785 + 2_100 < added < 5_785 + 2_400, added
 
 
 def test_gas_report_fails_a_missed_target() -> None:
     gas_report = load_script("gas_report")
-    over = gas_report.GasRow("anchorBatch", (55_001,), 55_000)
+    over = gas_report.GasRow("anchorBatch", (57_001,), 57_000)
     assert over.passed is False
     assert "FAIL" in gas_report.render([over])
-    assert "PASS" in gas_report.render([gas_report.GasRow("anchorBatch", (54_000,), 55_000)])
+    assert "PASS" in gas_report.render([gas_report.GasRow("anchorBatch", (56_000,), 57_000)])

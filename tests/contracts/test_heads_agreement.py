@@ -40,7 +40,7 @@ def registry() -> Iterator[Contract]:
     w3.eth.default_account = admin
     artifact = registry_artifact()
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(admin).transact())
+    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(0, admin, admin).transact())
     yield w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
 
 

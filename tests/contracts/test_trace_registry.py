@@ -31,8 +31,10 @@ def test_role_ids_are_keccak_of_their_names(registry: Registry) -> None:
 
 
 def test_constructor_grants_admin_every_role(registry: Registry) -> None:
+    """This registry's admin is also its operator (a development chain's deployment)."""
     fns = registry.contract.functions
-    for role in [DEFAULT_ADMIN_ROLE, *(keccak(text=name) for name in ROLE_NAMES)]:
+    roles = [DEFAULT_ADMIN_ROLE, keccak(text="PAUSER_ROLE"), *(keccak(text=n) for n in ROLE_NAMES)]
+    for role in roles:
         assert fns.hasRole(role, registry.admin).call() is True
         assert fns.hasRole(role, registry.outsider).call() is False
 
@@ -42,9 +44,24 @@ def test_constructor_rejects_zero_admin(registry: Registry) -> None:
         abi=registry.artifact.abi, bytecode=registry.artifact.bytecode
     )
     with pytest.raises(ContractCustomError) as caught:
-        factory.constructor("0x" + "00" * 20).estimate_gas({"from": registry.admin})
+        factory.constructor(0, "0x" + "00" * 20, registry.admin).estimate_gas(
+            {"from": registry.admin}
+        )
     assert registry.artifact.decode_revert(str(caught.value.data)) == DecodedRevert(
-        "TraceRegistryZeroAdmin", ()
+        "AccessControlInvalidDefaultAdmin", ("0x" + "00" * 20,)
+    )
+
+
+def test_constructor_rejects_zero_operator(registry: Registry) -> None:
+    factory = registry.w3.eth.contract(
+        abi=registry.artifact.abi, bytecode=registry.artifact.bytecode
+    )
+    with pytest.raises(ContractCustomError) as caught:
+        factory.constructor(0, registry.admin, "0x" + "00" * 20).estimate_gas(
+            {"from": registry.admin}
+        )
+    assert registry.artifact.decode_revert(str(caught.value.data)) == DecodedRevert(
+        "TraceRegistryZeroOperator", ()
     )
 
 
@@ -117,8 +134,9 @@ def test_anchor_is_one_storage_slot(registry: Registry) -> None:
         registry.contract.functions.anchorBatch(ROOT, 7, EMPTY, EMPTY), registry.admin
     )
     timestamp = block_timestamp(registry, receipt["blockNumber"])
-    # AccessControl's _roles mapping is slot 0, so _anchors is slot 1.
-    slot = int.from_bytes(keccak(ROOT + (1).to_bytes(32, "big")), "big")
+    # AccessControl's _roles mapping is slot 0, the default admin rules' fields fill slots 1
+    # and 2, Pausable's flag is slot 3, so _anchors is slot 4.
+    slot = int.from_bytes(keccak(ROOT + (4).to_bytes(32, "big")), "big")
     word = int.from_bytes(registry.w3.eth.get_storage_at(registry.contract.address, slot), "big")
     expected = timestamp | (7 << 64) | (int(registry.admin, 16) << 96)
     assert word == expected

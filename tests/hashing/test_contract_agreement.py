@@ -34,7 +34,7 @@ def registry() -> Iterator[Contract]:
     admin = w3.eth.accounts[0]
     w3.eth.default_account = admin
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(admin).transact())
+    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(0, admin, admin).transact())
     yield w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
 
 
