@@ -29,6 +29,15 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class FinalityMode(StrEnum):
+    """``SENTRACE_FINALITY``: how a mined transaction is judged final (``chain.finality``)."""
+
+    AUTO = "auto"  # depth on development chains, else the node's finalized tag if it has one
+    DEPTH = "depth"  # SENTRACE_CONFIRMATIONS blocks deep
+    SAFE = "safe"  # at or below the node's safe block (and that deep)
+    FINALIZED = "finalized"  # at or below the node's finalized block (and that deep)
+
+
 class Settings(BaseSettings):
     """All settings of one SenTrace process."""
 
@@ -58,6 +67,9 @@ class Settings(BaseSettings):
     batch_max_events: int = Field(default=1000, ge=1, le=100_000)
     batch_max_delay_s: float = Field(default=30.0, ge=0)
     confirmations: int = Field(default=1, ge=1, le=1000)
+    # When a transaction counts as final: by the node's finalized/safe block where it answers
+    # those tags, else by depth (SENTRACE_CONFIRMATIONS, also the least depth under a tag).
+    finality: FinalityMode = FinalityMode.AUTO
     direct_event_types: str = "harvest,transfer,recall"
     # Rules of new events: 2 (lot hash chain, lot facts, heads map: nothing shown can be
     # changed, hidden, moved or reordered) or 1 (each event's own fields), which an older

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from backend.chain import ChainClient, ChainError, ChainRejected, ChainReverted, LotEventLog
 from backend.chain.error_classes import explain_failed_tx
+from backend.chain.finality import Finality
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainAction, ChainActionKind
@@ -74,10 +75,12 @@ class OutboxSender:
         engine: Engine,
         confirmations: int,
         on_tx_lost: Callable[[], None] = lambda: None,
+        finality: Finality | None = None,
         failures: SendFailures | None = None,
     ) -> None:
         self.engine = engine
         self.confirmations = confirmations
+        self.finality = finality or Finality(confirmations=confirmations)
         self._on_tx_lost = on_tx_lost  # a sent transaction vanished: nonces need re-reading
         self._failures = failures or SendFailures()  # refused sends wait or fail (backoff)
 
@@ -190,7 +193,7 @@ class OutboxSender:
             action.tx_hash = finding.tx_hash
         if finding.block_number is not None:
             action.block_number = finding.block_number
-            if chain.receipt_confirmations(finding.block_number) < self.confirmations:
+            if not self.finality.is_final(chain, finding.block_number, action.tx_hash):
                 self._save(session, action)
                 return
         self._save(session, action, status=BatchStatus.CONFIRMED)

@@ -12,8 +12,12 @@ when the transaction that anchored it is gone from the chain too; if that transa
 mined on the same registry, the root in the database is not the one it anchored, so the batch
 is left alone (verification keeps calling it tampered) and the refusal is reported.
 
-A full pass checks every batch; the periodic pass checks only batches confirmed in the last
-``RECENT_BLOCKS`` blocks (where reorgs happen) and widens to a full pass by itself when the
+A full pass checks every batch. Any other pass, the first after a restart included, looks back
+to the last block a finished pass counted final (the chain checkpoint,
+:mod:`~backend.services.anchoring.checkpoint`: number and hash, kept in the database): a reorg
+that changed nothing at or below it can only have taken what was confirmed after it. The pass
+widens to a full one by itself when there is no checkpoint, when the checkpoint's block has
+another hash now (a reorg deeper than finality, however deep, or a reset chain), or when the
 chain looks reset (its head is below a block we recorded, or the newest anchor is gone).
 """
 
@@ -29,10 +33,11 @@ from sqlmodel import Session, col, func, select
 
 from backend.chain import ChainClient
 from backend.chain.fact_cache import ChainFactCache
+from backend.chain.finality import Finality
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import HashingError, MerkleTree, from_hex, to_hex
 from backend.models import Batch, BatchStatus, ChainAction, ChainActionKind, Event
-from backend.services.anchoring import rows
+from backend.services.anchoring import checkpoint, rows
 from backend.services.anchoring.outbox import find_milestone
 
 logger = logging.getLogger(__name__)
@@ -40,8 +45,6 @@ logger = logging.getLogger(__name__)
 #: Prefix of ``Batch.last_error`` for a batch put back to pending because its root vanished;
 #: verification reads it to say "being anchored again" rather than "waiting for a batch".
 REANCHOR_NOTE = "re-anchoring"
-#: Depth within which the periodic pass re-checks anchors (deeper reorgs need a full pass).
-RECENT_BLOCKS = 256
 
 
 @dataclass
@@ -49,6 +52,7 @@ class ReconcileReport:
     """What a reconcile pass found; roots are 0x hex."""
 
     full: bool = False
+    since_block: int | None = None  # the look-back of a pass that was not full
     checked: int = 0
     requeued: list[str] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
@@ -70,26 +74,31 @@ class Reconciler:
         engine: Engine,
         cache: ChainFactCache,
         on_tx_lost: Callable[[], None] = lambda: None,
+        finality: Finality | None = None,
     ) -> None:
         self.engine = engine
         self.cache = cache
+        self.finality = finality or Finality()
         self._on_tx_lost = on_tx_lost  # one of our transactions vanished: re-read nonces
-        self._full_requested = True  # the first pass of a process is always full
+        self._full_requested = True  # a process reconciles before its first pass
+        self._must_be_full = False  # a new client or registry: the checkpoint vouches for nothing
 
     @property
     def full_requested(self) -> bool:
         return self._full_requested
 
     def request_full(self) -> None:
-        self._full_requested = True
+        self._full_requested = self._must_be_full = True
 
     def run(self, chain: ChainClient, *, full: bool, retry_failed: bool = False) -> ReconcileReport:
-        head = chain.block_number()
-        full = full or self._full_requested or self._looks_reset(chain, head)
-        report = ReconcileReport(full=full)
+        """One pass: ``full`` checks every anchor, otherwise those from the checkpoint on."""
+        mark = self.finality.mark(chain, with_hash=True)  # before any read: see checkpoint
+        since = None if full or self._must_be_full else checkpoint.look_back(self.engine, chain)
+        if since is not None and self._looks_reset(chain, chain.block_number()):
+            since = None
+        report = ReconcileReport(full=since is None, since_block=since)
         if retry_failed:
             report.retried_failed = self._retry_failed()
-        since = None if full else max(0, head - RECENT_BLOCKS)
         confirmed = BatchStatus.CONFIRMED  # a row that moved on since it was listed is skipped
         check_batch = partial(self._check_batch, chain, report=report)
         for batch_id in self._confirmed_batch_ids(chain, since):
@@ -97,7 +106,8 @@ class Reconciler:
         check_action = partial(self._check_action, chain, report=report)
         for action_id in self._confirmed_action_ids(since):
             rows.with_row(self.engine, ChainAction, action_id, check_action, status=confirmed)
-        self._full_requested = False
+        checkpoint.save(self.engine, chain.chain_id, mark)
+        self._full_requested = self._must_be_full = False
         if report.requeued or report.refused or report.actions_requeued:
             logger.warning("reconcile: %s", report.as_dict())
         return report

@@ -42,6 +42,7 @@ from backend.chain import (
 )
 from backend.chain.error_classes import explain_failed_tx
 from backend.chain.fact_cache import ChainFactCache
+from backend.chain.finality import Finality
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.config import Settings
 from backend.hashing import from_hex
@@ -112,14 +113,17 @@ class AnchoringService:
         self._local_lock = threading.Lock()
         self._failures = SendFailures()  # refused sends: waits and revert counts (backoff)
         self._held_from: int | None = None  # a batch waiting holds back the ones after it
+        #: When a mined transaction counts as final (``chain.finality``), shared by all parts.
+        self.finality = Finality.from_settings(settings)
         self._outbox = OutboxSender(
             engine=engine,
             confirmations=settings.confirmations,
             on_tx_lost=self._note_tx_lost,
+            finality=self.finality,
             failures=self._failures,
         )
         self._reconciler = Reconciler(
-            engine=engine, cache=self.cache, on_tx_lost=self._note_tx_lost
+            engine=engine, cache=self.cache, on_tx_lost=self._note_tx_lost, finality=self.finality
         )
         self._seen_registry: tuple[int, int, str] | None = None
 
@@ -161,14 +165,15 @@ class AnchoringService:
         return report
 
     def _reconcile_first(self, chain: ChainClient) -> None:
-        """The full reconcile a pass starts with after a restart or a registry change.
+        """The reconcile a pass starts with after a restart (from the chain checkpoint) or a
+        registry change (full).
 
         Its failure (a log query the node refuses, a node that drops a call) must not stop the
         pass: sending and confirming need no reconcile (a root already on chain is never sent
         again). It stays requested, so the next pass tries it again.
         """
         try:
-            self._reconciler.run(chain, full=True)
+            self._reconciler.run(chain, full=False)  # the reconciler widens it when it must
         except ChainError as exc:
             logger.warning("reconcile failed (%s); anchoring goes on, reconcile retried", exc)
         except Exception:  # a bug in reconcile must be loud, and still not stop anchoring
@@ -179,9 +184,11 @@ class AnchoringService:
     ) -> ReconcileReport:
         """Check anchored roots (and recalls, milestones) against the chain; requeue lost ones.
 
-        ``full`` checks every confirmed batch; otherwise only recent ones, unless the chain
-        looks reset, in which case the pass widens to everything by itself. ``retry_failed``
-        gives failed batches and outbox actions a fresh set of attempts (operator's request).
+        ``full`` checks every confirmed batch; otherwise those confirmed from the chain
+        checkpoint on (the last final block a pass saw), unless that block changed or the
+        chain looks reset, in which case the pass widens to everything by itself.
+        ``retry_failed`` gives failed batches and outbox actions a fresh set of attempts
+        (operator's request).
         """
         with sender_lock(self.engine, self._local_lock, wait=wait) as held:
             if not held:
@@ -310,7 +317,7 @@ class AnchoringService:
         batch.block_number = block_number
         batch.chain_id = chain.chain_id
         batch.contract_address = chain.contract_address
-        if chain.receipt_confirmations(block_number) >= self.settings.confirmations:
+        if self.finality.is_final(chain, block_number, anchor_tx):
             # Readers cache the anchor themselves, with the block hash that guards it.
             batch.status = BatchStatus.CONFIRMED
             batch.confirmed_at = utcnow()
