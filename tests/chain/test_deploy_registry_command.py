@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_utils import keccak
 from typer.testing import CliRunner
 
+from backend.chain import ChainClient, ChainReverted
 from backend.chain import deployment as deployments
 from backend.chain.anvil import ManagedAnvil
+from backend.chain.artifacts import registry_artifact
 from backend.chain.providers import http_web3
 from backend.cli import app as cli
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY, get_settings
@@ -30,6 +33,9 @@ NETWORK_CHAIN_ID = 84_532
 #: anvil's account #2: prefunded, and used by no other test of this node.
 KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 ADDRESS = Account.from_key(KEY).address
+#: The registry's admin on the network: anvil's account #3 (a cold key in real life).
+ADMIN_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
+ADMIN = Account.from_key(ADMIN_KEY).address
 NO_CODE = "0x00000000000000000000000000000000DeaDBeef"
 
 
@@ -89,7 +95,7 @@ def report(stdout: str) -> dict[str, object]:
 def test_deploys_once_then_reports_the_same_registry(
     production: Path, network: ManagedAnvil, published: Path
 ) -> None:
-    code, out, err = run("deploy-registry")
+    code, out, err = run("deploy-registry", "--admin", ADMIN)
     assert code == 0, out + err
     first = report(out)
     address = str(first["registry"])
@@ -102,7 +108,7 @@ def test_deploys_once_then_reports_the_same_registry(
     assert first["published_in"] == str(published / f"{NETWORK_CHAIN_ID}.json")
     before = sent(network)
 
-    code, out, err = run("deploy-registry")
+    code, out, err = run("deploy-registry")  # nothing to deploy: no --admin needed
 
     assert code == 0, out + err
     again = report(out)
@@ -145,3 +151,100 @@ def test_anchor_in_production_without_an_address_says_what_to_set(production: Pa
     assert code == 2, out + err
     assert "production needs SENTRACE_CONTRACT_ADDRESS" in err
     assert "sentrace deploy-registry" in err and "Traceback" not in out + err
+
+
+def test_the_admin_is_given_apart_from_the_anchor_key(
+    production: Path, network: ManagedAnvil, published: Path
+) -> None:
+    code, out, err = run("deploy-registry", "--admin", ADMIN.lower(), "--admin-delay", "3600")
+    assert code == 0, out + err
+    first = report(out)
+    assert (first["admin"], first["operator"], first["admin_delay"]) == (ADMIN, ADDRESS, 3600)
+    record = json.loads((published / f"{NETWORK_CHAIN_ID}.json").read_text(encoding="utf-8"))
+    assert (record["admin"], record["operator"], record["admin_delay"]) == (ADMIN, ADDRESS, 3600)
+    w3 = http_web3(network.url)
+    registry = w3.eth.contract(address=str(first["registry"]), abi=registry_artifact().abi)  # type: ignore[call-overload]
+    assert registry.functions.defaultAdmin().call() == ADMIN
+    assert registry.functions.defaultAdminDelay().call() == 3600
+    anchorer = keccak(text="ANCHORER_ROLE")
+    assert registry.functions.hasRole(anchorer, ADDRESS).call() is True
+    assert registry.functions.hasRole(anchorer, ADMIN).call() is False
+    assert registry.functions.hasRole(bytes(32), ADDRESS).call() is False
+
+
+def test_a_network_needs_an_admin_apart_from_the_anchor_key(
+    production: Path, network: ManagedAnvil
+) -> None:
+    before = sent(network)
+    code, out, err = run("deploy-registry")
+    assert code == 2, out + err
+    assert "--admin" in err and "Trên mạng blockchain thật" in err
+    code, out, err = run("deploy-registry", "--admin", ADDRESS)
+    assert code == 2, out + err
+    assert f"the admin {ADDRESS} is the server's anchor key" in err
+    code, out, err = run("deploy-registry", "--admin", "0x1234")
+    assert code == 2, out + err
+    assert "--admin" in err
+    assert sent(network) == before
+
+
+def _keystore(folder: Path, key: str, password: str) -> Path:
+    path = folder / "admin-keystore.json"
+    keyfile = Account.encrypt(key, password, kdf="pbkdf2", iterations=1000)
+    path.write_text(json.dumps(keyfile), encoding="utf-8")
+    return path
+
+
+def test_the_admin_pauses_and_unpauses_with_its_keystore(
+    production: Path, network: ManagedAnvil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run("deploy-registry", "--admin", ADMIN)
+    assert code == 0, out + err
+    address = str(report(out)["registry"])
+    registry = http_web3(network.url).eth.contract(address=address, abi=registry_artifact().abi)  # type: ignore[call-overload]
+    monkeypatch.setenv("SENTRACE_ADMIN_KEYSTORE_PASSWORD", "mật khẩu quản trị")
+    keystore = str(_keystore(production.parent, ADMIN_KEY, "mật khẩu quản trị"))
+
+    code, out, err = run("registry", "pause", "--keystore", keystore)
+
+    assert code == 0, out + err
+    assert report(out)["paused"] is True and report(out)["by"] == ADMIN
+    assert "Đã tạm dừng" in out.splitlines()[-1]
+    assert registry.functions.paused().call() is True
+    operator = ChainClient(http_web3(network.url), Account.from_key(KEY), endpoint=network.url)
+    operator.attach(address)
+    with pytest.raises(ChainReverted) as refused:
+        operator.anchor_batch(keccak(text="root"), 1)
+    assert refused.value.error_name == "EnforcedPause"
+
+    code, out, err = run("registry", "pause", "--keystore", keystore)
+    assert code == 0 and "already paused" in out, out + err
+
+    code, out, err = run("registry", "unpause", "--keystore", keystore)
+    assert code == 0, out + err
+    assert registry.functions.paused().call() is False
+    assert operator.anchor_batch(keccak(text="root"), 1).status == 1
+
+
+def test_the_anchor_key_cannot_pause(
+    production: Path, network: ManagedAnvil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run("deploy-registry", "--admin", ADMIN)
+    assert code == 0, out + err
+    monkeypatch.setenv("SENTRACE_ADMIN_KEYSTORE_PASSWORD", "pw")
+    keystore = str(_keystore(production.parent, KEY, "pw"))
+    code, out, err = run("registry", "pause", "--keystore", keystore)
+    assert code == 1, out + err
+    assert "AccessControlUnauthorizedAccount" in err and "Traceback" not in out + err
+
+
+def test_a_wrong_keystore_password_is_refused_without_quoting_it(
+    production: Path, network: ManagedAnvil, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run("deploy-registry", "--admin", ADMIN)
+    assert code == 0, out + err
+    keystore = str(_keystore(production.parent, ADMIN_KEY, "right"))
+    monkeypatch.setenv("SENTRACE_ADMIN_KEYSTORE_PASSWORD", "wrong-password")
+    code, out, err = run("registry", "pause", "--keystore", keystore)
+    assert code == 2, out + err
+    assert "cannot decrypt keystore" in err and "wrong-password" not in out + err
