@@ -130,8 +130,10 @@ def deploy_registry(admin: AdminOption = None, admin_delay: DelayOption = None) 
         "published_in": str(published) if published.exists() else None,
     }
     typer.echo(json.dumps(report, indent=2))
-    done = "cli.deploy_registry.done" if record else "cli.deploy_registry.nothing_to_do"
-    typer.echo(message(done, address=address))
+    if record is not None:
+        typer.echo(message("cli.deploy_registry.done", address=address, block=record.block_number))
+    else:
+        typer.echo(message("cli.deploy_registry.nothing_to_do", address=address))
 
 
 def _admin_client(keystore: Path, password: str) -> RegistryAdmin:

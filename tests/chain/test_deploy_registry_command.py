@@ -102,6 +102,7 @@ def test_deploys_once_then_reports_the_same_registry(
     assert first["deployed"] is True and first["chain_id"] == NETWORK_CHAIN_ID
     assert len(http_web3(network.url).eth.get_code(address)) > 0  # type: ignore[arg-type]
     assert f"SENTRACE_CONTRACT_ADDRESS={address}" in out.splitlines()[-1]
+    assert f"SENTRACE_REGISTRY_FROM_BLOCK={first['block_number']}" in out.splitlines()[-1]
     assert "Đã triển khai" in out.splitlines()[-1]  # Vietnamese first
     remembered = production / f"contract-{NETWORK_CHAIN_ID}.json"
     assert json.loads(remembered.read_text(encoding="utf-8"))["address"] == address
