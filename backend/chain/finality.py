@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +154,13 @@ class Finality:
             if deep < number:
                 return self._at(chain, deep, tag, with_hash=with_hash)
         return FinalMark(number, _hex(block["hash"]), tag)
+
+    def final_number(self, chain: ChainSender, head: Callable[[], int]) -> int:
+        """:meth:`mark`'s number, reckoned from ``head`` (the caller's memo of the node's head)
+        when depth decides: one read fewer on every verification."""
+        if self.tag(chain) is None:
+            return max(-1, head() - self.confirmations + 1)
+        return self.mark(chain).number
 
     @staticmethod
     def _at(chain: ChainSender, number: int, tag: str | None, *, with_hash: bool) -> FinalMark:

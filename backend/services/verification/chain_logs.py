@@ -67,11 +67,12 @@ class LogState:
 
 class LotLogs:
     """One request's reads of lots' logs: each receipt and each lot's scan read at most once,
-    and a log found deep enough (``confirmations``) kept in the cache of final facts."""
+    and a log in a block final by the policy (``final`` gives the highest such block) kept in
+    the cache of final facts."""
 
-    def __init__(self, cache: ChainFactCache, confirmations: int) -> None:
+    def __init__(self, cache: ChainFactCache, final: Callable[[], int]) -> None:
         self._cache = cache
-        self._confirmations = confirmations
+        self._final = final
         self._receipts: dict[str, list[LotLog]] = {}
         self._scans: dict[str, list[LotLog] | None] = {}
 
@@ -110,7 +111,7 @@ class LotLogs:
         if found is None:
             return LogState("absent")
         depth = max(0, head() - found.block_number + 1)
-        if depth < self._confirmations:
+        if found.block_number > self._final():
             return LogState("shallow", found, depth)
         if found.block_hash is not None:
             fact = FinalLog(found.block_number, found.tx_hash)

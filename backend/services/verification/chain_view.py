@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from typing import cast
 
 from web3 import HTTPProvider
@@ -22,6 +22,7 @@ from web3.exceptions import BlockNotFound
 
 from backend.chain import ChainClient, ChainError, translate_errors
 from backend.chain.fact_cache import ChainFactCache, ChainKey, FinalAnchor
+from backend.chain.finality import Finality, FinalityMode
 from backend.chain.legacy import AnchorReader
 from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
 from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
@@ -90,16 +91,18 @@ class ChainView:
         *,
         confirmations: int,
         late_record_warn_h: float = 72.0,
+        finality: Finality | None = None,
     ) -> None:
         self._chain = chain
         self._cache = cache
         self.confirmations = confirmations
+        self._finality = finality or Finality(FinalityMode.DEPTH, confirmations)
         #: Policy of the reader, like ``confirmations``: an event anchored this long after it
         #: happened is shown as recorded late (it could have been written with hindsight).
         self.late_after_s = late_record_warn_h * 3600
         self._anchors: dict[str, AnchorFact] = {}
         self._recalls: dict[str, bool | None] = {}
-        self._logs = LotLogs(cache, confirmations)
+        self._logs = LotLogs(cache, lambda: self._final_block)
         self._log_facts: dict[tuple[str, str], AnchorFact] = {}
         self._heads_asked = False
         self._heads_root: bytes | None = None
@@ -154,6 +157,12 @@ class ChainView:
         if self._head is None:
             self._head = chain.block_number()
         return self._head
+
+    @cached_property
+    def _final_block(self) -> int:
+        """The highest block final by the anchoring's own policy (``chain.finality``)."""
+        chain = cast(ChainClient, self._chain)
+        return self._finality.final_number(chain, partial(self._block_number, chain))
 
     def anchor(self, root: str) -> AnchorFact:
         """Where ``root`` stands on the registries this process anchors on, or did."""
@@ -215,7 +224,7 @@ class ChainView:
                     AnchorState.SHALLOW, event_count=info.event_count, timestamp=info.timestamp
                 )
             depth = max(0, self._block_number(chain) - where.block_number + 1)
-            if depth < self.confirmations:
+            if where.block_number > self._final_block:
                 return AnchorFact(
                     AnchorState.SHALLOW,
                     where.block_number,
