@@ -3,6 +3,10 @@
 ``sentrace serve`` without an RPC URL runs one of these so a single machine has a real EVM node
 (JSON-RPC, blocks, logs) without any setup; the integration tests drive the same class. State
 is dumped every second and on a clean stop, so anchors survive restarts.
+
+The node mines a block only when a transaction arrives, so nothing would ever sit
+``SENTRACE_CONFIRMATIONS`` deep: the finality policy (``chain.finality``) mines the empty blocks
+a waiting transaction needs (``anvil_mine``), on this node and the in-process chain only.
 """
 
 from __future__ import annotations
