@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     batch_max_events: int = Field(default=1000, ge=1, le=100_000)
     batch_max_delay_s: float = Field(default=30.0, ge=0)
     confirmations: int = Field(default=1, ge=1, le=1000)
+    # A transaction not mined this long after its last attempt is replaced at the same nonce
+    # with both fees raised by at least 12.5% (and to the market's): it was priced too low.
+    tx_replace_after_s: float = Field(default=180.0, gt=0)
+    # The sending pass's lease (the fence against a second sender); renewed on every row.
+    sender_lease_s: float = Field(default=120.0, gt=0)
     # When a transaction counts as final: by the node's finalized/safe block where it answers
     # those tags, else by depth (SENTRACE_CONFIRMATIONS, also the least depth under a tag).
     finality: FinalityMode = FinalityMode.AUTO

@@ -12,6 +12,8 @@ Table map:
   Lot ─< Event >─ Batch              (Merkle anchoring)
   Event ─< ChainAction               (outbox of single transactions: milestones, recalls)
   ChainCheckpoint                    (per chain: the last final block reconcile saw)
+  Batch, ChainAction ─< SentTx       (every signed transaction, stored before broadcast)
+  SenderLease                        (the fenced right to send: holder, token, expiry)
   Lot ─< LabelSerial ─< Scan         (printed labels and consumer scans)
   IdempotencyRecord                  (replayed writes)
   HeadsNode                          (the lot heads map of rules v2, one version per batch)
@@ -303,6 +305,41 @@ class ChainCheckpoint(SQLModel, table=True):
     block_number: int = Field(sa_type=BigInteger)
     block_hash: str = Field(max_length=66)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class SentTx(SQLModel, table=True):
+    """A signed transaction, stored (and committed) before it is broadcast, so that a retry
+    sends the same bytes and a replacement reuses its nonce. Exactly one of ``batch_id`` and
+    ``action_id`` names what it is for; attempts at one nonce share it, with raised fees."""
+
+    __table_args__ = (Index("ix_senttx_nonce", "chain_id", "signer", "nonce"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain_id: int = Field(sa_type=BigInteger)
+    signer: str = Field(max_length=42)
+    to_address: str | None = Field(default=None, max_length=42)  # the registry it calls
+    nonce: int = Field(sa_type=BigInteger)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    action_id: int | None = Field(default=None, foreign_key="chainaction.id", index=True)
+    tx_hash: str = Field(unique=True, max_length=66)
+    raw: bytes = Field(sa_type=LargeBinary)
+    # Wei per gas; EIP-1559 fields, or gas_price alone on a chain without a base fee.
+    max_fee_per_gas: int | None = Field(default=None, sa_type=BigInteger)
+    max_priority_fee_per_gas: int | None = Field(default=None, sa_type=BigInteger)
+    gas_price: int | None = Field(default=None, sa_type=BigInteger)
+    lease_token: int = Field(sa_type=BigInteger)  # the fencing token it was stored under
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    broadcast_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class SenderLease(SQLModel, table=True):
+    """Who may send now: a lease whose token grows on every acquisition. A send record is
+    written only in a transaction that finds the token still its own (the fence)."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=200)
+    token: int = Field(sa_type=BigInteger)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
 # --- labels and scans -------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from backend.config import Settings
 from backend.db import create_schema, make_engine
 from backend.i18n.messages import message
 from backend.services.anchoring.chain_keeper import ChainKeeper
+from backend.services.anchoring.lease import deployment_fence
 from backend.services.anchoring.service import AnchoringService
 from backend.services.anchoring.worker import AnchorWorker
 from backend.services.verification.chain_view import ChainView
@@ -255,10 +256,11 @@ class Runtime:
         self._candidate = None
         if self.follower:
             self._attach_only(client)
-        else:
-            client.ensure_registry(
-                settings.contract_address, remember_file=client.remember_file(settings.data_dir)
-            )
+        else:  # a deployment goes out under the sender lease, never beside a sending pass
+            with deployment_fence(self.engine, client, settings.sender_lease_s):
+                client.ensure_registry(
+                    settings.contract_address, remember_file=client.remember_file(settings.data_dir)
+                )
         logger.info(
             "using TraceRegistry %s on chain %d via %s",
             client.contract_address,

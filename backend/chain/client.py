@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress, HexStr
+from eth_typing import ChecksumAddress
 from eth_utils import is_address, to_checksum_address
 from web3.contract import Contract
 
@@ -36,9 +36,10 @@ from backend.chain.errors import ChainConfigError, ContractNotFound
 from backend.chain.legacy import AnchorReader, LegacyRegistry
 from backend.chain.providers import fund_from_tester, http_web3, memory_web3
 from backend.chain.registry_logs import LogReader
-from backend.chain.sender import ChainSender
+from backend.chain.registry_sends import RegistrySends
+from backend.chain.registry_sends import bytes32 as _bytes32
 from backend.chain.signer import resolve_signer
-from backend.chain.types import AnchorInfo, AnchorLog, HeadsUpdate, LotEventLog, TxResult
+from backend.chain.types import AnchorInfo, AnchorLog, LotEventLog
 from backend.config import MEMORY_CHAIN, Environment, Settings
 
 logger = logging.getLogger(__name__)
@@ -48,13 +49,7 @@ logger = logging.getLogger(__name__)
 HeadProofArgs = tuple[int, Sequence[bytes]]
 
 
-def _bytes32(value: bytes, name: str) -> bytes:
-    if not isinstance(value, bytes | bytearray) or len(value) != 32:
-        raise ValueError(f"{name} must be 32 bytes")
-    return bytes(value)
-
-
-class ChainClient(ChainSender):
+class ChainClient(RegistrySends):
     """A signer plus (once deployed or attached) the TraceRegistry on one chain."""
 
     _contract: Contract | None = None
@@ -258,60 +253,6 @@ class ChainClient(ChainSender):
         if record is not None:
             deployments.publish_deployment(record)
         return deployed
-
-    # ------------------------------------------------------------------------- sending
-
-    def send_anchor_batch(
-        self, root: bytes, count: int, heads: HeadsUpdate | None = None
-    ) -> HexStr:
-        """Send ``anchorBatch(root, count, prev, new)`` and return the hash without waiting.
-
-        ``heads`` None keeps the registry's current heads root (read now): a bare anchor.
-        """
-        update = heads if heads is not None else HeadsUpdate.keep(self.heads_root())
-        fn = self._registry.functions.anchorBatch(
-            _bytes32(root, "root"),
-            count,
-            _bytes32(update.prev, "prev heads root"),
-            _bytes32(update.new, "heads root"),
-        )
-        return self._send(fn)
-
-    def send_record_lot_event(self, lot_key: bytes, kind: int, event_hash: bytes) -> HexStr:
-        """Send ``recordLotEvent(lotKey, kind, eventHash)`` and return the hash."""
-        fn = self._registry.functions.recordLotEvent(
-            _bytes32(lot_key, "lot_key"), kind, _bytes32(event_hash, "event_hash")
-        )
-        return self._send(fn)
-
-    def send_recall(self, lot_key: bytes, reason_hash: bytes) -> HexStr:
-        """Send ``recall(lotKey, reasonHash)`` and return the hash."""
-        fn = self._registry.functions.recall(
-            _bytes32(lot_key, "lot_key"), _bytes32(reason_hash, "reason_hash")
-        )
-        return self._send(fn)
-
-    # ----------------------------------------------------------- blocking conveniences
-
-    def anchor_batch(
-        self,
-        root: bytes,
-        count: int,
-        heads: HeadsUpdate | None = None,
-        *,
-        timeout: float = 30.0,
-    ) -> TxResult:
-        tx_hash = self.send_anchor_batch(root, count, heads)
-        return self.wait_for_receipt(tx_hash, timeout=timeout)
-
-    def record_lot_event(
-        self, lot_key: bytes, kind: int, event_hash: bytes, *, timeout: float = 30.0
-    ) -> TxResult:
-        tx_hash = self.send_record_lot_event(lot_key, kind, event_hash)
-        return self.wait_for_receipt(tx_hash, timeout=timeout)
-
-    def recall(self, lot_key: bytes, reason_hash: bytes, *, timeout: float = 30.0) -> TxResult:
-        return self.wait_for_receipt(self.send_recall(lot_key, reason_hash), timeout=timeout)
 
     # ------------------------------------------------------------------------- reading
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, cast
 
@@ -21,7 +22,7 @@ from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 from web3.providers.eth_tester import EthereumTesterProvider
-from web3.types import Nonce, TxParams, TxReceipt, Wei
+from web3.types import Nonce, TxParams, TxReceipt
 
 from backend.chain.artifacts import ContractArtifact, registry_artifact
 from backend.chain.errors import (
@@ -34,6 +35,7 @@ from backend.chain.errors import (
 )
 from backend.chain.nonces import NonceManager
 from backend.chain.signer import refuse_demo_key_off_dev_chain
+from backend.chain.tx_records import Broadcast, Fees, SignedTx, broadcast_outcome, replacement, sign
 from backend.chain.types import TxResult
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ logger = logging.getLogger(__name__)
 #: between estimate and inclusion (e.g. a cold slot turning warm or vice versa).
 GAS_MARGIN_NUM, GAS_MARGIN_DEN = 6, 5
 Transactable = ContractFunction | ContractConstructor
+#: Called right before a transaction leaves (the sender's fence); raises to stop the send.
+Fence = Callable[[], None]
 
 
 class ChainSender:
@@ -63,6 +67,8 @@ class ChainSender:
         self._poll = poll_interval
         self._chain_id: int | None = None
         self._nonces = NonceManager(self._pending_nonce)
+        #: Checked before every ``_send`` broadcast (a deployment under the sender lease).
+        self.fence: Fence | None = None
 
     # ------------------------------------------------------------------------- properties
 
@@ -127,12 +133,65 @@ class ChainSender:
         return int(self._w3.eth.get_transaction_count(self.signer, "pending"))
 
     def _fees(self) -> TxParams:
-        latest = self._w3.eth.get_block("latest")
-        base_fee = latest.get("baseFeePerGas")
-        if base_fee is None:  # a pre-London chain (some consortium networks)
-            return {"gasPrice": self._w3.eth.gas_price}
-        tip = self._w3.eth.max_priority_fee
-        return {"maxFeePerGas": Wei(2 * base_fee + tip), "maxPriorityFeePerGas": tip}
+        return self.market_fees().params()
+
+    def market_fees(self) -> Fees:
+        """Fees a new transaction is priced at now: twice the base fee plus the node's tip
+        (room for six full blocks of base fee growth), or the gas price before London."""
+        with self._boundary():
+            latest = self._w3.eth.get_block("latest")
+            base_fee = latest.get("baseFeePerGas")
+            if base_fee is None:  # a pre-London chain (some consortium networks)
+                return Fees(gas_price=int(self._w3.eth.gas_price))
+            tip = int(self._w3.eth.max_priority_fee)
+        return Fees(max_fee_per_gas=2 * int(base_fee) + tip, max_priority_fee_per_gas=tip)
+
+    def account_nonce(self, block: str = "latest") -> int:
+        """The signer's transaction count at ``block``: ``latest`` is the mined nonce (every
+        nonce below it is used for good, up to a reorg), ``pending`` adds the node's pool."""
+        with self._boundary():
+            return int(self._w3.eth.get_transaction_count(self.signer, block))  # type: ignore[arg-type]
+
+    def sign_call(self, call: Transactable, *, nonce: int, fees: Fees) -> SignedTx:
+        """Pre-flight ``call`` (a revert raises ChainReverted, decoded) and sign it at
+        ``nonce``; nothing is sent: the caller stores the result, then :meth:`broadcast`s it."""
+        with self._boundary():
+            estimate = call.estimate_gas({"from": self.signer})
+            params: TxParams = {
+                "from": self.signer,
+                "chainId": self.chain_id,
+                "gas": estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN,
+                "nonce": Nonce(nonce),
+                **fees.params(),
+            }
+            tx = dict(call.build_transaction(params))
+        tx.pop("from", None)
+        return sign(self._account, tx, fees)
+
+    def sign_filler(self, *, nonce: int, fees: Fees) -> SignedTx:
+        """An empty transfer to the signer itself at ``nonce``: fills a nonce nothing else will
+        (a chain reset under stored transactions), so that later ones can be mined."""
+        fields = {"to": self.signer, "value": 0, "gas": 21_000, "data": b"", "nonce": nonce}
+        return sign(self._account, {**fields, "chainId": self.chain_id}, fees)
+
+    def sign_replacement(self, raw: bytes, fees: Fees) -> SignedTx:
+        """``raw`` signed again at its own nonce with ``fees`` (see ``Fees.bumped``)."""
+        return replacement(self._account, raw, fees, chain_id=self.chain_id)
+
+    def broadcast(self, raw: bytes) -> Broadcast:
+        """Send stored bytes; a node that has them already, or has mined their nonce, is not an
+        error (the bytes are the same: nothing can be sent twice). Other refusals raise
+        ChainRejected; a node that does not answer raises ChainUnavailable (it may have them)."""
+        try:
+            with self._boundary():
+                self._w3.eth.send_raw_transaction(raw)
+        except ChainRejected as exc:
+            outcome = broadcast_outcome(str(exc))
+            if outcome is None:
+                raise
+            logger.info("broadcast answered %s: %s", outcome.value, exc)
+            return outcome
+        return Broadcast.SENT
 
     def _send(self, call: Transactable) -> HexStr:
         """Pre-flight, sign with a locally allocated nonce, send; one retry on a nonce clash."""
@@ -160,6 +219,8 @@ class ChainSender:
                 params["nonce"] = Nonce(nonce)
                 tx = call.build_transaction(params)
                 signed = self._account.sign_transaction(cast(dict[str, Any], tx))
+                if self.fence is not None:
+                    self.fence()
                 tx_hash = self._w3.eth.send_raw_transaction(signed.raw_transaction)
         logger.debug("sent %s nonce %d", tx_hash.to_0x_hex(), nonce)
         return HexStr(tx_hash.to_0x_hex())

@@ -4,9 +4,13 @@ The write path inserts a ``ChainAction`` in the same database transaction as the
 belongs to; this module sends them in ``id`` order and follows each to confirmation with the
 same crash-safe steps as the batches: ``pending → sent → confirmed``.
 
-``recordLotEvent`` stores nothing on chain, so the contract cannot refuse a duplicate. The
-attempt counter is therefore committed *before* each send: an action that has been attempted
-is first looked up in the lot's ``LotEventRecorded`` logs, and only sent when it is not there.
+``recordLotEvent`` stores nothing on chain, so the contract cannot refuse a duplicate; the
+sender proves it never sends one twice instead. Each action gets one nonce for ever: its
+transaction is stored before it is broadcast, retries broadcast the same bytes and a stuck one
+is replaced at the same nonce (``sending.TxBook``), so at most one of them can be mined. A new
+nonce is only taken when the old one was used by a transaction that is none of the action's
+attempts, and only after the lot's ``LotEventRecorded`` logs were searched for the milestone
+(as for any action attempted before: the attempt counter is committed before each send).
 A recall is idempotent on chain already (``isRecalled``, and the
 ``TraceRegistryLotAlreadyRecalled`` revert counts as done).
 """
@@ -25,11 +29,13 @@ from sqlmodel import Session
 from backend.chain import ChainClient, ChainError, ChainRejected, ChainReverted, LotEventLog
 from backend.chain.error_classes import explain_failed_tx
 from backend.chain.finality import Finality
+from backend.chain.sender import Transactable
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainAction, ChainActionKind
 from backend.services.anchoring import rows
 from backend.services.anchoring.backoff import SendFailures
+from backend.services.anchoring.sending import Follow, TxBook
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +89,11 @@ class OutboxSender:
         self.finality = finality or Finality(confirmations=confirmations)
         self._on_tx_lost = on_tx_lost  # a sent transaction vanished: nonces need re-reading
         self._failures = failures or SendFailures()  # refused sends wait or fail (backoff)
+        self._book: TxBook  # the pass's stored transactions, given to each process()
 
-    def process(self, chain: ChainClient) -> OutboxReport:
+    def process(self, chain: ChainClient, book: TxBook) -> OutboxReport:
+        """Advance the open actions, sending through ``book`` (the pass's stored transactions)."""
+        self._book = book
         report = OutboxReport()
         ids = rows.open_ids(self.engine, ChainAction, limit=ACTIONS_PER_PASS + 1)
         report.more_work = len(ids) > ACTIONS_PER_PASS
@@ -112,11 +121,16 @@ class OutboxSender:
         self, chain: ChainClient, session: Session, action: ChainAction, report: OutboxReport
     ) -> None:
         lot_key = from_hex(action.lot_key)
+        tracked = self._book.track(session, action)
+        if tracked.coming and tracked.record is not None:  # one nonce per action, for ever
+            action.tx_hash = tracked.record.tx_hash
+            self._save(session, action, status=BatchStatus.SENT)
+            return
         if action.kind is ChainActionKind.RECALL:
             if chain.is_recalled(lot_key):
                 self._save(session, action, status=BatchStatus.SENT)
                 return
-        elif action.attempts > 0:
+        elif action.attempts > 0 or tracked.follow is not Follow.NONE:
             found = find_milestone(chain, action)
             if found is not None:
                 action.tx_hash, action.block_number = found.tx_hash, found.block_number
@@ -125,7 +139,9 @@ class OutboxSender:
         action.attempts += 1
         self._save(session, action)  # committed before sending: see the module docstring
         try:
-            tx_hash = self._transmit(chain, action, lot_key)
+            if tracked.refused is not None:  # stored, refused again: the same bytes, later
+                raise tracked.refused
+            record = self._book.send(session, action, _call(chain, action, lot_key))
         except ChainReverted as exc:
             if action.kind is ChainActionKind.RECALL and exc.error_name == ALREADY_RECALLED:
                 self._save(session, action, status=BatchStatus.SENT)
@@ -135,19 +151,10 @@ class OutboxSender:
         except (ChainRejected, ValueError) as exc:
             self._failed(session, action, exc, report)
             return
-        action.tx_hash = tx_hash
+        action.tx_hash = record.tx_hash
         action.last_error = None
         self._save(session, action, status=BatchStatus.SENT)
         report.sent += 1
-
-    @staticmethod
-    def _transmit(chain: ChainClient, action: ChainAction, lot_key: bytes) -> str:
-        payload = from_hex(action.payload_hash)
-        if action.kind is ChainActionKind.RECALL:
-            return chain.send_recall(lot_key, payload)
-        if action.event_kind is None:
-            raise ValueError(f"chain action {action.id} has no event kind")
-        return chain.send_record_lot_event(lot_key, action.event_kind, payload)
 
     @staticmethod
     def _save(session: Session, action: ChainAction, *, status: BatchStatus | None = None) -> None:
@@ -170,10 +177,7 @@ class OutboxSender:
     def _confirm(
         self, chain: ChainClient, session: Session, action: ChainAction, report: OutboxReport
     ) -> None:
-        if action.kind is ChainActionKind.RECALL:
-            finding = _recall_finding(chain, action)
-        else:
-            finding = _milestone_finding(chain, action)
+        finding = self._finding(chain, session, action)
         if finding.where is Where.IN_POOL:
             return
         if finding.where is Where.REVERTED and action.tx_hash:  # counted, not resent forever
@@ -198,6 +202,29 @@ class OutboxSender:
                 return
         self._save(session, action, status=BatchStatus.CONFIRMED)
         report.confirmed += 1
+
+    def _finding(self, chain: ChainClient, session: Session, action: ChainAction) -> Finding:
+        """The action's stored attempts first: whichever was mined, or one still waiting; the
+        chain's own record only without stored attempts or when their nonce went elsewhere."""
+        tracked = self._book.track(session, action)
+        if tracked.follow is Follow.WAITING:
+            return Finding(Where.IN_POOL)
+        if tracked.record is not None:
+            action.tx_hash = tracked.record.tx_hash
+        if tracked.follow is Follow.MINED and tracked.succeeded:
+            return Finding(Where.ON_CHAIN, tracked.block_number, action.tx_hash)
+        if action.kind is ChainActionKind.RECALL:
+            return _recall_finding(chain, action)
+        return _milestone_finding(chain, action)
+
+
+def _call(chain: ChainClient, action: ChainAction, lot_key: bytes) -> Transactable:
+    payload = from_hex(action.payload_hash)
+    if action.kind is ChainActionKind.RECALL:
+        return chain.recall_call(lot_key, payload)
+    if action.event_kind is None:
+        raise ValueError(f"chain action {action.id} has no event kind")
+    return chain.lot_event_call(lot_key, action.event_kind, payload)
 
 
 class Where(StrEnum):

@@ -50,9 +50,11 @@ from backend.models import Batch, BatchStatus
 from backend.services.anchoring import batching, rows
 from backend.services.anchoring.backoff import SendFailures
 from backend.services.anchoring.heads_update import UnsendableHeadsUpdate, heads_update_for
+from backend.services.anchoring.lease import new_holder
 from backend.services.anchoring.outbox import OutboxSender
 from backend.services.anchoring.pass_lock import sender_lock
 from backend.services.anchoring.reconcile import Reconciler, ReconcileReport
+from backend.services.anchoring.sending import Follow, Tracked, TxBook, sending_pass
 from backend.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
@@ -126,6 +128,8 @@ class AnchoringService:
             engine=engine, cache=self.cache, on_tx_lost=self._note_tx_lost, finality=self.finality
         )
         self._seen_registry: tuple[int, int, str] | None = None
+        self._holder = new_holder()  # this service's name in the sender lease
+        self._book: TxBook | None = None  # the stored transactions, during a pass
 
     # ----------------------------------------------------------------------- entry points
 
@@ -152,12 +156,19 @@ class AnchoringService:
             self._notice_registry_change(chain)
             if self._reconciler.full_requested:
                 self._reconcile_first(chain)
-            if not self._tx_lost.is_set():
-                self._advance_open_batches(chain, report)
-            if not self._tx_lost.is_set():
-                outbox = self._outbox.process(chain)
-                report.outbox_sent, report.outbox_confirmed = outbox.sent, outbox.confirmed
-                report.more_work = report.more_work or outbox.more_work
+            # The fence: sends only under the sender lease (see lease.py, sending.py).
+            with sending_pass(self.engine, chain, self.settings, holder=self._holder) as book:
+                self._book = book
+                if book is None:
+                    report.skipped = True
+                    return report
+                book.flush()
+                if not self._tx_lost.is_set():
+                    self._advance_open_batches(chain, report)
+                if not self._tx_lost.is_set():
+                    outbox = self._outbox.process(chain, book)
+                    report.outbox_sent, report.outbox_confirmed = outbox.sent, outbox.confirmed
+                    report.more_work = report.more_work or outbox.more_work
             if self._tx_lost.is_set():
                 report.more_work = True  # go again at once, with a client that re-reads nonces
         if report.built or report.confirmed or report.outbox_confirmed:
@@ -242,10 +253,16 @@ class AnchoringService:
             logger.info("batch %s: root already on chain, not sending again", batch.id)
             self._mark_sent(session, batch, tx_hash=None)
             return
+        assert self._book is not None, "batches are sent inside a pass"
+        tracked = self._book.track(session, batch)
+        if tracked.coming and tracked.record is not None:  # one nonce per batch, for ever
+            self._mark_sent(session, batch, tx_hash=tracked.record.tx_hash)
+            return
         try:
-            tx_hash = chain.send_anchor_batch(
-                root, batch.event_count, heads_update_for(batch, chain)
-            )
+            if tracked.refused is not None:  # stored, refused again: the same bytes, later
+                raise tracked.refused
+            call = chain.anchor_call(root, batch.event_count, heads_update_for(batch, chain))
+            record = self._book.send(session, batch, call)
         except StaleHeadsRoot as exc:
             # Without stored heads roots the next pass reads the registry's root afresh; with
             # them, the same stale root would be sent again: the heads map must be rebuilt.
@@ -265,9 +282,9 @@ class AnchoringService:
             self._note_failure(session, batch, exc, report)
             return
         batch.attempts += 1
-        self._mark_sent(session, batch, tx_hash=tx_hash)
+        self._mark_sent(session, batch, tx_hash=record.tx_hash)
         report.sent += 1
-        logger.info("batch %s: anchorBatch sent in %s", batch.id, tx_hash)
+        logger.info("batch %s: anchorBatch sent in %s", batch.id, record.tx_hash)
 
     @staticmethod
     def _mark_sent(session: Session, batch: Batch, *, tx_hash: str | None) -> None:
@@ -329,10 +346,16 @@ class AnchoringService:
     def _requeue_if_lost(
         self, chain: ChainClient, session: Session, batch: Batch, report: PassReport
     ) -> None:
-        """A sent root is not on chain: wait if its transaction is still in the pool."""
+        """A sent root is not on chain: wait while its nonce is unused (``sending.TxBook``)."""
+        tracked = self._book.track(session, batch) if self._book else Tracked(Follow.NONE)
+        if tracked.coming:
+            return  # in the pool (broadcast again, replaced when stuck), or mined just now
+        if tracked.record is not None:  # lost (its nonce used by another), or mined reverted
+            batch.tx_hash = tracked.record.tx_hash
         if batch.tx_hash is not None:
             state = tx_state(chain, batch.tx_hash)
-            if state.status is TxStatus.WAITING and not _stuck(batch):
+            legacy = tracked.follow is Follow.NONE  # sent before transactions were stored
+            if legacy and state.status is TxStatus.WAITING and not _stuck(batch):
                 return
             if state.status is TxStatus.FAILED:  # mined with status 0: counted, not resent forever
                 exc = explain_failed_tx(chain, batch.tx_hash)
@@ -340,7 +363,7 @@ class AnchoringService:
                 batch.status = BatchStatus.PENDING
                 self._note_failure(session, batch, exc, report, final=stale)
                 return
-            if state.status in (TxStatus.WAITING, TxStatus.UNKNOWN):
+            if legacy and state.status in (TxStatus.WAITING, TxStatus.UNKNOWN):
                 self._note_tx_lost()  # stuck behind a nonce gap, or dropped by the chain
             reason = f"transaction {batch.tx_hash} {state.status.value}; sending again"
         else:

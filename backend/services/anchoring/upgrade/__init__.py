@@ -47,6 +47,7 @@ from backend.hashing import HashingError
 from backend.models import Batch, BatchStatus
 from backend.services.anchoring.heads import HeadsHistoryError
 from backend.services.anchoring.heads.sealed import sealing_batches
+from backend.services.anchoring.lease import deployment_fence
 from backend.services.anchoring.pass_lock import sender_lock
 from backend.services.anchoring.service import AnchoringService
 from backend.services.anchoring.upgrade.registry import registry_version, switch_registry
@@ -96,7 +97,7 @@ def run_upgrade(
         raise ChainUnavailable(f"chain node at {chain.endpoint} is not answering")
     remember = None if settings.uses_memory_chain else chain.remember_file(settings.data_dir)
     report = UpgradeReport()
-    with _exclusive(engine):
+    with _exclusive(engine), deployment_fence(engine, chain, settings.sender_lease_s):
         report.deployed = switch_registry(chain, remember_file=remember)
         settled = settle_v1_batches(engine, chain)
     report.batches_found_on_retired = settled.found_on_retired
