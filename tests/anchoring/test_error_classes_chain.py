@@ -170,3 +170,26 @@ def test_a_transaction_mined_with_status_0_is_sent_again_at_most_three_times(
         assert "reverted" in row.last_error and "OutOfGas" in row.last_error  # the reason
     # One batch and one milestone, each mined and reverted three times, never a fourth.
     assert world.reverted_receipts() == 2 * backoff.MAX_REVERTS
+
+
+@pytest.mark.anvil
+def test_a_batch_waits_while_the_anchor_its_heads_root_follows_is_in_the_pool(
+    world: World,
+) -> None:
+    """Batch 2 moves the heads on from batch 1's root: estimated before batch 1 is mined, it
+    would read as stale, and a stale recorded heads root fails a batch for good."""
+    rpc(world.node.url, "evm_setAutomine", False)
+    world.passes(1)  # batch 1 built and sent; it waits in the pool
+    harvest(world.actors, "LO-2")
+
+    world.passes(2)
+
+    first, second = batches(world.runtime.engine)
+    assert first.status is BatchStatus.SENT
+    assert second.prev_heads_root == first.heads_root is not None
+    assert (second.status, second.attempts, second.last_error) == (BatchStatus.PENDING, 0, None)
+
+    rpc(world.node.url, "evm_setAutomine", True)
+    rpc(world.node.url, "evm_mine")
+    anchor_everything(world.runtime)
+    assert world.statuses() == ({BatchStatus.CONFIRMED}, {BatchStatus.CONFIRMED})

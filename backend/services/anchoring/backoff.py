@@ -11,6 +11,10 @@ The error's class (:func:`backend.chain.error_classes.classify`) decides:
   count bounds it, and a stale heads root read just before sending is best read again at once),
   at most :data:`MAX_REVERTS` times in all, then failed with the decoded revert reason.
 
+Anchors also go in batch order (:class:`BatchOrder`): each batch's heads root is the next one's
+``prev``, so a batch that waits holds back the ones after it, and a batch whose ``prev`` is an
+older batch's root not yet mined waits for it to land.
+
 Waits and revert counts live in memory: a restart forgets them, which only means the rows are
 tried again sooner (and a reverting one gets a few more tries), never that anything is lost.
 """
@@ -23,7 +27,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from backend.chain import ChainClient
 from backend.chain.error_classes import ErrorClass, classify
+from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus, ChainAction
 
 logger = logging.getLogger(__name__)
@@ -127,3 +133,39 @@ class SendFailures:
         row.last_error = f"{note}, sending again: {exc}"[:2000]
         logger.warning("%s: %s", what, row.last_error)
         return False
+
+
+class BatchOrder:
+    """Which pending batches one pass may send, oldest first.
+
+    The registry refuses an anchor whose ``prev`` heads root is not the one it holds, and the
+    refusal is final for a batch whose heads roots the ledger recorded. So a batch is not sent
+    while it waits after a refusal, nor after an older batch that is still pending, nor while
+    the older batch whose root is its ``prev`` is sent but not mined: an estimate made before
+    that lands would read as stale, though nothing is wrong.
+    """
+
+    def __init__(self, failures: SendFailures) -> None:
+        self._failures = failures
+        self._held = False
+        self._open_heads: set[str] = set()
+
+    def begin(self) -> None:
+        """A new pass over the open batches."""
+        self._held = False
+        self._open_heads = set()
+
+    def may_send(self, chain: ChainClient, batch: Batch) -> bool:
+        if self._held or not self._failures.due(("batch", batch.id or 0)):
+            return False
+        prev = batch.prev_heads_root
+        return prev not in self._open_heads or chain.heads_root() == from_hex(prev or "")
+
+    def after(self, batch: Batch) -> None:
+        """``batch`` had its step (sent or not, confirmed or not) in this pass."""
+        if batch.status is BatchStatus.SENT:
+            self._failures.sent(("batch", batch.id or 0))
+        if batch.status is BatchStatus.PENDING:
+            self._held = True
+        if batch.status in (BatchStatus.PENDING, BatchStatus.SENT) and batch.heads_root:
+            self._open_heads.add(batch.heads_root)

@@ -48,7 +48,7 @@ from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus
 from backend.services.anchoring import batching, rows
-from backend.services.anchoring.backoff import SendFailures
+from backend.services.anchoring.backoff import BatchOrder, SendFailures
 from backend.services.anchoring.heads_update import UnsendableHeadsUpdate, heads_update_for
 from backend.services.anchoring.lease import new_holder
 from backend.services.anchoring.outbox import OutboxSender
@@ -114,7 +114,7 @@ class AnchoringService:
         self._tx_lost = threading.Event()
         self._local_lock = threading.Lock()
         self._failures = SendFailures()  # refused sends: waits and revert counts (backoff)
-        self._held_from: int | None = None  # a batch waiting holds back the ones after it
+        self._order = BatchOrder(self._failures)  # anchors go in batch order (heads roots)
         #: When a mined transaction counts as final (``chain.finality``), shared by all parts.
         self.finality = Finality.from_settings(settings)
         self._outbox = OutboxSender(
@@ -227,8 +227,8 @@ class AnchoringService:
     def _advance_open_batches(self, chain: ChainClient, report: PassReport) -> None:
         """Move each open batch as far as it can go now (pending → sent → confirmed)."""
         send = partial(self._send_in_order, chain, report=report)
-        confirm = partial(self._confirm, chain, report=report)
-        self._held_from = None
+        confirm = partial(self._confirm_in_order, chain, report=report)
+        self._order.begin()
         for batch_id in rows.open_ids(self.engine, Batch):
             if self._tx_lost.is_set():
                 return  # this client's nonce counter is ahead of the chain: stop sending
@@ -237,15 +237,16 @@ class AnchoringService:
     def _send_in_order(
         self, chain: ChainClient, session: Session, batch: Batch, report: PassReport
     ) -> None:
-        """Send ``batch`` unless it waits after a refusal, or an older batch does: each anchor's
-        heads root is the next one's ``prev``, so a later batch sent first would be stale."""
-        key = ("batch", batch.id or 0)
-        if self._held_from is None and self._failures.due(key):
+        """Send ``batch`` when the order of anchors allows it (``backoff.BatchOrder``)."""
+        if self._order.may_send(chain, batch):
             self._send(chain, session, batch, report)
-            if batch.status is BatchStatus.SENT:
-                self._failures.sent(key)
-        if batch.status is BatchStatus.PENDING and self._held_from is None:
-            self._held_from = batch.id
+        self._order.after(batch)
+
+    def _confirm_in_order(
+        self, chain: ChainClient, session: Session, batch: Batch, report: PassReport
+    ) -> None:
+        self._confirm(chain, session, batch, report)
+        self._order.after(batch)
 
     def _send(self, chain: ChainClient, session: Session, batch: Batch, report: PassReport) -> None:
         root = from_hex(batch.root)
