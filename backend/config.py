@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # A transaction not mined this long after its last attempt is replaced at the same nonce
     # with both fees raised by at least 12.5% (and to the market's): it was priced too low.
     tx_replace_after_s: float = Field(default=180.0, gt=0)
-    # The sending pass's lease (the fence against a second sender); renewed on every row.
+    # The sending pass's lease (the fence against a second sender); renewed by every send.
     sender_lease_s: float = Field(default=120.0, gt=0)
     # When a transaction counts as final: by the node's finalized/safe block where it answers
     # those tags, else by depth (SENTRACE_CONFIRMATIONS, also the least depth under a tag).

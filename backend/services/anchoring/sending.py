@@ -203,7 +203,7 @@ class TxBook:
         refused = None
         if self._waited(newest) > self.replace_after_s:
             newest, refused = self._replace(session, owner, newest)
-        elif not known or newest.broadcast_at is None:
+        elif not known:  # stored but never broadcast, dropped from the pool, or withheld
             refused = self._try_broadcast(session, newest)
         return Tracked(Follow.WAITING, newest, refused=None if known else refused)
 
@@ -231,7 +231,7 @@ class TxBook:
             mined_nonce = self.chain.account_nonce("latest")
             waiting = [r for r in self._open_newest(session) if r.nonce >= mined_nonce]
             for record in sorted(waiting, key=lambda r: r.nonce):
-                if record.broadcast_at is None or self._unknown(record):
+                if self._unknown(record):  # never broadcast (a crash), or dropped since
                     self._try_broadcast(session, record)
             taken = {r.nonce for r in waiting}
             if taken:
