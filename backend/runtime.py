@@ -43,6 +43,7 @@ from backend.chain import (
 )
 from backend.chain.deployment import read_deployment
 from backend.chain.fact_cache import ChainFactCache
+from backend.chain.finality import Finality
 from backend.chain.providers import http_web3
 from backend.config import Settings
 from backend.db import create_schema, make_engine
@@ -322,8 +323,8 @@ class Runtime:
         return ChainView(
             self.chain,
             self.chain_cache,
-            confirmations=self.settings.confirmations,
             late_record_warn_h=self.settings.late_record_warn_h,
+            finality=Finality.from_settings(self.settings),  # the anchoring service's own
         )
 
     def chain_status(self) -> dict[str, Any]:
@@ -382,8 +383,7 @@ class Runtime:
         return True
 
     def close(self) -> None:
-        """Stop the worker (or keeper), then the managed anvil (it dumps its state), then the
-        engine."""
+        """Stop the worker or keeper, the managed anvil (it dumps its state), then the engine."""
         if self._closed:
             return
         self._closed = True

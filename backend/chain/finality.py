@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.providers.eth_tester import EthereumTesterProvider
@@ -52,6 +53,9 @@ logger = logging.getLogger(__name__)
 UNSUPPORTED_TTL_S = 600.0
 #: About the most empty blocks one confirmation check mines on an owned chain.
 MAX_MINED_BLOCKS = 10_000
+
+_SHARED: dict[tuple[FinalityMode, int, bool], Finality] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -85,13 +89,21 @@ class Finality:
         #: The chain belongs to this process (managed anvil, in-process chain): mine for depth.
         self.mines = mines
         self._lock = threading.Lock()
-        self._tags: dict[tuple[str, int], tuple[str | None, float]] = {}
-        self._no_mining: set[tuple[str, int]] = set()
+        # What each client's node answered (a client replaced after an outage asks again):
+        # the tag it answers (None: none) and until when a "none" holds; no mining on request.
+        self._tags: WeakKeyDictionary[ChainSender, tuple[str | None, float]] = WeakKeyDictionary()
+        self._no_mining: WeakKeyDictionary[ChainSender, bool] = WeakKeyDictionary()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Finality:
+        """The process's policy for ``settings``: one instance per policy, so the anchoring
+        service and every request's reader share what the node answered."""
         owned = settings.uses_managed_anvil or settings.uses_memory_chain
-        return cls(settings.finality, settings.confirmations, mines=owned)
+        policy = (FinalityMode(settings.finality), settings.confirmations, owned)
+        with _SHARED_LOCK:
+            if policy not in _SHARED:
+                _SHARED[policy] = cls(policy[0], policy[1], mines=policy[2])
+            return _SHARED[policy]
 
     # -------------------------------------------------------------------------- policy
 
@@ -113,16 +125,14 @@ class Finality:
         wanted = self._wanted_tag(chain)
         if wanted is None:
             return None
-        key = (chain.endpoint, chain.chain_id)
         with self._lock:
-            known = self._tags.get(key)
+            known = self._tags.get(chain)
         if known is not None and (known[0] is not None or time.monotonic() < known[1]):
             return known[0]
         return wanted if self._read_tag(chain, wanted) is not None else None
 
     def _read_tag(self, chain: ChainSender, tag: str) -> Any | None:
         """The block ``tag`` names, remembering whether the node answers it; None: it does not."""
-        key = (chain.endpoint, chain.chain_id)
         try:
             with translate_errors(endpoint=chain.endpoint):
                 try:
@@ -134,11 +144,11 @@ class Finality:
             block = None
         with self._lock:
             if block is None:
-                if self._tags.get(key, (None, 0.0))[0] is not None:
+                if self._tags.get(chain, (None, 0.0))[0] is not None:
                     logger.warning("%s stopped answering %r: counting depth", chain.endpoint, tag)
-                self._tags[key] = (None, time.monotonic() + UNSUPPORTED_TTL_S)
+                self._tags[chain] = (None, time.monotonic() + UNSUPPORTED_TTL_S)
             else:
-                self._tags[key] = (tag, 0.0)
+                self._tags[chain] = (tag, 0.0)
         return block
 
     def mark(self, chain: ChainSender, *, with_hash: bool = False) -> FinalMark:
@@ -207,9 +217,8 @@ class Finality:
 
     def _mine(self, chain: ChainSender, count: int) -> bool:
         """Mine ``count`` empty blocks on a chain this process owns; False anywhere else."""
-        key = (chain.endpoint, chain.chain_id)
         in_process = self._in_process(chain)
-        if not self.mines or key in self._no_mining or count <= 0:
+        if not self.mines or chain in self._no_mining or count <= 0:
             return False
         if not (in_process or is_dev_chain(chain.chain_id)):
             return False  # a real chain: blocks come when they come
@@ -222,7 +231,7 @@ class Finality:
                 answer = chain.w3.provider.make_request("anvil_mine", params)  # type: ignore[arg-type]
         if "error" in answer:
             logger.warning("%s does not mine on request (%s)", chain.endpoint, answer["error"])
-            self._no_mining.add(key)
+            self._no_mining[chain] = True
             return False
         logger.debug("mined %d empty blocks on %s for confirmations", count, chain.endpoint)
         return True

@@ -22,15 +22,12 @@ from sqlmodel import Session
 
 from backend.app import create_app
 from backend.chain import ManagedAnvil
-from backend.chain.fact_cache import ChainFactCache
-from backend.chain.finality import Finality
-from backend.config import FinalityMode
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainCheckpoint
 from backend.runtime import Runtime
 from backend.services.anchoring.checkpoint import look_back
 from backend.services.anchoring.service import AnchoringService
-from backend.services.verification.chain_view import AnchorState, ChainView
+from backend.services.verification.chain_view import AnchorState
 from tests.support.app import Actors, make_settings
 from tests.support.components import anvil_binary
 from tests.support.ledger_flow import actions, anchor_everything, batches, harvest, note
@@ -139,10 +136,8 @@ def test_finalized_waits_for_the_nodes_finalized_block(
 
 
 def reader_sees(runtime: Runtime, root: str) -> AnchorState:
-    """How a verification reading by the anchoring's finality policy sees ``root``."""
-    finality = Finality(FinalityMode.FINALIZED)
-    view = ChainView(runtime.require_chain(), ChainFactCache(), confirmations=1, finality=finality)
-    return view.anchor(root).state
+    """How the server's verification (its chain view) sees ``root`` now."""
+    return runtime.chain_view().anchor(root).state
 
 
 def test_finalized_through_a_node_without_the_tag_counts_depth(

@@ -18,7 +18,7 @@ from eth_account import Account
 from backend.chain import ChainClient, ManagedAnvil
 from backend.chain.finality import Finality
 from backend.chain.providers import http_web3
-from backend.config import DEMO_ANCHOR_PRIVATE_KEY, FinalityMode
+from backend.config import DEMO_ANCHOR_PRIVATE_KEY, FinalityMode, Settings
 from tests.support.anvil import demo_client, start_anvil
 from tests.support.rpc_proxy import Answer, Forward, Request, RpcProxy, error_answer
 
@@ -180,3 +180,12 @@ def test_auto_uses_finalized_elsewhere_when_the_node_answers_it(tmp_path: Path) 
         assert head(node.url) == 3  # never mined on a chain that is not a development one
     finally:
         node.stop()
+
+
+def test_one_policy_per_process_for_the_same_settings() -> None:
+    managed = Settings(chain_rpc_url=None, confirmations=3)
+    remote = Settings(chain_rpc_url="http://127.0.0.1:1", finality="finalized")
+    assert Finality.from_settings(managed) is Finality.from_settings(Settings(confirmations=3))
+    assert Finality.from_settings(managed).mines and not Finality.from_settings(remote).mines
+    assert Finality.from_settings(remote).mode is FinalityMode.FINALIZED
+    assert Finality.from_settings(Settings(chain_rpc_url="memory")).mines

@@ -89,14 +89,14 @@ class ChainView:
         chain: ChainClient | None,
         cache: ChainFactCache,
         *,
-        confirmations: int,
+        confirmations: int = 1,
         late_record_warn_h: float = 72.0,
         finality: Finality | None = None,
     ) -> None:
         self._chain = chain
         self._cache = cache
-        self.confirmations = confirmations
         self._finality = finality or Finality(FinalityMode.DEPTH, confirmations)
+        self.confirmations = self._finality.confirmations  # the least depth, shown to readers
         #: Policy of the reader, like ``confirmations``: an event anchored this long after it
         #: happened is shown as recorded late (it could have been written with hindsight).
         self.late_after_s = late_record_warn_h * 3600
