@@ -123,13 +123,19 @@ class Finality:
     def tag(self, chain: ChainSender) -> str | None:
         """The block tag finality is read by on ``chain``'s node; None: by depth."""
         wanted = self._wanted_tag(chain)
-        if wanted is None:
+        if wanted is None or not self._may_answer(chain):
             return None
         with self._lock:
             known = self._tags.get(chain)
-        if known is not None and (known[0] is not None or time.monotonic() < known[1]):
+        if known is not None and known[0] is not None:
             return known[0]
         return wanted if self._read_tag(chain, wanted) is not None else None
+
+    def _may_answer(self, chain: ChainSender) -> bool:
+        """False while the node is known not to answer the tag (for ``UNSUPPORTED_TTL_S``)."""
+        with self._lock:
+            known = self._tags.get(chain)
+        return known is None or known[0] is not None or time.monotonic() >= known[1]
 
     def _read_tag(self, chain: ChainSender, tag: str) -> Any | None:
         """The block ``tag`` names, remembering whether the node answers it; None: it does not."""
@@ -139,7 +145,7 @@ class Finality:
                     block = chain.w3.eth.get_block(tag)  # type: ignore[arg-type]
                 except BlockNotFound:
                     block = None
-        except ChainRejected as exc:  # the node refuses the tag; a dead node raises on
+        except ChainRejected as exc:  # refused; a node that does not answer at all raises
             logger.info("%s does not answer the %r block tag (%s)", chain.endpoint, tag, exc)
             block = None
         with self._lock:
@@ -153,9 +159,9 @@ class Finality:
 
     def mark(self, chain: ChainSender, *, with_hash: bool = False) -> FinalMark:
         """The highest block that counts as final on ``chain`` now."""
-        tag = self.tag(chain)
-        block = self._read_tag(chain, tag) if tag is not None else None
-        if block is None:  # depth, or the node stopped answering the tag just now
+        tag = self._wanted_tag(chain)
+        block = self._read_tag(chain, tag) if tag and self._may_answer(chain) else None
+        if block is None:  # depth, or a node that does not answer the tag (now)
             head = chain.block_number()
             return self._at(chain, head - self.confirmations + 1, None, with_hash=with_hash)
         number = int(block["number"])
