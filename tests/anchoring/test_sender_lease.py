@@ -75,6 +75,20 @@ def test_an_expired_lease_is_taken_over_and_its_old_holder_records_nothing(
     release(engine, taker)
 
 
+def test_a_pass_under_the_sender_lock_takes_over_a_crashed_holders_live_lease(
+    runtime: Runtime,
+) -> None:
+    engine = runtime.engine
+    crashed = acquire(engine, "killed process", 600)  # died holding it, ten minutes to go
+    assert crashed is not None
+    assert acquire(engine, "restarted process", 60) is None  # without the lock: wait
+    restarted = acquire(engine, "restarted process", 60, take_over=True)
+    assert restarted is not None and restarted.token == crashed.token + 1
+    with pytest.raises(LeaseLost):
+        renew(engine, crashed)  # were it alive after all, it could record no send
+    release(engine, restarted)
+
+
 def test_contending_holders_never_share_a_token(runtime: Runtime) -> None:
     engine = runtime.engine
     tokens: list[int] = []

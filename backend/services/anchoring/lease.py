@@ -70,8 +70,16 @@ def _lock_row(session: Session, name: str) -> None:
     )
 
 
-def acquire(engine: Engine, holder: str, ttl_s: float, *, name: str = SENDER) -> Lease | None:
-    """The lease for ``holder`` under a new token, or None while another holder's is live."""
+def acquire(
+    engine: Engine, holder: str, ttl_s: float, *, take_over: bool = False, name: str = SENDER
+) -> Lease | None:
+    """The lease for ``holder`` under a new token, or None while another holder's is live.
+
+    ``take_over`` takes a live lease too: for a caller holding the sender lock (``pass_lock``),
+    which dies with its process, so a lease still live under it belongs to a sender that
+    crashed or lost its lock. Taking it over is safe because of the fence (the old holder's
+    next send record finds a newer token), and a restarted process need not wait for expiry.
+    """
     with Session(engine) as session:
         _lock_row(session, name)
         row = session.get(SenderLease, name, populate_existing=True)
@@ -79,12 +87,13 @@ def acquire(engine: Engine, holder: str, ttl_s: float, *, name: str = SENDER) ->
         expires = now + timedelta(seconds=ttl_s)
         if row is None:
             row = SenderLease(name=name, holder=holder, token=1, expires_at=expires)
-        elif row.holder != holder and as_utc(row.expires_at) > now:
-            session.rollback()
-            return None
         else:
-            if row.holder != holder:
-                logger.warning("sender lease of %s expired; taken over by %s", row.holder, holder)
+            live = row.holder != holder and as_utc(row.expires_at) > now
+            if live and not take_over:
+                session.rollback()
+                return None
+            if live:
+                logger.warning("sender lease of %s taken over by %s", row.holder, holder)
             row.token, row.holder, row.expires_at = row.token + 1, holder, expires
         session.add(row)
         token = row.token

@@ -16,6 +16,10 @@ nonces, and the outbox promises id order. Two layers do that:
 Across processes the lock is never waited for: the process holding it is doing the work, so
 the caller simply skips its pass. Like the advisory lock, a ``flock`` dies with its process,
 so a crashed sender never leaves the lock behind.
+
+These locks are the fast path, not the guarantee: an advisory lock also dies with a dropped
+connection while its holder goes on. What makes one sender at a time hold is the sender lease
+(``lease``): every send record is written under a check of the lease's fencing token.
 """
 
 from __future__ import annotations

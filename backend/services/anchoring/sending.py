@@ -35,6 +35,7 @@ from enum import StrEnum
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.chain import ChainClient, ChainRejected
 from backend.chain.sender import Transactable
@@ -105,7 +106,7 @@ class TxBook:
     def _registry(self) -> str:
         return str(self.chain.contract_address).lower()
 
-    def _ours(self, owner: Owner | None = None) -> object:
+    def _ours(self, owner: Owner | None = None) -> SelectOfScalar[SentTx]:
         statement = (
             select(SentTx)
             .where(col(SentTx.chain_id) == self.chain.chain_id)
@@ -120,7 +121,7 @@ class TxBook:
 
     def attempts(self, session: Session, owner: Owner) -> list[SentTx]:
         """The owner's attempts at its newest nonce on the registry in use, oldest first."""
-        records = list(session.exec(self._ours(owner)).all())  # type: ignore[call-overload]
+        records = list(session.exec(self._ours(owner)).all())
         if not records:
             return []
         return [r for r in records if r.nonce == records[-1].nonce]
@@ -242,20 +243,17 @@ class TxBook:
         return tx_state(self.chain, record.tx_hash).status is TxStatus.UNKNOWN
 
     def _open_newest(self, session: Session) -> list[SentTx]:
-        """The newest attempt of every owner still pending or sent."""
-        newest: dict[tuple[str, int], SentTx] = {}
-        for record in session.exec(self._ours()).all():  # type: ignore[call-overload]
-            key = ("batch", record.batch_id) if record.batch_id else ("action", record.action_id)
-            newest[key] = record
-        open_batches = set(session.exec(select(Batch.id).where(col(Batch.status).in_(OPEN))).all())
-        open_actions = set(
-            session.exec(select(ChainAction.id).where(col(ChainAction.status).in_(OPEN))).all()
+        """The newest attempt of every owner still pending or sent (only their records are
+        read: the table keeps every transaction ever sent)."""
+        open_batches = select(Batch.id).where(col(Batch.status).in_(OPEN))
+        open_actions = select(ChainAction.id).where(col(ChainAction.status).in_(OPEN))
+        statement = self._ours().where(
+            col(SentTx.batch_id).in_(open_batches) | col(SentTx.action_id).in_(open_actions)
         )
-        return [
-            r
-            for (kind, owner_id), r in newest.items()
-            if owner_id in (open_batches if kind == "batch" else open_actions)
-        ]
+        newest: dict[tuple[int | None, int | None], SentTx] = {}
+        for record in session.exec(statement).all():
+            newest[(record.batch_id, record.action_id)] = record  # ordered by id: the last wins
+        return list(newest.values())
 
     def _fill_gaps(self, taken: set[int]) -> None:
         pending = self.chain.account_nonce("pending")
@@ -275,10 +273,11 @@ class TxBook:
 def sending_pass(
     engine: Engine, chain: ChainClient, settings: Settings, *, holder: str
 ) -> Iterator[TxBook | None]:
-    """The sender lease for one pass, and the book it sends through (None: another sender
-    holds the lease, so this pass sends nothing). A :class:`LeaseLost` raised inside ends the
-    pass quietly: it sends nothing more, and the lease's new holder carries on."""
-    lease = acquire(engine, holder, settings.sender_lease_s)
+    """The sender lease for one pass, taken under the sender lock, and the book it sends
+    through (None: another process created the lease row at the same moment). A
+    :class:`LeaseLost` raised inside ends the pass quietly: it sends nothing more, and the
+    lease's new holder carries on."""
+    lease = acquire(engine, holder, settings.sender_lease_s, take_over=True)  # see acquire
     if lease is None:
         logger.info("another sender holds the sender lease; this pass sends nothing")
         yield None
