@@ -39,7 +39,7 @@ from backend.runtime import Runtime
 from backend.services.anchoring.service import AnchoringService
 from tests.support.anvil import demo_client
 from tests.support.app import Actors, make_settings
-from tests.support.ledger_flow import actions, batches, harvest
+from tests.support.ledger_flow import actions, batches, execute, harvest
 from tests.support.rpc_proxy import RpcProxy, TimeoutAfterForward
 
 #: Long enough for two passes against anvil (about 1.5 s each on a busy 2-core machine).
@@ -249,3 +249,33 @@ def test_a_milestone_gets_a_new_nonce_only_once_another_transaction_used_its_own
     assert attempts[-1].nonce > milestone.nonce
     assert world.receipt(attempts[-1].tx_hash)["status"] == "0x1"
     world.assert_each_once_on_chain()
+
+
+@pytest.mark.anvil
+def test_a_nonce_gap_nothing_of_ours_fills_is_filled_so_later_transactions_are_mined(
+    world: World,
+) -> None:
+    rpc(world.node.url, "evm_setAutomine", False)
+    harvest(world.actors, "LO-1")
+    world.runtime.anchoring.run_once(force=True, wait=True)
+    anchor = next(r for r in world.sent() if r.batch_id is not None)
+    milestone = next(r for r in world.sent() if r.action_id is not None)
+    assert milestone.nonce == anchor.nonce + 1
+    # The anchor leaves the pool and its batch is given up (an operator, a permanent error):
+    # nothing of ours will use its nonce again, and the milestone waits behind the gap.
+    rpc(world.node.url, "anvil_dropTransaction", anchor.tx_hash)
+    execute(world.runtime.engine, "UPDATE batch SET status = 'failed'")
+    rpc(world.node.url, "evm_setAutomine", True)
+
+    world.runtime.anchoring.run_once(wait=True)
+    rpc(world.node.url, "evm_mine")
+    world.runtime.anchoring.run_once(wait=True)
+
+    (action,) = actions(world.runtime.engine)
+    assert action.status is BatchStatus.CONFIRMED
+    assert action.tx_hash == milestone.tx_hash  # the same bytes, once the gap was filled
+    chain = world.runtime.require_chain()
+    assert chain.account_nonce("latest") == milestone.nonce + 1
+    assert world.receipt(anchor.tx_hash) is None
+    assert set(world.milestones().values()) == {1}
+    assert world.anchors_per_root() == Counter()
