@@ -21,8 +21,9 @@ the replacement is stored like the original, and the original stays a valid answ
 A pass starts with :meth:`TxBook.flush`: the newest attempt of every open owner the node may
 not hold (stored but never broadcast, or dropped from its pool) is broadcast again in nonce
 order, and a gap below our waiting nonces that none of our stored transactions fills (a
-development chain reset under us) is filled with empty self-transfers, so that nothing of
-ours waits behind a nonce that will never come.
+development chain reset under us, a batch given up while its transaction left the pool) is
+filled with empty self-transfers once two passes in a row saw it, so that nothing of ours
+waits behind a nonce that will never come.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 Owner = Batch | ChainAction
 #: Empty self-transfers sent per pass to fill a nonce gap (a reset chain), at most.
 MAX_FILLERS = 16
+#: Nonce gaps the previous pass saw, per chain, signer and registry (filled when seen twice).
+_SEEN_GAPS: dict[tuple[int, str, str], set[int]] = {}
 OPEN = (BatchStatus.PENDING, BatchStatus.SENT)
 
 
@@ -256,9 +259,13 @@ class TxBook:
         return list(newest.values())
 
     def _fill_gaps(self, taken: set[int]) -> None:
+        """Fill the nonces below our waiting ones that nothing of ours will use, once two
+        passes in a row saw them missing (a node behind a load balancer may lag one read)."""
         pending = self.chain.account_nonce("pending")
-        gaps = [n for n in range(pending, max(taken)) if n not in taken][:MAX_FILLERS]
-        for nonce in gaps:
+        gaps = {n for n in range(pending, max(taken)) if n not in taken}
+        key = (self.chain.chain_id, self.chain.signer, self._registry())
+        seen, _SEEN_GAPS[key] = _SEEN_GAPS.get(key, set()), gaps
+        for nonce in sorted(gaps & seen)[:MAX_FILLERS]:
             signed = self.chain.sign_filler(nonce=nonce, fees=self.chain.market_fees())
             renew(self.engine, self.lease)
             logger.warning("nonce %d is missing below our waiting transactions; filling it", nonce)
