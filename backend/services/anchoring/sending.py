@@ -9,7 +9,7 @@ finds the stored bytes and broadcasts them again: the same hash, never a second 
 What became of an owner's transaction (:meth:`TxBook.track`) is read from the chain, in this
 order: the account's mined nonce (``latest``) first, then the receipts of every attempt at
 the owner's nonce. An attempt with a receipt is the answer, whichever it is (replacements
-race the original). With no receipt, a mined nonce past the owner's means the nonce was used
+race the original; a successful attempt at a nonce given up earlier counts too). With no receipt, a mined nonce past the owner's means the nonce was used
 by a transaction that is none of our attempts: only then is the owner *lost*, and only then
 may it get a new nonce (a milestone is first looked for in the registry's logs). Reading the
 nonce before the receipts matters: an attempt mined in between shows as mined, never as lost.
@@ -122,12 +122,9 @@ class TxBook:
             statement = statement.where(col(SentTx.action_id) == owner.id)
         return statement.order_by(col(SentTx.id))
 
-    def attempts(self, session: Session, owner: Owner) -> list[SentTx]:
-        """The owner's attempts at its newest nonce on the registry in use, oldest first."""
-        records = list(session.exec(self._ours(owner)).all())
-        if not records:
-            return []
-        return [r for r in records if r.nonce == records[-1].nonce]
+    def records(self, session: Session, owner: Owner) -> list[SentTx]:
+        """Every transaction stored for the owner on the registry in use, oldest first."""
+        return list(session.exec(self._ours(owner)).all())
 
     def _store(self, session: Session, owner: Owner, signed: SignedTx) -> SentTx:
         record = SentTx(
@@ -189,18 +186,19 @@ class TxBook:
     def track(self, session: Session, owner: Owner) -> Tracked:
         """What became of the owner's transaction; broadcasts it again or replaces it when it
         is waiting (see the module docstring for why the mined nonce is read first)."""
-        attempts = self.attempts(session, owner)
-        if not attempts:
+        records = self.records(session, owner)
+        if not records:
             return Tracked(Follow.NONE)
-        nonce, newest = attempts[0].nonce, attempts[-1]
+        newest = records[-1]
+        nonce = newest.nonce  # attempts at older nonces were lost; their receipts still count
         mined_nonce = self.chain.account_nonce("latest")
         known = False
-        for record in attempts:
-            state = tx_state(self.chain, record.tx_hash)
-            if state.status in (TxStatus.MINED, TxStatus.FAILED):
+        for record in reversed(records):
+            state, current = tx_state(self.chain, record.tx_hash), record.nonce == nonce
+            if state.status is TxStatus.MINED or (current and state.status is TxStatus.FAILED):
                 succeeded = state.status is TxStatus.MINED
                 return Tracked(Follow.MINED, record, state.block_number, succeeded)
-            known = known or state.status is TxStatus.WAITING
+            known = known or (current and state.status is TxStatus.WAITING)
         if mined_nonce > nonce:
             logger.warning("nonce %d of %s was used by another transaction", nonce, _name(owner))
             return Tracked(Follow.LOST, newest)
