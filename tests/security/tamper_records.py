@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlmodel import col
 
 from backend.hashing import canonical_bytes, keccak, leaf_hash, lot_key, read_document, to_hex
-from backend.models import Batch, ChainAction, Disclosure, Event, Lot, LotLink
+from backend.models import Batch, ChainAction, Disclosure, Event, Lot, LotLink, SentTx
 from tests.security.tamper_edits import Edit, Tamper, pick_event, registrar, write
 from tests.security.tamper_world import Ledger
 
@@ -85,6 +85,8 @@ def deleted(ledger: Ledger, pick: int) -> Tamper:
     event, code = pick_event(ledger, pick)
     anchored = ledger.anchored(event)
     holders = ledger.holders(event.batch_id)  # the chain's count no longer matches for them
+    actions = select(ChainAction.id).where(col(ChainAction.event_id) == event.id)
+    write(ledger, delete(SentTx).where(col(SentTx.action_id).in_(actions)))
     for model in (ChainAction, Disclosure):
         write(ledger, delete(model).where(col(model.event_id) == event.id))
     write(ledger, delete(Event).where(col(Event.id) == event.id))

@@ -141,6 +141,11 @@ def test_deleting_a_middle_event_alone_in_its_batch_is_a_gap(
     runtime: Runtime, client: TestClient, three_batches: list[Event]
 ) -> None:
     middle = three_batches[1]
+    execute(
+        runtime.engine,
+        "DELETE FROM senttx WHERE action_id IN (SELECT id FROM chainaction WHERE event_id = :id)",
+        id=middle.id,
+    )
     execute(runtime.engine, "DELETE FROM chainaction WHERE event_id = :id", id=middle.id)
     execute(runtime.engine, "DELETE FROM event WHERE id = :id", id=middle.id)
     execute(runtime.engine, "UPDATE batch SET event_count = 0 WHERE id = :b", b=middle.batch_id)
@@ -274,6 +279,11 @@ def test_deleting_the_newest_event_alone_in_its_batch_is_caught_by_the_head(
 ) -> None:
     """The chain of documents stays intact without its last link: only the head shows it."""
     newest = three_batches[-1]
+    execute(
+        runtime.engine,
+        "DELETE FROM senttx WHERE action_id IN (SELECT id FROM chainaction WHERE event_id = :id)",
+        id=newest.id,
+    )
     execute(runtime.engine, "DELETE FROM chainaction WHERE event_id = :id", id=newest.id)
     execute(runtime.engine, "DELETE FROM event WHERE id = :id", id=newest.id)
     execute(runtime.engine, "UPDATE batch SET event_count = 0 WHERE id = :b", b=newest.batch_id)
@@ -339,6 +349,7 @@ def test_a_heads_root_the_ledger_never_recorded_is_caught(
 def test_a_lot_whose_every_event_was_deleted_is_caught_by_the_head(
     runtime: Runtime, client: TestClient, three_batches: list[Event]
 ) -> None:
+    execute(runtime.engine, "DELETE FROM senttx")
     execute(runtime.engine, "DELETE FROM chainaction")
     execute(runtime.engine, "DELETE FROM event")
     body = _verification(client, LOT)
