@@ -310,7 +310,8 @@ class ChainCheckpoint(SQLModel, table=True):
 class SentTx(SQLModel, table=True):
     """A signed transaction, stored (and committed) before it is broadcast, so that a retry
     sends the same bytes and a replacement reuses its nonce. Exactly one of ``batch_id`` and
-    ``action_id`` names what it is for; attempts at one nonce share it, with raised fees."""
+    ``action_id`` names what it is for (no foreign key: the record of what went on chain
+    outlives any row); attempts at one nonce share it, with raised fees."""
 
     __table_args__ = (Index("ix_senttx_nonce", "chain_id", "signer", "nonce"),)
 
@@ -319,8 +320,8 @@ class SentTx(SQLModel, table=True):
     signer: str = Field(max_length=42)
     to_address: str | None = Field(default=None, max_length=42)  # the registry it calls
     nonce: int = Field(sa_type=BigInteger)
-    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
-    action_id: int | None = Field(default=None, foreign_key="chainaction.id", index=True)
+    batch_id: int | None = Field(default=None, index=True)
+    action_id: int | None = Field(default=None, index=True)
     tx_hash: str = Field(unique=True, max_length=66)
     raw: bytes = Field(sa_type=LargeBinary)
     # Wei per gas; EIP-1559 fields, or gas_price alone on a chain without a base fee.

@@ -2,7 +2,8 @@
 
 ``senttx`` keeps every signed transaction (nonce, raw bytes, hash, fees, the batch or outbox
 action it is for, the lease token it was stored under): a retry rebroadcasts the same bytes and
-a stuck one is replaced at its own nonce. ``senderlease`` holds the one sender's lease; its
+a stuck one is replaced at its own nonce. It names its batch or action without a foreign key:
+what went on chain stays on record whatever happens to those rows. ``senderlease`` holds the one sender's lease; its
 token grows on every acquisition and every send record is written under a check of it.
 
 Revision ID: 0006
@@ -44,8 +45,6 @@ def upgrade() -> None:
         sa.Column("lease_token", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("broadcast_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["batch_id"], ["batch.id"]),
-        sa.ForeignKeyConstraint(["action_id"], ["chainaction.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("tx_hash"),
     )
