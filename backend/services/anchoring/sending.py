@@ -9,8 +9,9 @@ finds the stored bytes and broadcasts them again: the same hash, never a second 
 What became of an owner's transaction (:meth:`TxBook.track`) is read from the chain, in this
 order: the account's mined nonce (``latest``) first, then the receipts of every attempt at
 the owner's nonce. An attempt with a receipt is the answer, whichever it is (replacements
-race the original; a successful attempt at a nonce given up earlier counts too). With no receipt, a mined nonce past the owner's means the nonce was used
-by a transaction that is none of our attempts: only then is the owner *lost*, and only then
+race the original; a successful attempt at a nonce given up earlier counts too). With no
+receipt, a mined nonce past the owner's means the nonce was used by a transaction that is
+none of our attempts: only then is the owner *lost*, and only then
 may it get a new nonce (a milestone is first looked for in the registry's logs). Reading the
 nonce before the receipts matters: an attempt mined in between shows as mined, never as lost.
 
