@@ -13,15 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from backend.app import create_app
 from backend.chain import ManagedAnvil
 from backend.hashing import from_hex
 from backend.models import BatchStatus
 from backend.runtime import Runtime
-from tests.support.app import Actors, make_settings
+from tests.support.app import Actors
 from tests.support.ledger_flow import actions, anchor_everything, batches, harvest, note
+from tests.support.node_app import app_on_node
 
 pytestmark = pytest.mark.anvil
 
@@ -35,21 +34,8 @@ def rpc(node: ManagedAnvil, method: str, *params: Any) -> Any:
 
 @pytest.fixture
 def live(tmp_path: Path, anvil_node: ManagedAnvil) -> Iterator[tuple[Runtime, Actors]]:
-    settings = make_settings(
-        tmp_path / "data", f"sqlite:///{tmp_path / 'ledger.db'}", chain_rpc_url=anvil_node.url
-    )
-    runtime = Runtime.start(settings, start_worker=False)
-    try:
-        with TestClient(create_app(runtime)) as client:
-            actors = Actors(client)
-            actors.org("htx", "cooperative")
-            actors.post(
-                "/api/v1/farms", "htx", {"code": "F-01", "name": "V", "commune": "Tân Hộ Cơ"}
-            )
-            actors.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài"})
-            yield runtime, actors
-    finally:
-        runtime.close()
+    with app_on_node(tmp_path, anvil_node.url) as live:
+        yield live
 
 
 def test_anchors_dropped_by_a_reorg_are_sent_again_with_a_fresh_nonce(

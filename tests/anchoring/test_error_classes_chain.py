@@ -11,26 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from backend.app import create_app
 from backend.chain import ManagedAnvil
 from backend.models import BatchStatus
 from backend.runtime import Runtime
 from backend.services.anchoring import backoff
 from tests.support.anvil import demo_client
-from tests.support.app import Actors, make_settings
+from tests.support.app import Actors
 from tests.support.ledger_flow import actions, anchor_everything, batches, harvest
+from tests.support.node_app import app_on_node
+from tests.support.node_app import rpc_answer as rpc
 from tests.support.rpc_proxy import Answer, Forward, Refuse, Request, RpcProxy
-
-
-def rpc(url: str, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    return httpx.post(url, json=body, timeout=10).json()
 
 
 class LowGasEstimate:
@@ -79,26 +72,12 @@ def world(
 ) -> Iterator[World]:
     monkeypatch.setattr(backoff, "BASE_S", 0.0)  # every pass may try again: no test waits
     address = demo_client(anvil_node).deploy_registry()
-    with RpcProxy(anvil_node.url) as proxy:
-        settings = make_settings(
-            tmp_path / "data",
-            f"sqlite:///{tmp_path / 'ledger.db'}",
-            chain_rpc_url=proxy.url,
-            contract_address=address,
-        )
-        runtime = Runtime.start(settings, start_worker=False)
-        try:
-            with TestClient(create_app(runtime)) as http:
-                actors = Actors(http)
-                actors.org("htx", "cooperative")
-                actors.post(
-                    "/api/v1/farms", "htx", {"code": "F-01", "name": "V", "commune": "Tân Hộ Cơ"}
-                )
-                actors.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài"})
-                harvest(actors, "LO-1")
-                yield World(runtime, actors, anvil_node, proxy)
-        finally:
-            runtime.close()
+    with (
+        RpcProxy(anvil_node.url) as proxy,
+        app_on_node(tmp_path, proxy.url, address) as (runtime, actors),
+    ):
+        harvest(actors, "LO-1")
+        yield World(runtime, actors, anvil_node, proxy)
 
 
 @pytest.mark.anvil

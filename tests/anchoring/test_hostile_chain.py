@@ -24,13 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from eth_typing import ChecksumAddress
-from fastapi.testclient import TestClient
 from web3 import Web3
 
-from backend.app import create_app
 from backend.chain import ChainError, ManagedAnvil
 from backend.chain.artifacts import registry_artifact
 from backend.chain.providers import http_web3
@@ -38,8 +35,10 @@ from backend.hashing import from_hex
 from backend.models import BatchStatus
 from backend.runtime import Runtime
 from tests.support.anvil import demo_client, start_anvil
-from tests.support.app import Actors, make_settings
+from tests.support.app import Actors
 from tests.support.ledger_flow import actions, batches, events, harvest, note
+from tests.support.node_app import app_on_node
+from tests.support.node_app import rpc_answer as rpc
 from tests.support.rpc_proxy import (
     LogRangeCap,
     RandomRateLimit,
@@ -76,11 +75,6 @@ class World:
     deploy_block: int
 
 
-def rpc(url: str, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    return httpx.post(url, json=body, timeout=10).json()
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     node = start_anvil(tmp_path / "anvil", block_time=1)
@@ -97,27 +91,14 @@ def world(tmp_path: Path) -> Iterator[World]:
         )
         hostile.rate_limit.enabled = False  # the server starts first; then the provider limits
         rules = [hostile.rate_limit, hostile.withhold, hostile.timeout, hostile.cap]
-        with RpcProxy(node.url, rules) as proxy:
-            settings = make_settings(
-                tmp_path / "data",
-                f"sqlite:///{tmp_path / 'ledger.db'}",
-                chain_rpc_url=proxy.url,
-                contract_address=registry,
-                confirmations=CONFIRMATIONS,
-                batch_max_events=50,
-            )
-            runtime = Runtime.start(settings, start_worker=False)
-            try:
-                with TestClient(create_app(runtime)) as http:
-                    actors = Actors(http)
-                    actors.org("htx", "cooperative")
-                    farm = {"code": "F-01", "name": "V", "commune": "Tân Hộ Cơ"}
-                    actors.post("/api/v1/farms", "htx", farm)
-                    actors.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài"})
-                    hostile.rate_limit.enabled = True
-                    yield World(node, proxy, hostile, runtime, actors, registry, deploy_block)
-            finally:
-                runtime.close()
+        with (
+            RpcProxy(node.url, rules) as proxy,
+            app_on_node(
+                tmp_path, proxy.url, registry, confirmations=CONFIRMATIONS, batch_max_events=50
+            ) as (runtime, actors),
+        ):
+            hostile.rate_limit.enabled = True
+            yield World(node, proxy, hostile, runtime, actors, registry, deploy_block)
     finally:
         node.stop()
 

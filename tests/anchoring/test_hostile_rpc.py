@@ -14,13 +14,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.app import create_app
 from backend.chain import ChainClient, ChainRejected, ManagedAnvil
 from backend.hashing import lot_key, to_hex
 from backend.models import BatchStatus, ChainActionKind
@@ -28,17 +25,14 @@ from backend.runtime import Runtime
 from backend.services.anchoring.service import AnchoringService
 from backend.services.anchoring.worker import AnchorWorker
 from tests.support.anvil import demo_client
-from tests.support.app import Actors, make_settings
+from tests.support.app import Actors
 from tests.support.ledger_flow import actions, anchor_everything, batches, execute, harvest
+from tests.support.node_app import app_on_node
+from tests.support.node_app import rpc_answer as rpc
 from tests.support.rpc_proxy import LogRangeCap, Refuse, RpcProxy
 
 EMPTY_BLOCKS = 1_500
 UNKNOWN_TX = "0x" + "ab" * 32
-
-
-def rpc(url: str, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    return httpx.post(url, json=body, timeout=10).json()
 
 
 @dataclass
@@ -61,26 +55,12 @@ def world(tmp_path: Path, anvil_node: ManagedAnvil) -> Iterator[World]:
     deployer = demo_client(anvil_node)
     address = deployer.deploy_registry()
     cap, refuse_logs = LogRangeCap(1000), Refuse("eth_getLogs", enabled=False)
-    with RpcProxy(anvil_node.url, [refuse_logs, cap]) as proxy:
-        settings = make_settings(
-            tmp_path / "data",
-            f"sqlite:///{tmp_path / 'ledger.db'}",
-            chain_rpc_url=proxy.url,
-            contract_address=address,
-        )
-        runtime = Runtime.start(settings, start_worker=False)
-        try:
-            with TestClient(create_app(runtime)) as http:
-                actors = Actors(http)
-                actors.org("htx", "cooperative")
-                actors.org("dg", "packer")
-                actors.post(
-                    "/api/v1/farms", "htx", {"code": "F-01", "name": "V", "commune": "Tân Hộ Cơ"}
-                )
-                actors.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài"})
-                yield World(runtime, actors, http, proxy, cap, refuse_logs)
-        finally:
-            runtime.close()
+    with (
+        RpcProxy(anvil_node.url, [refuse_logs, cap]) as proxy,
+        app_on_node(tmp_path, proxy.url, address) as (runtime, actors),
+    ):
+        actors.org("dg", "packer")
+        yield World(runtime, actors, actors.client, proxy, cap, refuse_logs)
 
 
 @pytest.mark.anvil

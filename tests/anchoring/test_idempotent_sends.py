@@ -20,14 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from eth_account import Account
-from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 from web3.contract import Contract
 
-from backend.app import create_app
 from backend.chain import ChainError, ManagedAnvil
 from backend.chain.artifacts import registry_artifact
 from backend.chain.providers import http_web3
@@ -38,19 +35,13 @@ from backend.models import BatchStatus, SentTx
 from backend.runtime import Runtime
 from backend.services.anchoring.service import AnchoringService
 from tests.support.anvil import demo_client
-from tests.support.app import Actors, make_settings
+from tests.support.app import Actors
 from tests.support.ledger_flow import actions, batches, execute, harvest
+from tests.support.node_app import app_on_node, rpc
 from tests.support.rpc_proxy import RpcProxy, TimeoutAfterForward
 
 #: Long enough for two passes against anvil (about 1.5 s each on a busy 2-core machine).
 REPLACE_AFTER_S = 6.0
-
-
-def rpc(url: str, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    answer = httpx.post(url, json=body, timeout=10).json()
-    assert "error" not in answer, answer
-    return answer["result"]
 
 
 @dataclass
@@ -105,25 +96,14 @@ class World:
 def world(tmp_path: Path, anvil_node: ManagedAnvil) -> Iterator[World]:
     address = demo_client(anvil_node).deploy_registry()
     registry = http_web3(anvil_node.url).eth.contract(address=address, abi=registry_artifact().abi)
-    with RpcProxy(anvil_node.url) as proxy:
-        settings = make_settings(
-            tmp_path / "data",
-            f"sqlite:///{tmp_path / 'ledger.db'}",
-            chain_rpc_url=proxy.url,
-            contract_address=address,
-            tx_replace_after_s=REPLACE_AFTER_S,
-        )
-        runtime = Runtime.start(settings, start_worker=False)
-        try:
-            with TestClient(create_app(runtime)) as http:
-                actors = Actors(http)
-                actors.org("htx", "cooperative")
-                farm = {"code": "F-01", "name": "V", "commune": "Tân Hộ Cơ"}
-                actors.post("/api/v1/farms", "htx", farm)
-                actors.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài"})
-                yield World(anvil_node, proxy, runtime, actors, registry)
-        finally:
-            runtime.close()
+    with (
+        RpcProxy(anvil_node.url) as proxy,
+        app_on_node(tmp_path, proxy.url, address, tx_replace_after_s=REPLACE_AFTER_S) as (
+            runtime,
+            actors,
+        ),
+    ):
+        yield World(anvil_node, proxy, runtime, actors, registry)
 
 
 @pytest.mark.anvil

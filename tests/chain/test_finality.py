@@ -9,9 +9,7 @@ node) is read by depth instead. Only a chain this process owns is mined on for d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from eth_account import Account
 
@@ -20,19 +18,12 @@ from backend.chain.finality import Finality
 from backend.chain.providers import http_web3
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY, FinalityMode, Settings
 from tests.support.anvil import demo_client, start_anvil
+from tests.support.node_app import rpc
 from tests.support.rpc_proxy import Answer, Forward, Request, RpcProxy, error_answer
 
 pytestmark = pytest.mark.anvil
 
 ROOT = bytes.fromhex("ab" * 32)
-
-
-def rpc(url: str, method: str, *params: Any) -> Any:
-    answer = httpx.post(
-        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
-    ).json()
-    assert "error" not in answer, answer
-    return answer["result"]
 
 
 def head(url: str) -> int:

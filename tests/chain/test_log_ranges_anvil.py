@@ -10,9 +10,7 @@ must spare it most log queries, and a stored cursor the rest.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 from eth_utils import keccak
 
@@ -22,19 +20,13 @@ from backend.chain.errors import ChainRejected
 from backend.config import Settings
 from backend.hashing.merkle import MerkleTree, leaf_hash
 from tests.support.anvil import demo_client
+from tests.support.node_app import rpc
 from tests.support.rpc_proxy import LogRangeCap, Refuse, RpcProxy
 
 pytestmark = pytest.mark.anvil
 
 LOT = keccak(text="DT-SEN-2025-0099")
 EMPTY_BLOCKS = 1_500
-
-
-def rpc(url: str, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    answer = httpx.post(url, json=body, timeout=10).json()
-    assert "error" not in answer, answer
-    return answer["result"]
 
 
 def mine(node: ManagedAnvil, blocks: int) -> None:

@@ -9,22 +9,16 @@ place, and only it is mined.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from eth_utils import keccak
 
 from tests.support.anvil import demo_client, start_anvil
+from tests.support.node_app import rpc
 
 pytestmark = pytest.mark.anvil
 
 LOT = keccak(text="lot")
-
-
-def rpc(url: str, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    return httpx.post(url, json=body, timeout=10).json()["result"]
 
 
 @pytest.mark.parametrize("hardfork", [None, "berlin"])

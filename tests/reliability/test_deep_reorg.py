@@ -12,14 +12,10 @@ left "confirmed" with their lots reading "tampered"), and the lost milestone is 
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from backend.chain.anvil import ManagedAnvil
 from backend.hashing import from_hex, lot_key
 from backend.models import BatchStatus, ChainAction, ChainCheckpoint
 from tests.reliability.live import (
@@ -33,18 +29,12 @@ from tests.reliability.live import (
 from tests.reliability.rpc_proxy import RpcProxy
 from tests.support.app import ADMIN
 from tests.support.killable import KillableStack
+from tests.support.node_app import rpc
 
 pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.postgres]
 
 #: Blocks mined over the anchors before the server stops: more than the old look-back of 256.
 BURIED = 300
-
-
-def rpc(node: ManagedAnvil, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
-    answer = httpx.post(node.url, json=body, timeout=10).json()
-    assert "error" not in answer, answer
-    return answer["result"]
 
 
 def checkpoint(engine: Engine) -> ChainCheckpoint | None:
@@ -80,23 +70,23 @@ def test_a_reorg_deeper_than_256_blocks_while_down_is_found_and_anchored_again(
         mined_in = [*anchored.values(), *(a.block_number for a in all_actions(engine))]
         first_block = min(n for n in mined_in if n is not None)
 
-        rpc(node, "anvil_mine", hex(BURIED))
+        rpc(node.url, "anvil_mine", hex(BURIED))
         answer = http.post("/api/v1/anchor", params={"reconcile": "true"}, headers=ADMIN)
         assert answer.status_code == 200, answer.text
         saved = checkpoint(engine)
         assert saved is not None and saved.block_number >= first_block + BURIED
 
     killable.server.stop()
-    depth = int(rpc(node, "eth_blockNumber"), 16) - first_block + 1
+    depth = int(rpc(node.url, "eth_blockNumber"), 16) - first_block + 1
     assert depth > 256
-    rpc(node, "anvil_reorg", depth, [])
-    rpc(node, "anvil_mine", hex(5))  # the winning branch grows on while the server is down
+    rpc(node.url, "anvil_reorg", depth, [])
+    rpc(node.url, "anvil_mine", hex(5))  # the winning branch grows on while the server is down
     chain = registry_client(node, address)
     assert all(chain.anchor_of(from_hex(root)) is None for root in anchored)
     assert chain.lot_events(lot_key("LOT-D")) == []
     stale = checkpoint(engine)
     assert stale is not None
-    assert rpc(node, "eth_getBlockByNumber", hex(stale.block_number), False)["hash"] != (
+    assert rpc(node.url, "eth_getBlockByNumber", hex(stale.block_number), False)["hash"] != (
         stale.block_hash
     )
 
