@@ -6,7 +6,7 @@ strings), so verification can recompute the hash from these rows alone and notic
 was edited behind the application's back.
 
 Table map:
-  Organisation ─< ApiKey, User
+  Organisation ─< ApiKey, User, OrgKey, WriteDraft    (keys, drafts: models_writes.py)
   Organisation ─< Farm ─< Lot >─ Product
   Lot ─< LotLink (parent/child for split and merge)
   Lot ─< Event >─ Batch              (Merkle anchoring)
@@ -15,7 +15,7 @@ Table map:
   Batch, ChainAction ─< SentTx       (every signed transaction, stored before broadcast)
   SenderLease                        (the fenced right to send: holder, token, expiry)
   Lot ─< LabelSerial ─< Scan         (printed labels and consumer scans)
-  IdempotencyRecord                  (replayed writes)
+  IdempotencyRecord                  (replayed writes; models_writes.py)
   HeadsNode                          (the lot heads map of rules v2, one version per batch)
   Event ─< Disclosure                (private values behind their commitments)
 """
@@ -84,7 +84,9 @@ class BatchStatus(StrEnum):
 
 class ChainActionKind(StrEnum):
     LOT_EVENT = "lot_event"  # recordLotEvent(lotKey, kind, eventHash)
-    RECALL = "recall"  # recall(lotKey, reasonHash)
+    RECALL = "recall"  # recallWithSignature(lotKey, reasonHash, nonce, deadline, signature)
+    SET_SIGNER = "set_signer"  # setSignerWithSignature(orgKey, signer, active, custody, ...)
+    GRANT_REGULATOR = "grant_regulator"  # grantRole(REGULATOR_ROLE, signer), an admin transaction
 
 
 class LinkKind(StrEnum):
@@ -102,6 +104,8 @@ class Organisation(SQLModel, table=True):
     slug: str = Field(index=True, unique=True, max_length=64)
     name: str = Field(max_length=200)
     role: OrgRole
+    # A KeyCustody value (who holds its signing keys); organisations older than keys: custodial.
+    key_custody: str = Field("client", max_length=16, sa_column_kwargs={"server_default": "client"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -250,6 +254,9 @@ class Event(SQLModel, table=True):
     lot_seq: int | None = Field(default=None)
     prev_hash: str | None = Field(default=None, max_length=66)
     canonical: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # EIP-712 signature of the Event statement (0x + 130 hex) and the key that made it.
+    signature: str | None = Field(default=None, max_length=132)
+    signer: str | None = Field(default=None, max_length=42)
 
 
 class HeadsNode(SQLModel, table=True):
@@ -284,7 +291,15 @@ class ChainAction(SQLModel, table=True):
     event_id: str | None = Field(default=None, foreign_key="event.id", index=True)
     lot_key: str = Field(max_length=66)
     event_kind: int | None = None  # uint8 for recordLotEvent
-    payload_hash: str = Field(max_length=66)  # eventHash or reasonHash
+    payload_hash: str = Field(max_length=66)  # eventHash or reasonHash ("" for signer actions)
+    # SET_SIGNER and RECALL: the signed statement the registry checks; GRANT_REGULATOR: signer.
+    signer: str | None = Field(default=None, max_length=42)
+    signature: str | None = Field(default=None, max_length=132)
+    nonce: int | None = Field(default=None, sa_type=BigInteger)
+    deadline: int | None = Field(default=None, sa_type=BigInteger)
+    org_key: str | None = Field(default=None, max_length=66)
+    active: bool | None = None
+    custody: int | None = Field(default=None, sa_type=SmallInteger)
     status: BatchStatus = Field(default=BatchStatus.PENDING, index=True)
     tx_hash: str | None = Field(default=None, max_length=66)
     block_number: int | None = Field(default=None, sa_type=BigInteger)
@@ -369,19 +384,12 @@ class Scan(SQLModel, table=True):
     client_kind: str = Field(default="", max_length=16)  # "mobile" / "desktop" / "other"
 
 
-# --- idempotent writes ------------------------------------------------------------------------
-
-
-class IdempotencyRecord(SQLModel, table=True):
-    """The first answer to a write carrying an ``Idempotency-Key``, replayed on repeats."""
-
-    __table_args__ = (UniqueConstraint("org_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    org_id: int = Field(foreign_key="organisation.id")
-    key: str = Field(max_length=200)
-    request_fingerprint: str = Field(max_length=64)  # method, path and body digest
-    status_code: int
-    response_body: dict[str, Any] | list[Any] | None = Field(default=None, sa_column=Column(JSON))
-    media_type: str = Field(default="application/json", max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+# Re-exported so that every table is reachable here and registered with the metadata.
+from backend.models_writes import (  # noqa: E402, F401
+    CUSTODY_CODES,
+    IdempotencyRecord,
+    KeyCustody,
+    KeyStatus,
+    OrgKey,
+    WriteDraft,
+)
