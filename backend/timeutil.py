@@ -10,12 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from backend import entropy
+
 VIETNAM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def utcnow() -> datetime:
-    """Now, in UTC, to the microsecond (for bookkeeping columns, never hashed)."""
-    return datetime.now(UTC)
+    """Now, in UTC, to the microsecond (for bookkeeping columns, never hashed); inside a write
+    draft, the draft's pinned time, so applying the draft writes what it showed."""
+    return entropy.now()
 
 
 def as_utc(value: datetime) -> datetime:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from backend.entropy import random_bytes
 from backend.hashing.errors import InvalidSalt, NonCanonicalValue
 from backend.hashing.hexcodec import to_hex
 from backend.hashing.jcs import canonical_json
@@ -28,8 +28,9 @@ _LOWER_HEX_32 = re.compile(r"0x[0-9a-f]{64}")
 
 
 def new_salt() -> bytes:
-    """32 bytes from the operating system's secure random source, one per committed value."""
-    return secrets.token_bytes(SALT_SIZE)
+    """32 bytes from the operating system's secure random source, one per committed value
+    (from the draft's seed inside a write draft, so applying it commits with the same salts)."""
+    return random_bytes("salt", SALT_SIZE)
 
 
 def commitment_hash(value: Any, salt: bytes) -> bytes:
