@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     admin_token: SecretStr | None = None
     session_secret: SecretStr | None = None
+    # Custodial signing keys are stored encrypted under a key derived from this secret (never
+    # in the database). Outside production a secret kept in the data folder stands in for it;
+    # production refuses to create or use a custodial key without it.
+    key_encryption_secret: SecretStr | None = None
+    # The key whose EIP-712 signature registers and revokes organisations' signers on chain
+    # (it holds SIGNER_ADMIN_ROLE). Outside production it defaults to the anchor key, which is
+    # the admin of a development registry; production sends no signer change without it.
+    signer_admin_key: SecretStr | None = None
 
     batch_max_events: int = Field(default=1000, ge=1, le=100_000)
     batch_max_delay_s: float = Field(default=30.0, ge=0)
@@ -128,6 +136,16 @@ class Settings(BaseSettings):
             raise ValueError("SENTRACE_ADMIN_TOKEN must be at least 24 characters in production")
         if self.session_secret is None:
             raise ValueError("production needs SENTRACE_SESSION_SECRET")
+        secret = self.key_encryption_secret
+        if secret is not None and len(secret.get_secret_value()) < 32:
+            raise ValueError(
+                "SENTRACE_KEY_ENCRYPTION_SECRET must be at least 32 characters in production"
+            )
+        admin = self.signer_admin_key.get_secret_value() if self.signer_admin_key else None
+        if admin is not None and admin.lower().removeprefix("0x") == DEMO_ANCHOR_PRIVATE_KEY[2:]:
+            raise ValueError(
+                "SENTRACE_SIGNER_ADMIN_KEY is the public demo key: refused in production"
+            )
         return self
 
     @property
