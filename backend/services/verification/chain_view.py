@@ -26,9 +26,15 @@ from backend.chain.finality import Finality, FinalityMode
 from backend.chain.legacy import AnchorReader
 from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
 from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
-from backend.hashing import from_hex, keccak, lot_key, to_hex
+from backend.hashing import from_hex, lot_key, to_hex
 from backend.models import ChainAction
 from backend.services.verification.chain_logs import RECALL, LotLogs, milestone_name
+from backend.services.verification.chain_reads import (  # noqa: F401 (tests read them here)
+    _hash_of_block,
+    _hash_of_raw_block,
+    _read_heads_root,
+)
+from backend.services.verification.signer_reads import SignerRecord, read_signer
 
 logger = logging.getLogger(__name__)
 
@@ -58,29 +64,6 @@ UNKNOWN_ANCHOR = AnchorFact(AnchorState.UNKNOWN)
 MilestoneLookup = Callable[[int, str], AnchorFact]
 
 
-def _hash_of_raw_block(response: object) -> tuple[bool, bytes | None]:
-    """Read a raw ``eth_getBlockByNumber`` answer: ``(True, hash)``, ``(True, None)`` for "no
-    such block", or ``(False, None)`` for an error or an answer of a shape not known here."""
-    if not isinstance(response, dict) or "error" in response or "result" not in response:
-        return False, None
-    return _hash_of_block(response["result"])
-
-
-def _hash_of_block(block: object) -> tuple[bool, bytes | None]:
-    """The same reading for the ``result`` of that answer (a block object or null)."""
-    if block is None:
-        return True, None
-    block_hash = block.get("hash") if isinstance(block, dict) else None
-    if isinstance(block_hash, bytes):
-        return True, block_hash
-    if isinstance(block_hash, str) and block_hash.startswith(("0x", "0X")):
-        try:
-            return True, bytes.fromhex(block_hash[2:])
-        except ValueError:
-            return False, None
-    return False, None
-
-
 class ChainView:
     """Per-request, memoised, failure-tolerant reads of anchors and recalls."""
 
@@ -104,6 +87,7 @@ class ChainView:
         self._recalls: dict[str, bool | None] = {}
         self._logs = LotLogs(cache, lambda: self._final_block)
         self._log_facts: dict[tuple[str, str], AnchorFact] = {}
+        self._signers: dict[tuple[str, bytes, str], SignerRecord | None] = {}
         self._heads_asked = False
         self._heads_root: bytes | None = None
         self._head: int | None = None
@@ -338,6 +322,24 @@ class ChainView:
                 self._log_facts[entry] = AnchorFact(state, block, tx, confirmations=got.depth)
         return self._log_facts.get(entry, UNKNOWN_ANCHOR)
 
+    def signer_record(
+        self, registry: str | None, org_key: bytes, signer: str
+    ) -> SignerRecord | None:
+        """The registry's record of ``signer`` for ``org_key`` (``registry``: the one holding the
+        anchor, None for the one in use), read at this request's head block and remembered for
+        this request only, so a revocation is seen by the next one. None: the chain cannot say."""
+        address = registry or self.contract_address
+        entry = (str(address), org_key, signer)
+        if entry not in self._signers:
+            self._signers[entry] = None
+            if self._chain is not None and address is not None and not self._down:
+                try:
+                    block = self._block_number(self._chain)
+                    self._signers[entry] = read_signer(self._chain, address, org_key, signer, block)
+                except ChainError as exc:
+                    self._fail(exc)
+        return self._signers[entry]
+
     def heads_root(self) -> bytes | None:
         """The registry's current heads root, asked once per request (never cached across
         requests: a proof against an older root would be a replay). None when the chain
@@ -367,34 +369,3 @@ class ChainView:
             return None
         self._cache.remember_recall(self._key, lot_key, value)
         return value
-
-
-#: ``headsRoot()``'s selector: the first four bytes of keccak256("headsRoot()").
-HEADS_ROOT_SELECTOR = "0x" + keccak(b"headsRoot()")[:4].hex()
-
-
-def _read_heads_root(chain: ChainClient) -> bytes:
-    """The registry's current heads root, asked on every verification of a rules-v2 lot.
-
-    Like the canary block, a JSON-RPC node is asked directly with one ``eth_call`` on a
-    kept-alive connection: through web3 the same read costs three round trips (its validation
-    middleware asks for the chain id twice) and ~4 ms of CPU. Any answer that is not a plain
-    32-byte word goes through web3, so failures raise the mapped errors they always did.
-    """
-    provider = chain.w3.provider
-    address = chain.contract_address
-    if isinstance(provider, HTTPProvider) and address is not None:
-        reader = light_rpc_for(str(provider.endpoint_uri), timeout=DEFAULT_HTTP_TIMEOUT_S)
-        if reader is not None:
-            try:
-                result = reader.call(
-                    "eth_call", [{"to": address, "data": HEADS_ROOT_SELECTOR}, "latest"]
-                )
-            except LightRpcFailed:
-                result = None
-            if isinstance(result, str) and len(result) == 66 and result.startswith("0x"):
-                try:
-                    return bytes.fromhex(result[2:])
-                except ValueError:
-                    pass
-    return chain.heads_root()

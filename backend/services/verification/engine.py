@@ -57,6 +57,7 @@ from backend.services.verification.results import (
     Verification,
 )
 from backend.services.verification.sealed_heads import sealed_head_problems
+from backend.services.verification.signature_check import signed_finding
 from backend.services.verification.verdicts import Finding, Verdict, worst_finding
 from backend.timeutil import as_utc, rfc3339_z
 
@@ -250,8 +251,11 @@ def check_event(
 
     def result(finding: Finding, computed: str | None = None) -> EventCheck:
         late = _recorded_late(event, document, anchor, view.late_after_s)
+        signer = None
+        if document is not None and computed is not None:
+            finding, signer = signed_finding(event, document, computed, anchor, finding, view)
         return EventCheck(
-            event, lot.code, finding, computed, batch, anchor, milestone, document, late
+            event, lot.code, finding, computed, batch, anchor, milestone, document, late, signer
         )
 
     if event.schema_version >= 2:

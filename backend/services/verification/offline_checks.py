@@ -9,8 +9,10 @@ For each event the canonical bytes, event hash, lot key and leaf are recomputed 
 public hashing rules (``backend.hashing``): under rules v1 from the document, under rules v2
 from the stored bytes the bundle carries (``offline_documents``). The Merkle proof is folded up
 to the root in Python, and the registry is asked whether it has that root and whether its own
-``verify`` agrees. Every lot the bundle names is also looked up with ``isRecalled``: dropping
-the recall event from a bundle must not make a recalled lot look clean. A rules v2 bundle is
+``verify`` agrees. A rules v2 event must also carry a signature by a key the registry records
+for its organisation at the anchoring time (``offline_signatures``). Every lot the bundle names
+is also looked up with ``isRecalled``: dropping the recall event from a bundle must not make a
+recalled lot look clean. A rules v2 bundle is
 then checked for completeness, lot by lot (``offline_heads``).
 """
 
@@ -46,6 +48,7 @@ from backend.services.verification.offline_report import (
     unreachable,
 )
 from backend.services.verification.offline_rpc import ChainUnreachable, Registry
+from backend.services.verification.offline_signatures import check_signer, has_signature
 from backend.services.verification.offline_trust import TrustedRegistry, same_address
 from backend.services.verification.verdicts import Finding, Verdict
 
@@ -92,6 +95,8 @@ def check_bundle(
                 event.outcome = Outcome.UNCHECKED
             else:
                 _check_on_chain(event, entry, registries, result)
+        elif event.outcome is Outcome.PENDING and event.document is not None and registries:
+            _check_signer(event, entry, registries[0], result, anchored_at=None)
         result.events.append(event)
     if registries:
         _check_recalls(bundle, registries, result)
@@ -205,6 +210,8 @@ def _check_offline(entry: dict[str, Any], lot_keys: dict[str, str], rules: str) 
     given_key = str(entry.get("lot_key", "")).lower()
     if given_key != to_hex(key) or lot_keys.get(str(lot_code), to_hex(key)) != to_hex(key):
         event.fail("lot_mismatch", lot=lot_code)
+    if rules == SCHEMA_V2:
+        has_signature(entry, event)
     if event.outcome is Outcome.FAILED:
         return event
     if not entry.get("root"):
@@ -239,15 +246,18 @@ def _check_on_chain(
     proof = [from_hex(str(node)) for node in entry.get("proof") or []]
     registry = registries[0][1]
     try:
-        holder = None
-        for _, registry in registries:
-            if registry.is_anchored(root):
-                holder = registry
+        holder, anchored_at, address = None, 0, registries[0][0]
+        for candidate, registry in registries:
+            anchored_at = registry.anchor_timestamp(root)
+            if anchored_at != 0:
+                holder, address = registry, candidate
                 break
         if holder is None:
             if entry.get("batch_status") in NOT_YET_SENT:  # built, not on chain yet: not a lie
                 event.outcome = Outcome.PENDING
                 event.findings.append(Finding(Verdict.PENDING, "proof_pending"))
+                if event.document is not None:
+                    _check_signer(event, entry, registries[0], result, anchored_at=None)
                 return
             addresses = ", ".join(address for address, _ in registries)
             event.fail("root_absent", root=entry["root"], contract=addresses)
@@ -257,11 +267,37 @@ def _check_on_chain(
         ):
             event.fail("chain_verify_fails")
             return
+        if event.document is not None:  # rules v2: signed by a key of its organisation then
+            chain_id = result.chain_id if result.chain_id is not None else holder.chain_id()
+            signed = check_signer(
+                event, entry, holder, address=address, chain_id=chain_id, anchored_at=anchored_at
+            )
+            if not signed:
+                return
     except ChainUnreachable as exc:
         event.outcome = Outcome.UNCHECKED
         event.findings.append(unreachable(result, registry, exc))
         return
     event.findings.append(Finding(Verdict.VERIFIED, "proof_ok"))
+
+
+def _check_signer(
+    event: EventResult,
+    entry: dict[str, Any],
+    registry: tuple[str, Registry],
+    result: BundleResult,
+    *,
+    anchored_at: int | None,
+) -> None:
+    """A not yet anchored v2 event's signer, judged on the registry in use against now."""
+    address, reader = registry
+    try:
+        chain_id = result.chain_id if result.chain_id is not None else reader.chain_id()
+        check_signer(
+            event, entry, reader, address=address, chain_id=chain_id, anchored_at=anchored_at
+        )
+    except ChainUnreachable as exc:
+        event.findings.append(unreachable(result, reader, exc))
 
 
 def _shown_recalls(bundle: dict[str, Any]) -> set[str]:

@@ -5,10 +5,11 @@ The verifier trusts no SenTrace code beyond the public hashing rules, so it does
 a few view functions of the registry are all it asks, through :class:`Registry`, which tests
 can replace with a fake chain. ``anchorOf``, ``verify`` and ``isRecalled`` are the same on rules
 v1 registries (TraceRegistryV1); ``headsRoot``, ``verifyHead`` and ``verifyNoHead`` exist from
-rules v2 on. A test keeps every entry equal to the committed artifacts. Besides calls, only the
-registry's ``BatchAnchored`` logs are read, to tell a heads root the registry once held (an
-out-of-date bundle) from one it never held (a forged one), in the bounded block ranges of
-:mod:`backend.chain.log_ranges` (a small algorithm that neither signs nor needs an artifact).
+rules v2 on, ``signerOf`` from signed events on. A test keeps every entry equal to the committed
+artifacts. Besides calls, only the registry's ``BatchAnchored`` logs are read, to tell a heads
+root the registry once held (an out-of-date bundle) from one it never held (a forged one), in
+the bounded block ranges of :mod:`backend.chain.log_ranges` (a small algorithm that neither
+signs nor needs an artifact).
 """
 
 from __future__ import annotations
@@ -52,6 +53,20 @@ REGISTRY_ABI: list[dict[str, Any]] = [
         "stateMutability": "view",
         "inputs": [{"name": "lotKey", "type": "bytes32"}],
         "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "signerOf",
+        "stateMutability": "view",
+        "inputs": [
+            {"name": "orgKey", "type": "bytes32"},
+            {"name": "signer", "type": "address"},
+        ],
+        "outputs": [
+            {"name": "since", "type": "uint64"},
+            {"name": "until", "type": "uint64"},
+            {"name": "custody", "type": "uint8"},
+        ],
     },
     {
         "type": "function",
@@ -100,8 +115,8 @@ BATCH_ANCHORED_TOPIC = keccak(text="BatchAnchored(bytes32,bytes32,uint32)")
 
 
 class Registry(Protocol):
-    """What the checker asks of the chain (a JSON-RPC node in practice). The last four are
-    asked of rules v2 bundles only."""
+    """What the checker asks of the chain (a JSON-RPC node in practice). All but the first
+    five are asked of rules v2 bundles only."""
 
     def chain_id(self) -> int: ...
     def has_code(self) -> bool: ...
@@ -115,6 +130,8 @@ class Registry(Protocol):
     ) -> bool: ...
     def verify_no_head(self, lot_key: bytes, proof: HeadProofArgs) -> bool: ...
     def heads_root_block(self, heads_root: bytes, *, from_block: int = 0) -> int | None: ...
+    def anchor_timestamp(self, root: bytes) -> int: ...
+    def signer_of(self, org_key: bytes, signer: str) -> tuple[int, int, int]: ...
 
 
 class RpcRegistry:
@@ -150,10 +167,21 @@ class RpcRegistry:
         return len(self._call(lambda: self._w3.eth.get_code(self.address))) > 0
 
     def is_anchored(self, root: bytes) -> bool:
+        return self.anchor_timestamp(root) != 0
+
+    def anchor_timestamp(self, root: bytes) -> int:
+        """The block time the registry recorded for ``root``'s anchor (0: not anchored)."""
         timestamp, _count, _anchorer = self._call(
             lambda: self._contract.functions.anchorOf(root).call()
         )
-        return int(timestamp) != 0
+        return int(timestamp)
+
+    def signer_of(self, org_key: bytes, signer: str) -> tuple[int, int, int]:
+        """``signerOf``: (since, until, custody) of ``signer`` for ``org_key`` (rules v2 with
+        signed events; zeros for a key never registered)."""
+        fn = self._contract.functions.signerOf(org_key, to_checksum_address(signer))
+        since, until, custody = self._call(fn.call)
+        return int(since), int(until), int(custody)
 
     def verify(self, proof: Sequence[bytes], root: bytes, lot_key: bytes, event: bytes) -> bool:
         return bool(

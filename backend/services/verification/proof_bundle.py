@@ -10,7 +10,8 @@ Two formats, by the rules the lineage was recorded under. A lineage recorded und
 gives ``sentrace/proof-bundle@1``: each document rebuilt from the stored fields, exactly as
 verification rebuilds it. Once any lot of it follows rules v2 the bundle is
 ``sentrace/proof-bundle@2`` (``rules``: ``sentrace/event@2``): each v2 event carries the exact
-canonical bytes stored for it (never rebuilt) and the document read from them, and each lot
+canonical bytes stored for it (never rebuilt), the document read from them and the signature
+stored with it (section 12: the verifier recovers the signer and asks the chain), and each lot
 its ``rules`` and head proof against one heads root (``heads``, see ``proof_heads``), so that
 the verifier can prove that no document was left out.
 
@@ -171,7 +172,8 @@ def _event_entry(
         "milestone_tx_hash": None,  # the chain's, filled in by ``_milestone``
     }
     if event.schema_version >= 2:
-        entry.update(_stored_document(event))
+        # The signature as stored; its signer is recovered by the verifier, never stated here.
+        entry.update(_stored_document(event), signature=getattr(event, "signature", None))
         return entry
     org = lineage.orgs.get(event.org_id)
     try:

@@ -18,6 +18,7 @@ from backend.services.verification.chain_view import (
     ChainView,
     MilestoneLookup,
 )
+from backend.services.verification.signatures import Signer
 from backend.services.verification.verdicts import Finding, Verdict
 from backend.timeutil import rfc3339_z, utcnow
 
@@ -38,6 +39,8 @@ class EventCheck:
     document: dict[str, Any] | None = None
     #: Anchored later than the reader's threshold after it says it happened.
     recorded_late: bool = False
+    #: Rules v2: the key its signature recovers to, with the custody the chain records.
+    signer: Signer | None = None
 
     @property
     def anchored_at(self) -> datetime | None:
@@ -95,6 +98,7 @@ class EventCheck:
             "milestone_status": milestone_status(milestone),
             "anchored_at": rfc3339_z(self.anchored_at) if self.anchored_at else None,
             "recorded_late": self.recorded_late,
+            **({"signer": self.signer.as_json() if self.signer else None} if document else {}),
         }
 
 

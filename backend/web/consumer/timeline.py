@@ -102,7 +102,25 @@ def event_view(
         reason=None if check.verdict is Verdict.VERIFIED else check.finding.text(lang),
         anchored_at=check.anchored_at,
         recorded_late=check.recorded_late,
+        **signer_lines(check, t),
     )
+
+
+def signer_lines(check: EventCheck, t: Translator) -> dict[str, str | None]:
+    """Who signed the event and who holds that key, only as far as the chain confirms it: the
+    name is the verified document's, the key is recovered from the signature, the custody is
+    the registry's record (never a column)."""
+    signer = check.signer
+    if signer is None or not signer.confirmed or check.verdict is Verdict.TAMPERED:
+        return {}
+    signed_by = t("verification.signed_by", org_name=signer.org_name, key=signer.short)
+    if signer.custody == "custodial":
+        custody: str | None = t("verification.signed_by_platform", org_name=signer.org_name)
+    elif signer.custody in ("client", "browser"):
+        custody = t("verification.key_held_by_org")
+    else:
+        custody = None
+    return {"signed_by": signed_by, "custody": custody}
 
 
 def verdict_details(

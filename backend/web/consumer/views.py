@@ -51,6 +51,10 @@ class EventView:
     reason: str | None  # plain-language, only when the event is not verified
     anchored_at: datetime | None = None  # the anchoring block's time, from the chain
     recorded_late: bool = False
+    #: "Ký bởi …, khoá 0x12ab…cdef": the key its signature recovers to, once the chain says
+    #: that key signed for the organisation (rules v2); None otherwise.
+    signed_by: str | None = None
+    custody: str | None = None  # who holds that key, as the chain records it
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,82 @@
+"""The server's signature step for a rules-v2 event (docs/proof-rules.md section 12).
+
+Run after the event's own checks (bytes, hash, proof, anchor): a finding that is already
+``tampered`` stays as it is; otherwise the signature stored with the event must recover to a
+key that the registry holding the anchor records for the document's organisation at the
+anchoring time, read at the request's block (``ChainView.signer_record``). Anything else makes
+the event ``tampered`` with the reason named, so a row written behind the application's back,
+however well hashed and anchored, never reads verified. When the chain cannot be asked, an
+anchored event reads ``pending`` (unconfirmed), never ``verified``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.hashing.eip712 import SigningDomain
+from backend.models import Event
+from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
+from backend.services.verification.signatures import (
+    Signer,
+    Standing,
+    custody_name,
+    org_key_of,
+    recover,
+    standing,
+)
+from backend.services.verification.verdicts import Finding, Verdict
+
+_ON_CHAIN = (AnchorState.FINAL, AnchorState.SHALLOW)
+
+
+def signed_finding(
+    event: Event,
+    document: dict[str, Any],
+    event_hash: str,
+    anchor: AnchorFact | None,
+    base: Finding,
+    view: ChainView,
+) -> tuple[Finding, Signer | None]:
+    """The event's finding once its signature is judged, and who signed it (when recovered)."""
+    if base.verdict is Verdict.TAMPERED:
+        return base, None
+    org = {"org": document["org_name"]}
+    signature = getattr(event, "signature", None)
+    if not signature:
+        return Finding(Verdict.TAMPERED, "tampered_unsigned", org), None
+    anchored = anchor is not None and anchor.state in _ON_CHAIN and anchor.timestamp is not None
+    registry = anchor.registry if anchored and anchor is not None else None
+    address, chain_id = registry or view.contract_address, view.chain_id
+    if address is None or chain_id is None:
+        return _unconfirmed(base), None
+    domain = SigningDomain(chain_id=chain_id, verifying_contract=address)
+    recovered = recover(document, event_hash, signature, domain)
+    if recovered is None:
+        return Finding(Verdict.TAMPERED, "tampered_signature_invalid", org), None
+    record = view.signer_record(registry, org_key_of(document), recovered)
+    if record is None:
+        signer = Signer(recovered, str(document["org"]), str(document["org_name"]), None)
+        return _unconfirmed(base), signer
+    at = anchor.timestamp if anchored and anchor is not None else None
+    found = standing(record.since, record.until, at=at)
+    custody = custody_name(record.custody)
+    signer = Signer(
+        recovered,
+        str(document["org"]),
+        str(document["org_name"]),
+        custody,
+        confirmed=found is Standing.SIGNS,
+    )
+    if found is Standing.SIGNS:
+        return base, signer
+    params = {**org, "key": recovered}
+    if found is Standing.UNREGISTERED:
+        return Finding(Verdict.PENDING, "pending_signer_unregistered", params), signer
+    return Finding(Verdict.TAMPERED, f"tampered_{found}", params), signer
+
+
+def _unconfirmed(base: Finding) -> Finding:
+    """The chain cannot say who signs for the organisation: never ``verified`` on that."""
+    if base.verdict is Verdict.VERIFIED:
+        return Finding(Verdict.PENDING, "pending_chain_unreachable")
+    return base

@@ -1,0 +1,116 @@
+"""Who signed a rules-v2 event, and whether the chain says that key spoke for its organisation.
+
+The rule (docs/proof-rules.md section 12): a document verifies only if its signature recovers,
+over the EIP-712 ``Event`` statement (orgKey of the document's ``org``, lotKey of its ``lot``,
+its ``seq``, its event hash; domain: the registry its batch is anchored on), to an address R
+that the registry records as a signer of that organisation at the anchoring time T: ``since``
+≤ T and (no ``until``, or T < ``until``). At the same second a revocation wins. An event not
+anchored yet is judged against now: its key must not be revoked, and a key the chain does not
+know yet (its registration still on its way) leaves the event pending, never verified.
+
+The server (``engine``) and the offline verifier (``offline_checks``) both judge here, so they
+cannot disagree; the signer's address is always recovered from the signature, never taken from
+a column or a bundle. Recovery is pure arithmetic on its inputs, so its answers are remembered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from backend.hashing import HashingError, from_hex, lot_key
+from backend.hashing.eip712 import (
+    CUSTODY_NAMES,
+    SigningDomain,
+    event_typed_data,
+    org_key,
+    recover_signer,
+)
+
+
+class Standing(StrEnum):
+    """What the registry's record says of a key for one moment (reason-code suffixes)."""
+
+    SIGNS = "signs"
+    UNSIGNED = "unsigned"  # no signature at all
+    INVALID = "signature_invalid"  # no address recovers from it
+    FOREIGN = "signer_foreign"  # never a key of this organisation
+    REVOKED = "signer_revoked"  # revoked at or before the moment
+    LATER = "signer_later"  # registered only after the moment
+    UNREGISTERED = "signer_unregistered"  # not anchored yet, and its key not on chain yet
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The key that signed an event, as recovered, and who holds it as the chain records it."""
+
+    address: str
+    org: str
+    org_name: str
+    #: "client", "browser" or "custodial" from the registry's record; None: it could not say.
+    custody: str | None
+    #: The chain says this key signed for the organisation when it counts (section 12).
+    confirmed: bool = False
+
+    @property
+    def short(self) -> str:
+        """``0x12ab…cdef``: enough to tell keys apart on a page."""
+        return f"{self.address[:6]}…{self.address[-4:]}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "org": self.org,
+            "custody": self.custody,
+            "confirmed": self.confirmed,
+        }
+
+
+def org_key_of(document: dict[str, Any]) -> bytes:
+    """The registry's name of the document's organisation (keccak256 of the NFC slug)."""
+    return org_key(str(document["org"]))
+
+
+def recover(
+    document: dict[str, Any], event_hash: str, signature: object, domain: SigningDomain
+) -> str | None:
+    """The address whose key made ``signature`` over the document's ``Event`` statement;
+    None for a malformed signature or one from which no address recovers."""
+    if not isinstance(signature, str):
+        return None
+    try:
+        seq = int(document["seq"])
+        return _recover(
+            domain, str(document["org"]), str(document["lot"]), seq, event_hash.lower(), signature
+        )
+    except (HashingError, KeyError, TypeError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=16384)
+def _recover(
+    domain: SigningDomain, org: str, lot: str, seq: int, event_hash: str, signature: str
+) -> str | None:
+    typed = event_typed_data(
+        domain, org_key=org_key(org), lot_key=lot_key(lot), seq=seq, event_hash=from_hex(event_hash)
+    )
+    return recover_signer(typed, signature)
+
+
+def standing(since: int, until: int, *, at: int | None) -> Standing:
+    """Whether a key with this record signs validly at block time ``at`` (the anchoring time),
+    or, with ``at`` None, for an event not anchored yet (judged at the verification block)."""
+    if since == 0:
+        return Standing.FOREIGN if at is not None else Standing.UNREGISTERED
+    if until != 0 and (at is None or until <= at):
+        return Standing.REVOKED
+    if at is not None and since > at:
+        return Standing.LATER
+    return Standing.SIGNS
+
+
+def custody_name(code: int) -> str | None:
+    """The custody the registry records (1 client, 2 browser, 3 custodial) by its name."""
+    return CUSTODY_NAMES.get(code)
