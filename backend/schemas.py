@@ -64,6 +64,7 @@ class OrgCreate(_Input):
     slug: str = Field(max_length=64)
     name: str = Field(max_length=400)
     role: str = Field(max_length=32)
+    key_custody: str = Field(default="client", max_length=16)  # client | browser | custodial
 
 
 class OrgPublic(BaseModel):
@@ -78,6 +79,7 @@ class OrgCreated(OrgPublic):
     """Answer to ``POST /orgs``: the organisation and its first key, shown this once."""
 
     api_key: str
+    key_custody: str
 
 
 class ApiKeyCreate(_Input):

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from backend.api import presenters
-from backend.api.deps import AdminOrg, CurrentOrg, SessionDep, WriteDep
+from backend.api import presenters, signing_keys
+from backend.api.deps import AdminOrg, CurrentOrg, SessionDep, SettingsDep, WriteDep
 from backend.errors import NotFound
 from backend.i18n.messages import message
 from backend.models import Organisation
@@ -24,18 +24,29 @@ from backend.services.transactions import commit
 
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
+router.include_router(signing_keys.router)  # /api/v1/orgs/{slug}/signing-keys
+
 UNKNOWN_ORG = message("accounts.unknown_org")
 
 
 @router.post("", status_code=201, response_model=OrgCreated)
 def create_org(
-    body: OrgCreate, _admin: AdminOrg, session: SessionDep, write: WriteDep
+    body: OrgCreate, _admin: AdminOrg, session: SessionDep, settings: SettingsDep, write: WriteDep
 ) -> JSONResponse:
-    """Create an organisation; the answer holds its first API key, shown this once."""
+    """Create an organisation; the answer holds its first API key, shown this once. A
+    ``custodial`` organisation also gets its first signing key (see ``/signing-keys``)."""
 
     def action() -> OrgCreated:
-        org, key = orgs.create_organisation(session, slug=body.slug, name=body.name, role=body.role)
-        return OrgCreated(**presenters.org_public(org).model_dump(), api_key=key)
+        org, key = orgs.create_organisation(
+            session,
+            slug=body.slug,
+            name=body.name,
+            role=body.role,
+            key_custody=body.key_custody,
+            settings=settings,
+        )
+        public = presenters.org_public(org).model_dump()
+        return OrgCreated(**public, api_key=key, key_custody=org.key_custody)
 
     return write.run(action, secret_fields=("api_key",))
 

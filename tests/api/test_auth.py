@@ -25,7 +25,7 @@ def test_admin_token_creates_an_organisation_with_a_one_time_key(client: TestCli
     body = {"slug": "htx-my-xuong", "name": "HTX Mỹ Xương", "role": "cooperative"}
     response = client.post("/api/v1/orgs", json=body, headers=ADMIN)
     assert response.status_code == 201
-    assert response.json() == {**body, "api_key": API_KEY}
+    assert response.json() == {**body, "api_key": API_KEY, "key_custody": "client"}
     key = response.json()["api_key"]
     me = client.get("/api/v1/orgs/me", headers={"Authorization": f"Bearer {key}"})
     assert me.status_code == 200
