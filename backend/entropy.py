@@ -46,8 +46,10 @@ _current: ContextVar[Seeded | None] = ContextVar("sentrace_entropy", default=Non
 
 @contextmanager
 def seeded(seed: bytes, pinned_now: datetime) -> Iterator[Seeded]:
-    """Within the block, ids, salts and "now" come from ``seed`` and ``pinned_now``."""
-    source = Seeded(seed=seed, pinned_now=pinned_now.astimezone(UTC))
+    """Within the block, ids, salts and "now" come from ``seed`` and ``pinned_now`` (a naive
+    time, as SQLite hands one back, is taken as UTC)."""
+    aware = pinned_now.replace(tzinfo=UTC) if pinned_now.tzinfo is None else pinned_now
+    source = Seeded(seed=seed, pinned_now=aware.astimezone(UTC))
     token = _current.set(source)
     try:
         yield source

@@ -8,7 +8,9 @@ Services raise these; ``backend.api.errors`` maps each class to one HTTP status 
     ├── PermissionDenied      known caller, not allowed to do this                → 403
     ├── NotFound              the thing named does not exist                      → 404
     ├── Conflict              duplicate code, state that forbids the action       → 409
+    │   └── DraftOutdated     the signed draft no longer matches (a fresh one)    → 409
     ├── PayloadTooLarge       request body over the configured limit              → 413
+    ├── SignatureRequired     a write needs its author's signatures (a draft)     → 428
     ├── RateLimited           too many requests from one client                   → 429
     └── ServiceUnavailable    database or chain down; safe to retry later         → 503
 """
@@ -55,6 +57,30 @@ class Conflict(SenTraceError):
     """The request clashes with what is stored (duplicate code, already recalled …)."""
 
     code = "conflict"
+
+
+class DraftOutdated(Conflict):
+    """The signatures were for a draft that is used, expired or no longer what the request
+    builds (the lot moved on); ``draft`` is a fresh one to sign instead."""
+
+    code = "draft_outdated"
+
+    def __init__(self, message: str, *, draft: dict[str, object], field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.draft = draft
+
+
+class SignatureRequired(SenTraceError):
+    """The write records statements its author must sign; ``draft`` (if any) says what to sign
+    and how to send the request again."""
+
+    code = "signature_required"
+
+    def __init__(
+        self, message: str, *, draft: dict[str, object] | None = None, field: str = "signatures"
+    ) -> None:
+        super().__init__(message, field=field)
+        self.draft = draft
 
 
 class PayloadTooLarge(SenTraceError):

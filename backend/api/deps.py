@@ -51,9 +51,10 @@ AdminOrg = Annotated[Organisation, Depends(require_roles(OrgRole.ADMIN))]
 
 
 async def write_context(request: Request, session: SessionDep, org: CurrentOrg) -> Write:
-    """The :class:`Write` of this request (reads the raw body for the fingerprint)."""
+    """The :class:`Write` of this request (reads the raw body for the fingerprint that names it
+    for its idempotency key and its signing draft)."""
     key = idempotency_key(request)
-    body = await request.body() if key is not None else b""
+    body = await request.body()
     return new_write(request, session, org, key, body)
 
 

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.errors import (
     Conflict,
+    DraftOutdated,
     InvalidInput,
     NotAuthenticated,
     NotFound,
@@ -26,6 +27,7 @@ from backend.errors import (
     RateLimited,
     SenTraceError,
     ServiceUnavailable,
+    SignatureRequired,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ STATUS_BY_ERROR: dict[type[SenTraceError], int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
     RateLimited: 429,
+    SignatureRequired: 428,
     ServiceUnavailable: 503,
 }
 
@@ -50,7 +53,10 @@ def status_for(error: SenTraceError) -> int:
 
 
 def error_body(error: SenTraceError) -> dict[str, object]:
-    return {"detail": error.message, "code": error.code, "field": error.field}
+    body: dict[str, object] = {"detail": error.message, "code": error.code, "field": error.field}
+    if isinstance(error, SignatureRequired | DraftOutdated):
+        body["draft"] = error.draft  # what to sign, and the id to send the request again with
+    return body
 
 
 async def _sentrace_error(_request: Request, error: Exception) -> JSONResponse:

@@ -8,6 +8,13 @@ first, our commit fails on the unique key, and we replay that request's answer i
 
 Database errors raised while the action flushes are translated as well as those at commit: a
 unique constraint lost to a concurrent writer is a 409, a lost connection a 503, never a 500.
+
+Every write runs under the signing protocol (``services.signing.protocol``): a write that records
+statements for an organisation that holds its own keys is answered 428 with a draft to sign the
+first time, and applied when the same request comes back with ``X-SenTrace-Draft`` and
+``X-SenTrace-Signatures``. A 428 (or a 409 with a fresh draft) is raised before anything is
+remembered, so it is never stored as an idempotent answer: resending with the same key and the
+signatures runs the write, and that answer is the one replayed.
 """
 
 from __future__ import annotations
@@ -27,8 +34,17 @@ from backend.api.auth import authenticate
 from backend.deps import request_session
 from backend.errors import Conflict
 from backend.http import idempotency
+from backend.http.signed_writes import chain_facts
 from backend.models import IdempotencyRecord, Organisation
 from backend.runtime import Runtime
+from backend.services.signing import (
+    DRAFT_HEADER,
+    SIGNATURES_HEADER,
+    ChainFacts,
+    SignedRequest,
+    run_signed,
+    signed_request,
+)
 from backend.services.transactions import translated_db_errors
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -37,12 +53,15 @@ Body = TypeVar("Body", bound=BaseModel)
 
 @dataclass
 class Write:
-    """One write request: who, in which session, and its idempotency key if any."""
+    """One write request: who, in which session, its idempotency key if any, and what it
+    brought for signing (``signed``; ``chain`` is what statements are signed for)."""
 
     session: Session
     org: Organisation
     key: str | None
     fingerprint: str
+    signed: SignedRequest | None = None
+    chain: ChainFacts | None = None
 
     def run(
         self,
@@ -63,7 +82,7 @@ class Write:
         try:
             with translated_db_errors(self.session):
                 # What jsonable_encoder does for a model, without walking the result again.
-                body = action().model_dump(mode="json", by_alias=True)
+                body = self._signed(action).model_dump(mode="json", by_alias=True)
                 if self.key is not None:
                     idempotency.remember(
                         self.session,
@@ -83,6 +102,14 @@ class Write:
                 raise
             return _replay(stored)
         return JSONResponse(body, status_code=status_code, headers=_headers(self.key, False))
+
+    def _signed(self, action: Callable[[], BaseModel]) -> BaseModel:
+        """``action`` under the signing protocol (428 with a draft, or the draft applied)."""
+        if self.signed is None or self.chain is None:
+            return action()
+        return run_signed(
+            self.session, org=self.org, request=self.signed, chain=self.chain, write=action
+        )
 
     def _stored(self) -> IdempotencyRecord | None:
         assert self.key is not None
@@ -112,11 +139,16 @@ def idempotency_key(request: Request) -> str | None:
 def new_write(
     request: Request, session: Session, org: Organisation, key: str | None, body: bytes
 ) -> Write:
-    """The :class:`Write` of a request whose key is checked and whose raw body is read."""
-    fingerprint = (
-        idempotency.fingerprint(request.method, request.url.path, body) if key is not None else ""
+    """The :class:`Write` of a request whose key is checked and whose raw body is read (the
+    fingerprint names the request for its idempotency key and for its signing draft)."""
+    fingerprint = idempotency.fingerprint(request.method, request.url.path, body)
+    signed = signed_request(
+        fingerprint, request.headers.get(DRAFT_HEADER), request.headers.get(SIGNATURES_HEADER)
     )
-    return Write(session=session, org=org, key=key, fingerprint=fingerprint)
+    chain = chain_facts(request.app.state.runtime)
+    return Write(
+        session=session, org=org, key=key, fingerprint=fingerprint, signed=signed, chain=chain
+    )
 
 
 # ------------------------------------------------------------------- one-hop writes

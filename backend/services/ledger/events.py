@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from backend.config import Settings
+from backend.entropy import new_uuid
 from backend.errors import InvalidInput, NotFound
 from backend.hashing import NonCanonicalValue, event_hash, lot_key, to_hex
 from backend.i18n.messages import message
@@ -45,6 +46,7 @@ from backend.services.ledger.event_data import (
     validate_private_fields,
 )
 from backend.services.ledger.locking import UNKNOWN_LOT, lock_lot
+from backend.services.signing import sign_event
 
 #: Types recorded only by the service that also makes the change they describe.
 STRUCTURAL_TYPES = frozenset(
@@ -80,6 +82,8 @@ def record_event(
     Permission checks and the lot's lock are the caller's job; this function only guarantees
     that what is stored is exactly what was hashed. ``private_fields`` name free-text members
     of ``data`` that enter a rules-v2 document only as commitments (refused under rules v1).
+    Once hashed, the event is signed as the write's signing context says (by the server for a
+    custodial organisation, by the signatures the client sent, or collected for a draft).
     """
     prepared = _prepare_event(
         session,
@@ -92,6 +96,7 @@ def record_event(
         data=data,
         settings=settings,
     )
+    sign_event(session, event=prepared.event, lot=lot, org=org, settings=settings)
     session.add(prepared.event)
     session.flush()
     followers = prepared.followers()
@@ -137,6 +142,7 @@ def _prepare_event(
     private = validate_private_fields(private_fields, clean_data, event_type, commitments=writes_v2)
     assert lot.id is not None and org.id is not None
     event = Event(
+        id=new_uuid(),  # from the draft's seed while a signed write is drafted or applied
         lot_id=lot.id,
         type=event_type,
         occurred_at=occurred,
@@ -273,6 +279,8 @@ def add_lot_events(
         )
         for index, item in enumerate(items)
     ]
+    for item, ready in zip(items, prepared, strict=True):  # signatures in request order
+        sign_event(session, event=ready.event, lot=_held(lots, item), org=org, settings=settings)
     session.add_all([p.event for p in prepared])
     session.flush()
     followers = [row for p in prepared for row in p.followers()]
@@ -280,6 +288,12 @@ def add_lot_events(
         session.add_all(followers)
         session.flush()
     return [p.event for p in prepared]
+
+
+def _held(lots: dict[str, Lot | None], item: EventInput) -> Lot:
+    lot = lots[item.lot_code]
+    assert lot is not None  # _prepare_item refused an unknown lot
+    return lot
 
 
 def _lock_lots(session: Session, codes: set[str]) -> dict[str, Lot | None]:

@@ -5,6 +5,10 @@ any other), the lot's recall status (what pages read), and a ``RECALL`` chain ac
 keccak256 of the reason, so the chain itself can answer "is this lot recalled?" for anyone who
 knows the lot code, without our server. Descendants are not touched: verification treats a lot
 whose ancestor is recalled as recalled.
+
+The chain accepts the recall only with the regulator's own signature (``recallWithSignature``;
+the platform relays it and pays the gas): the action carries the ``Recall`` statement's signer,
+signature, nonce and deadline, signed as the write's signing context says, like its event.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.ledger.events import record_event
 from backend.services.ledger.locking import lock_lot
+from backend.services.signing import sign_recall
 from backend.timeutil import utcnow
 
 ALREADY_RECALLED = message("ledger.already_recalled")
@@ -58,12 +63,18 @@ def recall_lot(
     lot.recalled_at = event.occurred_at
     lot.recall_reason = clean_reason
     session.add(lot)
+    reason_hash = to_hex(keccak(clean_reason.encode("utf-8")))
+    signed = sign_recall(session, lot=lot, org=org, reason_hash=reason_hash, settings=settings)
     session.add(
         ChainAction(
             kind=ChainActionKind.RECALL,
             event_id=event.id,
             lot_key=to_hex(lot_key(lot.code)),
-            payload_hash=to_hex(keccak(clean_reason.encode("utf-8"))),
+            payload_hash=reason_hash,
+            signer=signed.signer,
+            signature=signed.signature,
+            nonce=signed.nonce,
+            deadline=signed.deadline,
         )
     )
     session.flush()
