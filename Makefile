@@ -22,11 +22,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The operator app's browser bundle (esbuild, from the locked npm packages); never committed.
+WEB_BUNDLE := backend/web/static/build/app.js
+$(WEB_BUNDLE): node_modules/.installed scripts/build_web.py $(wildcard backend/web/assets/*.js)
+	$(PYTHON) scripts/build_web.py
+
 .system-deps-ok: scripts/install_system_deps.sh
 	bash scripts/install_system_deps.sh
 	touch $@
 
-bootstrap: $(BIN)/.installed node_modules/.installed .system-deps-ok
+bootstrap: $(BIN)/.installed node_modules/.installed $(WEB_BUNDLE) .system-deps-ok
 
 run: bootstrap
 	$(BIN)/sentrace serve --host $(HOST) --port $(PORT) --demo

@@ -34,6 +34,7 @@ ROUTER_MODULES: list[str] = [
     "backend.api.labels",
     "backend.api.batches",
     "backend.web.operator.assets",
+    "backend.web.operator.bundle",
     "backend.web.operator.auth",
     "backend.web.operator.dashboard",
     "backend.web.operator.farms",
@@ -43,6 +44,7 @@ ROUTER_MODULES: list[str] = [
     "backend.web.operator.labels",
     "backend.web.operator.regulator",
     "backend.web.operator.admin",
+    "backend.web.operator.keys",
 ]
 
 
