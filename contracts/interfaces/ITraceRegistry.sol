@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+
 /**
  * @title ITraceRegistry
  * @notice The public surface of the SenTrace registry (proof rules v2): Merkle roots of event
@@ -12,11 +14,20 @@ pragma solidity ^0.8.24;
  * heads root commits to every lot's newest anchored event, so a verifier can also prove that no
  * event of a lot is missing (docs/proof-rules.md).
  *
- * Writes need a role (`ANCHORER_ROLE`, `RECORDER_ROLE`, `REGULATOR_ROLE`, held by the operator)
- * and stop while the registry is paused (OpenZeppelin `Pausable`: `paused()`, the `Paused` and
- * `Unpaused` events, the `EnforcedPause()` error); reads never need a role and never stop.
+ * Writes need a role: `ANCHORER_ROLE` and `RECORDER_ROLE` (held by the operator, the platform's
+ * key), `REGULATOR_ROLE` (a regulator's own key, granted by the admin) and `SIGNER_ADMIN_ROLE`
+ * (the admin). A regulator or signer admin may sign its statement (EIP-712, domain
+ * {name "SenTrace", version "1", chainId, this registry}) for anyone to relay, under a nonce
+ * ({nonces}) and a deadline. Anchoring, recording and recalling stop while the registry is
+ * paused (OpenZeppelin `Pausable`: `paused()`, the `Paused` and `Unpaused` events, the
+ * `EnforcedPause()` error); signer changes and reads never stop, and reads never need a role.
+ *
+ * Organisations sign their events: each organisation key (`orgKey`, keccak256 of the NFC slug)
+ * has signing keys recorded with the block times of their activation and revocation, and an
+ * event's signature counts when it recovers to a key active at its batch's anchoring time
+ * (docs/proof-rules.md section 12).
  */
-interface ITraceRegistry {
+interface ITraceRegistry is IERC5267 {
     /**
      * @notice A batch root was anchored and the heads root moved to `headsRoot`.
      * @dev Kept small because every batch pays for it: the anchoring time is the block's, the
@@ -47,6 +58,17 @@ interface ITraceRegistry {
      * @param timestamp Block timestamp of the recall.
      */
     event LotRecalled(bytes32 indexed lotKey, bytes32 reasonHash, address regulator, uint64 timestamp);
+
+    /**
+     * @notice A signing key of an organisation was activated (`active`) or revoked.
+     * @param orgKey keccak256 of the NFC organisation slug.
+     * @param signer The key's address.
+     * @param active True for an activation, false for a revocation.
+     * @param custody Who holds the key, as recorded at activation: 1 client, 2 browser,
+     * 3 custodial (the platform, encrypted).
+     * @param at Block timestamp of the change (the record's `since` or `until`).
+     */
+    event SignerSet(bytes32 indexed orgKey, address indexed signer, bool active, uint8 custody, uint64 at);
 
     /**
      * @notice The operator given to the constructor is the zero address. (A zero admin is
@@ -82,6 +104,33 @@ interface ITraceRegistry {
 
     /// @notice `lotKey` is already recalled; a recall is final.
     error TraceRegistryLotAlreadyRecalled(bytes32 lotKey);
+
+    /// @notice An organisation key of zero was given.
+    error TraceRegistryZeroOrgKey();
+
+    /// @notice A signer of zero was given for `orgKey`.
+    error TraceRegistryZeroSigner(bytes32 orgKey);
+
+    /// @notice `custody` is not one of 1 (client), 2 (browser), 3 (custodial).
+    error TraceRegistryInvalidCustody(uint8 custody);
+
+    /// @notice `signer` is already active for `orgKey`, since `since`.
+    error TraceRegistrySignerAlreadyActive(bytes32 orgKey, address signer, uint64 since);
+
+    /// @notice `signer` was revoked for `orgKey` at `until`; a revoked key never returns.
+    error TraceRegistrySignerRevoked(bytes32 orgKey, address signer, uint64 until);
+
+    /// @notice A revocation of `signer`, which is not an active key of `orgKey`.
+    error TraceRegistrySignerNotActive(bytes32 orgKey, address signer);
+
+    /// @notice A signed statement whose `deadline` (a block timestamp) has passed.
+    error TraceRegistryExpiredSignature(uint256 deadline);
+
+    /// @notice A signature that recovers to no address (malformed, wrong length or high s).
+    error TraceRegistryInvalidSignature();
+
+    /// @notice A statement signed by `signer`, which does not hold `neededRole`.
+    error TraceRegistryUnauthorizedSigner(address signer, bytes32 neededRole);
 
     /**
      * @notice Stops the three writes ({anchorBatch}, {recordLotEvent}, {recall}) in an
@@ -195,7 +244,128 @@ interface ITraceRegistry {
     function recall(bytes32 lotKey, bytes32 reasonHash) external;
 
     /**
+     * @notice Recalls a lot on the signed word of a regulator, relayed by anyone (the platform
+     * pays the gas, the regulator's key decides); final.
+     * @dev `signature` is the regulator's EIP-712 signature of
+     * `Recall(bytes32 lotKey,bytes32 reasonHash,uint256 nonce,uint256 deadline)`.
+     *
+     * Requirements:
+     * - the registry is not paused (else `EnforcedPause()`);
+     * - `deadline` has not passed (else {TraceRegistryExpiredSignature});
+     * - the signature recovers (else {TraceRegistryInvalidSignature}) to an account holding
+     *   `REGULATOR_ROLE` (else {TraceRegistryUnauthorizedSigner});
+     * - `nonce` is that account's current nonce (else `InvalidAccountNonce`), which this uses;
+     * - as {recall}: `lotKey` and `reasonHash` not zero, the lot not recalled yet.
+     *
+     * Emits a {LotRecalled} event naming the regulator who signed.
+     */
+    function recallWithSignature(
+        bytes32 lotKey,
+        bytes32 reasonHash,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
+
+    /**
      * @notice Whether `lotKey` has been recalled.
      */
     function isRecalled(bytes32 lotKey) external view returns (bool);
+
+    /**
+     * @notice Activates (`active`) or revokes `signer` as a signing key of `orgKey`, recorded as
+     * client-held (custody 1). Not stopped by a pause: a stolen key must be revocable.
+     *
+     * Requirements:
+     * - the caller has `SIGNER_ADMIN_ROLE`;
+     * - `orgKey` and `signer` are not zero;
+     * - an activation: the key is neither active ({TraceRegistrySignerAlreadyActive}) nor
+     *   revoked ({TraceRegistrySignerRevoked}: a revoked key never returns);
+     * - a revocation: the key is active ({TraceRegistrySignerNotActive}).
+     *
+     * Emits a {SignerSet} event.
+     */
+    function setSigner(bytes32 orgKey, address signer, bool active) external;
+
+    /**
+     * @notice {setSigner} with the key's custody (1 client, 2 browser, 3 custodial; else
+     * {TraceRegistryInvalidCustody}). A revocation keeps the custody recorded at activation.
+     */
+    function setSignerWithCustody(bytes32 orgKey, address signer, bool active, uint8 custody) external;
+
+    /**
+     * @notice {setSignerWithCustody} on the signed word of a signer admin, relayed by anyone.
+     * @dev `signature` is the EIP-712 signature of
+     * `SignerChange(bytes32 orgKey,address signer,bool active,uint8 custody,uint256 nonce,uint256 deadline)`.
+     *
+     * Requirements:
+     * - `deadline` has not passed (else {TraceRegistryExpiredSignature});
+     * - the signature recovers (else {TraceRegistryInvalidSignature}) to an account holding
+     *   `SIGNER_ADMIN_ROLE` (else {TraceRegistryUnauthorizedSigner});
+     * - `nonce` is that account's current nonce (else `InvalidAccountNonce`), which this uses;
+     * - as {setSignerWithCustody}.
+     *
+     * Emits a {SignerSet} event.
+     */
+    function setSignerWithSignature(
+        bytes32 orgKey,
+        address signer,
+        bool active,
+        uint8 custody,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
+
+    /**
+     * @notice The record of `signer` for `orgKey`: block timestamps of its activation (`since`,
+     * zero: never registered) and revocation (`until`, zero while active), and its custody.
+     */
+    function signerOf(bytes32 orgKey, address signer) external view returns (uint64 since, uint64 until, uint8 custody);
+
+    /**
+     * @notice Whether `signer` signed for `orgKey` at `timestamp`:
+     * `since != 0 && since <= timestamp && (until == 0 || timestamp < until)`. A revocation in
+     * the same second as `timestamp` wins (fail closed).
+     */
+    function isSignerAt(bytes32 orgKey, address signer, uint64 timestamp) external view returns (bool);
+
+    /**
+     * @notice The EIP-712 digest an organisation signs for an event:
+     * `Event(bytes32 orgKey,bytes32 lotKey,uint64 seq,bytes32 eventHash)` under this registry's
+     * domain.
+     */
+    function eventDigest(bytes32 orgKey, bytes32 lotKey, uint64 seq, bytes32 eventHash) external view returns (bytes32);
+
+    /**
+     * @notice The address that signed the event's typed data with `signature`; zero for a
+     * malformed, wrong-length or high-s signature.
+     */
+    function recoverEventSigner(
+        bytes32 orgKey,
+        bytes32 lotKey,
+        uint64 seq,
+        bytes32 eventHash,
+        bytes calldata signature
+    ) external view returns (address);
+
+    /**
+     * @notice Whether `root` is anchored and `signature` of the event recovers to a key of
+     * `orgKey` active at the anchoring time ({isSignerAt} at `anchorOf(root).timestamp`).
+     * @dev Says nothing about the event being in the batch: check that with {verify}.
+     */
+    function verifyEventSignature(
+        bytes32 root,
+        bytes32 orgKey,
+        bytes32 lotKey,
+        uint64 seq,
+        bytes32 eventHash,
+        bytes calldata signature
+    ) external view returns (bool);
+
+    /**
+     * @notice The next nonce a signed statement of `owner` must carry (OpenZeppelin `Nonces`);
+     * each relayed statement uses one.
+     */
+    function nonces(address owner) external view returns (uint256);
 }
