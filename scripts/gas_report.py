@@ -10,6 +10,11 @@ storage read (2,100 gas) that measured +2,212 gas per anchorBatch (54,428 to 56,
 Gas is deterministic for given inputs, so the figures are exact, not timings. Exit status 1
 when a target is missed.
 
+Signed statements (issue 15) added functions to the registry and so comparisons to its function
+dispatch: anchorBatch measured 56,833 at worst after them. The relayed statements carry no
+target; their rows show what the platform pays to relay a regulator's recall and a signer
+admin's signer change, and what the admin's own setSigner costs.
+
 Samples cover small and maximal counts and kinds, and calldata with every byte non-zero (the
 most expensive input). Two rows carry no target and explain the others: the first anchor, which
 creates the heads-root slot (20,000 gas once per registry), and the rules v1 registry's
@@ -32,6 +37,11 @@ if str(REPO_ROOT) not in sys.path:  # the bench package lives at the repository 
 from backend.chain.client import ChainClient  # noqa: E402
 from backend.chain.types import EMPTY_HEADS_ROOT, HeadsUpdate  # noqa: E402
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY  # noqa: E402
+from backend.hashing.eip712 import (  # noqa: E402
+    recall_typed_data,
+    sign_typed_data,
+    signer_change_typed_data,
+)
 from bench.legacy import anchor_v1_gas, deploy_v1  # noqa: E402
 
 TARGETS = {"anchorBatch": 57_000, "recordLotEvent": 30_000}
@@ -90,17 +100,71 @@ def measure(runs: int = 5) -> list[GasRow]:
         client.record_lot_event(_word("lot", i + 1), 2, _word("other", i)).gas_used
         for i in range(runs)
     ]
-    recalls = [
-        client.recall(_word("recalled", i), _word("reason", i)).gas_used for i in range(runs)
-    ]
+    recalls, signer_changes, own_sets = _signed_statements(client, runs)
     return [
         GasRow("deploy", (deploy_gas,), None),
         GasRow("anchorBatch", tuple(anchors), TARGETS["anchorBatch"]),
         GasRow("anchorBatch, first heads root", (first.gas_used,), None),
         GasRow("anchorBatch v1", tuple(v1_anchors), None),
         GasRow("recordLotEvent", tuple(records), TARGETS["recordLotEvent"]),
-        GasRow("recall", tuple(recalls), None),
+        GasRow("recallWithSignature", tuple(recalls), None),
+        GasRow("setSignerWithSignature", tuple(signer_changes), None),
+        GasRow("setSigner (admin)", tuple(own_sets), None),
     ]
+
+
+def _signed_statements(client: ChainClient, runs: int) -> tuple[list[int], ...]:
+    """Gas of relayed recalls (a regulator's key signs, the platform sends), relayed signer
+    activations (the admin signs) and the admin's own setSigner. On this chain the platform's
+    key is also the admin (a development registry), so it signs the signer changes itself."""
+    admin = Account.from_key(DEMO_ANCHOR_PRIVATE_KEY)  # the in-memory registry's deployer
+    regulator = Account.from_key(hashlib.sha256(b"gas report regulator").digest())
+    client.grant_regulator(regulator.address)
+    domain = client.signing_domain()
+    deadline = 2**40
+    recalls = []
+    for i in range(runs):
+        lot, reason = _word("recalled", i), _word("reason", i)
+        nonce = client.nonce_of(regulator.address)
+        typed = recall_typed_data(
+            domain, lot_key=lot, reason_hash=reason, nonce=nonce, deadline=deadline
+        )
+        signature = sign_typed_data(typed, regulator.key)
+        result = client.recall_with_signature(
+            lot, reason, nonce=nonce, deadline=deadline, signature=signature
+        )
+        recalls.append(result.gas_used)
+    changes = []
+    for i in range(runs):
+        org, signer = _word("org", i), Account.from_key(_word("signer", i)).address
+        nonce = client.nonce_of(admin.address)
+        typed = signer_change_typed_data(
+            domain,
+            org_key=org,
+            signer=signer,
+            active=True,
+            custody=3,
+            nonce=nonce,
+            deadline=deadline,
+        )
+        signature = sign_typed_data(typed, admin.key)
+        result = client.set_signer_with_signature(
+            org,
+            signer,
+            active=True,
+            custody=3,
+            nonce=nonce,
+            deadline=deadline,
+            signature=signature,
+        )
+        changes.append(result.gas_used)
+    own = [
+        client.set_signer(
+            _word("own org", i), Account.from_key(_word("own", i)).address, active=True
+        ).gas_used
+        for i in range(runs)
+    ]
+    return recalls, changes, own
 
 
 def render(rows: list[GasRow]) -> str:

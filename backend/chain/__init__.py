@@ -30,6 +30,7 @@ from backend.chain.types import (
     AnchorLog,
     HeadsUpdate,
     LotEventLog,
+    SignerRecord,
     TxResult,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "HeadsUpdate",
     "LotEventLog",
     "ManagedAnvil",
+    "SignerRecord",
     "StaleHeadsRoot",
     "TxResult",
     "legacy_registry_artifact",

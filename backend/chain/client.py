@@ -3,7 +3,8 @@
 One class serves both providers (eth-tester in process and JSON-RPC nodes) because both are a
 plain :class:`Web3` underneath. Signing, sending, waiting and the error boundary live in
 :class:`~backend.chain.sender.ChainSender`; this class adds the TraceRegistry: its deployment,
-its three transactions and its reads.
+its transactions (``registry_sends``), its signing keys and relayed statements
+(``registry_signers``) and its reads.
 
 ``send_*`` returns the hash at once (the anchoring worker records a sent transaction before it
 is mined); the blocking ``anchor_batch``/``record_lot_event``/``recall`` are for scripts and
@@ -38,6 +39,7 @@ from backend.chain.providers import fund_from_tester, http_web3, memory_web3
 from backend.chain.registry_logs import LogReader
 from backend.chain.registry_sends import RegistrySends
 from backend.chain.registry_sends import bytes32 as _bytes32
+from backend.chain.registry_signers import RegistrySigners
 from backend.chain.signer import resolve_signer
 from backend.chain.types import AnchorInfo, AnchorLog, LotEventLog
 from backend.config import MEMORY_CHAIN, Environment, Settings
@@ -49,7 +51,7 @@ logger = logging.getLogger(__name__)
 HeadProofArgs = tuple[int, Sequence[bytes]]
 
 
-class ChainClient(RegistrySends):
+class ChainClient(RegistrySends, RegistrySigners):
     """A signer plus (once deployed or attached) the TraceRegistry on one chain."""
 
     _contract: Contract | None = None
@@ -159,9 +161,10 @@ class ChainClient(RegistrySends):
     # ------------------------------------------------------------- deploying, attaching
 
     def deploy_registry(self) -> ChecksumAddress:
-        """Deploy a new TraceRegistry: the signer is its operator (the three operating roles),
-        ``deploy_admin`` its admin and pauser, an admin transfer waiting ``deploy_admin_delay``
-        seconds (None: the signer, and the chain's default delay; ``deployment_roles``)."""
+        """Deploy a new TraceRegistry: the signer is its operator (anchoring and recording),
+        ``deploy_admin`` its admin, pauser and signer admin, an admin transfer waiting
+        ``deploy_admin_delay`` seconds (None: the signer, and the chain's default delay;
+        ``deployment_roles``)."""
         roles = deployments.deployment_roles(
             self.chain_id, self.signer, admin=self.deploy_admin, admin_delay=self.deploy_admin_delay
         )

@@ -16,9 +16,12 @@ readers:
   given ``--data-dir``.
 
 The record also names the registry's roles as deployed: the ``admin`` (OpenZeppelin's default
-admin, who grants and revokes roles and pauses), the ``operator`` (the anchor key, holding the
-anchoring, recording and recall roles) and ``admin_delay``, the seconds a transfer of the admin
-role waits. On a development chain both are the signing key and the delay is zero; elsewhere
+admin, who grants and revokes roles, pauses and registers organisations' signing keys: the
+pauser and signer admin roles), the ``operator`` (the anchor key, holding the anchoring and
+recording roles only: it relays signed recalls and signer changes but cannot recall or register
+a key on its own) and ``admin_delay``, the seconds a transfer of the admin role waits. Nobody is
+a regulator at deployment; the admin grants ``REGULATOR_ROLE`` to each regulator's own key. On
+a development chain admin and operator are the signing key and the delay is zero; elsewhere
 ``sentrace deploy-registry --admin`` names a separate admin (``deployment_roles``).
 
 A registry replaced by ``sentrace upgrade`` (rules v1 to v2) still holds the anchors and
@@ -98,8 +101,8 @@ class Deployment:
     deployer: ChecksumAddress | None = None
     contract: BuildFacts | None = None
     retired: tuple[RetiredRegistry, ...] = ()  # the registries this one replaced, oldest first
-    admin: ChecksumAddress | None = None  # default admin and pauser at deployment
-    operator: ChecksumAddress | None = None  # holder of the three operating roles at deployment
+    admin: ChecksumAddress | None = None  # default admin, pauser and signer admin at deployment
+    operator: ChecksumAddress | None = None  # anchorer and recorder at deployment
     admin_delay: int | None = None  # seconds an admin transfer waits, as deployed
 
 
@@ -121,7 +124,8 @@ def deployment_roles(
 ) -> Roles:
     """The roles a registry deployed by ``signer`` on ``chain_id`` gets.
 
-    The signer (the anchor key) is always the operator. The admin is ``admin``, else the signer;
+    The signer (the anchor key) is always the operator (anchoring and recording only). The admin
+    (default admin, pauser, signer admin) is ``admin``, else the signer;
     the delay is ``admin_delay``, else 0 on a development chain and two days elsewhere. Off a
     development chain an admin that is the anchor key is allowed (a test network, ``sentrace
     upgrade``) but logged as a warning: whoever steals the server's key could then hand the

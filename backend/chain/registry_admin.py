@@ -2,13 +2,17 @@
 
 The servers sign with the operator key and never pause; pausing is a person's decision, signed
 with the admin's key (or that of an account the admin granted ``PAUSER_ROLE``), which lives
-away from the servers. While paused, ``anchorBatch``, ``recordLotEvent`` and ``recall`` revert
-with ``EnforcedPause()``: the anchoring worker keeps its events and batches and tries again
-later, and every read (proofs, recalls, the heads root) keeps answering.
+away from the servers. While paused, ``anchorBatch``, ``recordLotEvent``, ``recall`` and
+``recallWithSignature`` revert with ``EnforcedPause()``: the anchoring worker keeps its events
+and batches and tries again later, and every read (proofs, recalls, the heads root) keeps
+answering. Signer changes are not paused: a stolen organisation key must be revocable during an
+incident.
 
-Granting and revoking roles and handing over the admin role stay with the contract's own
-functions (OpenZeppelin's ``grantRole``/``revokeRole``/``beginDefaultAdminTransfer``), called
-from the admin's wallet: docs/deploy.md says how.
+As the admin (who also holds ``SIGNER_ADMIN_ROLE``) this client can also register and revoke
+organisations' signing keys and grant a regulator's key ``REGULATOR_ROLE``
+(``registry_signers``: ``set_signer``, ``grant_regulator``). Revoking roles and handing over the
+admin role stay with the contract's own functions (OpenZeppelin's ``revokeRole``,
+``beginDefaultAdminTransfer``), called from the admin's wallet: docs/deploy.md says how.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 service signs with ``sign_call`` and stores before broadcasting it (``tx_records``);
 ``send_*`` sign and send at once and return the hash (scripts, tests, the benchmark); the
 blocking ``anchor_batch``/``record_lot_event``/``recall`` also wait for the receipt.
+
+``recall`` is a regulator's own transaction: the platform's key holds no ``REGULATOR_ROLE`` and
+relays regulators' signed recalls instead (``registry_signers.recall_with_signature_call``).
 """
 
 from __future__ import annotations

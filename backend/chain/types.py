@@ -62,3 +62,31 @@ class LotEventLog:
     block_number: int
     log_index: int
     tx_hash: HexStr
+
+
+@dataclass(frozen=True)
+class SignerRecord:
+    """The registry's record of an organisation's signing key (``signerOf``): block timestamps
+    of its activation (``since``, 0: never registered) and revocation (``until``, 0 while
+    active), and its custody code (1 client, 2 browser, 3 custodial; 0 when never registered)."""
+
+    since: int
+    until: int
+    custody: int
+
+    @property
+    def registered(self) -> bool:
+        return self.since != 0
+
+    @property
+    def active(self) -> bool:
+        """Registered and not revoked: signs for its organisation from now on."""
+        return self.since != 0 and self.until == 0
+
+    def signs_at(self, timestamp: int) -> bool:
+        """The contract's ``isSignerAt``: a revocation in the same second wins (fail closed)."""
+        return (
+            self.since != 0
+            and self.since <= timestamp
+            and (self.until == 0 or timestamp < self.until)
+        )

@@ -11,6 +11,8 @@ Modules: ``values`` (the canonical value space, NFC), ``jcs`` (RFC 8785 bytes), 
 Rules v2 (docs/proof-rules.md): ``canonical_v2`` (the document v2 and its lot facts),
 ``shape_v2`` (its shape, and reading stored bytes), ``commitments`` (private values),
 ``heads`` (head leaf, node, proof folding), ``heads_map`` and ``heads_store`` (the map itself).
+Signatures (section 12): ``eip712`` (the typed data of events, signer changes and recalls, their
+digests, signing and recovering the signer).
 """
 
 from __future__ import annotations
@@ -31,6 +33,18 @@ from backend.hashing.canonical_v2 import (
     parent_list,
 )
 from backend.hashing.commitments import check_commitment, commit, is_commitment, new_salt
+from backend.hashing.eip712 import (
+    CUSTODY_CODES,
+    CUSTODY_NAMES,
+    SigningDomain,
+    event_typed_data,
+    org_key,
+    recall_typed_data,
+    recover_signer,
+    sign_typed_data,
+    signer_change_typed_data,
+    typed_data_digest,
+)
 from backend.hashing.errors import (
     EmptyTree,
     HashingError,
@@ -64,6 +78,8 @@ from backend.hashing.shape_v2 import SCHEMA_V2, check_document_v2, read_document
 from backend.hashing.values import MAX_SAFE_INTEGER, canonical_value, nfc
 
 __all__ = [
+    "CUSTODY_CODES",
+    "CUSTODY_NAMES",
     "MAX_SAFE_INTEGER",
     "SCHEMA",
     "SCHEMA_V2",
@@ -82,6 +98,7 @@ __all__ = [
     "Node",
     "NodeStore",
     "NonCanonicalValue",
+    "SigningDomain",
     "canonical_bytes",
     "canonical_document",
     "canonical_document_v2",
@@ -90,6 +107,7 @@ __all__ = [
     "check_document_v2",
     "commit",
     "event_hash",
+    "event_typed_data",
     "farm_facts",
     "fold_head_proof",
     "from_hex",
@@ -104,11 +122,17 @@ __all__ = [
     "new_salt",
     "nfc",
     "node_hash",
+    "org_key",
     "org_ref",
     "org_ref_name",
     "parent_list",
     "read_document",
+    "recall_typed_data",
+    "recover_signer",
+    "sign_typed_data",
+    "signer_change_typed_data",
     "to_hex",
+    "typed_data_digest",
     "verify_head",
     "verify_no_head",
     "verify_proof",
