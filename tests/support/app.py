@@ -15,6 +15,12 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from backend.config import Environment, Settings
+from backend.hashing.eip712 import SigningDomain
+from backend.services.signing import FixedChainFacts
+
+#: What statements are signed for when a test's runtime has no chain (no registry to name).
+OFFLINE_DOMAIN = SigningDomain(chain_id=31337, verifying_contract="0x" + "5e" * 20)
+OFFLINE_CHAIN = FixedChainFacts(OFFLINE_DOMAIN)
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -56,10 +62,15 @@ class Actors:
     client: TestClient
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def org(self, slug: str, role: str, name: str | None = None) -> dict[str, str]:
+    def org(
+        self, slug: str, role: str, name: str | None = None, *, key_custody: str = "custodial"
+    ) -> dict[str, str]:
+        """A new organisation; custodial unless asked otherwise, so the server signs its
+        events and a test about something else need not sign (the signing tests ask for
+        ``client``)."""
         response = self.client.post(
             "/api/v1/orgs",
-            json={"slug": slug, "name": name or slug.upper(), "role": role},
+            json=org_body(slug, role, name, key_custody=key_custody),
             headers=ADMIN,
         )
         assert response.status_code == 201, response.text
@@ -71,6 +82,13 @@ class Actors:
         response = self.client.post(path, json=body, headers=self.headers[as_org], **kwargs)
         assert response.status_code in (200, 201), response.text
         return response.json()
+
+
+def org_body(
+    slug: str, role: str, name: str | None = None, *, key_custody: str = "custodial"
+) -> dict[str, str]:
+    """A ``POST /orgs`` body: custodial by default in tests (see :meth:`Actors.org`)."""
+    return {"slug": slug, "name": name or slug.upper(), "role": role, "key_custody": key_custody}
 
 
 def harvest_body(**overrides: Any) -> dict[str, Any]:

@@ -18,8 +18,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
+from backend.http.signed_writes import chain_facts
 from backend.runtime import Runtime
-from tests.support.app import Actors, empty_all_tables, make_settings
+from backend.services.signing import set_default_chain
+from tests.support.app import OFFLINE_CHAIN, Actors, empty_all_tables, make_settings
+
+
+@pytest.fixture(autouse=True)
+def signing_default_chain() -> Iterator[None]:
+    """A service called outside any request signs a custodial organisation's statements for
+    the offline domain (a ``chain_runtime`` test swaps in its own registry)."""
+    set_default_chain(OFFLINE_CHAIN)
+    try:
+        yield
+    finally:
+        set_default_chain(None)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -55,9 +68,11 @@ def chain_runtime(
     """A runtime on ``database_url`` with the in-process chain and its registry, no worker."""
     settings = make_settings(tmp_path / "data", database_url, **settings_overrides)
     instance = Runtime.start(settings, start_worker=False)
+    set_default_chain(chain_facts(instance))  # services called directly sign for its registry
     try:
         yield instance
     finally:
+        set_default_chain(OFFLINE_CHAIN)
         instance.close()
 
 
