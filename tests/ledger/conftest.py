@@ -18,9 +18,30 @@ from tests.ledger.world import World
 @pytest.fixture
 def world(runtime: Runtime) -> Iterator[World]:
     with Session(runtime.engine, expire_on_commit=False) as session:
-        coop, _ = create_organisation(session, slug="htx", name="HTX Mỹ Xương", role="cooperative")
-        packer, _ = create_organisation(session, slug="dg", name="Đóng gói", role="packer")
-        regulator, _ = create_organisation(session, slug="ql", name="Chi cục", role="regulator")
+        coop, _ = create_organisation(
+            session,
+            slug="htx",
+            name="HTX Mỹ Xương",
+            role="cooperative",
+            key_custody="custodial",
+            settings=runtime.settings,
+        )
+        packer, _ = create_organisation(
+            session,
+            slug="dg",
+            name="Đóng gói",
+            role="packer",
+            key_custody="custodial",
+            settings=runtime.settings,
+        )
+        regulator, _ = create_organisation(
+            session,
+            slug="ql",
+            name="Chi cục",
+            role="regulator",
+            key_custody="custodial",
+            settings=runtime.settings,
+        )
         farm = create_farm(session, org=coop, code="F-01", name="Vườn", commune="Mỹ Xương")
         product = create_product(session, org=coop, code="xoai-cat-chu", name_vi="Xoài cát Chu")
         session.commit()

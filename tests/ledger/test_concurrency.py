@@ -67,9 +67,23 @@ def together(count: int, work: Callable[[int], T]) -> list[T | BaseException]:
 
 def _setup(runtime: Runtime) -> None:
     with Session(runtime.engine, expire_on_commit=False) as session:
-        coop, _ = create_organisation(session, slug="htx", name="HTX", role="cooperative")
+        coop, _ = create_organisation(
+            session,
+            slug="htx",
+            name="HTX",
+            role="cooperative",
+            key_custody="custodial",
+            settings=runtime.settings,
+        )
         for slug in ("dg-1", "dg-2", "dg-3", "dg-4"):
-            create_organisation(session, slug=slug, name=slug, role="packer")
+            create_organisation(
+                session,
+                slug=slug,
+                name=slug,
+                role="packer",
+                key_custody="custodial",
+                settings=runtime.settings,
+            )
         create_farm(session, org=coop, code="F-01", name="Vườn", commune="Mỹ Xương")
         create_product(session, org=coop, code="xoai", name_vi="Xoài")
         create_harvest_lot(

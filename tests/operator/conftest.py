@@ -56,11 +56,37 @@ def _populate(runtime: Runtime, people: Cast) -> None:
     """Organisations, users, a farm, a product and one harvested lot held by the cooperative."""
     with session_scope(runtime.engine) as session:
         coop, _ = create_organisation(
-            session, slug="htx-xoai-my-xuong", name="HTX Xoài Mỹ Xương", role="cooperative"
+            session,
+            slug="htx-xoai-my-xuong",
+            name="HTX Xoài Mỹ Xương",
+            role="cooperative",
+            key_custody="custodial",
+            settings=runtime.settings,
         )
-        create_organisation(session, slug="sadec-pack", name="Đóng gói Sa Đéc", role="packer")
-        create_organisation(session, slug="laivung-pack", name="Kho Lai Vung", role="packer")
-        create_organisation(session, slug="chi-cuc", name="Chi cục QLCL", role="regulator")
+        create_organisation(
+            session,
+            slug="sadec-pack",
+            name="Đóng gói Sa Đéc",
+            role="packer",
+            key_custody="custodial",
+            settings=runtime.settings,
+        )
+        create_organisation(
+            session,
+            slug="laivung-pack",
+            name="Kho Lai Vung",
+            role="packer",
+            key_custody="custodial",
+            settings=runtime.settings,
+        )
+        create_organisation(
+            session,
+            slug="chi-cuc",
+            name="Chi cục QLCL",
+            role="regulator",
+            key_custody="custodial",
+            settings=runtime.settings,
+        )
         admin = ensure_admin_org(session)
         for username, slug in (
             (people.coop, "htx-xoai-my-xuong"),

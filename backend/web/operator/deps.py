@@ -140,7 +140,8 @@ EventFormDep = Annotated[EventForm, Depends(event_form_spec)]
 async def submission(request: Request, session: SessionDep, lang: LangDep) -> Submission:
     """The posted form, read field by field with messages in the visitor's language."""
     form = await read_form(request)
-    return Submission(fields=FieldReader(form, translator(lang)), session=session, lang=lang)
+    reader = FieldReader(form, translator(lang))
+    return Submission(fields=reader, session=session, lang=lang, request=request)
 
 
 SubmissionDep = Annotated[Submission, Depends(submission)]
