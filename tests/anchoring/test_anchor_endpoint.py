@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from backend.runtime import Runtime
 from tests.support.app import ADMIN, Actors
-from tests.support.ledger_flow import batches, harvest, pending_events
+from tests.support.ledger_flow import activate_keys, batches, harvest, pending_events
 
 
 def test_only_the_admin_may_anchor_now(supply_chain: Actors, client: TestClient) -> None:
@@ -18,6 +18,7 @@ def test_only_the_admin_may_anchor_now(supply_chain: Actors, client: TestClient)
 def test_anchor_now_flushes_pending_events_and_reports_what_it_did(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
+    activate_keys(runtime)
     harvest(supply_chain, "LO-1")
     runtime.settings.batch_max_delay_s = 3600  # nothing would be due without the flush
 

@@ -15,7 +15,7 @@ from backend.services.anchoring import batching
 from backend.services.anchoring.batching import build_batch
 from backend.timeutil import utcnow
 from tests.support.app import Actors
-from tests.support.ledger_flow import batches, events, harvest, note, pending_events
+from tests.support.ledger_flow import activate_keys, batches, events, harvest, note, pending_events
 
 MAX_EVENTS = 3
 DELAY_S = 3600.0
@@ -46,6 +46,7 @@ def test_full_batches_are_anchored_and_a_young_remainder_waits(
 def test_a_batch_becomes_due_when_its_oldest_event_has_waited_the_delay(
     runtime: Runtime, supply_chain: Actors
 ) -> None:
+    activate_keys(runtime)
     harvest(supply_chain, "LO-2")
     note(supply_chain, "LO-2", "Tưới nước")
     engine = runtime.engine
@@ -110,6 +111,7 @@ def test_a_batch_stored_by_a_concurrent_pass_is_contention_not_a_crash(
     runtime: Runtime, supply_chain: Actors
 ) -> None:
     """Two passes that read the same pending rows build the same root; the later one backs off."""
+    activate_keys(runtime)
     harvest(supply_chain, "LO-RACE")
     note(supply_chain, "LO-RACE", "Hai lượt cùng lúc")
     engine = runtime.engine

@@ -95,7 +95,16 @@ def test_a_lot_already_recalled_on_chain_counts_as_recalled_not_as_an_error(
     harvest(supply_chain, "LO-4")
     supply_chain.post("/api/v1/lots/LO-4/recall", "ql", {"reason": "Nghi nhiễm khuẩn"})
     (recall,) = [a for a in actions(runtime.engine) if a.kind is ChainActionKind.RECALL]
-    _chain(runtime).recall(from_hex(recall.lot_key), from_hex(recall.payload_hash))
+    assert recall.signer and recall.signature and recall.nonce is not None and recall.deadline
+    chain = _chain(runtime)  # anyone relays the regulator's signed recall (here the admin)
+    chain.grant_regulator(recall.signer)
+    chain.recall_with_signature(
+        from_hex(recall.lot_key),
+        from_hex(recall.payload_hash),
+        nonce=recall.nonce,
+        deadline=recall.deadline,
+        signature=recall.signature,
+    )
 
     anchor_everything(runtime)
 

@@ -16,9 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from backend.models import Batch, BatchStatus, ChainAction, Event, Lot
+from backend.models import Batch, BatchStatus, ChainAction, ChainActionKind, Event, Lot, OrgKey
 from backend.runtime import Runtime
 from tests.support.app import Actors, harvest_body
+
+SIGNER_KINDS = (ChainActionKind.SET_SIGNER, ChainActionKind.GRANT_REGULATOR)
 
 
 def harvest(actors: Actors, code: str, *, org: str = "htx", **overrides: Any) -> dict[str, Any]:
@@ -46,6 +48,16 @@ def batches(engine: Engine) -> list[Batch]:
 
 
 def actions(engine: Engine) -> list[ChainAction]:
+    """The outbox's milestones and recalls (signer changes: :func:`signer_actions`)."""
+    return [a for a in all_actions(engine) if a.kind not in SIGNER_KINDS]
+
+
+def signer_actions(engine: Engine) -> list[ChainAction]:
+    """The outbox's signer changes and regulator grants (queued with organisations' keys)."""
+    return [a for a in all_actions(engine) if a.kind in SIGNER_KINDS]
+
+
+def all_actions(engine: Engine) -> list[ChainAction]:
     with Session(engine) as session:
         return list(session.exec(select(ChainAction).order_by(col(ChainAction.id))).all())
 
@@ -80,3 +92,12 @@ def set_event_json(engine: Engine, event_id: str, column: str, value: Any) -> No
         value=None if value is None else json.dumps(value),
         id=event_id,
     )
+
+
+def activate_keys(runtime: Runtime) -> None:
+    """Record the organisations' pending signing keys on chain (one anchoring pass), so that
+    events they sign are batched at once (before, batching keeps them waiting)."""
+    runtime.anchoring.run_once()
+    with Session(runtime.engine) as session:
+        pending = session.exec(select(OrgKey).where(col(OrgKey.status) == "pending")).all()
+    assert not pending, [key.address for key in pending]

@@ -14,6 +14,10 @@ The same transaction moves the lot heads map (rules v2) and records the batch's 
 before and after; builders take turns for that, so the roots form one linear history (see
 ``heads.history``). A rules-v2 event that does not extend its lot's head in order stays
 pending, as do rows whose stored hash is not a bytes32.
+
+A signed event waits until its signer key is ``active`` (its registration confirmed on chain):
+anchored earlier, its signature would read as made by a key registered only after anchoring.
+Nothing is lost: it stays pending, and so do the events after it in its lot.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.hashing import HashingError, MerkleTree, from_hex, leaf_hash, lot_key, to_hex
-from backend.models import Batch, BatchStatus, Event, Lot
+from backend.models import Batch, BatchStatus, Event, KeyStatus, Lot, OrgKey
 from backend.services.anchoring.heads import ChainedEvent, HeadsStep
 from backend.timeutil import as_utc, utcnow
 
@@ -72,7 +76,9 @@ def _select_pending(session: Session, *, limit: int) -> list[_PendingRow]:
             Event.prev_hash,
         )
         .join(Lot, col(Lot.id) == col(Event.lot_id))
+        .outerjoin(OrgKey, col(OrgKey.address) == col(Event.signer))
         .where(col(Event.batch_id).is_(None))
+        .where(col(Event.signer).is_(None) | (col(OrgKey.status) == KeyStatus.ACTIVE.value))
         .order_by(col(Event.seq))
         .limit(limit)
     )

@@ -1,4 +1,4 @@
-"""The chain outbox: milestones (``recordLotEvent``) and recalls, one transaction each.
+"""The chain outbox: milestones, recalls and signer changes, one transaction each.
 
 The write path inserts a ``ChainAction`` in the same database transaction as the event it
 belongs to; this module sends them in ``id`` order and follows each to confirmation with the
@@ -12,7 +12,9 @@ nonce is only taken when the old one was used by a transaction that is none of t
 attempts, and only after the lot's ``LotEventRecorded`` logs were searched for the milestone
 (as for any action attempted before: the attempt counter is committed before each send).
 A recall is idempotent on chain already (``isRecalled``, and the
-``TraceRegistryLotAlreadyRecalled`` revert counts as done).
+``TraceRegistryLotAlreadyRecalled`` revert counts as done). Signer changes and regulator
+grants (``signer_actions``) are sent first in a pass, before its batches, and are idempotent
+the same way (the registry's ``signerOf`` and ``hasRole``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 
+from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend.chain import ChainClient, ChainError, ChainRejected, ChainReverted, LotEventLog
 from backend.chain.error_classes import explain_failed_tx
@@ -33,7 +36,7 @@ from backend.chain.sender import Transactable
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainAction, ChainActionKind
-from backend.services.anchoring import rows
+from backend.services.anchoring import rows, signer_actions
 from backend.services.anchoring.backoff import SendFailures
 from backend.services.anchoring.sending import Follow, TxBook
 
@@ -83,19 +86,24 @@ class OutboxSender:
         on_tx_lost: Callable[[], None] = lambda: None,
         finality: Finality | None = None,
         failures: SendFailures | None = None,
+        signer_admin: LocalAccount | None = None,
     ) -> None:
         self.engine = engine
+        self.signer_admin = signer_admin  # signs signer changes (signer_actions)
         self.confirmations = confirmations
         self.finality = finality or Finality(confirmations=confirmations)
         self._on_tx_lost = on_tx_lost  # a sent transaction vanished: nonces need re-reading
         self._failures = failures or SendFailures()  # refused sends wait or fail (backoff)
         self._book: TxBook  # the pass's stored transactions, given to each process()
 
-    def process(self, chain: ChainClient, book: TxBook) -> OutboxReport:
-        """Advance the open actions, sending through ``book`` (the pass's stored transactions)."""
+    def process(
+        self, chain: ChainClient, book: TxBook, *, first: bool | None = None
+    ) -> OutboxReport:
+        """Advance the open actions, sending through ``book`` (the pass's stored transactions);
+        ``first`` True: only signer changes and grants, False: only the others, None: all."""
         self._book = book
         report = OutboxReport()
-        ids = rows.open_ids(self.engine, ChainAction, limit=ACTIONS_PER_PASS + 1)
+        ids = _open_ids(self.engine, first, limit=ACTIONS_PER_PASS + 1)
         report.more_work = len(ids) > ACTIONS_PER_PASS
         send = partial(self._send_when_due, chain, report=report)
         confirm = partial(self._confirm, chain, report=report)
@@ -120,7 +128,7 @@ class OutboxSender:
     def _send(
         self, chain: ChainClient, session: Session, action: ChainAction, report: OutboxReport
     ) -> None:
-        lot_key = from_hex(action.lot_key)
+        lot_key = from_hex(action.lot_key) if action.lot_key else b""  # none: signer actions
         tracked = self._book.track(session, action)
         if tracked.coming and tracked.record is not None:  # one nonce per action, for ever
             action.tx_hash = tracked.record.tx_hash
@@ -130,6 +138,16 @@ class OutboxSender:
             if chain.is_recalled(lot_key):
                 self._save(session, action, status=BatchStatus.SENT)
                 return
+        elif action.kind in signer_actions.FIRST_KINDS:
+            if signer_actions.on_chain(chain, action):
+                self._save(session, action, status=BatchStatus.SENT)
+                return
+            if action.kind is ChainActionKind.SET_SIGNER:
+                try:
+                    signer_actions.sign_change(chain, session, action, self.signer_admin)
+                except (ChainError, signer_actions.SignerAdminMissing) as exc:
+                    self._failed(session, action, exc, report)
+                    return
         elif action.attempts > 0 or tracked.follow is not Follow.NONE:
             found = find_milestone(chain, action)
             if found is not None:
@@ -146,6 +164,14 @@ class OutboxSender:
             if action.kind is ChainActionKind.RECALL and exc.error_name == ALREADY_RECALLED:
                 self._save(session, action, status=BatchStatus.SENT)
                 return
+            if action.kind in signer_actions.FIRST_KINDS:
+                if exc.error_name in signer_actions.ALREADY_DONE and signer_actions.on_chain(
+                    chain, action
+                ):
+                    self._save(session, action, status=BatchStatus.SENT)
+                    return
+                if exc.error_name in signer_actions.SIGN_AGAIN:
+                    signer_actions.forget_signature(action)
             self._failed(session, action, exc, report)
             return
         except (ChainRejected, ValueError) as exc:
@@ -200,6 +226,7 @@ class OutboxSender:
             if not self.finality.is_final(chain, finding.block_number, action.tx_hash):
                 self._save(session, action)
                 return
+        signer_actions.confirmed(session, action)  # a signer change moves its key's row
         self._save(session, action, status=BatchStatus.CONFIRMED)
         report.confirmed += 1
 
@@ -215,10 +242,31 @@ class OutboxSender:
             return Finding(Where.ON_CHAIN, tracked.block_number, action.tx_hash)
         if action.kind is ChainActionKind.RECALL:
             return _recall_finding(chain, action)
+        if action.kind in signer_actions.FIRST_KINDS:
+            return _signer_finding(chain, action)
         return _milestone_finding(chain, action)
 
 
+def _open_ids(engine: Engine, first: bool | None, *, limit: int) -> list[int]:
+    """Open actions, oldest first: all, or only signer changes and grants, or only the rest."""
+    if first is None:
+        return rows.open_ids(engine, ChainAction, limit=limit)
+    kinds = col(ChainAction.kind).in_(signer_actions.FIRST_KINDS)
+    statement = (
+        select(ChainAction.id)
+        .where(col(ChainAction.status).in_(rows.OPEN))
+        .where(kinds if first else ~kinds)
+        .order_by(col(ChainAction.id))
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        return [row_id for row_id in session.exec(statement).all() if row_id is not None]
+
+
 def _call(chain: ChainClient, action: ChainAction, lot_key: bytes) -> Transactable:
+    signed = signer_actions.call_for(chain, action)
+    if signed is not None:
+        return signed
     payload = from_hex(action.payload_hash)
     if action.kind is ChainActionKind.RECALL:
         return chain.recall_call(lot_key, payload)
@@ -267,3 +315,15 @@ def _milestone_finding(chain: ChainClient, action: ChainAction) -> Finding:
         failed = state is not None and state.status is TxStatus.FAILED
         return Finding(Where.REVERTED if failed else Where.LOST)
     return Finding(Where.ON_CHAIN, found.block_number, found.tx_hash)
+
+
+def _signer_finding(chain: ChainClient, action: ChainAction) -> Finding:
+    state = tx_state(chain, action.tx_hash) if action.tx_hash else None
+    if state is not None and state.status is TxStatus.WAITING:
+        return Finding(Where.IN_POOL)
+    if not signer_actions.on_chain(chain, action):
+        failed = state is not None and state.status is TxStatus.FAILED
+        return Finding(Where.REVERTED if failed else Where.LOST)
+    if state is not None and state.status is TxStatus.MINED:
+        return Finding(Where.ON_CHAIN, state.block_number)
+    return Finding(Where.ON_CHAIN)  # done by another transaction (an earlier attempt)

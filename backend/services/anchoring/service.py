@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from functools import partial
 
 from sqlalchemy.engine import Engine
@@ -54,7 +53,9 @@ from backend.services.anchoring.lease import new_holder
 from backend.services.anchoring.outbox import OutboxSender
 from backend.services.anchoring.pass_lock import sender_lock
 from backend.services.anchoring.reconcile import Reconciler, ReconcileReport
+from backend.services.anchoring.reports import PassReport
 from backend.services.anchoring.sending import Follow, Tracked, TxBook, sending_pass
+from backend.services.anchoring.signer_actions import resolve_signer_admin
 from backend.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
@@ -74,24 +75,6 @@ def _stuck(batch: Batch) -> bool:
     if batch.sent_at is None:
         return False
     return (utcnow() - as_utc(batch.sent_at)).total_seconds() > STUCK_AFTER_S
-
-
-@dataclass
-class PassReport:
-    """What one pass did; ``more_work`` asks the worker to run the next pass at once."""
-
-    built: int = 0
-    sent: int = 0
-    confirmed: int = 0
-    requeued: int = 0
-    failed: int = 0
-    outbox_sent: int = 0
-    outbox_confirmed: int = 0
-    more_work: bool = False
-    skipped: bool = False  # another sender (thread or process) was busy
-
-    def as_dict(self) -> dict[str, int | bool]:
-        return asdict(self)
 
 
 class AnchoringService:
@@ -123,6 +106,7 @@ class AnchoringService:
             on_tx_lost=self._note_tx_lost,
             finality=self.finality,
             failures=self._failures,
+            signer_admin=resolve_signer_admin(settings),
         )
         self._reconciler = Reconciler(
             engine=engine, cache=self.cache, on_tx_lost=self._note_tx_lost, finality=self.finality
@@ -139,12 +123,7 @@ class AnchoringService:
         chain = self._chain()
         if not chain.is_connected():  # no chain, no new batches: events simply stay pending
             raise ChainUnavailable(f"chain node at {chain.endpoint} is not answering")
-        for _ in range(BATCHES_PER_PASS):
-            if self._build(force=force) is None:
-                break
-            report.built += 1
-        else:
-            report.more_work = True
+        self._build_some(report, force=force)
         with sender_lock(self.engine, self._local_lock, wait=wait) as held:
             if not held:
                 report.skipped = True
@@ -163,17 +142,37 @@ class AnchoringService:
                     report.skipped = True
                     return report
                 book.flush()
-                if not self._tx_lost.is_set():
-                    self._advance_open_batches(chain, report)
-                if not self._tx_lost.is_set():
-                    outbox = self._outbox.process(chain, book)
-                    report.outbox_sent, report.outbox_confirmed = outbox.sent, outbox.confirmed
-                    report.more_work = report.more_work or outbox.more_work
+                # Signer changes first: events of a key they activate are batched and sent
+                # in this same pass (before, they wait: see batching).
+                keys = partial(self._outbox_pass, first=True, force=force)
+                steps = (keys, self._advance_open_batches)
+                for step in (*steps, partial(self._outbox_pass, first=False)):
+                    if not self._tx_lost.is_set():
+                        step(chain, report)
             if self._tx_lost.is_set():
                 report.more_work = True  # go again at once, with a client that re-reads nonces
         if report.built or report.confirmed or report.outbox_confirmed:
             logger.info("anchoring pass: %s", report.as_dict())
         return report
+
+    def _build_some(self, report: PassReport, *, force: bool) -> None:
+        """Build the batches that are due, a few per pass."""
+        for _ in range(BATCHES_PER_PASS):
+            if self._build(force=force) is None:
+                return
+            report.built += 1
+        report.more_work = True
+
+    def _outbox_pass(
+        self, chain: ChainClient, report: PassReport, *, first: bool, force: bool = False
+    ) -> None:
+        """Work the outbox's signer changes (``first``: then build what the keys they made
+        active let through) or its other actions."""
+        assert self._book is not None, "the outbox is worked inside a pass"
+        done = self._outbox.process(chain, self._book, first=first)
+        report.add_outbox(done)
+        if first and done.confirmed:
+            self._build_some(report, force=force)
 
     def _reconcile_first(self, chain: ChainClient) -> None:
         """The reconcile a pass starts with after a restart (from the chain checkpoint) or a
