@@ -24,6 +24,7 @@ PASSWORD = "mat-khau-dong-thap"
 COOP_SLUG = "htx-xoai-my-xuong"
 COOP_USER = "tu.nguyen"
 SECOND_USER = "lan.tran"
+THIRD_USER = "hai.le"
 PRODUCT = "xoai-cat-chu"
 FARM = "MX-01"
 
@@ -43,7 +44,7 @@ def _populate(runtime: Runtime) -> None:
             role="cooperative",
             key_custody="browser",
         )
-        for username in (COOP_USER, SECOND_USER):
+        for username in (COOP_USER, SECOND_USER, THIRD_USER):
             create_user(session, org_slug=COOP_SLUG, username=username, password=PASSWORD)
         create_farm(session, org=coop, code=FARM, name="Vườn ông Tư", commune="Mỹ Xương")
         create_product(
