@@ -38,8 +38,10 @@ import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
  *
  * EIP-712 is computed here rather than inherited from OpenZeppelin's `EIP712`: in
  * OpenZeppelin 5.7 that contract imports `Strings`, whose `Bytes` library uses Cancun's `MCOPY`
- * and does not compile for the `paris` target this registry keeps for pre-Shanghai chains. The
- * domain, the digests and {eip712Domain} (ERC-5267) are the same as `EIP712("SenTrace", "1")`'s;
+ * and does not compile for the `paris` target this registry keeps for pre-Shanghai chains, and
+ * its cached domain lives in immutables, which would make every deployment's runtime code
+ * different. The domain, the digests and {eip712Domain} (ERC-5267) are the same as
+ * `EIP712("SenTrace", "1")`'s;
  * signatures are recovered by OpenZeppelin's `ECDSA` (low s only) and nonces kept by its `Nonces`.
  */
 contract TraceRegistry is ITraceRegistry, AccessControlDefaultAdminRules, Pausable, Nonces {
@@ -88,11 +90,6 @@ contract TraceRegistry is ITraceRegistry, AccessControlDefaultAdminRules, Pausab
         uint8 custody;
     }
 
-    /// @dev The domain separator as of deployment, and the chain it was computed for (a fork
-    /// with another chain id recomputes it, as OpenZeppelin's `EIP712` does).
-    bytes32 private immutable _cachedDomainSeparator;
-    uint256 private immutable _cachedChainId;
-
     mapping(bytes32 root => Anchor) private _anchors;
     mapping(bytes32 lotKey => bool) private _recalled;
     /// @dev Root of the lot heads map; zero is the empty map.
@@ -120,8 +117,6 @@ contract TraceRegistry is ITraceRegistry, AccessControlDefaultAdminRules, Pausab
         address operator
     ) AccessControlDefaultAdminRules(adminDelay, admin) {
         if (operator == address(0)) revert TraceRegistryZeroOperator();
-        _cachedChainId = block.chainid;
-        _cachedDomainSeparator = _buildDomainSeparator();
         _grantRole(PAUSER_ROLE, admin);
         _grantRole(SIGNER_ADMIN_ROLE, admin);
         _grantRole(ANCHORER_ROLE, operator);
@@ -377,12 +372,16 @@ contract TraceRegistry is ITraceRegistry, AccessControlDefaultAdminRules, Pausab
 
     /// @dev The EIP-712 digest of a statement: "\x19\x01" ‖ domain separator ‖ `structHash`.
     function _hashTypedDataV4(bytes32 structHash) private view returns (bytes32) {
-        bytes32 separator = block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildDomainSeparator();
-        return keccak256(abi.encodePacked(hex"1901", separator, structHash));
+        return keccak256(abi.encodePacked(hex"1901", _domainSeparator(), structHash));
     }
 
-    /// @dev The domain separator of this registry on the current chain.
-    function _buildDomainSeparator() private view returns (bytes32) {
+    /**
+     * @dev The domain separator of this registry on the current chain, computed on every use
+     * rather than kept in immutables: immutables would make the runtime code differ from one
+     * deployment to the next, and deployment records and offline verifiers identify the
+     * registry by the hash of its runtime code. It costs a hash of five words per statement.
+     */
+    function _domainSeparator() private view returns (bytes32) {
         return
             keccak256(
                 abi.encode(
