@@ -46,6 +46,7 @@ def test_anchor_record_recall_and_read_back(client: ChainClient) -> None:
 
     anchored = client.anchor_batch(tree.root, len(pairs))
     recorded = client.record_lot_event(LOT, 2, pairs[0][1])
+    client.grant_regulator(client.signer)  # the development admin makes itself a regulator
     client.recall(LOT, keccak(text="Quyết định thu hồi 17/2025"))
 
     anchor = client.anchor_of(tree.root)

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from backend.chain.client import ChainClient
 from backend.chain.deployment import remember_file
 from backend.chain.errors import ChainConfigError, ChainReverted, ChainTimeout, ContractNotFound
+from backend.chain.registry_signers import REGULATOR_ROLE
 from backend.chain.types import EMPTY_HEADS_ROOT, AnchorLog, TxResult
 from backend.config import DEMO_ANCHOR_PRIVATE_KEY, Settings
 from backend.hashing.merkle import MerkleTree, leaf_hash
@@ -68,13 +69,18 @@ def test_registry_calls_before_attaching_are_a_config_error() -> None:
 # -------------------------------------------------------------------- deployment
 
 
-def test_deployed_registry_grants_the_signer_every_role(memory_client: ChainClient) -> None:
+def test_deployed_registry_grants_the_signer_every_role_but_regulator(
+    memory_client: ChainClient,
+) -> None:
+    """A development registry: the signer is admin and operator, but never a regulator."""
     registry = memory_client.w3.eth.contract(
         address=memory_client.contract_address, abi=memory_client.artifact.abi
     )
-    for name in ("DEFAULT_ADMIN_ROLE", "ANCHORER_ROLE", "RECORDER_ROLE", "REGULATOR_ROLE"):
+    held = ("DEFAULT_ADMIN_ROLE", "ANCHORER_ROLE", "RECORDER_ROLE", "SIGNER_ADMIN_ROLE")
+    for name in held:
         role = getattr(registry.functions, name)().call()
         assert registry.functions.hasRole(role, memory_client.signer).call() is True
+    assert memory_client.has_role(REGULATOR_ROLE, memory_client.signer) is False
 
 
 def test_attach_to_an_address_without_code_raises_contract_not_found() -> None:
@@ -188,7 +194,7 @@ def test_preflight_reports_the_custom_error_and_spends_no_nonce(
         (lambda c: c.send_anchor_batch(ROOT, 0), "TraceRegistryZeroEventCount"),
         (lambda c: c.send_record_lot_event(b"\x00" * 32, 2, ROOT), "TraceRegistryZeroLotKey"),
         (lambda c: c.send_record_lot_event(LOT, 2, b"\x00" * 32), "TraceRegistryZeroEventHash"),
-        (lambda c: c.send_recall(LOT, b"\x00" * 32), "TraceRegistryZeroReasonHash"),
+        (lambda c: c.send_recall(LOT, ROOT), "AccessControlUnauthorizedAccount"),
     ],
 )
 def test_each_rejection_surfaces_as_its_custom_error(
@@ -235,6 +241,10 @@ def test_lot_events_lists_only_that_lot_in_order(memory_client: ChainClient) -> 
 
 
 def test_recall_is_visible_and_final(memory_client: ChainClient) -> None:
+    memory_client.grant_regulator(memory_client.signer)  # as a regulator's own key
+    with pytest.raises(ChainReverted) as caught:
+        memory_client.send_recall(LOT, b"\x00" * 32)
+    assert caught.value.error_name == "TraceRegistryZeroReasonHash"
     assert memory_client.is_recalled(LOT) is False
     assert memory_client.recall(LOT, keccak(text="notice")).status == 1
     assert memory_client.is_recalled(LOT) is True

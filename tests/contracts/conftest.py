@@ -75,3 +75,12 @@ def registry() -> Registry:
     admin, outsider, spare = w3.eth.accounts[:3]
     contract = deploy(w3, 0, admin, admin, sender=admin)
     return Registry(w3, contract, registry_artifact(), admin, outsider, spare)
+
+
+@pytest.fixture
+def regulated(registry: Registry) -> Registry:
+    """``registry`` whose admin also granted itself ``REGULATOR_ROLE``: nobody holds it at
+    deployment, the operator never does, and a regulator's own key recalls."""
+    role = registry.contract.functions.REGULATOR_ROLE().call()
+    registry.send(registry.contract.functions.grantRole(role, registry.admin), registry.admin)
+    return registry

@@ -162,10 +162,10 @@ def test_a_resent_anchor_reads_as_already_anchored_not_stale(registry: Registry)
 
 
 def test_the_heads_root_is_its_own_slot_after_the_anchors(registry: Registry) -> None:
-    """_roles, the default admin rules (two slots), _paused, _anchors, _recalled, then
-    _headsRoot: slot 6."""
+    """_roles, the default admin rules (two slots), _paused, Nonces' _nonces, _anchors,
+    _recalled, then _headsRoot: slot 7."""
     anchor(registry, ROOTS[0], EMPTY, MAP_ROOT)
-    assert registry.w3.eth.get_storage_at(registry.contract.address, 6) == MAP_ROOT
+    assert registry.w3.eth.get_storage_at(registry.contract.address, 7) == MAP_ROOT
 
 
 # ---------------------------------------------------------------------------- verifyHead

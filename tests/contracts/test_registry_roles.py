@@ -1,9 +1,10 @@
 """TraceRegistry roles as deployed for a network: an admin apart from the operator.
 
 The admin (OpenZeppelin's default admin rules: one holder, handed over in two steps after a
-delay) grants and revokes roles and pauses; the operator (the servers' anchor key) holds the
-three operating roles and nothing else. While paused the three writes revert with
-``EnforcedPause()`` and every read keeps answering.
+delay) grants and revokes roles, pauses and administers signers; the operator (the servers'
+anchor key) anchors and records and nothing else: a regulator's own key, granted by the admin,
+recalls. While paused the three writes revert with ``EnforcedPause()`` and every read keeps
+answering.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from tests.contracts.conftest import EMPTY, Registry, deploy
 
 DELAY = 3 * 24 * 3600
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
-OPERATING_ROLES = ("ANCHORER_ROLE", "RECORDER_ROLE", "REGULATOR_ROLE")
+OPERATING_ROLES = ("ANCHORER_ROLE", "RECORDER_ROLE")
 PAUSER_ROLE = keccak(text="PAUSER_ROLE")
+SIGNER_ADMIN_ROLE = keccak(text="SIGNER_ADMIN_ROLE")
+REGULATOR_ROLE = keccak(text="REGULATOR_ROLE")
 ROOT = keccak(text="root")
 LOT = keccak(text="DT-2025-0001")
 EVENT = keccak(text="event")
@@ -86,9 +89,12 @@ def test_admin_and_operator_hold_separate_roles(split: Split) -> None:
     for name in OPERATING_ROLES:
         assert fns.hasRole(_role(name), split.operator).call() is True
         assert fns.hasRole(_role(name), split.on.admin).call() is False
-    for role in (DEFAULT_ADMIN_ROLE, PAUSER_ROLE):
+    for role in (DEFAULT_ADMIN_ROLE, PAUSER_ROLE, SIGNER_ADMIN_ROLE):
         assert fns.hasRole(role, split.on.admin).call() is True
         assert fns.hasRole(role, split.operator).call() is False
+    # Nobody is a regulator at deployment: the platform's key above all cannot recall.
+    assert fns.hasRole(REGULATOR_ROLE, split.operator).call() is False
+    assert fns.hasRole(REGULATOR_ROLE, split.on.admin).call() is False
 
 
 def test_deployment_logs_every_grant(split: Split) -> None:
@@ -97,20 +103,31 @@ def test_deployment_logs_every_grant(split: Split) -> None:
     assert granted == {
         (DEFAULT_ADMIN_ROLE, split.on.admin),
         (PAUSER_ROLE, split.on.admin),
+        (SIGNER_ADMIN_ROLE, split.on.admin),
         *((_role(name), split.operator) for name in OPERATING_ROLES),
     }
 
 
+def _writer(split: Split, name: str) -> ChecksumAddress:
+    """Who may send ``name``: the operator, or for a recall a regulator the admin granted."""
+    if name != "recall":
+        return split.operator
+    regulator = split.on.spare
+    split.on.send(split.on.contract.functions.grantRole(REGULATOR_ROLE, regulator), split.on.admin)
+    return regulator
+
+
 @pytest.mark.parametrize(("name", "write"), WRITES, ids=[name for name, _ in WRITES])
-def test_only_the_operator_writes(split: Split, name: str, write: Write) -> None:
+def test_only_the_role_holder_writes(split: Split, name: str, write: Write) -> None:
     role = {"anchorBatch": "ANCHORER_ROLE", "recordLotEvent": "RECORDER_ROLE"}.get(
         name, "REGULATOR_ROLE"
     )
-    revert = split.on.revert_of(write(split.fns), split.on.admin)
-    assert revert == DecodedRevert(
-        "AccessControlUnauthorizedAccount", (split.on.admin, _role(role))
-    )
-    split.on.send(write(split.fns), split.operator)
+    writer = _writer(split, name)
+    others = [split.on.admin] + ([split.operator] if writer != split.operator else [])
+    for other in others:
+        revert = split.on.revert_of(write(split.fns), other)
+        assert revert == DecodedRevert("AccessControlUnauthorizedAccount", (other, _role(role)))
+    split.on.send(write(split.fns), writer)
 
 
 def test_the_operator_cannot_grant_roles_nor_pause(split: Split) -> None:
@@ -196,12 +213,11 @@ def test_pause_and_unpause_emit_their_events(split: Split) -> None:
 
 @pytest.mark.parametrize(("name", "write"), WRITES, ids=[name for name, _ in WRITES])
 def test_pause_blocks_each_write_until_unpaused(split: Split, name: str, write: Write) -> None:
+    writer = _writer(split, name)
     _paused(split)
-    assert split.on.revert_of(write(split.fns), split.operator) == DecodedRevert(
-        "EnforcedPause", ()
-    )
+    assert split.on.revert_of(write(split.fns), writer) == DecodedRevert("EnforcedPause", ())
     split.on.send(split.on.contract.functions.unpause(), split.on.admin)
-    split.on.send(write(split.fns), split.operator)
+    split.on.send(write(split.fns), writer)
 
 
 def test_a_granted_pauser_pauses_and_a_revoked_one_cannot(split: Split) -> None:
@@ -222,7 +238,7 @@ def test_reads_keep_working_while_paused(split: Split) -> None:
     tree = MerkleTree.build([leaf_hash(lot, event) for lot, event in pairs])
     anchored = split.on.send(fns.anchorBatch(tree.root, 4, EMPTY, EMPTY), split.operator)
     split.on.send(fns.recordLotEvent(LOT, 2, EVENT), split.operator)
-    split.on.send(fns.recall(LOT, REASON), split.operator)
+    split.on.send(fns.recall(LOT, REASON), _writer(split, "recall"))
     _paused(split)
 
     when = int(split.on.w3.eth.get_block(anchored["blockNumber"])["timestamp"])

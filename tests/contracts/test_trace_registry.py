@@ -10,7 +10,9 @@ from backend.chain.errors import DecodedRevert
 from backend.hashing.merkle import MerkleTree, leaf_hash
 from tests.contracts.conftest import EMPTY, Registry
 
-ROLE_NAMES = ("ANCHORER_ROLE", "RECORDER_ROLE", "REGULATOR_ROLE")
+ROLE_NAMES = ("ANCHORER_ROLE", "RECORDER_ROLE", "REGULATOR_ROLE", "SIGNER_ADMIN_ROLE")
+#: What the constructor grants the admin (here also the operator): all but REGULATOR_ROLE.
+GRANTED = ("ANCHORER_ROLE", "RECORDER_ROLE", "PAUSER_ROLE", "SIGNER_ADMIN_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 ROOT = keccak(text="root")
 LOT = keccak(text="DT-2025-0001")
@@ -30,13 +32,15 @@ def test_role_ids_are_keccak_of_their_names(registry: Registry) -> None:
         assert getattr(registry.contract.functions, name)().call() == keccak(text=name)
 
 
-def test_constructor_grants_admin_every_role(registry: Registry) -> None:
-    """This registry's admin is also its operator (a development chain's deployment)."""
+def test_constructor_grants_admin_every_role_but_regulator(registry: Registry) -> None:
+    """This registry's admin is also its operator (a development chain's deployment); nobody
+    is a regulator until the admin grants a regulator's own key the role."""
     fns = registry.contract.functions
-    roles = [DEFAULT_ADMIN_ROLE, keccak(text="PAUSER_ROLE"), *(keccak(text=n) for n in ROLE_NAMES)]
+    roles = [DEFAULT_ADMIN_ROLE, *(keccak(text=n) for n in GRANTED)]
     for role in roles:
         assert fns.hasRole(role, registry.admin).call() is True
         assert fns.hasRole(role, registry.outsider).call() is False
+    assert fns.hasRole(keccak(text="REGULATOR_ROLE"), registry.admin).call() is False
 
 
 def test_constructor_rejects_zero_admin(registry: Registry) -> None:
@@ -96,7 +100,8 @@ def test_anchorer_role_alone_does_not_allow_recording(registry: Registry) -> Non
     assert revert.args == (registry.spare, keccak(text="RECORDER_ROLE"))
 
 
-def test_revoked_regulator_can_no_longer_recall(registry: Registry) -> None:
+def test_revoked_regulator_can_no_longer_recall(regulated: Registry) -> None:
+    registry = regulated
     fns = registry.contract.functions
     registry.send(fns.revokeRole(keccak(text="REGULATOR_ROLE"), registry.admin), registry.admin)
     revert = registry.revert_of(fns.recall(LOT, REASON), registry.admin)
@@ -135,8 +140,8 @@ def test_anchor_is_one_storage_slot(registry: Registry) -> None:
     )
     timestamp = block_timestamp(registry, receipt["blockNumber"])
     # AccessControl's _roles mapping is slot 0, the default admin rules' fields fill slots 1
-    # and 2, Pausable's flag is slot 3, so _anchors is slot 4.
-    slot = int.from_bytes(keccak(ROOT + (4).to_bytes(32, "big")), "big")
+    # and 2, Pausable's flag is slot 3, Nonces' mapping slot 4, so _anchors is slot 5.
+    slot = int.from_bytes(keccak(ROOT + (5).to_bytes(32, "big")), "big")
     word = int.from_bytes(registry.w3.eth.get_storage_at(registry.contract.address, slot), "big")
     expected = timestamp | (7 << 64) | (int(registry.admin, 16) << 96)
     assert word == expected
@@ -272,7 +277,8 @@ def test_record_lot_event_rejects_zero_event_hash(registry: Registry) -> None:
 # ------------------------------------------------------------------------ recall
 
 
-def test_recall_marks_the_lot_and_emits_lot_recalled(registry: Registry) -> None:
+def test_recall_marks_the_lot_and_emits_lot_recalled(regulated: Registry) -> None:
+    registry = regulated
     fns = registry.contract.functions
     assert fns.isRecalled(LOT).call() is False
 
@@ -289,19 +295,22 @@ def test_recall_marks_the_lot_and_emits_lot_recalled(registry: Registry) -> None
     }
 
 
-def test_recall_twice_is_rejected(registry: Registry) -> None:
+def test_recall_twice_is_rejected(regulated: Registry) -> None:
+    registry = regulated
     fns = registry.contract.functions
     registry.send(fns.recall(LOT, REASON), registry.admin)
     revert = registry.revert_of(fns.recall(LOT, keccak(text="second notice")), registry.admin)
     assert revert == DecodedRevert("TraceRegistryLotAlreadyRecalled", (LOT,))
 
 
-def test_recall_rejects_zero_lot_key(registry: Registry) -> None:
+def test_recall_rejects_zero_lot_key(regulated: Registry) -> None:
+    registry = regulated
     fn = registry.contract.functions.recall(b"\x00" * 32, REASON)
     assert registry.revert_of(fn, registry.admin) == DecodedRevert("TraceRegistryZeroLotKey", ())
 
 
-def test_recall_rejects_zero_reason(registry: Registry) -> None:
+def test_recall_rejects_zero_reason(regulated: Registry) -> None:
+    registry = regulated
     fn = registry.contract.functions.recall(LOT, b"\x00" * 32)
     revert = registry.revert_of(fn, registry.admin)
     assert revert == DecodedRevert("TraceRegistryZeroReasonHash", (LOT,))
