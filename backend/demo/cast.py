@@ -220,7 +220,11 @@ def _org(session: Session, slug: str) -> Organisation:
 def _orgs_and_users(session: Session) -> None:
     for org in ORGS:
         if get_org_by_slug(session, org.slug) is None:
-            create_organisation(session, slug=org.slug, name=org.name, role=org.role)
+            # Their operators sign in the browser; the demo loader signs with its own
+            # client-held keys (backend/demo/signing.py).
+            create_organisation(
+                session, slug=org.slug, name=org.name, role=org.role, key_custody="browser"
+            )
             create_user(
                 session,
                 org_slug=org.slug,

@@ -17,7 +17,9 @@ from typing import Any, Protocol
 from sqlmodel import Session, select
 
 from backend.db import session_scope
-from backend.models import EventType, Lot, Organisation
+from backend.demo.signing import register_demo_keys, write_signed
+from backend.http.signed_writes import chain_facts
+from backend.models import EventType, Lot, Organisation, OrgRole
 from backend.runtime import Runtime
 from backend.services.labels import printing
 from backend.services.ledger import custody, events, lots, recall, split_merge
@@ -190,13 +192,27 @@ def walk(scene: Scene, journey: Journey) -> None:
 
 
 def record_journeys(runtime: Runtime, journeys: tuple[Journey, ...]) -> int:
-    """Walk each journey in its own transaction, skipping lots already there; count the new."""
+    """Walk each journey in its own transaction, skipping lots already there; count the new.
+
+    Every statement is signed with the demo organisations' own client-held keys
+    (``backend.demo.signing``), never by the server."""
     made = 0
+    chain = chain_facts(runtime)
     for journey in journeys:
         with session_scope(runtime.engine) as session:
             if get_lot_by_code(session, journey.code) is not None:
                 continue
-            orgs = {o.slug: o for o in session.exec(select(Organisation))}
-            walk(Scene(session=session, orgs=orgs, runtime=runtime, now=utcnow()), journey)
+            orgs = [o for o in session.exec(select(Organisation)) if o.role is not OrgRole.ADMIN]
+            keys = register_demo_keys(session, runtime.settings.data_dir, orgs)
+            session.commit()  # the keys stay registered whatever the journey does
+            now = utcnow()
+
+            def play(
+                session: Session = session, journey: Journey = journey, now: datetime = now
+            ) -> None:
+                by_slug = {o.slug: o for o in session.exec(select(Organisation))}
+                walk(Scene(session=session, orgs=by_slug, runtime=runtime, now=now), journey)
+
+            write_signed(session, play, keys=keys, chain=chain)
             made += 1
     return made

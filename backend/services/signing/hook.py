@@ -79,6 +79,7 @@ def sign_event(
     )
     statement: dict[str, Any] = {
         "kind": "event",
+        "org": org.slug,
         "typed_data": typed,
         "digest": to_hex(typed_data_digest(typed)),
         "event_hash": event.event_hash,
@@ -108,6 +109,7 @@ def sign_recall(
     )
     statement: dict[str, Any] = {
         "kind": "recall",
+        "org": org.slug,
         "typed_data": typed,
         "digest": to_hex(typed_data_digest(typed)),
         "lot": lot.code,
