@@ -77,3 +77,25 @@ def test_the_reader_asks_a_live_registry_for_its_heads(anvil_node: ManagedAnvil)
     assert reader.heads_root_block(heads.root) == chain.block_number()
     assert reader.heads_root_block(keccak(text="never")) is None
     assert reader.code_hash() == keccak(bytes(chain.w3.eth.get_code(address)))
+
+
+@pytest.mark.anvil
+def test_the_reader_asks_a_live_registry_who_signs_and_when_a_root_was_anchored(
+    anvil_node: ManagedAnvil,
+) -> None:
+    chain = demo_client(anvil_node)
+    address = chain.deploy_registry()
+    org, signer = keccak(text="htx"), "0x" + "ab" * 20
+    reader = RpcRegistry(anvil_node.url, address)
+    assert reader.signer_of(org, signer) == (0, 0, 0)
+    assert reader.anchor_timestamp(keccak(text="root")) == 0
+
+    chain.set_signer(org, signer, active=True, custody=3)
+    since = chain.w3.eth.get_block("latest")["timestamp"]
+    chain.anchor_batch(keccak(text="root"), 1)
+    chain.set_signer(org, signer, active=False)
+    until = chain.w3.eth.get_block("latest")["timestamp"]
+
+    assert reader.signer_of(org, signer) == (since, until, 3)
+    assert since <= reader.anchor_timestamp(keccak(text="root")) <= until
+    assert reader.signer_of(keccak(text="htx2"), signer) == (0, 0, 0)

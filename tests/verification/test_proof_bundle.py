@@ -47,6 +47,14 @@ class ClientRegistry:
     def is_anchored(self, root: bytes) -> bool:
         return self.chain.anchor_of(root) is not None
 
+    def anchor_timestamp(self, root: bytes) -> int:
+        anchor = self.chain.anchor_of(root)
+        return 0 if anchor is None else anchor.timestamp
+
+    def signer_of(self, org_key: bytes, signer: str) -> tuple[int, int, int]:
+        record = self.chain.signer_of(org_key, signer)
+        return record.since, record.until, record.custody
+
     def verify(self, proof: Sequence[bytes], root: bytes, lot_key: bytes, event: bytes) -> bool:
         return self.chain.verify(list(proof), root, lot_key, event)
 

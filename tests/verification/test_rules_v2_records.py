@@ -292,11 +292,12 @@ def test_deleting_the_newest_event_alone_in_its_batch_is_caught_by_the_head(
     assert "tampered_head_missing" in _reasons(body)
 
 
-def test_a_forged_unanchored_event_after_the_head_reads_pending_not_verified(
+def test_a_forged_unanchored_event_after_the_head_is_tampered_for_want_of_a_signature(
     runtime: Runtime, client: TestClient, three_batches: list[Event]
 ) -> None:
-    """A row written behind the app's back, correctly chained, claims no batch: it can only
-    extend the lot visibly, as a new event not yet anchored (docs/proof-rules.md)."""
+    """A row written behind the app's back, correctly chained, claims no batch: by the chain
+    of documents alone it would only extend the lot as an event not anchored yet, but it
+    carries no signature of its organisation (docs/proof-rules.md section 12)."""
     newest = three_batches[-1]
     with Session(runtime.engine) as session:
         lot = session.exec(select(Lot).where(Lot.code == LOT)).one()
@@ -326,8 +327,12 @@ def test_a_forged_unanchored_event_after_the_head_reads_pending_not_verified(
         )
         session.commit()
     body = _verification(client, LOT)
-    assert body["verdict"] == "pending"
-    assert body["events"][-1]["verdict"] == "pending"
+    assert body["verdict"] == "tampered"
+    assert (body["events"][-1]["verdict"], body["events"][-1]["reason_code"]) == (
+        "tampered",
+        "tampered_unsigned",
+    )
+    assert [e["verdict"] for e in body["events"][:-1]] == ["verified"] * 3
 
 
 def test_a_heads_root_the_ledger_never_recorded_is_caught(

@@ -52,7 +52,7 @@ def check_signer(
     found = standing(int(since), int(until), at=anchored_at)
     if found is Standing.SIGNS:
         return True
-    params = {"org": document.get("org_name"), "key": signer}
+    params = {"org": document.get("org_name"), "signer": signer}
     if found is Standing.UNREGISTERED:
         event.outcome = Outcome.PENDING
         event.findings.append(Finding(Verdict.PENDING, "proof_signer_unregistered", params))

@@ -69,7 +69,7 @@ def signed_finding(
     )
     if found is Standing.SIGNS:
         return base, signer
-    params = {**org, "key": recovered}
+    params = {**org, "signer": recovered}
     if found is Standing.UNREGISTERED:
         return Finding(Verdict.PENDING, "pending_signer_unregistered", params), signer
     return Finding(Verdict.TAMPERED, f"tampered_{found}", params), signer

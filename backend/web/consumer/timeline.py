@@ -113,7 +113,7 @@ def signer_lines(check: EventCheck, t: Translator) -> dict[str, str | None]:
     signer = check.signer
     if signer is None or not signer.confirmed or check.verdict is Verdict.TAMPERED:
         return {}
-    signed_by = t("verification.signed_by", org_name=signer.org_name, key=signer.short)
+    signed_by = t("verification.signed_by", org_name=signer.org_name, signer=signer.short)
     if signer.custody == "custodial":
         custody: str | None = t("verification.signed_by_platform", org_name=signer.org_name)
     elif signer.custody in ("client", "browser"):
