@@ -2,7 +2,8 @@
 
 The cooperative's organisation keeps its keys in its people's browsers (``key_custody``
 "browser"); it has a farm and a product so a harvest can be recorded through the form, and no
-event yet (every event would need a signature). A regulator is there for recalls.
+event yet (every event would need a signature). A regulator, its keys also in the browser,
+signs recalls.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ COOP_SLUG = "htx-xoai-my-xuong"
 COOP_USER = "tu.nguyen"
 SECOND_USER = "lan.tran"
 THIRD_USER = "hai.le"
+FOURTH_USER = "nam.vo"
+REGULATOR_SLUG = "chi-cuc-qlcl"
+REGULATOR_USER = "thanh.tra"
 PRODUCT = "xoai-cat-chu"
 FARM = "MX-01"
 
@@ -44,8 +48,16 @@ def _populate(runtime: Runtime) -> None:
             role="cooperative",
             key_custody="browser",
         )
-        for username in (COOP_USER, SECOND_USER, THIRD_USER):
+        for username in (COOP_USER, SECOND_USER, THIRD_USER, FOURTH_USER):
             create_user(session, org_slug=COOP_SLUG, username=username, password=PASSWORD)
+        create_organisation(
+            session,
+            slug=REGULATOR_SLUG,
+            name="Chi cục Quản lý chất lượng Đồng Tháp",
+            role="regulator",
+            key_custody="browser",
+        )
+        create_user(session, org_slug=REGULATOR_SLUG, username=REGULATOR_USER, password=PASSWORD)
         create_farm(session, org=coop, code=FARM, name="Vườn ông Tư", commune="Mỹ Xương")
         create_product(
             session, org=coop, code=PRODUCT, name_vi="Xoài cát Chu", name_en="Cat Chu mango"

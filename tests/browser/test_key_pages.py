@@ -18,20 +18,32 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from sqlmodel import Session, col, select
 
-from backend.models import Event, KeyStatus, Lot, Organisation, OrgKey, User
+from backend.models import (
+    ChainAction,
+    ChainActionKind,
+    Event,
+    KeyStatus,
+    Lot,
+    Organisation,
+    OrgKey,
+    User,
+)
 from backend.services.accounts.org_keys import keys_of
 from tests.browser.signing_server import (
     COOP_SLUG,
     COOP_USER,
+    FOURTH_USER,
     PASSWORD,
+    REGULATOR_USER,
     SECOND_USER,
     THIRD_USER,
     SigningServer,
     signing_server,
 )
+from tests.support.browser import new_phone_page
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser]
 
@@ -184,7 +196,7 @@ def test_a_harvest_recorded_through_the_form_is_signed_by_the_browsers_key(
     page.wait_for_selector("#signing-dialog .field-error:has-text('Sai mật khẩu')")
     page.fill("#sign-passphrase", PASSPHRASE)
     page.click("#sign-confirm")
-    page.wait_for_url("**/app/lots/XOAI-K01**")
+    page.wait_for_url("**/app/lots/XOAI-K01?ok=lot_created")
 
     with Session(server.runtime.engine) as session:
         lot = session.exec(select(Lot).where(Lot.code == "XOAI-K01")).one()
@@ -199,3 +211,38 @@ def test_a_harvest_recorded_through_the_form_is_signed_by_the_browsers_key(
         assert typed["message"]["eventHash"] == event.event_hash
         signable = encode_typed_data(full_message=typed)
         assert Account.recover_message(signable, signature=event.signature) == address
+
+
+def test_a_regulator_signs_a_recall_in_the_browser(browser: Browser, server: SigningServer) -> None:
+    coop = new_phone_page(browser)
+    regulator = new_phone_page(browser)
+    try:
+        sign_in(coop, server, FOURTH_USER)
+        coop.wait_for_url("**/app/keys?setup=1")
+        create_key(coop)
+        fill_harvest(coop, server, "XOAI-R01")
+        coop.click("form[action='/app/lots/new'] button[type=submit]")
+        coop.click("#sign-confirm")
+        coop.wait_for_url("**/app/lots/XOAI-R01?ok=lot_created")
+
+        sign_in(regulator, server, REGULATOR_USER)
+        regulator.wait_for_url("**/app/keys?setup=1")
+        address = create_key(regulator)
+        regulator.goto(f"{server.url}/app/lots/XOAI-R01/recall")
+        regulator.fill("#f-reason", "Dư lượng Carbendazim vượt ngưỡng (mẫu 17/2026)")
+        regulator.click("form[action='/app/lots/XOAI-R01/recall'] button[type=submit]")
+        dialog = regulator.locator("#signing-dialog")
+        dialog.wait_for()
+        assert "Thu hồi lô XOAI-R01" in (dialog.text_content() or "")
+        regulator.click("#sign-confirm")
+        regulator.wait_for_url("**/app/lots/XOAI-R01?ok=recalled")
+    finally:
+        coop.context.close()
+        regulator.context.close()
+
+    with Session(server.runtime.engine) as session:
+        recall = session.exec(
+            select(ChainAction).where(ChainAction.kind == ChainActionKind.RECALL)
+        ).one()
+    assert recall.signer == address
+    assert recall.signature and len(recall.signature) == 132
