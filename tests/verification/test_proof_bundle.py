@@ -269,6 +269,7 @@ def test_a_batch_not_yet_on_chain_leaves_its_events_pending_not_failed(
 ) -> None:
     from backend.services.anchoring.batching import build_batch
 
+    anchor_everything(runtime)  # the organisations' keys reach the chain: events may be batched
     harvest(supply_chain, "LO-3")
     assert build_batch(runtime.engine, max_events=10, max_delay_s=0, force=True) is not None
     bundle = client.get("/api/v1/lots/LO-3/proof").json()
