@@ -43,13 +43,13 @@ def _kinds(names: tuple[str, ...]) -> sa.Enum:
 
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    with op.batch_alter_table("organisation") as organisation:
-        # Filled "custodial" for the rows there are, then "client" for new ones.
-        organisation.add_column(
-            sa.Column("key_custody", _text(16), nullable=False, server_default="custodial")
-        )
-    with op.batch_alter_table("organisation") as organisation:
-        organisation.alter_column("key_custody", server_default="client")
+    # "client" for new organisations, "custodial" for those there are. Plain ALTER TABLE
+    # statements (no table rebuild on SQLite: other tables' rows refer to these).
+    op.add_column(
+        "organisation",
+        sa.Column("key_custody", _text(16), nullable=False, server_default="client"),
+    )
+    op.execute("UPDATE organisation SET key_custody = 'custodial'")
     op.create_table(
         "org_key",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -82,9 +82,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_write_draft_org_id", "write_draft", ["org_id"])
-    with op.batch_alter_table("event") as event:
-        event.add_column(sa.Column("signature", _text(132), nullable=True))
-        event.add_column(sa.Column("signer", _text(42), nullable=True))
+    op.add_column("event", sa.Column("signature", _text(132), nullable=True))
+    op.add_column("event", sa.Column("signer", _text(42), nullable=True))
     if postgres:
         # ADD VALUE may not run inside a transaction block before PostgreSQL 12; later ones
         # allow it as long as the new value is not used in the same transaction.
@@ -108,10 +107,10 @@ def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     # Signer actions have no meaning to the older release: they go with the columns.
     op.execute("DELETE FROM chainaction WHERE kind IN ('SET_SIGNER', 'GRANT_REGULATOR')")
-    with op.batch_alter_table("chainaction") as action:
-        for column in ("custody", "active", "org_key", "deadline", "nonce", "signature", "signer"):
-            action.drop_column(column)
-        if not postgres:
+    for column in ("custody", "active", "org_key", "deadline", "nonce", "signature", "signer"):
+        op.drop_column("chainaction", column)  # SQLite 3.35+ drops a plain column in place
+    if not postgres:
+        with op.batch_alter_table("chainaction") as action:
             action.alter_column(
                 "kind", existing_type=_kinds(_NEW_KINDS), type_=_kinds(_OLD_KINDS)
             )
@@ -124,12 +123,10 @@ def downgrade() -> None:
             " USING kind::text::chainactionkind"
         )
         op.execute("DROP TYPE chainactionkind_new")
-    with op.batch_alter_table("event") as event:
-        event.drop_column("signer")
-        event.drop_column("signature")
+    op.drop_column("event", "signer")
+    op.drop_column("event", "signature")
     op.drop_index("ix_write_draft_org_id", table_name="write_draft")
     op.drop_table("write_draft")
     op.drop_index("ix_org_key_org_id", table_name="org_key")
     op.drop_table("org_key")
-    with op.batch_alter_table("organisation") as organisation:
-        organisation.drop_column("key_custody")
+    op.drop_column("organisation", "key_custody")

@@ -34,6 +34,7 @@ from backend.chain.error_classes import explain_failed_tx
 from backend.chain.finality import Finality
 from backend.chain.sender import Transactable
 from backend.chain.tx_state import TxStatus, tx_state
+from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import BatchStatus, ChainAction, ChainActionKind
 from backend.services.anchoring import rows, signer_actions
@@ -87,9 +88,11 @@ class OutboxSender:
         finality: Finality | None = None,
         failures: SendFailures | None = None,
         signer_admin: LocalAccount | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.engine = engine
         self.signer_admin = signer_admin  # signs signer changes (signer_actions)
+        self.settings = settings or Settings()
         self.confirmations = confirmations
         self.finality = finality or Finality(confirmations=confirmations)
         self._on_tx_lost = on_tx_lost  # a sent transaction vanished: nonces need re-reading
@@ -144,7 +147,8 @@ class OutboxSender:
                 return
             if action.kind is ChainActionKind.SET_SIGNER:
                 try:
-                    signer_actions.sign_change(chain, session, action, self.signer_admin)
+                    admin = signer_actions.admin_for(chain, self.signer_admin, self.settings)
+                    signer_actions.sign_change(chain, session, action, admin)
                 except (ChainError, signer_actions.SignerAdminMissing) as exc:
                     self._failed(session, action, exc, report)
                     return

@@ -107,6 +107,7 @@ class AnchoringService:
             finality=self.finality,
             failures=self._failures,
             signer_admin=resolve_signer_admin(settings),
+            settings=settings,
         )
         self._reconciler = Reconciler(
             engine=engine, cache=self.cache, on_tx_lost=self._note_tx_lost, finality=self.finality

@@ -27,7 +27,6 @@ from sqlmodel import Session, col, func, select
 from backend.chain import ChainClient
 from backend.chain.registry_signers import REGULATOR_ROLE
 from backend.chain.sender import Transactable
-from backend.chain.signer import resolve_signer
 from backend.config import Environment, Settings
 from backend.hashing import from_hex
 from backend.hashing.eip712 import sign_typed_data, signer_change_typed_data
@@ -55,27 +54,33 @@ class SignerAdminMissing(RuntimeError):
 
 
 def resolve_signer_admin(settings: Settings) -> LocalAccount | None:
-    """The account that signs signer changes; None in production without the setting."""
-    if settings.signer_admin_key is not None:
-        try:
-            return Account.from_key(settings.signer_admin_key.get_secret_value())
-        except (ValueError, TypeError):  # never chain the original: it may quote the key
-            raise SignerAdminMissing("SENTRACE_SIGNER_ADMIN_KEY is not a valid key") from None
-    if settings.env is Environment.PRODUCTION:
+    """The configured account that signs signer changes (None: not configured)."""
+    if settings.signer_admin_key is None:
         return None
-    return resolve_signer(settings)
+    try:
+        return Account.from_key(settings.signer_admin_key.get_secret_value())
+    except (ValueError, TypeError):  # never chain the original: it may quote the key
+        raise SignerAdminMissing("SENTRACE_SIGNER_ADMIN_KEY is not a valid key") from None
+
+
+def admin_for(
+    chain: ChainClient, configured: LocalAccount | None, settings: Settings
+) -> LocalAccount:
+    """The configured signer admin, else (outside production) the key the chain client signs
+    with: the anchor key, which is the admin of a registry it deployed."""
+    if configured is not None:
+        return configured
+    if settings.env is Environment.PRODUCTION:
+        raise SignerAdminMissing("production needs SENTRACE_SIGNER_ADMIN_KEY for signer changes")
+    return chain._account
 
 
 def sign_change(
-    chain: ChainClient, session: Session, action: ChainAction, admin: LocalAccount | None
+    chain: ChainClient, session: Session, action: ChainAction, admin: LocalAccount
 ) -> None:
     """Fill the action's nonce, deadline and signature (once; committed by the caller)."""
     if action.signature is not None:
         return
-    if admin is None:
-        raise SignerAdminMissing(
-            "production needs SENTRACE_SIGNER_ADMIN_KEY to send signer changes"
-        )
     assert action.org_key and action.signer and action.custody is not None
     in_flight = session.exec(
         select(func.max(ChainAction.nonce))
