@@ -128,13 +128,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningServer]:
 def bundle(page: Page, server: SigningServer) -> Page:
     """A page of the app (the sign-in page) with the bundle loaded from the app's origin."""
     scripts: list[str] = []
+    console: list[str] = []
     page.on(
         "request",
         lambda request: scripts.append(request.url) if request.resource_type == "script" else None,
     )
+    page.on("console", lambda message: console.append(message.text))
     page.goto(f"{server.url}/app/login")
     page.wait_for_function("document.documentElement.dataset.signing === 'ready'")
     assert scripts == [f"{server.url}/app/static/build/app.js"]
+    assert not [text for text in console if "Content Security Policy" in text]
     return page
 
 
