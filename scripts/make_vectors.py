@@ -1,10 +1,12 @@
-"""Regenerate tests/vectors/events.json and events_v2.json, the fixed answers of rules v1 and v2.
+"""Regenerate tests/vectors/events.json, events_v2.json and signatures.json: fixed answers.
 
 The vectors are for people who check SenTrace without our code: each event gives its input
 fields (some Vietnamese text deliberately in NFD), the canonical document, its RFC 8785 bytes,
 event hash, lot key and Merkle leaf; the batch gives the tree, root and every proof. The file is
 written with ``\\u`` escapes so that no editor can quietly re-normalise the NFD inputs. The v2
-vectors (scripts/vectors_v2.py) add chained documents, commitments and a heads map.
+vectors (scripts/vectors_v2.py) add chained documents, commitments and a heads map; the
+signature vectors (scripts/vectors_signatures.py) sign the v2 events, a signer change and a
+recall as EIP-712 typed data with published TEST keys (never to be used for anything real).
 
 Usage: ``python scripts/make_vectors.py`` (rewrite) or ``--check`` (exit 1 if stale).
 """
@@ -26,6 +28,7 @@ for _folder in (REPO_ROOT, REPO_ROOT / "scripts"):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
+from vectors_signatures import build_vectors_signatures  # noqa: E402
 from vectors_v2 import build_vectors_v2  # noqa: E402
 
 from backend.hashing import (  # noqa: E402 - after the path set-up above
@@ -42,6 +45,7 @@ from backend.hashing import (  # noqa: E402 - after the path set-up above
 
 VECTORS_PATH = REPO_ROOT / "tests" / "vectors" / "events.json"
 VECTORS_V2_PATH = REPO_ROOT / "tests" / "vectors" / "events_v2.json"
+SIGNATURES_PATH = REPO_ROOT / "tests" / "vectors" / "signatures.json"
 
 
 def _nfd(text: str) -> str:
@@ -245,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a file is stale")
     args = parser.parse_args(argv)
-    outputs = {VECTORS_PATH: build_vectors(), VECTORS_V2_PATH: build_vectors_v2()}
+    v2 = build_vectors_v2()
+    outputs = {
+        VECTORS_PATH: build_vectors(),
+        VECTORS_V2_PATH: v2,
+        SIGNATURES_PATH: build_vectors_signatures(v2["events"]),
+    }
     stale = 0
     for path, vectors in outputs.items():
         text = render(vectors)

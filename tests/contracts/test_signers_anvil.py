@@ -11,6 +11,7 @@ the contract together. Every key here is a test key derived from a label, never 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -39,6 +40,7 @@ from backend.hashing.eip712 import (
     typed_data_digest,
 )
 from tests.support.anvil import demo_client
+from tests.support.components import REPO_ROOT
 
 pytestmark = pytest.mark.anvil
 
@@ -447,3 +449,22 @@ def test_another_organisation_s_key_does_not_sign_for_this_one(chain: Chain) -> 
     assert chain.verifies(root, chain.event_signature(theirs, org=OTHER_ORG), org=OTHER_ORG)
     never = fixed_key("never registered")
     assert chain.verifies(root, chain.event_signature(never)) is False
+
+
+def test_the_signature_vectors_hold_on_the_registry_they_name(chain: Chain) -> None:
+    """signatures.json is signed for anvil's first deployment: this fixture's registry."""
+    vectors = json.loads((REPO_ROOT / "tests/vectors/signatures.json").read_text("utf-8"))
+    assert chain.platform.contract_address == vectors["domain"]["verifyingContract"]
+    for statement in vectors["statements"]:
+        if statement["kind"] != "event":
+            continue
+        message = statement["typed_data"]["message"]
+        fields = [
+            bytes.fromhex(message["orgKey"][2:]),
+            bytes.fromhex(message["lotKey"][2:]),
+            message["seq"],
+            bytes.fromhex(message["eventHash"][2:]),
+        ]
+        assert "0x" + chain.platform.event_digest(*fields).hex() == statement["digest"]
+        signer = chain.platform.recover_event_signer(*fields, statement["signature"])
+        assert signer == statement["signer"]
