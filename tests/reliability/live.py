@@ -71,7 +71,7 @@ class LiveLedger:
         return self
 
     def make_org(self, slug: str, role: str, name: str) -> dict[str, str]:
-        body = {"slug": slug, "name": name, "role": role}
+        body = {"slug": slug, "name": name, "role": role, "key_custody": "custodial"}
         response = self.http.post("/api/v1/orgs", json=body, headers=ADMIN)
         assert response.status_code == 201, response.text
         return {"Authorization": f"Bearer {response.json()['api_key']}"}

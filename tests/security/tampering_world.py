@@ -46,7 +46,7 @@ class World:
         return result
 
     def org(self, slug: str, role: str) -> None:
-        body = {"slug": slug, "name": slug.upper(), "role": role}
+        body = {"slug": slug, "name": slug.upper(), "role": role, "key_custody": "custodial"}
         response = self.client.post("/api/v1/orgs", json=body, headers=ADMIN)
         assert response.status_code == 201, response.text
         self.headers[slug] = {"Authorization": f"Bearer {response.json()['api_key']}"}

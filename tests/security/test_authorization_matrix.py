@@ -67,7 +67,9 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             built = Matrix(client, runtime, headers={"admin": ADMIN, "none": {}})
             for slug, role in ROLES.items():
                 made = built.post(
-                    "/api/v1/orgs", "admin", {"slug": slug, "name": slug, "role": role}
+                    "/api/v1/orgs",
+                    "admin",
+                    {"slug": slug, "name": slug, "role": role, "key_custody": "custodial"},
                 )
                 built.headers[slug] = {"Authorization": f"Bearer {made['api_key']}"}
             extra = built.post("/api/v1/orgs/htx/keys", "admin", {"label": "bị thu hồi"})

@@ -91,7 +91,9 @@ def record(client: TestClient, runtime: Runtime) -> tuple[Bundle, Bundle]:
     keys = {}
     for slug, role in (("htx", "cooperative"), ("dg", "packer"), ("ql", "regulator")):
         made = client.post(
-            "/api/v1/orgs", json={"slug": slug, "name": slug, "role": role}, headers=ADMIN
+            "/api/v1/orgs",
+            json={"slug": slug, "name": slug, "role": role, "key_custody": "custodial"},
+            headers=ADMIN,
         )
         keys[slug] = {"Authorization": f"Bearer {made.json()['api_key']}"}
 

@@ -90,7 +90,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
 
 def _record(client: TestClient, runtime: Runtime) -> tuple[Bundle, Bundle]:
     made = client.post(
-        "/api/v1/orgs", json={"slug": "htx", "name": "HTX Mỹ Xương", "role": "cooperative"},
+        "/api/v1/orgs",
+        json={
+            "slug": "htx", "name": "HTX Mỹ Xương", "role": "cooperative", "key_custody": "custodial"
+        },
         headers=ADMIN,
     )  # fmt: skip
     headers = {"Authorization": f"Bearer {made.json()['api_key']}"}

@@ -23,7 +23,12 @@ JSON = {"Content-Type": "application/json"}
 @pytest.fixture(scope="module")
 def coop(live_server: ServerProcess) -> dict[str, str]:
     with live_server.client() as http:
-        body = {"slug": "htx-hostile", "name": "HTX", "role": "cooperative"}
+        body = {
+            "slug": "htx-hostile",
+            "name": "HTX",
+            "role": "cooperative",
+            "key_custody": "custodial",
+        }
         created = http.post("/api/v1/orgs", json=body, headers=ADMIN)
         assert created.status_code == 201, created.text
         headers = {"Authorization": f"Bearer {created.json()['api_key']}"}

@@ -41,7 +41,7 @@ def seed(server: ServerProcess) -> None:
     with server.client() as http:
         made = http.post(
             "/api/v1/orgs",
-            json={"slug": "htx", "name": "HTX", "role": "cooperative"},
+            json={"slug": "htx", "name": "HTX", "role": "cooperative", "key_custody": "custodial"},
             headers=ADMIN,
         )
         key = {"Authorization": f"Bearer {made.json()['api_key']}"}

@@ -54,7 +54,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         headers = {"admin": ADMIN}
         with TestClient(app) as client:
             for slug, role in (("htx", "cooperative"), ("ql", "regulator")):
-                body = {"slug": slug, "name": slug, "role": role}
+                body = {"slug": slug, "name": slug, "role": role, "key_custody": "custodial"}
                 made = client.post("/api/v1/orgs", json=body, headers=ADMIN).json()
                 headers[slug] = {"Authorization": f"Bearer {made['api_key']}"}
             farm = {"code": "F-01", "name": "Vườn ông Tư", "commune": "Mỹ Xương"}

@@ -94,7 +94,11 @@ def run_flow(flow: Flow) -> None:
         return response
 
     for slug, role in (("htx", "cooperative"), ("dg", "packer")):
-        made = call("POST", "/api/v1/orgs", json={"slug": slug, "name": slug, "role": role})
+        made = call(
+            "POST",
+            "/api/v1/orgs",
+            json={"slug": slug, "name": slug, "role": role, "key_custody": "custodial"},
+        )
         flow.api_keys.append(made.json()["api_key"])
     coop, packer = flow.api_keys
     extra = call("POST", "/api/v1/orgs/htx/keys", json={"label": "máy quét"}).json()
