@@ -14,7 +14,7 @@ KEYS = "/api/v1/orgs/{}/signing-keys"
 
 
 def test_an_org_registers_lists_and_revokes_its_own_key(actors: Actors) -> None:
-    htx = actors.org("htx", "cooperative")
+    htx = actors.org("htx", "cooperative", key_custody="client")
     address = Account.create().address
     added = actors.client.post(
         KEYS.format("htx"), json={"custody": "client", "address": address}, headers=htx
@@ -28,8 +28,8 @@ def test_an_org_registers_lists_and_revokes_its_own_key(actors: Actors) -> None:
 
 
 def test_another_org_can_neither_register_nor_revoke_nor_list(actors: Actors) -> None:
-    actors.org("htx", "cooperative")
-    other = actors.org("htx2", "cooperative")
+    actors.org("htx", "cooperative", key_custody="client")
+    other = actors.org("htx2", "cooperative", key_custody="client")
     address = Account.create().address
     by_admin = actors.client.post(
         KEYS.format("htx"), json={"custody": "browser", "address": address}, headers=ADMIN
@@ -49,7 +49,7 @@ def test_another_org_can_neither_register_nor_revoke_nor_list(actors: Actors) ->
 
 
 def test_errors_name_the_field(actors: Actors) -> None:
-    htx = actors.org("htx", "cooperative")
+    htx = actors.org("htx", "cooperative", key_custody="client")
     cases = [
         ({"custody": "client", "address": "0x12"}, 422, "address"),
         ({"custody": "client"}, 422, "address"),
