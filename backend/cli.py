@@ -48,7 +48,12 @@ app = typer.Typer(
 )
 
 #: Modules that add commands; each exposes ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: list[str] = ["backend.cli_operator", "backend.cli_registry", "backend.cli_sign"]
+COMMAND_MODULES: list[str] = [
+    "backend.cli_operator",
+    "backend.cli_registry",
+    "backend.cli_sign",
+    "backend.cli_keys",
+]
 
 logger = logging.getLogger("backend.cli")
 
