@@ -128,3 +128,24 @@ def test_bad_keys_are_refused_naming_the_field(runtime: Runtime) -> None:
         with pytest.raises(org_keys.NoSigningKey):
             org_keys.signing_key(session, org, runtime.settings)
         assert session.exec(select(OrgKey)).one().status == KeyStatus.PENDING
+
+
+def test_production_refuses_a_short_secret_and_the_demo_key_as_signer_admin(
+    tmp_path: Path,
+) -> None:
+    from pydantic import ValidationError
+
+    from backend.config import DEMO_ANCHOR_PRIVATE_KEY, Settings
+
+    base = {
+        "env": "production",
+        "anchor_private_key": "0x" + "ab" * 32,
+        "chain_rpc_url": "http://127.0.0.1:8545",
+        "session_secret": "s" * 40,
+        "data_dir": tmp_path,
+    }
+    Settings(**base, key_encryption_secret="k" * 40, signer_admin_key="0x" + "cd" * 32)
+    with pytest.raises(ValidationError, match="SENTRACE_KEY_ENCRYPTION_SECRET"):
+        Settings(**base, key_encryption_secret="short")
+    with pytest.raises(ValidationError, match="SENTRACE_SIGNER_ADMIN_KEY"):
+        Settings(**base, signer_admin_key=DEMO_ANCHOR_PRIVATE_KEY)
