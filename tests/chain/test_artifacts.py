@@ -17,9 +17,15 @@ def payload(signature: str, types: list[str], values: list[object]) -> str:
 
 
 def test_every_registry_error_in_the_abi_is_named_after_the_contract() -> None:
-    """Besides OpenZeppelin's own (access control, pause, the admin delay's SafeCast)."""
+    """Besides OpenZeppelin's own (access control, pause, the admin delay's SafeCast, the
+    signed statements' nonces)."""
     names = {item["name"] for item in registry_artifact().abi if item["type"] == "error"}
-    openzeppelin = {"EnforcedPause", "ExpectedPause", "SafeCastOverflowedUintDowncast"}
+    openzeppelin = {
+        "EnforcedPause",
+        "ExpectedPause",
+        "SafeCastOverflowedUintDowncast",
+        "InvalidAccountNonce",
+    }
     ours = {name for name in names if not name.startswith("AccessControl")} - openzeppelin
     assert ours and all(name.startswith("TraceRegistry") for name in ours)
     assert openzeppelin <= names
