@@ -61,6 +61,9 @@ class SigningContext:
     expected: Sequence[dict[str, Any]] = ()
     signatures: Sequence[str] = ()
     statements: list[dict[str, Any]] = field(default_factory=list)
+    #: CUSTODIAL: each organisation's unsealed account, opened once per write (a batch of 500
+    #: events decrypts its key once, not 500 times).
+    accounts: dict[int, Any] = field(default_factory=dict)
 
 
 _current: ContextVar[SigningContext | None] = ContextVar("sentrace_signing", default=None)

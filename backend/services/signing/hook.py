@@ -150,7 +150,7 @@ def _settle(
     if context.mode is Mode.COLLECT:
         return None, None
     if context.mode is Mode.CUSTODIAL:
-        account = org_keys.signing_key(session, org, settings)
+        account = _custodial_account(session, context, org, settings)
         return sign_typed_data(statement["typed_data"], account.key), account.address
     expected = context.expected
     if index >= len(expected) or expected[index].get("digest") != statement["digest"]:
@@ -171,12 +171,22 @@ def _recall_key(
     """The address that signs the recall: the custodial key, or the organisation's newest
     active key (else its newest pending one), whose nonce the statement must carry."""
     if context.mode is Mode.CUSTODIAL:
-        return org_keys.signing_key(session, org, settings).address
+        return _custodial_account(session, context, org, settings).address
     keys = [k for k in org_keys.keys_of(session, org) if k.status != KeyStatus.REVOKED.value]
     keys.sort(key=lambda k: (k.status == KeyStatus.ACTIVE.value, k.created_at, k.id or 0))
     if not keys:
         raise SignatureRequired(message("signing.no_key"))
     return keys[-1].address
+
+
+def _custodial_account(
+    session: Session, context: SigningContext, org: Organisation, settings: Settings
+) -> Any:
+    """The organisation's custodial account, unsealed once per write."""
+    assert org.id is not None
+    if org.id not in context.accounts:
+        context.accounts[org.id] = org_keys.signing_key(session, org, settings)
+    return context.accounts[org.id]
 
 
 def _queued_recalls(session: Session, signer: str) -> int:
