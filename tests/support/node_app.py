@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from backend.app import create_app
 from backend.runtime import Runtime
 from tests.support.app import Actors, make_settings
+from tests.support.ledger_flow import activate_keys
 
 
 def rpc_answer(url: str, method: str, *params: Any) -> Any:
@@ -39,7 +40,9 @@ def app_on_node(
     folder: Path, rpc_url: str, registry: str | None = None, **overrides: Any
 ) -> Iterator[tuple[Runtime, Actors]]:
     """The app (no worker: tests drive the passes) with ``htx``, farm ``F-01`` and product
-    ``xoai`` made; without ``registry`` the runtime deploys one. ``overrides`` are settings."""
+    ``xoai`` made and ``htx``'s custodial signing key recorded on chain (so a test's first pass
+    anchors its events at once); without ``registry`` the runtime deploys one. ``overrides``
+    are settings."""
     if registry is not None:
         overrides["contract_address"] = registry
     settings = make_settings(
@@ -54,6 +57,7 @@ def app_on_node(
                 "/api/v1/farms", "htx", {"code": "F-01", "name": "V", "commune": "Tân Hộ Cơ"}
             )
             actors.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài"})
+            activate_keys(runtime)
             yield runtime, actors
     finally:
         runtime.close()
