@@ -16,6 +16,7 @@ SECTIONS: tuple[str, ...] = (
     "verification",
     "verification_rules",
     "labels",
+    "signatures",
 )
 
 
@@ -67,6 +68,9 @@ class BenchConfig:
     rules_rounds: int = 5
     # labels
     labels_per_file: int = 200
+    # signatures: documents signed and recovered per event, events ingested each way
+    signature_events: int = 2_000
+    signature_ingest_events: int = 500
 
     @classmethod
     def full(cls, out_dir: Path, work_dir: Path) -> BenchConfig:
@@ -92,6 +96,8 @@ class BenchConfig:
             rules_repeat=20,
             rules_rounds=3,
             labels_per_file=10,
+            signature_events=100,
+            signature_ingest_events=20,
             server_workers=(2,),  # the multi-process path, once
         )
 

@@ -61,6 +61,7 @@ from bench.seed import (
     http_anchor_now,
     http_cooperative,
     http_lot,
+    server_signs_for,
     service_cooperative,
 )
 from bench.server import running_server, server_env
@@ -189,6 +190,7 @@ def run_service(kind: str, url: str, rpc_url: str, config: BenchConfig) -> tuple
         chain_rpc_url=rpc_url,
     )
     runtime = Runtime.start(settings)
+    server_signs_for(runtime)
     try:
         codes = [f"XOAI-SVC-{i:02d}" for i in range(SERVICE_LOTS)]
         org = service_cooperative(runtime.engine, settings, [*codes, "XOAI-BARE"])

@@ -18,10 +18,14 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.db import session_scope
+from backend.hashing.eip712 import SigningDomain
+from backend.http.signed_writes import chain_facts
 from backend.models import Organisation
+from backend.runtime import Runtime
 from backend.services.accounts import orgs
 from backend.services.catalog import farms, products
 from backend.services.ledger import lots
+from backend.services.signing import FixedChainFacts, set_default_chain
 from backend.timeutil import utcnow
 from bench.server import ADMIN_TOKEN
 
@@ -85,6 +89,10 @@ class HttpCooperative:
     headers: dict[str, str]
 
 
+#: The placeholder registry of :func:`server_signs_offline`.
+OFFLINE_REGISTRY = "0x" + "00" * 19 + "01"
+
+
 def _expect(response: httpx.Response, *codes: int) -> Any:
     if response.status_code not in codes:
         raise SeedFailed(
@@ -96,7 +104,14 @@ def _expect(response: httpx.Response, *codes: int) -> Any:
 
 def http_cooperative(client: httpx.Client, slug: str = "htx-bench") -> HttpCooperative:
     """Organisation (as the admin), its farm and the product, through the API."""
-    body = {"slug": slug, "name": "HTX Xoài Mỹ Xương", "role": "cooperative"}
+    # Custodial: the server signs each event, so every write is one request (a client-held
+    # organisation's signed round trip is measured by bench.signatures).
+    body = {
+        "slug": slug,
+        "name": "HTX Xoài Mỹ Xương",
+        "role": "cooperative",
+        "key_custody": "custodial",
+    }
     created = _expect(client.post("/api/v1/orgs", json=body, headers=ADMIN), 201)
     headers = {"Authorization": f"Bearer {created['api_key']}"}
     _expect(client.post("/api/v1/farms", json=FARM, headers=headers), 201)
@@ -135,13 +150,31 @@ def http_anchor_now(client: httpx.Client) -> dict[str, Any]:
 # ------------------------------------------------------------------------ through services
 
 
+def server_signs_for(runtime: Runtime) -> None:
+    """Services called directly in this process (seeding, the service-layer ingest) sign a
+    custodial organisation's statements for ``runtime``'s registry, as its HTTP layer does."""
+    set_default_chain(chain_facts(runtime))
+
+
+def server_signs_offline(chain_id: int = 31337) -> None:
+    """As :func:`server_signs_for`, for a database filled before any registry is attached
+    (the anchoring bench): statements name a placeholder registry, which only a verification
+    would notice, and those benchmarks anchor without verifying."""
+    set_default_chain(FixedChainFacts(SigningDomain(chain_id, OFFLINE_REGISTRY)))
+
+
 def service_cooperative(
     engine: Engine, settings: Settings, lot_codes: list[str], slug: str = "htx-bench"
 ) -> Organisation:
     """Organisation, farm, product and harvest lots in one transaction; returns the org."""
     with session_scope(engine) as session:
         org, _key = orgs.create_organisation(
-            session, slug=slug, name="HTX Xoài Mỹ Xương", role="cooperative"
+            session,
+            slug=slug,
+            name="HTX Xoài Mỹ Xương",
+            role="cooperative",
+            key_custody="custodial",
+            settings=settings,
         )
         farms.create_farm(
             session,

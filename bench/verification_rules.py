@@ -37,7 +37,7 @@ from bench.config import BenchConfig, processes
 from bench.databases import database
 from bench.ingest import service_ingest, settle_worker
 from bench.results import Row, SectionResult, number
-from bench.seed import service_cooperative, service_lot
+from bench.seed import server_signs_for, service_cooperative, service_lot
 from bench.server import running_server, server_env
 from bench.verification import Measured, measure
 from bench.verify_split import CpuSplit, cpu_ms, cpu_split
@@ -234,6 +234,7 @@ def run(config: BenchConfig) -> SectionResult:
             data_dir=work / "data", database_url=url, chain_rpc_url=node.url, worker_enabled=False
         )
         runtime = Runtime.start(settings)
+        server_signs_for(runtime)
         try:
             seed(runtime, events)
             check_seeded(runtime, events)
