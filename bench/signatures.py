@@ -129,7 +129,9 @@ class Ingest:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def _client_signed(runtime: Runtime, org: Organisation, write: Callable[[Session], Result]) -> float:
+def _client_signed(
+    runtime: Runtime, org: Organisation, write: Callable[[Session], Result]
+) -> float:
     """One write through the 428 protocol as a client-held organisation's system makes it;
     returns the seconds the client spent signing."""
     facts = chain_facts(runtime)
