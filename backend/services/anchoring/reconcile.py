@@ -37,7 +37,7 @@ from backend.chain.finality import Finality
 from backend.chain.tx_state import TxStatus, tx_state
 from backend.hashing import HashingError, MerkleTree, from_hex, to_hex
 from backend.models import Batch, BatchStatus, ChainAction, ChainActionKind, Event
-from backend.services.anchoring import checkpoint, rows
+from backend.services.anchoring import checkpoint, rows, signer_actions
 from backend.services.anchoring.outbox import find_milestone
 
 logger = logging.getLogger(__name__)
@@ -249,6 +249,8 @@ class Reconciler:
             return
         if action.tx_hash:
             self._on_tx_lost()
+        if action.kind in signer_actions.FIRST_KINDS:
+            signer_actions.vanished(session, action)  # signed again; its key waits for it
         action.status = BatchStatus.PENDING
         action.last_error = "vanished from chain; sending again"
         session.add(action)
@@ -259,6 +261,8 @@ class Reconciler:
     def _action_on_chain(chain: ChainClient, action: ChainAction) -> bool:
         if action.kind is ChainActionKind.RECALL:
             return chain.is_recalled(from_hex(action.lot_key))
+        if action.kind in signer_actions.FIRST_KINDS:  # the registry's record, no lot logs
+            return signer_actions.on_chain(chain, action)
         if action.tx_hash and tx_state(chain, action.tx_hash).status is TxStatus.MINED:
             return True
         found = find_milestone(chain, action)

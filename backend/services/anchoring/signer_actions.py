@@ -163,3 +163,17 @@ def confirmed(session: Session, action: ChainAction) -> None:
         key.status, key.revoked_at = KeyStatus.REVOKED.value, utcnow()
     session.add(key)
     logger.info("signing key %s is %s on chain", key.address, key.status)
+
+
+def vanished(session: Session, action: ChainAction) -> None:
+    """A confirmed signer change the registry no longer shows (a reset node, another registry):
+    its statement is signed again (the old nonce and domain may be stale) and an activated key
+    goes back to ``pending``, so no batch holds its events until the change is on chain again."""
+    forget_signature(action)
+    if action.kind is not ChainActionKind.SET_SIGNER or not action.active or not action.signer:
+        return
+    key = session.exec(select(OrgKey).where(col(OrgKey.address) == action.signer)).first()
+    if key is not None and key.status == KeyStatus.ACTIVE:
+        key.status, key.activated_at = KeyStatus.PENDING.value, None
+        session.add(key)
+        logger.warning("signing key %s is no longer on chain; waiting for it again", key.address)
