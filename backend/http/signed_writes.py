@@ -3,9 +3,11 @@
 A statement is signed under the EIP-712 domain of the registry in use, and a recall carries its
 regulator key's nonce on that registry, so a write needs the runtime's chain client: the one in
 place (even while its node is briefly unreachable, its chain id and address are known), else a
-fresh one when the runtime owns its chain. A runtime without any chain (a test world) falls back
-to the default set with :func:`backend.services.signing.set_default_chain`; otherwise a write
-that has something to sign is refused with 503, to be retried, rather than signed for nothing.
+fresh one when the runtime owns its chain and no worker or keeper thread connects it (a write,
+inside its database transaction, never waits on a registry deployment's sender lease). A
+runtime without any chain (a test world) falls back to the default set with
+:func:`backend.services.signing.set_default_chain`; otherwise a write that has something to
+sign is refused with 503, to be retried, rather than signed for nothing.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class RuntimeChainFacts:
             return chain
         if not self.runtime.owns_chain:
             return None
+        if self.runtime.worker is not None or self.runtime.keeper is not None:
+            # That thread connects (and may deploy the registry under the sender lease, a
+            # database write): a write holding its own transaction must not wait on it.
+            raise ServiceUnavailable(NO_CHAIN)
         try:
             return self.runtime.require_chain()
         except ChainError as exc:

@@ -348,15 +348,25 @@ def test_a_server_started_before_its_chain_node_serves_then_anchors_when_the_nod
             ready = client.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["reachable"] is False
-            actors = _supply_chain(client)  # writes work without the chain
-            actors.post("/api/v1/lots", "htx-my-xuong", {"code": "XOAI-2", "product": "xoai-cat",
-                        "farm": "MX-01", "quantity": "5", "unit": "kg",
-                        "harvested_at": "2026-05-01T06:30:00Z"})  # fmt: skip
+            actors = _supply_chain(client)  # organisations (their keys queued) need no chain
+            harvest = {"code": "XOAI-2", "product": "xoai-cat", "farm": "MX-01", "quantity": "5",
+                       "unit": "kg", "harvested_at": "2026-05-01T06:30:00Z"}  # fmt: skip
+            # An event is signed under the registry's domain, unknown before the node is ever
+            # reached: the write is refused to be retried (503), and nothing is stored.
+            refused = client.post(
+                "/api/v1/lots", json=harvest, headers=actors.headers["htx-my-xuong"]
+            )
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "service_unavailable"
             url = "/api/v1/lots/XOAI-2/verification"
-            assert client.get(url).json()["verdict"] == "pending"
+            assert client.get(url).status_code == 404
 
             node = start_anvil(tmp_path / "anvil", port=port)
 
+            wait_for("writes signed once the node is up", lambda: client.post(
+                "/api/v1/lots", json=harvest, headers=actors.headers["htx-my-xuong"]
+            ).status_code == 201)  # fmt: skip
+            # the key's SET_SIGNER queued while the node was down goes out before the batch
             wait_for("verified once the node is up", lambda: client.get(url).json()["verdict"]
                      == "verified")  # fmt: skip
             assert client.get("/readyz").status_code == 200
