@@ -174,7 +174,12 @@ def set_up(http: httpx.Client, config: Config) -> World:
         slug = f"{'htx' if role == 'cooperative' else 'dg'}-{run}-{i:02d}"
         made = http.post(
             "/api/v1/orgs",
-            json={"slug": slug, "name": f"Tổ chức {i} Đồng Tháp", "role": role},
+            json={
+                "slug": slug,
+                "name": f"Tổ chức {i} Đồng Tháp",
+                "role": role,
+                "key_custody": "custodial",  # the server signs: one request per write
+            },
             headers=admin,
         )
         made.raise_for_status()
