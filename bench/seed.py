@@ -18,14 +18,13 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.db import session_scope
-from backend.hashing.eip712 import SigningDomain
 from backend.http.signed_writes import chain_facts
 from backend.models import Organisation
 from backend.runtime import Runtime
 from backend.services.accounts import orgs
 from backend.services.catalog import farms, products
 from backend.services.ledger import lots
-from backend.services.signing import FixedChainFacts, set_default_chain
+from backend.services.signing import set_default_chain
 from backend.timeutil import utcnow
 from bench.server import ADMIN_TOKEN
 
@@ -89,10 +88,6 @@ class HttpCooperative:
     headers: dict[str, str]
 
 
-#: The placeholder registry of :func:`server_signs_offline`.
-OFFLINE_REGISTRY = "0x" + "00" * 19 + "01"
-
-
 def _expect(response: httpx.Response, *codes: int) -> Any:
     if response.status_code not in codes:
         raise SeedFailed(
@@ -154,13 +149,6 @@ def server_signs_for(runtime: Runtime) -> None:
     """Services called directly in this process (seeding, the service-layer ingest) sign a
     custodial organisation's statements for ``runtime``'s registry, as its HTTP layer does."""
     set_default_chain(chain_facts(runtime))
-
-
-def server_signs_offline(chain_id: int = 31337) -> None:
-    """As :func:`server_signs_for`, for a database filled before any registry is attached
-    (the anchoring bench): statements name a placeholder registry, which only a verification
-    would notice, and those benchmarks anchor without verifying."""
-    set_default_chain(FixedChainFacts(SigningDomain(chain_id, OFFLINE_REGISTRY)))
 
 
 def service_cooperative(
