@@ -88,12 +88,20 @@ def server(tmp_path: Path, anvil_node: ManagedAnvil) -> Iterator[str]:
 def _seed(runtime: Runtime) -> None:
     """Organisations and their people, a farm and a product (the admin's part of the story)."""
     with session_scope(runtime.engine) as session:
+        # Custodial: the server signs their events, no key needs setting up in the browser.
+        custodial = {"key_custody": "custodial", "settings": runtime.settings}
         coop, _ = create_organisation(
-            session, slug="htx-xoai-my-xuong", name="HTX Xoài cát Chu Mỹ Xương", role="cooperative"
+            session,
+            slug="htx-xoai-my-xuong",
+            name="HTX Xoài cát Chu Mỹ Xương",
+            role="cooperative",
+            **custodial,
         )
-        create_organisation(session, slug="sadec-pack", name="Đóng gói Sa Đéc", role="packer")
         create_organisation(
-            session, slug="chi-cuc", name="Chi cục QLCL Đồng Tháp", role="regulator"
+            session, slug="sadec-pack", name="Đóng gói Sa Đéc", role="packer", **custodial
+        )
+        create_organisation(
+            session, slug="chi-cuc", name="Chi cục QLCL Đồng Tháp", role="regulator", **custodial
         )
         for username, slug in (
             ("xoai", "htx-xoai-my-xuong"),
