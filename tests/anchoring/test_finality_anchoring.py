@@ -30,7 +30,14 @@ from backend.services.anchoring.service import AnchoringService
 from backend.services.verification.chain_view import AnchorState
 from tests.support.app import Actors, make_settings
 from tests.support.components import anvil_binary
-from tests.support.ledger_flow import actions, anchor_everything, batches, harvest, note
+from tests.support.ledger_flow import (
+    actions,
+    activate_keys,
+    anchor_everything,
+    batches,
+    harvest,
+    note,
+)
 from tests.support.rpc_proxy import Answer, Forward, Request, RpcProxy, error_answer
 
 pytestmark = pytest.mark.anvil
@@ -63,7 +70,20 @@ def open_ledger(tmp_path: Path, **overrides: Any) -> tuple[Runtime, TestClient, 
     actors.org("htx", "cooperative")
     actors.post("/api/v1/farms", "htx", {"code": "F-01", "name": "V", "commune": "Tân Hộ Cơ"})
     actors.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài"})
+    activate_key(runtime, overrides.get("chain_rpc_url"))
     return runtime, http, actors
+
+
+def activate_key(runtime: Runtime, node_url: str | None) -> None:
+    """Record htx's signing key on chain before the test, so its events are batched at once.
+    The server mines its own anvil; a node it does not own is mined for here, 64 blocks (past
+    anvil's finalized block), so the key's transaction is final under every policy tested."""
+    if node_url is None:
+        activate_keys(runtime)
+        return
+    runtime.anchoring.run_once(wait=True)
+    rpc(node_url, "anvil_mine", hex(64))
+    activate_keys(runtime)
 
 
 @pytest.fixture
