@@ -194,22 +194,27 @@ def test_the_browser_refuses_typed_data_that_is_not_a_sentrace_statement(bundle:
     assert error and "domain" in error
 
 
-@pytest.mark.skipif(not VECTORS.exists(), reason="no shared signature vectors yet")
 def test_the_shared_signature_vectors(bundle: Page) -> None:
+    """Every statement of tests/vectors/signatures.json signs and recovers the same in the page."""
     vectors = json.loads(VECTORS.read_text(encoding="utf-8"))
-    cases = vectors.get("cases", vectors) if isinstance(vectors, dict) else vectors
-    checked = 0
-    for case in cases:
-        typed = case.get("typed_data") or case.get("typed")
-        key = case.get("private_key")
-        if typed is None or key is None:
-            continue
-        got = bundle.evaluate(SIGN_IN_JS, [typed, key])
-        assert got["digest"] == case["digest"].lower(), case.get("name")
-        if "signature" in case:
-            assert got["signature"] == case["signature"].lower(), case.get("name")
-        checked += 1
-    assert checked
+    keys = vectors["keys"]
+    statements = {case["name"]: case for case in vectors["statements"]}
+    assert statements
+    for case in statements.values():
+        key = keys[case["signed_by"]]["private_key"]
+        got = bundle.evaluate(SIGN_IN_JS, [case["typed_data"], key])
+        assert got["digest"] == case["digest"].lower(), case["name"]
+        assert got["signature"] == case["signature"].lower(), case["name"]
+        assert got["recovered"] == case["signer"], case["name"]
+    for refused in vectors["refused"]:
+        digest = statements[refused["statement"]]["digest"]
+        recovered = bundle.evaluate(
+            """([digest, signature]) => { const S = globalThis.SenTrace;
+                 try { return S.ecdsa.recoverAddress(S.hex.fromHex(digest), signature); }
+                 catch (e) { return null; } }""",
+            [digest, refused["signature"]],
+        )
+        assert recovered is None, refused["name"]
 
 
 def test_a_keystore_made_in_the_browser_opens_with_eth_account(bundle: Page) -> None:
