@@ -24,7 +24,7 @@ node_modules/.installed: package.json package-lock.json
 
 # The operator app's browser bundle (esbuild, from the locked npm packages); never committed.
 WEB_BUNDLE := backend/web/static/build/app.js
-$(WEB_BUNDLE): node_modules/.installed scripts/build_web.py $(wildcard backend/web/assets/*.js)
+$(WEB_BUNDLE): node_modules/.installed scripts/build_web.py backend/web/bundles.py $(shell find backend/web/assets -name "*.js")
 	$(PYTHON) scripts/build_web.py
 
 .system-deps-ok: scripts/install_system_deps.sh

@@ -14,15 +14,11 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from backend.errors import NotFound
+from backend.web.bundles import BUILD_DIR, ENTRIES, bundle_path, served_files
 
-BUILD_DIR = Path(__file__).resolve().parents[1] / "static" / "build"
-BUNDLE = BUILD_DIR / "app.js"
+BUNDLE = bundle_path("app")
 #: The files of a build, and how each is served.
-SERVED = {
-    "app.js": "text/javascript",
-    "app.js.map": "application/json",
-    "app.js.LEGAL.txt": "text/plain",
-}
+SERVED = served_files()
 
 
 class BundleMissing(RuntimeError):
@@ -30,12 +26,13 @@ class BundleMissing(RuntimeError):
 
 
 def require_bundle() -> Path:
-    """The built bundle; BundleMissing, saying how to build it, when it is not there."""
-    if not BUNDLE.is_file():
-        raise BundleMissing(
-            f"{BUNDLE} is missing: build it with `make bootstrap` "
-            "(or `npm ci && python scripts/build_web.py`)"
-        )
+    """The operator bundle; BundleMissing, saying how to build it, when any bundle is missing."""
+    for path in (BUNDLE, *(bundle_path(name) for name in ENTRIES)):
+        if not path.is_file():
+            raise BundleMissing(
+                f"{path} is missing: build it with `make bootstrap` "
+                "(or `npm ci && python scripts/build_web.py`)"
+            )
     return BUNDLE
 
 
