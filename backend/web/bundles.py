@@ -19,6 +19,8 @@ BUILD_DIR: Final = WEB_DIR / "static" / "build"
 ENTRIES: Final[dict[str, str]] = {
     # The operator app: signed form posts, the key pages.
     "app": "app.js",
+    # The consumer page's own check of the record against the chain, in the phone.
+    "verify": "verify/main.js",
 }
 
 #: Suffix of a build output → media type it is served with.
