@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
     anchor_keystore: Path | None = None
     anchor_keystore_password: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
+    # Public JSON-RPC endpoints of the chain in use (comma-separated, tried in order) from which
+    # consumers' browsers read the registry for the lot page's own check, never through us.
+    # Empty: outside production the server's own node when it listens on loopback (a browser on
+    # the same machine reaches it); in production the page offers no browser check.
+    public_rpc_urls: str = ""
     admin_token: SecretStr | None = None
     session_secret: SecretStr | None = None
     # Custodial signing keys are stored encrypted under a key derived from this secret (never
@@ -117,6 +123,15 @@ class Settings(BaseSettings):
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("public_rpc_urls")
+    @classmethod
+    def _public_rpc_urls_are_web_urls(cls, value: str) -> str:
+        for url in _comma_list(value):
+            parsed = urlsplit(url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"SENTRACE_PUBLIC_RPC_URLS: not an http(s) URL: {url!r}")
+        return value
+
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Settings:
         if self.env is not Environment.PRODUCTION:
@@ -161,12 +176,21 @@ class Settings(BaseSettings):
         return frozenset(t.strip() for t in self.direct_event_types.split(",") if t.strip())
 
     @property
+    def public_rpc_url_list(self) -> list[str]:
+        """``SENTRACE_PUBLIC_RPC_URLS`` as a list, in the order browsers try them."""
+        return _comma_list(self.public_rpc_urls)
+
+    @property
     def uses_managed_anvil(self) -> bool:
         return not self.chain_rpc_url
 
     @property
     def uses_memory_chain(self) -> bool:
         return self.chain_rpc_url == MEMORY_CHAIN
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -70,9 +70,15 @@ class PageRequest:
         codings = dict(weighted(self.request.headers.get("accept-encoding")))
         return codings.get("gzip", 0.0) > 0
 
-    def html(self, text: str, *, status_code: int) -> HTMLResponse:
-        """A page response in this request's language, gzipped when the client takes it."""
+    #: The policy every consumer page starts from; a page that runs a script widens it.
+    csp = CONTENT_SECURITY_POLICY
+
+    def html(self, text: str, *, status_code: int, csp: str | None = None) -> HTMLResponse:
+        """A page response in this request's language, gzipped when the client takes it;
+        ``csp`` replaces the strict policy for a page that runs the browser check."""
         headers = {**PAGE_HEADERS, "Content-Language": self.lang}
+        if csp is not None:
+            headers["Content-Security-Policy"] = csp
         body = text.encode("utf-8")
         if self.accepts_gzip():
             body = gzip.compress(body, GZIP_LEVEL)
@@ -85,7 +91,7 @@ class PageRequest:
             return True
         if COOKIE_NAME not in self.request.cookies:
             return False
-        return codec_for(self.request).load(self.request).user_id is not None
+        return codec_for(self.request).load(self.request).token is not None
 
     def counts_as_scan(self) -> bool:
         """A person opening the link: not a HEAD probe, prefetch, crawler or the operator app."""

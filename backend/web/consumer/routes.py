@@ -36,6 +36,12 @@ from backend.services.verification.engine import verify_lineage
 from backend.services.verification.lineage import Lineage, load_lineage
 from backend.services.verification.proven_facts import proven_lot_facts
 from backend.services.verification.results import Verification
+from backend.web.consumer.browser_check import (
+    SCRIPT_URL,
+    BrowserCheck,
+    browser_check,
+    content_security_policy,
+)
 from backend.web.consumer.facts import (
     ProductAndFarm,
     load_product_and_farm,
@@ -104,12 +110,21 @@ async def _resolve_in_one_hop(page: PageRequest, runtime: Runtime) -> Response:
 
     def work() -> Response:
         with request_session(runtime) as session:
-            return _resolve(page, session, runtime.settings, runtime.chain_view())
+            view = runtime.chain_view()
+            node_url = runtime.chain.endpoint if runtime.chain is not None else None
+            check = None if page.json else browser_check(runtime.settings, view, node_url)
+            return _resolve(page, session, runtime.settings, view, check)
 
     return await run_verdict_work(runtime, work)
 
 
-def _resolve(page: PageRequest, session: Session, settings: Settings, view: ChainView) -> Response:
+def _resolve(
+    page: PageRequest,
+    session: Session,
+    settings: Settings,
+    view: ChainView,
+    check: BrowserCheck | None = None,
+) -> Response:
     try:
         link = parse_uri(page.path)
     except LabelError:
@@ -126,7 +141,7 @@ def _resolve(page: PageRequest, session: Session, settings: Settings, view: Chai
     response = (
         JSONResponse(verification.as_json(), headers=JSON_HEADERS)
         if page.json
-        else _lot_page(page, session, settings, lineage, verification, product, scan)
+        else _lot_page(page, session, settings, lineage, verification, product, scan, check)
     )
     if to_save is not None:
         save_scan(session, **asdict(to_save))
@@ -152,6 +167,7 @@ def _lot_page(
     verification: Verification,
     product: ProductAndFarm | None,
     scan: ScanSummary | None,
+    check: BrowserCheck | None,
 ) -> HTMLResponse:
     view_model = build_lot_page(
         session,
@@ -163,8 +179,17 @@ def _lot_page(
         t=page.t,
         scan=scan,
     )
-    html = render("consumer/lot.html", page=view_model, **page.base_context())
-    return page.html(html, status_code=200)
+    check_config = check and check.page_config(
+        code=lineage.record.lot.code, server_verdict=view_model.verdict, t=page.t
+    )
+    html = render(
+        "consumer/lot.html",
+        page=view_model,
+        browser_check=check_config,
+        browser_check_script=SCRIPT_URL,
+        **page.base_context(),
+    )
+    return page.html(html, status_code=200, csp=content_security_policy(page.csp, check))
 
 
 def _unknown(page: PageRequest, *, scanned: str, gtin_mismatch: bool = False) -> Response:
