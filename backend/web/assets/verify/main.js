@@ -3,7 +3,9 @@
 // chain, read over the public JSON-RPC endpoints the page names (tried in order), with the
 // registry of the server's deployment record. The page works without it; with it, a panel
 // beside the server's verdict says what the phone itself found.
+import * as ecdsa from "../ecdsa.js";
 import * as hex from "../hex.js";
+import * as typedData from "../typed_data.js";
 import { Unsupported, verifyBundle, WrongChain } from "./check.js";
 import * as jcs from "./jcs.js";
 import { Panel } from "./panel.js";
@@ -77,7 +79,8 @@ async function start() {
   document.documentElement.dataset.browserCheck = outcome.state;
 }
 
-globalThis.SenTraceVerify = Object.freeze({ hex, jcs, proofs, shape, verifyBundle, runCheck, Rpc });
+// For anyone to check the checker (the tests run the shared golden vectors through these).
+globalThis.SenTraceVerify = Object.freeze({ ecdsa, hex, jcs, proofs, shape, typedData, verifyBundle, runCheck, Rpc });
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();
