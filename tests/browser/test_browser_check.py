@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from backend.hashing import canonical_bytes, keccak, to_hex
@@ -200,3 +201,27 @@ def test_without_javascript_the_page_is_the_servers_verdict_alone(
         assert page.locator("#browser-check").is_hidden()
     finally:
         context.close()
+
+
+def test_the_lot_pages_policy_allows_its_rpc_origin_and_scripts_from_itself_only(
+    server: CheckServer, page: Page
+) -> None:
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    lot = httpx.get(server.lot_url())
+    unknown = httpx.get(f"{server.url}/l/NO-SUCH-LOT")
+
+    policy = dict(
+        d.strip().split(" ", 1) for d in lot.headers["content-security-policy"].split(";")
+    )
+    assert policy["connect-src"] == f"'self' {server.node.url}"
+    assert policy["script-src"] == "'self'" and policy["default-src"] == "'none'"
+    assert "script-src" not in unknown.headers["content-security-policy"]
+    assert "connect-src" not in unknown.headers["content-security-policy"]
+    # The page's config is data, not script: escaped for HTML by the template.
+    assert '<script type="application/json" id="sentrace-browser-check">' in lot.text
+    _open(page, server.lot_url())
+    assert refused == []
