@@ -115,8 +115,17 @@ class Settings(BaseSettings):
     scan_warn_threshold: int = Field(default=20, ge=1)
     explorer_tx_url: str = ""
     explorer_block_url: str = ""
-    login_max_failures: int = Field(default=5, ge=1)
-    login_lockout_s: int = Field(default=900, ge=1)
+    # Sign-in throttle (services/accounts/throttle.py): wrong passwords from one client address
+    # before each further one waits, from SENTRACE_LOGIN_BACKOFF_BASE_S doubling up to _MAX_S.
+    login_free_attempts: int = Field(default=5, ge=1)
+    # The same against one account from all addresses, each address counting at most
+    # SENTRACE_LOGIN_FREE_ATTEMPTS: one address alone can never slow its owner down.
+    login_account_free_attempts: int = Field(default=20, ge=1)
+    login_backoff_base_s: float = Field(default=1.0, gt=0)
+    login_backoff_max_s: float = Field(default=900.0, gt=0)
+    # Operator app sessions end this long after sign-in, or after this long without a request.
+    session_lifetime_s: int = Field(default=12 * 3600, ge=60)
+    session_idle_s: int = Field(default=2 * 3600, ge=60)
 
     @field_validator("public_base_url")
     @classmethod

@@ -6,7 +6,7 @@ strings), so verification can recompute the hash from these rows alone and notic
 was edited behind the application's back.
 
 Table map:
-  Organisation ─< ApiKey, User, OrgKey, WriteDraft    (keys, drafts: models_writes.py)
+  Organisation ─< ApiKey, User (─< OperatorSession), OrgKey, WriteDraft  (models_writes.py)
   Organisation ─< Farm ─< Lot >─ Product
   Lot ─< LotLink (parent/child for split and merge)
   Lot ─< Event >─ Batch              (Merkle anchoring)
@@ -129,8 +129,6 @@ class User(SQLModel, table=True):
     username: str = Field(index=True, unique=True, max_length=64)
     display_name: str = Field(default="", max_length=200)
     password_hash: str = Field(max_length=255)  # argon2id
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -385,6 +383,7 @@ class Scan(SQLModel, table=True):
 
 
 # Re-exported so that every table is reachable here and registered with the metadata.
+from backend.models_access import LoginThrottle, OperatorSession  # noqa: E402, F401
 from backend.models_writes import (  # noqa: E402, F401
     CUSTODY_CODES,
     IdempotencyRecord,

@@ -1,10 +1,11 @@
-"""The operator app's session: a signed cookie carrying who is signed in and a CSRF token.
+"""The operator app's session cookie: a signed cookie carrying a CSRF token, the chosen
+language and, once signed in, the random token of a server-side session.
 
-Nothing but a user id, a CSRF token, the chosen language and a short fingerprint of the
-password hash lives in the cookie, signed with ``SENTRACE_SESSION_SECRET`` (itsdangerous), so
-no session table is needed and any number of app processes can share sign-ins. The cookie is
-HttpOnly and SameSite=Lax, and Secure whenever the public base URL is https. The password
-fingerprint makes every old cookie of a user invalid the moment their password changes.
+The cookie is signed with ``SENTRACE_SESSION_SECRET`` (itsdangerous) so nobody can forge one,
+but who is signed in is decided by the session table (``services/accounts/sessions``): signing
+out or changing the password deletes the row and the old cookie is worth nothing at once. The
+cookie is HttpOnly and SameSite=Lax, and Secure whenever the public base URL is https or the
+request arrived over https (behind a reverse proxy, as uvicorn's trusted forwarded headers say).
 
 A visitor without a cookie gets an anonymous session at once, because the sign-in form itself
 is a POST that must carry a CSRF token.
@@ -12,7 +13,6 @@ is a POST that must carry a CSRF token.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -29,17 +29,18 @@ logger = logging.getLogger(__name__)
 
 COOKIE_NAME = "sentrace_session"
 CSRF_FIELD = "csrf_token"
-SESSION_MAX_AGE_S = 12 * 3600
 _SALT = "sentrace.operator-session.v1"
 
 
 @dataclass
 class WebSession:
-    """One visitor's session state; ``dirty`` says the cookie must be written again."""
+    """One visitor's session state; ``dirty`` says the cookie must be written again.
+
+    ``token`` names a server-side session; it proves nothing until the table confirms it.
+    """
 
     csrf_token: str
-    user_id: int | None = None
-    password_tag: str | None = None
+    token: str | None = None
     lang: str | None = None
     dirty: bool = field(default=False, compare=False)
 
@@ -47,16 +48,14 @@ class WebSession:
     def fresh(cls) -> WebSession:
         return cls(csrf_token=secrets.token_urlsafe(32), dirty=True)
 
-    def sign_in(self, *, user_id: int, password_hash: str) -> None:
+    def sign_in(self, *, token: str) -> None:
         """Start a signed-in session; a new CSRF token guards against session fixation."""
-        self.user_id = user_id
-        self.password_tag = password_tag(password_hash)
+        self.token = token
         self.csrf_token = secrets.token_urlsafe(32)
         self.dirty = True
 
     def sign_out(self) -> None:
-        self.user_id = None
-        self.password_tag = None
+        self.token = None
         self.csrf_token = secrets.token_urlsafe(32)
         self.dirty = True
 
@@ -72,12 +71,7 @@ class WebSession:
         return hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
 
     def to_payload(self) -> dict[str, object]:
-        return {"c": self.csrf_token, "u": self.user_id, "p": self.password_tag, "l": self.lang}
-
-
-def password_tag(password_hash: str) -> str:
-    """A short digest of the stored hash: changes whenever the password does."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+        return {"c": self.csrf_token, "s": self.token, "l": self.lang}
 
 
 class SessionCodec:
@@ -86,6 +80,7 @@ class SessionCodec:
     def __init__(self, settings: Settings) -> None:
         self._serializer = URLSafeTimedSerializer(resolve_secret(settings), salt=_SALT)
         self.secure = settings.public_base_url.lower().startswith("https://")
+        self.max_age_s = settings.session_lifetime_s
 
     def load(self, request: Request) -> WebSession:
         """The request's session, or a fresh anonymous one if the cookie is absent or bad."""
@@ -93,34 +88,37 @@ class SessionCodec:
         if not raw:
             return WebSession.fresh()
         try:
-            payload = self._serializer.loads(raw, max_age=SESSION_MAX_AGE_S)
+            payload = self._serializer.loads(raw, max_age=self.max_age_s)
         except BadSignature:
             return WebSession.fresh()
         if not isinstance(payload, dict) or not isinstance(payload.get("c"), str):
             return WebSession.fresh()
-        user_id = payload.get("u")
-        tag = payload.get("p")
+        token = payload.get("s")
         lang = payload.get("l")
         return WebSession(
             csrf_token=payload["c"],
-            user_id=user_id if isinstance(user_id, int) else None,
-            password_tag=tag if isinstance(tag, str) else None,
+            token=token if isinstance(token, str) else None,
             lang=lang if isinstance(lang, str) else None,
         )
 
     def dump(self, session: WebSession) -> str:
         return self._serializer.dumps(session.to_payload())
 
-    def write(self, response: Response, session: WebSession) -> None:
-        """Set the cookie on ``response`` (HttpOnly, SameSite=Lax, Secure on https)."""
+    def write(self, request: Request, response: Response, session: WebSession) -> None:
+        """Set the cookie on ``response`` (HttpOnly, SameSite=Lax, Secure on https).
+
+        ``request.url.scheme`` is https behind a TLS-terminating proxy only when the server
+        trusts that proxy's forwarded headers (uvicorn ``--forwarded-allow-ips``), so a client
+        cannot talk the server out of ``Secure``; it could only add it.
+        """
         response.set_cookie(
             COOKIE_NAME,
             self.dump(session),
-            max_age=SESSION_MAX_AGE_S,
+            max_age=self.max_age_s,
             path="/",
             httponly=True,
             samesite="lax",
-            secure=self.secure,
+            secure=self.secure or request.url.scheme == "https",
         )
 
 

@@ -46,8 +46,8 @@ class Cast:
 def _settings(data_dir: Path) -> Settings:
     return Settings(
         data_dir=data_dir,
-        login_max_failures=3,
-        login_lockout_s=600,
+        login_free_attempts=3,
+        login_account_free_attempts=6,
         worker_enabled=False,
     )
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from backend.models import Farm, User
+from backend.models import Farm, LoginThrottle, OperatorSession, User
 from backend.runtime import Runtime
-from backend.services.accounts.users import AccountLocked, InvalidCredentials, authenticate
+from backend.services.accounts.sessions import open_session, resume_session
+from backend.services.accounts.throttle import backoff
+from backend.services.accounts.users import InvalidCredentials, LoginThrottled, authenticate
 from backend.timeutil import utcnow
 from tests.operator.conftest import PASSWORD, Cast, csrf_from, sign_in
 
@@ -120,7 +122,7 @@ def test_logout_without_csrf_token_is_refused(app_client: TestClient, cast: Cast
     assert app_client.get("/app/").status_code == 200
 
 
-def test_wrong_passwords_lock_the_account_after_the_threshold(
+def test_wrong_passwords_slow_the_address_down_then_it_may_try_again(
     app_client: TestClient, cast: Cast, runtime: Runtime
 ) -> None:
     token = csrf_from(app_client.get("/app/login").text)
@@ -132,48 +134,79 @@ def test_wrong_passwords_lock_the_account_after_the_threshold(
         return response.status_code
 
     assert [attempt("sai-1"), attempt("sai-2")] == [401, 401]
-    assert attempt("sai-3") == 401  # the third failure locks (threshold is 3 in these tests)
-    locked = app_client.post(
+    assert attempt("sai-3") == 401  # the third failure starts the backoff (3 in these tests)
+    waiting = app_client.post(
         "/app/login", data={"username": cast.packer, "password": PASSWORD, "csrf_token": token}
     )
-    assert locked.status_code == 429
-    assert "Tài khoản tạm khoá" in locked.text
+    assert waiting.status_code == 429
+    assert "Đã nhập sai mật khẩu nhiều lần" in waiting.text
+    assert waiting.headers["retry-after"] == "1"  # SENTRACE_LOGIN_BACKOFF_BASE_S
     with Session(runtime.engine) as session:
-        user = session.exec(select(User).where(User.username == cast.packer)).one()
-        assert user.locked_until is not None
-        user.locked_until = utcnow() - timedelta(seconds=1)  # the lock-out period has passed
-        session.add(user)
+        rows = session.exec(select(LoginThrottle)).all()
+        assert any(row.blocked_until is not None for row in rows)  # the address waits
+        for row in rows:  # the wait has passed
+            row.blocked_until = utcnow() - timedelta(seconds=1)
+            session.add(row)
         session.commit()
     assert attempt(PASSWORD) == 303
 
 
-def test_authenticate_counts_failures_and_unlocks_after_the_period(
+def _try(runtime: Runtime, username: str, password: str, address: str, now: datetime) -> str:
+    """One sign-in through the service: ``"ok"``, ``"wrong"`` or ``"wait"``."""
+    with Session(runtime.engine) as session:
+        try:
+            authenticate(
+                session,
+                username=username,
+                password=password,
+                address=address,
+                settings=runtime.settings,
+                now=now,
+            )
+            outcome = "ok"
+        except LoginThrottled:
+            outcome = "wait"
+        except InvalidCredentials:
+            outcome = "wrong"
+        session.commit()
+    return outcome
+
+
+def test_backoff_doubles_per_failure_and_is_capped(runtime: Runtime) -> None:
+    settings = runtime.settings.model_copy(update={"login_backoff_max_s": 5.0})
+    free = settings.login_free_attempts
+    waits = [backoff(n, free=free, settings=settings).total_seconds() for n in range(free + 5)]
+    assert waits == [0.0] * free + [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_one_address_guessing_does_not_slow_the_account_elsewhere(
     runtime: Runtime, cast: Cast
 ) -> None:
-    settings = runtime.settings
-    start = utcnow()
-    with Session(runtime.engine) as session:
-        for _ in range(settings.login_max_failures):
-            with pytest.raises(InvalidCredentials):
-                authenticate(
-                    session, username=cast.coop, password="nope", settings=settings, now=start
-                )
-        with pytest.raises(AccountLocked) as locked:
-            authenticate(
-                session, username=cast.coop, password=PASSWORD, settings=settings, now=start
-            )
-        assert locked.value.locked_until == start + timedelta(seconds=settings.login_lockout_s)
-        later = start + timedelta(seconds=settings.login_lockout_s + 1)
-        signed = authenticate(
-            session, username=cast.coop, password=PASSWORD, settings=settings, now=later
-        )
-        assert signed.org.slug == "htx-xoai-my-xuong"
-        assert signed.user.failed_logins == 0
+    now = utcnow()
+    outcomes = [_try(runtime, cast.coop, "nope", "10.0.0.1", now) for _ in range(12)]
+    assert outcomes == ["wrong"] * 3 + ["wait"] * 9
+    assert _try(runtime, cast.coop, PASSWORD, "10.0.0.1", now) == "wait"
+    assert _try(runtime, cast.coop, PASSWORD, "10.0.0.2", now) == "ok"
+
+
+def test_guessing_from_many_addresses_slows_the_account_down(runtime: Runtime, cast: Cast) -> None:
+    now = utcnow()
+    for address in ("10.0.1.1", "10.0.1.2"):  # 3 each: the account's 6 free attempts spent
+        assert [_try(runtime, cast.coop, "nope", address, now) for _ in range(3)] == ["wrong"] * 3
+    assert _try(runtime, cast.coop, PASSWORD, "10.0.1.3", now) == "wait"
+    later = now + timedelta(seconds=2)  # the first wait (1 s) is over
+    assert _try(runtime, cast.coop, PASSWORD, "10.0.1.3", later) == "ok"
 
 
 def test_unknown_username_is_refused_like_a_wrong_password(runtime: Runtime, cast: Cast) -> None:
     with Session(runtime.engine) as session, pytest.raises(InvalidCredentials):
-        authenticate(session, username="no-such-user", password=PASSWORD, settings=runtime.settings)
+        authenticate(
+            session,
+            username="no-such-user",
+            password=PASSWORD,
+            address="10.0.0.9",
+            settings=runtime.settings,
+        )
 
 
 def test_changing_the_password_ends_existing_sessions(
@@ -187,3 +220,34 @@ def test_changing_the_password_ends_existing_sessions(
         set_password(session, user=user, password="mat-khau-moi-hoan-toan")
         session.commit()
     assert app_client.get("/app/").status_code == 303
+
+
+def test_sign_out_deletes_the_server_side_session(
+    app_client: TestClient, cast: Cast, runtime: Runtime
+) -> None:
+    token = sign_in(app_client, cast.coop)
+    with Session(runtime.engine) as session:
+        assert len(session.exec(select(OperatorSession)).all()) == 1
+    app_client.post("/app/logout", data={"csrf_token": token})
+    with Session(runtime.engine) as session:
+        assert session.exec(select(OperatorSession)).all() == []
+
+
+def test_a_session_ends_after_its_lifetime_and_when_idle(runtime: Runtime, cast: Cast) -> None:
+    settings = runtime.settings
+    start = utcnow()
+    with Session(runtime.engine) as session:
+        user = session.exec(select(User).where(User.username == cast.coop)).one()
+        assert user.id is not None
+        busy = open_session(session, user_id=user.id, settings=settings, now=start)
+        idle = open_session(session, user_id=user.id, settings=settings, now=start)
+        step = timedelta(seconds=settings.session_idle_s - 60)
+        moment = start
+        while moment + step < start + timedelta(seconds=settings.session_lifetime_s):
+            moment += step
+            assert resume_session(session, token=busy, settings=settings, now=moment) == user.id
+        end = start + timedelta(seconds=settings.session_lifetime_s)
+        assert resume_session(session, token=busy, settings=settings, now=end) is None
+        quiet = start + timedelta(seconds=settings.session_idle_s)
+        assert resume_session(session, token=idle, settings=settings, now=quiet) is None
+        assert session.exec(select(OperatorSession)).all() == []

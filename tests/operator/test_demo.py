@@ -90,6 +90,7 @@ def test_demo_sign_ins_work(demo_runtime: Runtime) -> None:
                 session,
                 username=org.username,
                 password=org.password,
+                address="127.0.0.1",
                 settings=demo_runtime.settings,
             )
             assert signed.org.slug == org.slug

@@ -1,10 +1,10 @@
-"""Operator accounts: creating them and checking a sign-in, with lock-out.
+"""Operator accounts: creating them and checking a sign-in, under the sign-in throttle.
 
-A person signs in on behalf of one organisation. After ``settings.login_max_failures`` wrong
-passwords in a row the account is locked for ``settings.login_lockout_s`` seconds: long enough
-to make guessing pointless, short enough that a forgetful packer is not locked out for the
-day. While locked, even the right password is refused, so a guesser learns nothing. An unknown
-username costs the same argon2 work as a known one, so timing does not reveal which exist.
+A person signs in on behalf of one organisation. Wrong passwords are slowed down per client
+address and per account (``throttle``) rather than locking the account, so knowing someone's
+username is not enough to keep them out. While a subject must wait, even the right password is
+refused, so a guesser learns nothing. An unknown username costs the same argon2 work as a
+known one, so timing does not reveal which exist.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -21,12 +21,14 @@ from backend.config import Settings
 from backend.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from backend.i18n.messages import message
 from backend.models import Organisation, User
+from backend.services.accounts import throttle
 from backend.services.accounts.credentials import (
     hash_password,
     password_needs_rehash,
     verify_password,
 )
-from backend.timeutil import as_utc, utcnow
+from backend.services.accounts.sessions import close_user_sessions
+from backend.timeutil import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
@@ -42,14 +44,15 @@ class InvalidCredentials(NotAuthenticated):
     code = "invalid_credentials"
 
 
-class AccountLocked(NotAuthenticated):
-    """Too many wrong passwords; ``locked_until`` says when the next attempt is allowed."""
+class LoginThrottled(NotAuthenticated):
+    """Too many wrong passwords from this address or against this account; ``retry_at`` says
+    when the next attempt is allowed."""
 
-    code = "account_locked"
+    code = "login_throttled"
 
-    def __init__(self, message: str, *, locked_until: datetime) -> None:
+    def __init__(self, message: str, *, retry_at: datetime) -> None:
         super().__init__(message)
-        self.locked_until = locked_until
+        self.retry_at = retry_at
 
 
 @dataclass(frozen=True)
@@ -109,13 +112,13 @@ def create_user(
 
 
 def set_password(session: Session, *, user: User, password: str) -> None:
-    """Replace a password; old session cookies stop working (see web/sessions)."""
+    """Replace a password and end every session of the user at once."""
     validate_password(password)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     session.add(user)
     session.flush()
+    assert user.id is not None
+    close_user_sessions(session, user_id=user.id)
 
 
 def authenticate(
@@ -123,45 +126,36 @@ def authenticate(
     *,
     username: str,
     password: str,
+    address: str,
     settings: Settings,
     now: datetime | None = None,
 ) -> SignedIn:
-    """The account behind ``username`` if ``password`` is right and it is not locked.
+    """The account behind ``username`` if ``password`` is right and nobody must wait.
 
-    Wrong passwords are counted on the row (the caller's transaction must be committed even
-    when this raises, or the count is lost); reaching the threshold locks the account.
+    ``address`` is the client's address as the server sees it. Wrong passwords are counted
+    (the caller's transaction must be committed even when this raises, or the count is lost).
     """
     moment = now or utcnow()
-    user = session.exec(select(User).where(User.username == normalise_username(username))).first()
+    name = normalise_username(username)
+    subjects = throttle.Subjects.of(address=address, username=name)
+    retry_at = throttle.blocked_until(session, subjects, now=moment)
+    if retry_at is not None:
+        raise LoginThrottled(message("accounts.users.throttled"), retry_at=retry_at)
+    user = session.exec(select(User).where(User.username == name)).first()
     if user is None:
         verify_password(password, _DUMMY_HASH)
+        throttle.record_failure(session, subjects, settings=settings, now=moment)
         raise InvalidCredentials(message("accounts.users.wrong_credentials"))
-    if user.locked_until is not None and as_utc(user.locked_until) > moment:
-        raise AccountLocked(
-            message("accounts.users.locked"),
-            locked_until=as_utc(user.locked_until),
-        )
     if not verify_password(password, user.password_hash):
-        _count_failure(session, user=user, settings=settings, moment=moment)
+        throttle.record_failure(session, subjects, settings=settings, now=moment)
         raise InvalidCredentials(message("accounts.users.wrong_credentials"))
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    session.add(user)
-    session.flush()
+        session.add(user)
+    throttle.record_success(session, subjects)
     org = session.get(Organisation, user.org_id)
     assert org is not None  # foreign key
     return SignedIn(user=user, org=org)
-
-
-def _count_failure(session: Session, *, user: User, settings: Settings, moment: datetime) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= settings.login_max_failures:
-        user.locked_until = moment + timedelta(seconds=settings.login_lockout_s)
-        user.failed_logins = 0
-    session.add(user)
-    session.flush()
 
 
 def users_of_org(session: Session, *, org_id: int) -> list[User]:

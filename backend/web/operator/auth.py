@@ -1,15 +1,20 @@
 """Sign-in and sign-out of the operator app.
 
-A failed sign-in still returns normally (status 200/423 with the form), so the request's
-transaction commits and the failure counter that drives the lock-out is kept.
+A failed sign-in still returns normally (status 401/429 with the form), so the request's
+transaction commits and the failure counters that drive the throttle are kept. Sign-in opens
+a server-side session; sign-out deletes it, so the old cookie is refused from then on.
 """
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Request, Response
 
-from backend.services.accounts.users import AccountLocked, InvalidCredentials, authenticate
-from backend.timeutil import in_vietnam
+from backend.http.rate_limit import client_key
+from backend.services.accounts.sessions import close_session, open_session
+from backend.services.accounts.users import InvalidCredentials, LoginThrottled, authenticate
+from backend.timeutil import in_vietnam, utcnow
 from backend.web.operator.context import page, redirect
 from backend.web.operator.deps import SessionDep, SettingsDep, SubmissionDep, WebSessionDep
 from backend.web.operator.forms import FormState
@@ -30,7 +35,7 @@ def _login_page(request: Request, form: FormState, *, status_code: int = 200) ->
 
 @router.get("/login", include_in_schema=False)
 def login_form(request: Request, visitor: WebSessionDep) -> Response:
-    if visitor.user_id is not None:
+    if visitor.token is not None:
         return redirect(safe_next(request.query_params.get("next")))
     return _login_page(request, FormState())
 
@@ -49,20 +54,34 @@ async def login(
     if not form.ok or username is None:
         return _login_page(request, form, status_code=422)
     try:
-        signed_in = authenticate(session, username=username, password=password, settings=settings)
-    except AccountLocked as exc:
-        until = in_vietnam(exc.locked_until).strftime("%H:%M")
-        form.fail("_form", t("app.login.locked", until=until))
-        return _login_page(request, form, status_code=429)
+        signed_in = authenticate(
+            session,
+            username=username,
+            password=password,
+            address=client_key(request),
+            settings=settings,
+        )
+    except LoginThrottled as exc:
+        until = in_vietnam(exc.retry_at).strftime("%H:%M:%S")
+        form.fail("_form", t("app.login.throttled", until=until))
+        response = _login_page(request, form, status_code=429)
+        wait = max(1, math.ceil((exc.retry_at - utcnow()).total_seconds()))
+        response.headers["Retry-After"] = str(wait)
+        return response
     except InvalidCredentials:
         form.fail("_form", t("app.login.invalid"))
         return _login_page(request, form, status_code=401)
     assert signed_in.user.id is not None
-    visitor.sign_in(user_id=signed_in.user.id, password_hash=signed_in.user.password_hash)
+    if visitor.token is not None:  # signing in again ends the session this cookie had
+        close_session(session, token=visitor.token)
+    token = open_session(session, user_id=signed_in.user.id, settings=settings)
+    visitor.sign_in(token=token)
     return redirect(safe_next(form.value("next")))
 
 
 @router.post("/logout", include_in_schema=False)
-def logout(visitor: WebSessionDep) -> Response:
+def logout(session: SessionDep, visitor: WebSessionDep) -> Response:
+    if visitor.token is not None:
+        close_session(session, token=visitor.token)
     visitor.sign_out()
     return redirect("/app/login", ok="signed_out")

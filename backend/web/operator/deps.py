@@ -23,13 +23,14 @@ from backend.i18n import Translator, translator
 from backend.i18n.messages import message
 from backend.models import Lot, Organisation, OrgRole, User
 from backend.services.accounts import permissions
+from backend.services.accounts.sessions import resume_session
 from backend.web.operator.access import held_lot, viewable_lot
 from backend.web.operator.context import OVERSEER_ROLES, Operator
 from backend.web.operator.event_forms import EVENT_FORMS, EventForm
 from backend.web.operator.forms import FieldReader, read_form
 from backend.web.operator.routing import LoginRequired
 from backend.web.operator.submit import Submission
-from backend.web.sessions import WebSession, password_tag
+from backend.web.sessions import WebSession
 
 __all__ = [
     "AdminDep",
@@ -70,15 +71,19 @@ async def request_translator(lang: LangDep) -> Translator:
 TranslatorDep = Annotated[Translator, Depends(request_translator)]
 
 
-def current_operator(request: Request, session: SessionDep, visitor: WebSessionDep) -> Operator:
+def current_operator(
+    request: Request, session: SessionDep, settings: SettingsDep, visitor: WebSessionDep
+) -> Operator:
     """The signed-in operator, or ``LoginRequired`` (the route turns it into a redirect).
 
-    A cookie issued before the user's last password change signs the visitor out.
+    A cookie whose server-side session is gone (signed out, password changed, expired or idle
+    too long) signs the visitor out.
     """
-    if visitor.user_id is None:
+    if visitor.token is None:
         raise LoginRequired
-    user = session.get(User, visitor.user_id)
-    if user is None or visitor.password_tag != password_tag(user.password_hash):
+    user_id = resume_session(session, token=visitor.token, settings=settings)
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None:
         visitor.sign_out()
         raise LoginRequired
     org = session.get(Organisation, user.org_id)

@@ -129,7 +129,7 @@ class OperatorRoute(APIRoute):
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             if web_session.dirty:
-                codec.write(response, web_session)
+                codec.write(request, response, web_session)
             return response
 
         return handler

@@ -1,0 +1,35 @@
+"""Tables of access: operator sign-in sessions and the sign-in throttle.
+
+Kept beside ``backend/models.py`` (which re-exports them) so that each file stays short.
+Neither table holds a secret in clear: a session row is found by the SHA-256 of the random
+session token the cookie carries, and a throttle row by the SHA-256 of what it counts (an
+address or a username), so a leaked database neither signs anyone in nor lists addresses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime
+from sqlmodel import Field, SQLModel
+
+from backend.timeutil import utcnow
+
+
+class OperatorSession(SQLModel, table=True):
+    """A signed-in operator app session; deleting the row signs the cookie out at once."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie's token
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Recent wrong passwords of one subject (an address, an account, or the pair of both)."""
+
+    key_hash: str = Field(primary_key=True, max_length=64)  # sha256 hex of "scope:subject"
+    failures: int = 0
+    last_failure_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    blocked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
