@@ -17,6 +17,7 @@ SECTIONS: tuple[str, ...] = (
     "verification_rules",
     "labels",
     "signatures",
+    "browser_check",
 )
 
 

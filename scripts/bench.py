@@ -45,6 +45,8 @@ TITLES = {
     "verification": "Verification under load",
     "verification_rules": "Verification, rules v1 vs v2",
     "labels": "Labels",
+    "signatures": "Signatures",
+    "browser_check": "Browser check (in-page verification)",
 }
 
 
