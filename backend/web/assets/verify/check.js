@@ -147,6 +147,8 @@ function summarise(bundle, lots, reads, reasons, { block, stale }) {
     let lotVerdict = "verified";
     for (const read of lot.reads) {
       if (read.failure) lot.reasons.push({ code: read.failure, lot: lot.code, seq: read.document?.seq });
+      // Anchored and final, yet after the head the chain holds: the anchorer would have moved it.
+      else if (read.afterHead && read.status === "verified") lot.reasons.push({ code: "head", lot: lot.code, seq: read.document.seq });
       else lotVerdict = worst(lotVerdict, read.afterHead ? "pending" : read.status || "pending");
       if (!read.failure && read.document?.type === "recall" && read.status === "verified") lot.recalled = true;
     }
