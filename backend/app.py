@@ -30,6 +30,7 @@ ROUTER_MODULES: list[str] = [
     "backend.api.custody",
     "backend.api.orgs",
     "backend.api.farms",
+    "backend.api.farm_diary",
     "backend.api.products",
     "backend.api.labels",
     "backend.api.batches",

@@ -18,6 +18,7 @@ Table map:
   IdempotencyRecord                  (replayed writes; models_writes.py)
   HeadsNode                          (the lot heads map of rules v2, one version per batch)
   Event ─< Disclosure                (private values behind their commitments)
+  Farm ─< FarmDiaryEntry, Lot ─ LotHold (season diary, interval holds: models_compliance.py)
 """
 
 from __future__ import annotations
@@ -384,6 +385,7 @@ class Scan(SQLModel, table=True):
 
 # Re-exported so that every table is reachable here and registered with the metadata.
 from backend.models_access import LoginThrottle, OperatorSession  # noqa: E402, F401
+from backend.models_compliance import DiaryEntryType, FarmDiaryEntry, LotHold  # noqa: E402, F401
 from backend.models_writes import (  # noqa: E402, F401
     CUSTODY_CODES,
     IdempotencyRecord,

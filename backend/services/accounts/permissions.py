@@ -13,6 +13,8 @@ gate early on roles with ``backend.api.deps.require_roles``, which uses these sa
 | add events, transfer, split     | any                          | caller is the lot custodian |
 | merge                           | any                          | caller holds every source   |
 | recall                          | regulator                    |                             |
+| log inputs in a farm's diary    | cooperative                  | owned by the caller         |
+| override a pre-harvest interval | regulator                    |                             |
 | list every lot                  | regulator, admin             | (others list lots they hold) |
 """
 
@@ -27,6 +29,7 @@ FARM_OWNERS = frozenset({OrgRole.COOPERATIVE})
 PRODUCT_REGISTRARS = frozenset({OrgRole.COOPERATIVE, OrgRole.PACKER, OrgRole.ADMIN})
 HARVESTERS = frozenset({OrgRole.COOPERATIVE})
 RECALLERS = frozenset({OrgRole.REGULATOR})
+PHI_OVERRIDERS = frozenset({OrgRole.REGULATOR})
 READ_ALL = frozenset({OrgRole.REGULATOR, OrgRole.ADMIN})
 
 WRONG_ROLE = message("accounts.permissions.wrong_role")

@@ -20,6 +20,7 @@ from backend.errors import InvalidInput
 from backend.i18n.messages import message
 from backend.models import Farm, LabelSerial, Lot, Organisation, Product
 from backend.services.accounts import permissions
+from backend.services.compliance import phi
 from backend.services.ledger.custody import require_not_recalled
 from backend.services.ledger.locking import lock_lot
 from backend.timeutil import in_vietnam
@@ -118,6 +119,7 @@ def print_labels(
     lot = lock_lot(session, lot_code)
     permissions.require_custodian(org, lot)
     require_not_recalled(lot)
+    phi.require_released(session, lot=lot, action="labels")
     product = session.get(Product, lot.product_id)
     assert product is not None  # foreign key
     farm = session.get(Farm, lot.farm_id) if lot.farm_id is not None else None

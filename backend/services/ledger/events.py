@@ -38,6 +38,7 @@ from backend.models import (
 )
 from backend.services import validation
 from backend.services.accounts import permissions
+from backend.services.compliance import phi
 from backend.services.ledger.documents import event_document
 from backend.services.ledger.documents_v2 import seal_v2
 from backend.services.ledger.event_data import (
@@ -76,6 +77,7 @@ def record_event(
     data: dict[str, Any],
     settings: Settings,
     private_fields: Sequence[str] = (),
+    system_data: dict[str, Any] | None = None,
 ) -> Event:
     """Validate, hash and store one event (and its chain action if it is a milestone).
 
@@ -95,6 +97,7 @@ def record_event(
         location=location,
         data=data,
         settings=settings,
+        system_data=system_data,
     )
     sign_event(session, event=prepared.event, lot=lot, org=org, settings=settings)
     session.add(prepared.event)
@@ -131,6 +134,7 @@ def _prepare_event(
     location: dict[str, Any] | None,
     data: dict[str, Any],
     settings: Settings,
+    system_data: dict[str, Any] | None = None,
 ) -> _PreparedEvent:
     """The hashing rules of :func:`record_event`, apart from the session, so a batch can add
     many events and flush them together while each is hashed exactly as a single one is."""
@@ -138,6 +142,8 @@ def _prepare_event(
     occurred = validation.event_time(occurred_at, field="occurred_at")
     clean_location = validate_location(location)
     clean_data = validate_event_data(event_type, data)
+    if system_data:
+        clean_data.update(system_data)
     writes_v2 = _writes_v2(session, lot, settings)
     private = validate_private_fields(private_fields, clean_data, event_type, commitments=writes_v2)
     assert lot.id is not None and org.id is not None
@@ -210,6 +216,8 @@ def add_lot_event(
     lot = lock_lot(session, lot_code)
     permissions.require_custodian(org, lot)
     _refuse_structural(kind, field="type")
+    if kind is EventType.PACKING:
+        phi.require_released(session, lot=lot, action="packing", field="type")
     return record_event(
         session,
         lot=lot,
@@ -326,6 +334,8 @@ def _prepare_item(
         raise NotFound(UNKNOWN_LOT, field=f"{path}.lot")
     permissions.require_custodian(org, lot, field=f"{path}.lot")
     _refuse_structural(kind, field=f"{path}.type")
+    if kind is EventType.PACKING:
+        phi.require_released(session, lot=lot, action="packing", field=f"{path}.type")
     try:
         return _prepare_event(
             session,

@@ -20,6 +20,7 @@ from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.catalog.farms import get_farm_by_code
 from backend.services.catalog.products import get_product_by_code
+from backend.services.compliance import phi
 from backend.services.ledger import lot_codes, queries
 from backend.services.ledger.event_data import HARVEST_FACTS
 from backend.services.ledger.events import record_event
@@ -27,6 +28,8 @@ from backend.services.ledger.events import record_event
 UNKNOWN_PRODUCT = message("ledger.unknown_product")
 UNKNOWN_FARM = message("ledger.unknown_farm")
 DUPLICATE_LOT = message("ledger.duplicate_lot")
+#: The member of a harvest's ``data`` repeating the farm's diary (proof rules 13.3).
+SEASON_DIARY = "season_diary"
 
 
 def create_harvest_lot(
@@ -55,7 +58,7 @@ def create_harvest_lot(
     farm = _farm(session, farm_code)
     permissions.require_farm_owner(org, farm)
     extra = validation.json_object(data or {}, field="data")
-    for key in HARVEST_FACTS:
+    for key in (*HARVEST_FACTS, SEASON_DIARY):
         if key in extra:
             raise InvalidInput(message("ledger.system_field"), field=f"data.{key}")
 
@@ -71,6 +74,8 @@ def create_harvest_lot(
             custodian_org_id=org.id,
         )
 
+    # The gate runs before the lot exists: a refused harvest leaves no lot behind.
+    clearance = phi.clear_harvest(session, farm=farm, harvested_at=harvested)
     if given_code is not None:
         if queries.get_lot_by_code(session, given_code) is not None:
             raise Conflict(DUPLICATE_LOT, field="code")
@@ -97,7 +102,9 @@ def create_harvest_lot(
         data=harvest_data,
         settings=settings,
         private_fields=private_fields,
+        system_data={SEASON_DIARY: clearance.document_member()} if clearance.diary else None,
     )
+    phi.hold_lot(session, lot=lot, clearance=clearance)
     return lot, event
 
 

@@ -15,7 +15,12 @@ from backend.services.signing.context import (
     set_default_chain,
     signing,
 )
-from backend.services.signing.hook import RecallSignature, sign_event, sign_recall
+from backend.services.signing.hook import (
+    RecallSignature,
+    sign_diary_entry,
+    sign_event,
+    sign_recall,
+)
 from backend.services.signing.protocol import (
     DRAFT_FIELD,
     DRAFT_HEADER,
@@ -41,6 +46,7 @@ __all__ = [
     "default_chain",
     "run_signed",
     "set_default_chain",
+    "sign_diary_entry",
     "sign_event",
     "sign_recall",
     "signed_request",

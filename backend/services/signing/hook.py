@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 from backend.config import Settings
 from backend.errors import InvalidInput, ServiceUnavailable, SignatureRequired
 from backend.hashing import from_hex, lot_key, to_hex
+from backend.hashing.diary import diary_key
 from backend.hashing.eip712 import (
     event_typed_data,
     org_key,
@@ -89,6 +90,39 @@ def sign_event(
     if event.canonical is not None:
         statement["document"] = json.loads(event.canonical)
     event.signature, event.signer = _settle(session, context, org, settings, statement)
+
+
+def sign_diary_entry(
+    session: Session,
+    *,
+    farm_code: str,
+    seq: int,
+    entry_hash: str,
+    document: dict[str, Any],
+    org: Organisation,
+    settings: Settings,
+) -> tuple[str | None, str | None]:
+    """``(signature, signer)`` of a farm diary entry: the same ``Event`` statement as a lot's
+    event, its ``lotKey`` the farm's diary key (proof rules 13.2); empty while collecting."""
+    context = _context_for(org)
+    typed = event_typed_data(
+        context.chain.domain(),
+        org_key=org_key(org.slug),
+        lot_key=diary_key(farm_code),
+        seq=seq,
+        event_hash=from_hex(entry_hash),
+    )
+    statement: dict[str, Any] = {
+        "kind": "event",
+        "org": org.slug,
+        "typed_data": typed,
+        "digest": to_hex(typed_data_digest(typed)),
+        "event_hash": entry_hash,
+        "lot": f"farm/{farm_code}",
+        "seq": seq,
+        "document": document,
+    }
+    return _settle(session, context, org, settings, statement)
 
 
 def sign_recall(

@@ -21,6 +21,7 @@ from backend.services.verification.proven_facts import proven_org_names, stated_
 from backend.services.verification.results import EventCheck, Verification
 from backend.services.verification.verdicts import Verdict
 from backend.timeutil import in_vietnam, rfc3339_z
+from backend.web.consumer.season_diary import diary_lines
 from backend.web.consumer.views import EventView
 
 _FREE_TEXT_KEYS = ("text", "note", "notes", "description")
@@ -198,6 +199,8 @@ def event_details(
         lines.append(t("consumer.event_data.recall_reason", reason=data["reason"]))
     elif event_type in (EventType.SPLIT, EventType.MERGE):
         lines.extend(_lot_movement(event_type, data, t, unit))
+    elif event_type == EventType.HARVEST:
+        lines.extend(diary_lines(data, t))
     lines.extend(
         data[key] for key in _FREE_TEXT_KEYS if isinstance(data.get(key), str) and data[key]
     )

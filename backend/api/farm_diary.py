@@ -1,0 +1,68 @@
+"""A farm's season diary: inputs applied by its cooperative, interval overrides by a regulator.
+
+Both are signed writes (the 428 draft → signatures protocol of ``api.writes``), so the
+platform cannot write either in an organisation's name.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from backend.api.deps import CurrentOrg, SessionDep, SettingsDep, WriteDep
+from backend.schemas_compliance import (
+    DiaryEntryPublic,
+    InputApplicationCreate,
+    OverrideCreate,
+    diary_entry_public,
+)
+from backend.services.compliance import diary, inputs
+
+router = APIRouter(prefix="/api/v1/farms", tags=["season diary"])
+
+
+@router.post("/{code}/inputs", status_code=201, response_model=DiaryEntryPublic)
+def record_input(
+    code: str,
+    body: InputApplicationCreate,
+    org: CurrentOrg,
+    session: SessionDep,
+    settings: SettingsDep,
+    write: WriteDep,
+) -> JSONResponse:
+    """Record an input applied to one of the caller's farms (before any lot exists)."""
+
+    def action() -> DiaryEntryPublic:
+        application = inputs.input_application(**body.model_dump())
+        entry = diary.record_input(
+            session, org=org, farm_code=code, application=application, settings=settings
+        )
+        return diary_entry_public(entry)
+
+    return write.run(action)
+
+
+@router.post("/{code}/phi-overrides", status_code=201, response_model=DiaryEntryPublic)
+def override_interval(
+    code: str,
+    body: OverrideCreate,
+    org: CurrentOrg,
+    session: SessionDep,
+    settings: SettingsDep,
+    write: WriteDep,
+) -> JSONResponse:
+    """A regulator lets the farm's next harvest through the intervals running now."""
+
+    def action() -> DiaryEntryPublic:
+        entry = diary.record_override(
+            session, org=org, farm_code=code, reason=body.reason, settings=settings
+        )
+        return diary_entry_public(entry)
+
+    return write.run(action)
+
+
+@router.get("/{code}/inputs", response_model=list[DiaryEntryPublic])
+def list_diary(code: str, org: CurrentOrg, session: SessionDep) -> list[DiaryEntryPublic]:
+    """The farm's diary, oldest first (its owner and regulators)."""
+    return [diary_entry_public(e) for e in diary.entries(session, org=org, farm_code=code)]
