@@ -15,9 +15,11 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from backend.api.auth import AUTHENTICATORS
 from backend.api.errors import install_error_handlers
 from backend.middleware import install_middleware
 from backend.runtime import Runtime
+from backend.web.field.session_auth import authenticate_field_session
 
 ROUTER_MODULES: list[str] = [
     # The busiest routes first: a request is matched against the routes in this order.
@@ -46,6 +48,8 @@ ROUTER_MODULES: list[str] = [
     "backend.web.operator.regulator",
     "backend.web.operator.admin",
     "backend.web.operator.keys",
+    "backend.web.field.public",
+    "backend.web.field.routes",
 ]
 
 
@@ -68,6 +72,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    if authenticate_field_session not in AUTHENTICATORS:
+        # The field app calls the batch endpoint with its operator session (after the bearer
+        # authenticator, so a request with an API key is judged on that alone).
+        AUTHENTICATORS.append(authenticate_field_session)
     body_limits: dict[str, int] = {}
     for module_name in ROUTER_MODULES:
         module = importlib.import_module(module_name)

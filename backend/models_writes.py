@@ -95,3 +95,7 @@ class IdempotencyRecord(SQLModel, table=True):
     response_body: dict[str, Any] | list[Any] | None = Field(default=None, sa_column=Column(JSON))
     media_type: str = Field(default="application/json", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+# Registered with the metadata wherever the models are (``backend.models`` imports this module).
+from backend.models_field import FieldPhoto  # noqa: E402, F401

@@ -2,7 +2,10 @@
 
 Each item is what ``POST /lots/{code}/events`` takes plus the ``lot`` it is about; the rules,
 the custodian check and the hashing are those of the single endpoint (see
-``services.events.add_lot_events``). An error names the item, e.g. ``events[3].data.brix``.
+``services.events.add_lot_events``). A ``harvest`` item creates its lot (code ``lot``, the
+harvest facts in ``data``) as ``POST /lots`` does (``services.ledger.batch_items``). An error
+names the item, e.g. ``events[3].data.brix``. The field app (/app/field) sends its offline
+queue here, one entry per request with the entry's id as ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fastapi.responses import JSONResponse
 from backend.api import presenters
 from backend.api.deps import CurrentOrg, SessionDep, SettingsDep, WriteDep
 from backend.schemas import BatchAccepted, EventBatchCreate
-from backend.services.ledger import events
+from backend.services.ledger import batch_items, events
 from backend.services.ledger.events import MAX_BATCH_EVENTS
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -39,10 +42,11 @@ def add_events(
     settings: SettingsDep,
     write: WriteDep,
 ) -> JSONResponse:
-    """Record 1–500 events on lots the caller holds, in one transaction, in request order."""
+    """Record 1–500 events on lots the caller holds (harvests create theirs), in one
+    transaction, in request order."""
 
     def action() -> BatchAccepted:
-        stored = events.add_lot_events(
+        stored = batch_items.add_batch(
             session,
             org=org,
             items=[

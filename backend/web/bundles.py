@@ -21,6 +21,9 @@ ENTRIES: Final[dict[str, str]] = {
     "app": "app.js",
     # The consumer page's own check of the record against the chain, in the phone.
     "verify": "verify/main.js",
+    # The field app (/app/field): offline queue, signing on the phone; and its service worker.
+    "field": "field/main.js",
+    "field_sw": "field/sw.js",
 }
 
 #: Suffix of a build output → media type it is served with.

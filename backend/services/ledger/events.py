@@ -261,6 +261,7 @@ def add_lot_events(
     items: Sequence[EventInput],
     settings: Settings,
     field: str = "events",
+    indexes: Sequence[int] | None = None,
 ) -> list[Event]:
     """Many observations, on any lots the caller holds, stored all together or not at all.
 
@@ -271,7 +272,8 @@ def add_lot_events(
     in different orders queue behind each other instead of deadlocking on PostgreSQL. The
     events are flushed in one go (their ids are made client-side), then their milestone
     actions, which reference them: two round trips per batch instead of one or two per event.
-    Events are stored, and returned, in the order given.
+    Events are stored, and returned, in the order given. ``indexes`` are the items' positions
+    in the request when they are a part of it (error paths name those positions).
     """
     if not 1 <= len(items) <= MAX_BATCH_EVENTS:
         raise InvalidInput(message("ledger.events.batch_size", most=MAX_BATCH_EVENTS), field=field)
@@ -285,7 +287,7 @@ def add_lot_events(
             org=org,
             settings=settings,
         )
-        for index, item in enumerate(items)
+        for index, item in zip(indexes or range(len(items)), items, strict=True)
     ]
     for item, ready in zip(items, prepared, strict=True):  # signatures in request order
         sign_event(session, event=ready.event, lot=_held(lots, item), org=org, settings=settings)

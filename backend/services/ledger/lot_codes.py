@@ -31,11 +31,15 @@ BUSY = message("ledger.codes.busy")
 _NOT_TAG = re.compile(r"[^A-Z0-9]")
 
 
+def code_tag(product: Product) -> str:
+    """The product's tag in a lot code: its code's first word, ``A–Z 0–9``, five at most."""
+    first_word = re.split(r"[-._]", product.code.upper(), maxsplit=1)[0]
+    return _NOT_TAG.sub("", first_word)[:TAG_MAX] or "LOT"
+
+
 def code_stem(product: Product, when: datetime) -> str:
     """``DT-<TAG>-<YYMM>``: the part of a generated code before the counter."""
-    first_word = re.split(r"[-._]", product.code.upper(), maxsplit=1)[0]
-    tag = _NOT_TAG.sub("", first_word)[:TAG_MAX] or "LOT"
-    return f"{REGION}-{tag}-{in_vietnam(when):%y%m}"
+    return f"{REGION}-{code_tag(product)}-{in_vietnam(when):%y%m}"
 
 
 def next_code(session: Session, stem: str) -> str:

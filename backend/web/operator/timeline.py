@@ -57,6 +57,21 @@ class TimelineEntry:
     #: long after the event says it happened.
     anchored_at: datetime | None = None
     recorded_late: bool = False
+    #: The server's own receipt time, shown only when it is more than
+    #: :data:`RECEIPT_GAP` away from the time the event states (an entry logged offline).
+    received_at: datetime | None = None
+
+
+#: A stated time and the server's receipt time further apart than this are both shown.
+RECEIPT_GAP = timedelta(hours=1)
+
+
+def received_apart(occurred_at: datetime, recorded_at: datetime | None) -> datetime | None:
+    """``recorded_at`` when it differs from ``occurred_at`` by more than :data:`RECEIPT_GAP`."""
+    if recorded_at is None:
+        return None
+    gap = abs(as_utc(recorded_at) - as_utc(occurred_at))
+    return as_utc(recorded_at) if gap > RECEIPT_GAP else None
 
 
 def _show(value: Any, private: str | None = None) -> str:
@@ -150,6 +165,7 @@ def build_timeline(
                 verdict=found.verdict if found else None,
                 reason=found.reason if found else None,
                 safe_harvest_from=_safe_from(event.type, event.occurred_at, event.data),
+                received_at=received_apart(event.occurred_at, event.recorded_at),
             )
         )
     return entries
@@ -200,6 +216,7 @@ def _proven_entry(
         batch_root=check.batch.root if check.batch else None,
         event_hash=check.computed_hash or check.event.event_hash,
         safe_harvest_from=_safe_from(document["type"], when, document["data"]),
+        received_at=received_apart(when, check.event.recorded_at),
     )
 
 

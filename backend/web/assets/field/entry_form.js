@@ -1,0 +1,143 @@
+// The four field forms, drawn from the server's rules (rules.py via data.json): big controls,
+// the server's messages under each field, and the entry the queue will keep.
+import { checkForm, plainDecimal } from "./rules.js";
+import { resizePhoto, toBase64 } from "./photo.js";
+import { el, tr } from "./text.js";
+
+/** Labels that differ from the field's name in one form. */
+const LABELS = { input_application: { product: "input_product", unit: "dose_unit" } };
+
+function labelOf(formName, field) {
+  return tr(`label.${LABELS[formName]?.[field.name] ?? field.name}`);
+}
+
+function nowLocalInput() {
+  const now = new Date();
+  now.setSeconds(0, 0);
+  return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+function choices(field, data) {
+  const list = data[field.source] ?? [];
+  return list.map((row) => {
+    if (field.source === "products") return [row.code, `${row.name_vi} (${row.code})`];
+    if (field.source === "farms") return [row.code, `${row.name} · ${row.code}`];
+    return [row.code, `${row.code} · ${row.product_name ?? row.product ?? ""} ${row.quantity} ${row.unit}`];
+  });
+}
+
+function control(formName, field, data) {
+  const id = `f-${field.name}`;
+  const common = { id, name: field.name, "aria-describedby": `${id}-err` };
+  if (field.kind === "choice") {
+    const select = el("select", common, el("option", { value: "" }, tr("label.choose")));
+    for (const [value, text] of choices(field, data)) select.append(el("option", { value }, text));
+    return select;
+  }
+  if (field.kind === "pass_fail") {
+    return el(
+      "div",
+      { class: "choice", role: "radiogroup", id },
+      field.choices.map((value) =>
+        el("label", {}, el("input", { type: "radio", name: field.name, value, id: `${id}-${value}` }), tr(`label.${value}`)),
+      ),
+    );
+  }
+  if (field.kind === "textarea") return el("textarea", { ...common, rows: 3 });
+  if (field.kind === "time") return el("input", { ...common, type: "datetime-local", value: nowLocalInput() });
+  if (field.kind === "photo") return el("input", { ...common, type: "file", accept: "image/*", capture: "environment" });
+  const numeric = field.kind === "decimal" || field.kind === "integer";
+  return el("input", { ...common, type: "text", inputmode: numeric ? "decimal" : "text", autocomplete: "off" });
+}
+
+function valuesOf(form, spec) {
+  const values = {};
+  for (const field of spec.fields) {
+    if (field.kind === "pass_fail") values[field.name] = form.querySelector(`input[name=${field.name}]:checked`)?.value ?? "";
+    else if (field.kind !== "photo") values[field.name] = form.elements[field.name]?.value ?? "";
+  }
+  return values;
+}
+
+/** The time typed (phone's clock and zone) as whole-second UTC, as the server stores it. */
+export function utcSeconds(localValue) {
+  return new Date(localValue).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function randomSuffix(length) {
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+/** A new harvest lot's code, named on the phone: DT-<TAG>-<YYMM>-F<5>, Vietnam's month. */
+export function newLotCode(data, productCode, when) {
+  const product = (data.products ?? []).find((row) => row.code === productCode);
+  const vn = new Date(new Date(when).getTime() + 7 * 3600 * 1000);
+  const yymm = `${String(vn.getUTCFullYear()).slice(2)}${String(vn.getUTCMonth() + 1).padStart(2, "0")}`;
+  return `${data.lot_code.region}-${product?.tag ?? "LOT"}-${yymm}-F${randomSuffix(5)}`;
+}
+
+/** The batch item of a checked form. */
+function itemOf(formName, spec, values, data) {
+  const occurred = utcSeconds(values.occurred_at);
+  const item = { type: spec.type, lot: values.lot ?? null, occurred_at: occurred, data: {} };
+  for (const field of spec.fields) {
+    if (!field.path.startsWith("data.")) continue;
+    const raw = values[field.name];
+    if (raw === undefined || raw === "" || field.kind === "photo") continue;
+    const key = field.path.slice(5);
+    if (field.kind === "integer") item.data[key] = Number(raw);
+    else if (field.kind === "decimal") item.data[key] = plainDecimal(raw);
+    else item.data[key] = typeof raw === "string" ? raw.normalize("NFC").trim() : raw;
+  }
+  if (formName === "harvest") item.lot = newLotCode(data, values.product, item.occurred_at);
+  return item;
+}
+
+function showErrors(form, spec, errors) {
+  for (const field of spec.fields) {
+    const slot = form.querySelector(`#f-${field.name}-err`);
+    const input = form.querySelector(`#f-${field.name}`);
+    if (slot) slot.textContent = errors[field.name] ?? "";
+    input?.setAttribute("aria-invalid", errors[field.name] ? "true" : "false");
+  }
+}
+
+/** The form `formName`; `onEntry(kind, payload)` stores a checked entry (may throw). */
+export function entryForm(formName, data, onEntry) {
+  const spec = data.rules.forms[formName];
+  const form = el("form", { class: "entry", id: `field-form-${formName}`, novalidate: true });
+  for (const field of spec.fields) {
+    form.append(
+      el("label", { for: `f-${field.name}` }, labelOf(formName, field), control(formName, field, data)),
+      el("p", { class: "err", id: `f-${field.name}-err`, "aria-live": "polite" }),
+    );
+  }
+  const save = el("button", { type: "submit", class: "primary", id: "field-save" }, tr("save"));
+  form.append(save);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = valuesOf(form, spec);
+    const errors = checkForm(spec, values);
+    showErrors(form, spec, errors);
+    if (Object.keys(errors).length) return;
+    save.disabled = true;
+    try {
+      const item = itemOf(formName, spec, values, data);
+      const payload = { item, recorded_on_phone_at: new Date().toISOString() };
+      const file = form.elements.photo?.files?.[0];
+      if (file) {
+        const photo = await resizePhoto(file);
+        payload.photo = { type: photo.type, base64: toBase64(photo.bytes), sha256: photo.sha256 };
+      }
+      await onEntry(formName, payload);
+      form.reset();
+      const time = form.elements.occurred_at;
+      if (time) time.value = nowLocalInput();
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
+}

@@ -1,0 +1,56 @@
+// What the phone checks before it signs a draft the server sent for a queued entry: that the
+// document is the entry (same type, lot, time and data), that its event_hash is keccak256 of
+// the document's RFC 8785 canonical bytes (docs/proof-rules.md), and, in signer.js, that the
+// EIP-712 digest is that of the typed data. A server that altered the entry gets no signature.
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { utf8ToBytes } from "@noble/hashes/utils.js";
+import { toHex } from "../hex.js";
+import { plainDecimal } from "./rules.js";
+
+/** RFC 8785 for the values an event document holds (strings, integers, booleans, null,
+ * arrays, objects): keys sorted by UTF-16 code units, ECMAScript number and string forms. */
+export function canonicalJson(value) {
+  if (value === null || typeof value === "boolean") return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error("not a finite number");
+    return JSON.stringify(value);
+  }
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object") {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`;
+  }
+  throw new Error(`cannot canonicalise ${typeof value}`);
+}
+
+export function documentHash(document) {
+  return toHex(keccak_256(utf8ToBytes(canonicalJson(document))));
+}
+
+function same(stated, entered) {
+  if (typeof entered === "number" || typeof stated === "number") return Number(stated) === Number(entered);
+  if (typeof entered !== "string" || typeof stated !== "string") return stated === entered;
+  const a = stated.normalize("NFC").trim();
+  const b = entered.normalize("NFC").trim();
+  if (a === b) return true;
+  const da = plainDecimal(a);
+  return da !== null && da === plainDecimal(b);
+}
+
+/** Why the statement may not be signed for `item` (a queued entry's item), or null. */
+export function statementProblem(statement, item, orgSlug) {
+  if (statement.kind !== "event") return "not an event statement";
+  const doc = statement.document;
+  if (!doc) return "no document";
+  if (documentHash(doc) !== String(statement.event_hash).toLowerCase()) return "event_hash is not the document's";
+  if (doc.type !== item.type || doc.lot !== item.lot || statement.lot !== item.lot) return "another event";
+  if (doc.org !== orgSlug || doc.occurred_at !== item.occurred_at) return "another author or time";
+  const stated = doc.data ?? {};
+  const entered = item.data ?? {};
+  const keys = new Set([...Object.keys(stated), ...Object.keys(entered)]);
+  for (const key of keys) {
+    if (!same(stated[key], entered[key])) return `data.${key} differs`;
+  }
+  return null;
+}

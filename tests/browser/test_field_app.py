@@ -1,0 +1,337 @@
+"""The field app on an emulated Pixel 5 in Chromium: entries recorded with no connection
+survive a reload, are sealed at rest, and are sent once each, signed on the phone, when the
+connection returns; an entry about a lot handed on meanwhile comes back refused and stays.
+
+The server is the signing tests' (a browser-held cooperative, an in-process chain): every
+event the phone sends goes through the real 428 protocol and is checked against the key the
+phone made on the key page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from PIL import Image
+from sqlmodel import Session, select
+
+from backend.db import session_scope
+from backend.models import Event, Lot
+from backend.models_field import FieldPhoto
+from backend.services.accounts.api_keys import issue_api_key
+from backend.services.accounts.org_keys import register_key
+from backend.services.accounts.orgs import create_organisation, get_org_by_slug
+from backend.services.field.rules import field_rules
+from tests.browser.signing_server import (
+    COOP_SLUG,
+    COOP_USER,
+    FARM,
+    PASSWORD,
+    PRODUCT,
+    SECOND_USER,
+    THIRD_USER,
+    SigningServer,
+    signing_server,
+)
+from tests.support.browser import ANDROID_CHROME_UA
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+pytestmark = [pytest.mark.browser]
+
+PASSPHRASE = "mật khẩu của anh Tư"
+PACKER_SLUG = "dong-goi-sa-dec"
+BATCH = "/api/v1/events/batch"
+#: Playwright's "Pixel 5" descriptor (the driver's device list is not reachable from the one
+#: shared browser), with Chrome on Android's user agent.
+PIXEL_5: dict[str, Any] = {
+    "viewport": {"width": 393, "height": 727},
+    "screen": {"width": 393, "height": 851},
+    "device_scale_factor": 2.75,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": ANDROID_CHROME_UA,
+    "locale": "vi-VN",
+    "timezone_id": "Asia/Ho_Chi_Minh",
+}
+#: Chromium DevTools' "Slow 3G" preset.
+SLOW_3G = {"offline": False, "latency": 400 * 5, "downloadThroughput": 500 * 1000 / 8 * 0.8,
+           "uploadThroughput": 500 * 1000 / 8 * 0.8}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningServer]:
+    yield from signing_server(tmp_path_factory.mktemp("field-app"))
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(**PIXEL_5)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def message_of(form: str, name: str, check: str) -> str:
+    field = next(f for f in field_rules()["forms"][form]["fields"] if f["name"] == name)
+    text: str = field["messages"][check]
+    return text
+
+
+def set_up_phone(page: Page, server: SigningServer, username: str) -> None:
+    """Sign in, make the key on the key page (first sign-in sends there), open the field app
+    and let its service worker take control."""
+    page.goto(f"{server.url}/app/login")
+    page.fill("#f-username", username)
+    page.fill("#f-password", PASSWORD)
+    page.click("form[action='/app/login'] button[type=submit]")
+    page.wait_for_url("**/app/keys?setup=1")
+    page.fill("#create-passphrase", PASSPHRASE)
+    page.fill("#create-passphrase-again", PASSPHRASE)
+    page.click("#key-create button[type=submit]")
+    page.wait_for_url("**/app/keys?done=key_registered")
+    page.goto(f"{server.url}/app/field")
+    page.wait_for_selector("#field-app[data-ready=true]")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_selector("#field-app[data-ready=true]")
+    deadline = time.monotonic() + 10
+    while not page.evaluate("navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "the service worker never took control"
+        page.wait_for_timeout(100)
+
+
+def saved(page: Page, before: int) -> None:
+    """Waits until the entry just submitted is in the queue (the badge counts it)."""
+    page.wait_for_selector(f"#field-badge[data-count='{before + 1}']", state="attached")
+
+
+def choose_form(page: Page, kind: str) -> None:
+    page.click(f"#field-kind-{kind}")
+    page.wait_for_selector(f"#field-form-{kind}")
+
+
+def record_harvest(page: Page) -> str:
+    choose_form(page, "harvest")
+    page.select_option("#f-product", PRODUCT)
+    page.select_option("#f-farm", FARM)
+    page.fill("#f-quantity", "850.50")
+    page.fill("#f-unit", "kg")
+    page.click("#field-save")
+    notice = page.wait_for_selector("#field-notice:has-text('Mã lô mới')")
+    code = (notice.text_content() or "").rsplit(":", 1)[1].strip()
+    assert code.startswith("DT-XOAI-") and len(code) <= 20
+    return code
+
+
+def record_quality_check(page: Page, lot: str, photo: bytes | None = None) -> None:
+    choose_form(page, "quality_check")
+    page.select_option("#f-lot", lot)
+    page.check("#f-result-pass")
+    page.fill("#f-notes", "Trái đều, vỏ vàng đẹp")
+    if photo is not None:
+        upload = {"name": "xoai.jpg", "mimeType": "image/jpeg", "buffer": photo}
+        page.set_input_files("#f-photo", files=[upload])
+    before = badge(page)
+    page.click("#field-save")
+    saved(page, before)
+
+
+def photo_with_gps() -> bytes:
+    """A JPEG as a phone camera writes it: EXIF with a GPS position in the orchard."""
+    image = Image.new("RGB", (2400, 1800), (240, 190, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "Phone maker"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (10.0, 27.0, 36.0), "E", (105.0, 38.0, 24.0)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def badge(page: Page) -> int:
+    return int(page.get_attribute("#field-badge", "data-count") or "0")
+
+
+def events_of(server: SigningServer, code: str) -> list[Event]:
+    with Session(server.runtime.engine) as session:
+        lot = session.exec(select(Lot).where(Lot.code == code)).one()
+        return list(session.exec(select(Event).where(Event.lot_id == lot.id).order_by(Event.seq)))
+
+
+def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
+    phone: BrowserContext, server: SigningServer
+) -> None:
+    page = phone.new_page()
+    set_up_phone(page, server, COOP_USER)
+
+    phone.set_offline(True)
+    code = record_harvest(page)
+
+    choose_form(page, "input_application")
+    page.select_option("#f-lot", code)  # the lot harvested a minute ago, not yet sent
+    page.fill("#f-product", "Anvil 5SC")
+    page.fill("#f-active_ingredient", "Hexaconazole")
+    page.fill("#f-dose", "1,5")
+    page.fill("#f-unit", "ml/l")
+    page.fill("#f-pre_harvest_interval_days", "7")
+    page.click("#field-save")
+    expected = message_of("input_application", "dose", "not_decimal")
+    assert page.text_content("#f-dose-err") == expected
+    page.fill("#f-dose", "1.5")
+    page.click("#field-save")
+    saved(page, 1)
+
+    record_quality_check(page, code, photo_with_gps())
+    assert badge(page) == 3
+
+    page.reload()  # still offline: the service worker serves the app, IndexedDB the entries
+    page.wait_for_selector("#field-app[data-ready=true]")
+    assert badge(page) == 3
+    sealed = page.evaluate(
+        """async () => {
+            const db = await new Promise((ok) => { const r = indexedDB.open('sentrace-field');
+                r.onsuccess = () => ok(r.result); });
+            const rows = await new Promise((ok) => { const r = db.transaction('entries')
+                .objectStore('entries').getAll(); r.onsuccess = () => ok(r.result); });
+            return rows.map((row) => ({ keys: Object.keys(row).sort(),
+                text: new TextDecoder('latin1').decode(row.sealed) }));
+        }"""
+    )
+    assert len(sealed) == 3
+    for row in sealed:
+        assert "payload" not in row["keys"] and "item" not in row["keys"]
+        assert code not in row["text"] and "Hexaconazole" not in row["text"]
+
+    page.click("#field-tab-queue")
+    page.wait_for_selector("#field-queue li[data-status=waiting] >> nth=2")
+
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith(BATCH) else None)
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#field-queue li[data-status=accepted] >> nth=2", timeout=30_000)
+    assert page.locator("#field-queue li").count() == 3
+    assert badge(page) == 0
+
+    stored = events_of(server, code)
+    assert [e.type.value for e in stored] == ["harvest", "input_application", "quality_check"]
+    signers = {e.signer for e in stored}
+    assert len(signers) == 1 and None not in signers
+    assert all(e.signature for e in stored)
+    assert stored[0].data["quantity"] == "850.5"
+    assert stored[1].data["active_ingredient"] == "Hexaconazole"
+    photo_hash = stored[2].data["photo_sha256"]
+    with Session(server.runtime.engine) as session:
+        photo = session.get(FieldPhoto, photo_hash)
+        assert photo is not None
+    assert hashlib.sha256(photo.content).hexdigest() == photo_hash
+    kept = Image.open(io.BytesIO(photo.content))
+    assert not kept.getexif() and max(kept.size) == 1600  # resized on the phone, no GPS
+
+    lot_page = page.context.new_page()
+    lot_page.goto(f"{server.url}/app/lots/{code}")
+    timeline = lot_page.text_content("main") or ""
+    for shown in ("Thu hoạch", "Hexaconazole", "Trái đều, vỏ vàng đẹp", photo_hash):
+        assert shown in timeline
+    lot_page.close()
+
+    before = len(sent)
+    page.click("#field-sync")
+    page.wait_for_selector("#field-notice:has-text('Không có mục nào chờ gửi')")
+    assert len(sent) == before  # nothing sent twice
+    assert len(events_of(server, code)) == 3
+
+
+def _transfer_as_colleague(server: SigningServer, code: str) -> None:
+    """Another member of the cooperative hands the lot to a packer from their own system
+    (client-held key, API key), signing through the 428 protocol."""
+    account = Account.create()
+    with session_scope(server.runtime.engine) as session:
+        coop = get_org_by_slug(session, COOP_SLUG)
+        assert coop is not None
+        if get_org_by_slug(session, PACKER_SLUG) is None:
+            create_organisation(
+                session,
+                slug=PACKER_SLUG,
+                name="Đóng gói Sa Đéc",
+                role="packer",
+                key_custody="custodial",
+                settings=server.runtime.settings,
+            )
+        register_key(session, coop, address=account.address, custody="client")
+        _, api_key = issue_api_key(session, org=coop, label="colleague")
+    path = f"/api/v1/lots/{code}/transfer"
+    auth = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=server.url, headers=auth) as client:
+        answer = client.post(path, json={"to": PACKER_SLUG})
+        assert answer.status_code == 428, answer.text
+        draft = answer.json()["draft"]
+        signatures = [
+            "0x" + bytes(Account.sign_message(encode_typed_data(full_message=item["typed_data"]),
+                                              account.key).signature).hex()
+            for item in draft["sign"]
+        ]  # fmt: skip
+        headers = {"X-SenTrace-Draft": draft["id"], "X-SenTrace-Signatures": ",".join(signatures)}
+        done = client.post(path, json={"to": PACKER_SLUG}, headers=headers)
+        assert done.status_code in (200, 201), done.text
+
+
+def test_an_entry_about_a_lot_handed_on_meanwhile_comes_back_refused_and_stays(
+    phone: BrowserContext, server: SigningServer
+) -> None:
+    page = phone.new_page()
+    set_up_phone(page, server, SECOND_USER)
+    code = record_harvest(page)  # online: sent at once
+    page.click("#field-tab-queue")
+    page.wait_for_selector("#field-queue li[data-status=accepted]")
+    page.click("#field-tab-new")
+
+    phone.set_offline(True)
+    record_quality_check(page, code)
+    assert badge(page) == 1
+    _transfer_as_colleague(server, code)
+
+    phone.set_offline(False)
+    page.click("#field-tab-queue")
+    page.click("#field-sync")
+    refused = page.wait_for_selector("#field-queue li[data-status=refused]", timeout=30_000)
+    assert "Tổ chức không giữ lô này" in (refused.text_content() or "")
+    assert refused.get_attribute("data-kind") == "quality_check"
+    page.reload()  # kept, still marked refused, with the server's message
+    page.wait_for_selector("#field-app[data-ready=true]")
+    page.click("#field-tab-queue")
+    kept = page.wait_for_selector("#field-queue li[data-status=refused] .msg")
+    assert (kept.text_content() or "").startswith("Tổ chức không giữ lô này")
+    assert [e.type.value for e in events_of(server, code)] == ["harvest", "transfer"]
+
+
+def test_the_app_opens_fast_on_slow_3g_after_the_first_visit(
+    phone: BrowserContext, server: SigningServer
+) -> None:
+    page = phone.new_page()
+    set_up_phone(page, server, THIRD_USER)
+    cdp = phone.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+    started = time.perf_counter()
+    page.goto(f"{server.url}/app/field")
+    page.wait_for_selector("#field-app[data-ready=true]")
+    elapsed = time.perf_counter() - started
+    timing = page.evaluate(
+        "(() => { const n = performance.getEntriesByType('navigation')[0];"
+        " return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd}; })()"
+    )
+    print(
+        f"\nfield app on Slow 3G after the first visit: ready in {elapsed:.2f} s "
+        f"(DOMContentLoaded {timing['dcl']:.0f} ms, load {timing['load']:.0f} ms)"
+    )
