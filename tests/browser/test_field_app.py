@@ -307,10 +307,17 @@ def test_an_entry_about_a_lot_handed_on_meanwhile_comes_back_refused_and_stays(
     refused = page.wait_for_selector("#field-queue li[data-status=refused]", timeout=30_000)
     assert "Tổ chức không giữ lô này" in (refused.text_content() or "")
     assert refused.get_attribute("data-kind") == "quality_check"
-    page.reload()  # kept, still marked refused, with the server's message
-    page.wait_for_selector("#field-app[data-ready=true]")
-    page.click("#field-tab-queue")
-    kept = page.wait_for_selector("#field-queue li[data-status=refused] .msg")
+    # A new tab holds no unlocked key: the queue opens only with the key's passphrase.
+    later = phone.new_page()
+    later.goto(f"{server.url}/app/field")
+    later.wait_for_selector("#field-app[data-ready=true]")
+    later.click("#field-tab-queue")
+    later.fill("#field-unlock-pass", PASSPHRASE + " sai")
+    later.click("#field-unlock-ok")
+    later.wait_for_selector("#field-unlock-err:has-text('Sai mật khẩu khóa ký')")
+    later.fill("#field-unlock-pass", PASSPHRASE)
+    later.click("#field-unlock-ok")
+    kept = later.wait_for_selector("#field-queue li[data-status=refused] .msg")
     assert (kept.text_content() or "").startswith("Tổ chức không giữ lô này")
     assert [e.type.value for e in events_of(server, code)] == ["harvest", "transfer"]
 

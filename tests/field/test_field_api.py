@@ -284,3 +284,16 @@ def test_the_lot_page_shows_the_receipt_time_only_when_it_is_an_hour_apart(
     assert client.get(f"/app/lots/{cast.lot_code}").text.count(shown) == 1
     assert post_items(client, token, [quality(cast.lot_code, when=ago(26))]).status_code == 201
     assert client.get(f"/app/lots/{cast.lot_code}").text.count(shown) == 2
+
+
+def test_a_signed_out_session_no_longer_reaches_the_batch_endpoint(
+    client_factory: Any, cast: Cast
+) -> None:
+    client, token = signed_in(client_factory, cast.coop)
+    cookie = client.cookies.get("sentrace_session")
+    assert client.post("/app/logout", data={"csrf_token": token}).status_code == 303
+    stale: TestClient = client_factory()
+    stale.cookies.set("sentrace_session", cookie or "")
+    response = post_items(stale, token, [quality(cast.lot_code)])
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Phiên đăng nhập đã hết")
