@@ -150,6 +150,35 @@ def test_dropping_the_newest_document_is_caught_as_a_head_mismatch(
     assert "Thiếu sự kiện mới nhất" in str(panel["text"])
 
 
+def test_a_document_dropped_from_the_middle_breaks_the_chain_of_events(
+    server: CheckServer, page: Page
+) -> None:
+    def drop(bundle: Bundle) -> None:
+        bundle["events"].remove(_events_of(bundle, server.lineage.lot)[1])
+
+    _forge(page, drop)
+    server_verdict, panel = _open(page, server.lot_url())
+
+    assert (server_verdict, panel["verdict"]) == ("verified", "tampered")
+    assert _reasons(page) == ["missing"]
+
+
+def test_an_ancestor_left_out_is_caught_as_ancestry_not_matching(
+    server: CheckServer, page: Page
+) -> None:
+    grandparent = server.lineage.ancestors[-1]
+
+    def drop(bundle: Bundle) -> None:
+        bundle["events"] = [e for e in bundle["events"] if e["lot"] != grandparent]
+        bundle["lots"] = [lot for lot in bundle["lots"] if lot["code"] != grandparent]
+
+    _forge(page, drop)
+    server_verdict, panel = _open(page, server.lot_url())
+
+    assert (server_verdict, panel["verdict"]) == ("verified", "tampered")
+    assert _reasons(page) == ["ancestry"]
+
+
 def test_a_bundle_naming_another_registry_is_refused(server: CheckServer, page: Page) -> None:
     def swap(bundle: Bundle) -> None:
         bundle["chain"]["contract_address"] = "0x" + "42" * 20

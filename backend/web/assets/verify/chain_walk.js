@@ -57,11 +57,16 @@ export function walk(lot, head) {
     if (seq === 1) break;
     const prev = fromHex(current.document.prev);
     const linked = reads.find((r) => equal(r.digest, prev) && r.document.seq === seq - 1);
-    if (!linked || walked.includes(linked)) {
-      reason("missing", seq - 1);
-      break;
+    if (linked && !walked.includes(linked)) {
+      current = linked;
+      continue;
     }
-    current = linked;
+    // A gap or a broken link: name it, then walk on from the next document below, as far
+    // down as the bundle goes, so that the documents below are not also called unknown.
+    const lower = reads.filter((r) => r.document.seq < seq && !walked.includes(r));
+    const below = lower.reduce((best, r) => (best && best.document.seq >= r.document.seq ? best : r), null);
+    reason("missing", below && below.document.seq === seq - 1 ? seq : seq - 1);
+    current = below;
   }
   for (const read of walked) {
     if (read.root === null) reason("head", read.document.seq); // anchored by the chain's head, yet no batch
