@@ -154,3 +154,31 @@ def test_only_a_signed_in_cooperative_uploads_and_others_cannot_read_its_photos(
     assert regulator.get(f"{UPLOAD}/{digest}").status_code == 200
     assert client.get(f"{UPLOAD}/{'0' * 64}").status_code == 404
     assert client.get(f"{UPLOAD}/not-a-hash").status_code == 404
+
+
+def test_whoever_may_open_the_lot_sees_the_photo_its_event_names(
+    member: tuple[TestClient, str], client_factory: Any, cast: Cast
+) -> None:
+    client, token = member
+    digest = upload(client, token, picture("JPEG")).json()["sha256"]
+    check = {"type": "quality_check", "lot": cast.lot_code, "occurred_at": "2026-12-01T01:00:00Z",
+             "data": {"result": "pass", "photo_sha256": digest}}  # fmt: skip
+    answer = client.post(
+        "/api/v1/events/batch", json={"events": [check]}, headers={"X-CSRF-Token": token}
+    )
+    assert answer.status_code == 201, answer.text
+    page = client.get(f"/app/lots/{cast.lot_code}").text
+    assert f'<img src="/app/field/photos/{digest}?lot={cast.lot_code}"' in page
+    moved = client.post(
+        f"/app/lots/{cast.lot_code}/transfer",
+        data={"csrf_token": token, "to": "sadec-pack", "occurred_at": "2026-12-01T09:00"},
+    )
+    assert moved.status_code == 303, moved.text
+
+    packer: TestClient = client_factory()
+    sign_in(packer, cast.packer)
+    assert packer.get(f"{UPLOAD}/{digest}?lot={cast.lot_code}").status_code == 200
+    assert packer.get(f"{UPLOAD}/{digest}").status_code == 404
+    stranger: TestClient = client_factory()
+    sign_in(stranger, cast.other_packer)
+    assert stranger.get(f"{UPLOAD}/{digest}?lot={cast.lot_code}").status_code == 404

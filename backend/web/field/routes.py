@@ -2,8 +2,9 @@
 offline data, and photos.
 
 Every route uses :class:`~backend.web.operator.routing.OperatorRoute` (signed session, CSRF
-token on every POST, sign-in redirect) and admits cooperatives only, as the entries it records
-(harvests, inputs applied) are theirs to make. The shell holds nothing personal, so the
+token on every POST, sign-in redirect). The app and uploads admit cooperatives only, as the
+entries it records (harvests, inputs applied) are theirs to make; a photo is shown to whoever
+may open a lot one of whose events names it (the operator lot page links it so). The shell holds nothing personal, so the
 service worker may keep it for offline starts; who is signed in, the CSRF token, the forms'
 rules and the lists to choose from come from ``data.json``, which the page keeps in IndexedDB
 for the next offline start.
@@ -15,21 +16,26 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlmodel import col, select
 from starlette.datastructures import UploadFile
 
 from backend.errors import InvalidInput
 from backend.i18n import catalogue
 from backend.i18n.messages import message
+from backend.models import Event
 from backend.services.accounts import permissions
 from backend.services.field import photos
 from backend.services.field.rules import field_rules
 from backend.services.field.snapshot import field_snapshot
+from backend.services.ledger.queries import get_lot_by_code
 from backend.services.transactions import commit
 from backend.timeutil import rfc3339_z, utcnow
 from backend.web.field.session_auth import CSRF_HEADER
+from backend.web.operator.access import can_view
 from backend.web.operator.context import Operator
 from backend.web.operator.deps import CooperativeDep, OperatorDep, SessionDep
 from backend.web.operator.routing import OperatorRoute
+from backend.web.operator.timeline import photo_of
 from backend.web.sessions import WebSession
 from backend.web.templating import render
 
@@ -111,13 +117,13 @@ async def upload_photo(
 
 
 @router.get("/photos/{sha256}", include_in_schema=False)
-def photo(sha256: str, operator: OperatorDep, session: SessionDep) -> Response:
-    """A stored photo, to its uploader's organisation and to those who read every lot."""
+def photo(
+    sha256: str, operator: OperatorDep, session: SessionDep, lot: str | None = None
+) -> Response:
+    """A stored photo: to its uploader's organisation, to those who read every lot, and to
+    anyone who may open ``lot`` when one of that lot's events names the photo."""
     found = photos.get_photo(session, sha256)
-    allowed = found is not None and (
-        found.org_id == operator.org.id or permissions.reads_everything(operator.org)
-    )
-    if found is None or not allowed:
+    if found is None or not _may_see(session, operator, found.org_id, sha256, lot):
         return Response(status_code=404)
     return Response(
         found.content,
@@ -128,3 +134,15 @@ def photo(sha256: str, operator: OperatorDep, session: SessionDep) -> Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def _may_see(
+    session: SessionDep, operator: Operator, uploader: int, sha256: str, lot_code: str | None
+) -> bool:
+    if uploader == operator.org.id or permissions.reads_everything(operator.org):
+        return True
+    lot = get_lot_by_code(session, lot_code) if lot_code else None
+    if lot is None or not can_view(session, org=operator.org, lot=lot):
+        return False
+    named = select(Event.data).where(col(Event.lot_id) == lot.id)
+    return any(photo_of(data or {}) == sha256 for data in session.exec(named))

@@ -12,6 +12,7 @@ holds as a commitment is said to be private, never shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,10 +61,21 @@ class TimelineEntry:
     #: The server's own receipt time, shown only when it is more than
     #: :data:`RECEIPT_GAP` away from the time the event states (an entry logged offline).
     received_at: datetime | None = None
+    #: The SHA-256 of a photo the event's data names (a field app quality check), if any.
+    photo: str | None = None
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 #: A stated time and the server's receipt time further apart than this are both shown.
 RECEIPT_GAP = timedelta(hours=1)
+
+
+def photo_of(data: Mapping[str, Any]) -> str | None:
+    """``data.photo_sha256`` when it is a SHA-256 in lowercase hex (the photo's address)."""
+    value = data.get("photo_sha256")
+    if isinstance(value, str) and _SHA256.fullmatch(value):
+        return value
+    return None
 
 
 def received_apart(occurred_at: datetime, recorded_at: datetime | None) -> datetime | None:
@@ -166,6 +178,7 @@ def build_timeline(
                 reason=found.reason if found else None,
                 safe_harvest_from=_safe_from(event.type, event.occurred_at, event.data),
                 received_at=received_apart(event.occurred_at, event.recorded_at),
+                photo=photo_of(event.data),
             )
         )
     return entries
@@ -217,6 +230,7 @@ def _proven_entry(
         event_hash=check.computed_hash or check.event.event_hash,
         safe_harvest_from=_safe_from(document["type"], when, document["data"]),
         received_at=received_apart(when, check.event.recorded_at),
+        photo=photo_of(document["data"]),
     )
 
 
