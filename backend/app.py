@@ -33,6 +33,7 @@ ROUTER_MODULES: list[str] = [
     "backend.api.orgs",
     "backend.api.farms",
     "backend.api.farm_diary",
+    "backend.api.growing_areas",
     "backend.api.products",
     "backend.api.labels",
     "backend.api.batches",

@@ -67,3 +67,13 @@ class LotHold(SQLModel, table=True):
     override_entry_id: str = Field(max_length=36)
     input_product: str = Field(max_length=200)
     applied_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+# Registered with the metadata wherever the models are (``backend.models`` imports this module).
+from backend.models_areas import (  # noqa: E402, F401
+    AreaClaimRefusal,
+    CapRaise,
+    CropYield,
+    GrowingArea,
+    GrowingAreaFarm,
+)

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.models import FarmDiaryEntry
-from backend.schemas import Decimalish, Timestamp
+from backend.schemas import Decimalish, LotCreated, Timestamp
 
 
 class _Input(BaseModel):
@@ -71,3 +71,76 @@ def diary_entry_public(entry: FarmDiaryEntry) -> DiaryEntryPublic:
         interval_ends_at=entry.interval_ends_at,
         document=document,
     )
+
+
+class LotCreatedWithWarnings(LotCreated):
+    """``POST /lots`` answer when the harvest went through with warnings."""
+
+    warnings: list[str]
+
+
+class GrowingAreaCreate(_Input):
+    """Body of ``POST /growing-areas`` (a regulator, or the holder cooperative)."""
+
+    code: str = Field(max_length=128)
+    holder: str = Field(max_length=128)
+    area_ha: Decimalish
+    crop: str = Field(max_length=128)
+    markets: list[str] = Field(default_factory=list, max_length=100)
+    farms: list[str] = Field(default_factory=list, max_length=5000)
+    valid_from: str = Field(max_length=32)
+    valid_until: str | None = Field(default=None, max_length=32)
+
+
+class CapRaiseCreate(_Input):
+    """Body of ``POST /growing-areas/{code}/cap-raises`` (a regulator)."""
+
+    season: str = Field(max_length=32)
+    kg: Decimalish
+    reason: str = Field(max_length=2000)
+
+
+class CropYieldSet(_Input):
+    """Body of ``PUT /crop-yields/{crop}`` (a regulator)."""
+
+    tonnes_per_ha: Decimalish
+
+
+class CropYieldPublic(BaseModel):
+    crop: str
+    tonnes_per_ha: str
+
+
+class CapRaisePublic(BaseModel):
+    season: str
+    kg: str
+    reason: str
+    by: str
+    created_at: datetime
+
+
+class AreaBalance(BaseModel):
+    """One season of an area: its cap, what was harvested under its code, and the share."""
+
+    season: str
+    tonnes_per_ha: str
+    cap_kg: str
+    harvested_kg: str
+    share_percent: str
+    status: str  # "ok" | "warn" (past 90 %) | "full" (at the cap)
+
+
+class GrowingAreaPublic(BaseModel):
+    """An area as registered, with its members and the balance of the asked season."""
+
+    code: str
+    holder: str
+    holder_name: str
+    area_ha: str
+    crop: str
+    markets: list[str]
+    farms: list[str]
+    valid_from: str
+    valid_until: str | None
+    balance: AreaBalance
+    cap_raises: list[CapRaisePublic]

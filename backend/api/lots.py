@@ -19,6 +19,7 @@ from backend.api.deps import (
 from backend.api.schemas_v2 import LotPublicV2
 from backend.errors import NotFound
 from backend.schemas import LotCreate, LotCreated, LotPage, LotPublic
+from backend.schemas_compliance import LotCreatedWithWarnings
 from backend.services.accounts import permissions
 from backend.services.ledger import lots, queries
 from backend.services.ledger.locking import UNKNOWN_LOT
@@ -32,9 +33,11 @@ router = APIRouter(prefix="/api/v1/lots", tags=["lots"])
 def create_lot(
     body: LotCreate, org: CurrentOrg, session: SessionDep, settings: SettingsDep, write: WriteDep
 ) -> JSONResponse:
-    """Create a harvest lot on one of the caller's farms and record its harvest event."""
+    """Create a harvest lot on one of the caller's farms and record its harvest event
+    (``warnings`` appear only when there are some: a growing area near its cap)."""
 
     def action() -> LotCreated:
+        notices: list[str] = []
         lot, event = lots.create_harvest_lot(
             session,
             org=org,
@@ -48,8 +51,12 @@ def create_lot(
             data=body.data,
             settings=settings,
             private_fields=body.private,
+            notices=notices,
         )
-        return presenters.lot_created(session, lot, event)
+        created = presenters.lot_created(session, lot, event)
+        if notices:  # only then: an answer without warnings keeps its exact shape
+            return LotCreatedWithWarnings(**created.model_dump(), warnings=notices)
+        return created
 
     return write.run(action)
 

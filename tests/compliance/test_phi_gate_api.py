@@ -54,7 +54,12 @@ def test_a_harvest_inside_the_interval_is_refused_naming_the_input(
     )
     assert response.status_code == 422
     assert response.json() == refused_harvest(sprayed)
-    assert supply_chain.client.get("/api/v1/lots/L-EARLY").status_code == 404
+    assert (
+        supply_chain.client.get(
+            "/api/v1/lots/L-EARLY", headers=supply_chain.headers["htx"]
+        ).status_code
+        == 404
+    )
 
 
 def test_a_harvest_after_the_interval_or_before_the_spray_passes(
@@ -62,7 +67,9 @@ def test_a_harvest_after_the_interval_or_before_the_spray_passes(
 ) -> None:
     before = _at(sprayed - timedelta(hours=1))
     supply_chain.post("/api/v1/lots", "htx", harvest_body(code="L-BEFORE", harvested_at=before))
-    record = supply_chain.client.get("/api/v1/lots/L-BEFORE").json()
+    record = supply_chain.client.get(
+        "/api/v1/lots/L-BEFORE", headers=supply_chain.headers["htx"]
+    ).json()
     [harvest] = [e for e in record["events"] if e["type"] == "harvest"]
     assert "season_diary" not in harvest["data"]  # the spray came after this harvest
 
@@ -100,7 +107,7 @@ def test_a_regulator_override_lets_one_harvest_through_and_holds_the_lot(
 
     now = _at(datetime.now(UTC))
     supply_chain.post("/api/v1/lots", "htx", harvest_body(code="L-OVR", harvested_at=now))
-    record = client.get("/api/v1/lots/L-OVR").json()
+    record = client.get("/api/v1/lots/L-OVR", headers=supply_chain.headers["htx"]).json()
     [harvest] = [e for e in record["events"] if e["type"] == "harvest"]
     types = [item["document"]["type"] for item in harvest["data"]["season_diary"]]
     assert types == ["input_application", "phi_override"]

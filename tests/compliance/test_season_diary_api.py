@@ -77,20 +77,26 @@ def test_the_harvest_document_repeats_the_diary_since_the_previous_harvest(
     late = post("/api/v1/farms/F-01/inputs", "htx", spray())
     post("/api/v1/lots", "htx", harvest_body(code="L-MAY"))
 
-    record = supply_chain.client.get("/api/v1/lots/L-MAY").json()
+    record = supply_chain.client.get(
+        "/api/v1/lots/L-MAY", headers=supply_chain.headers["htx"]
+    ).json()
     [harvest] = [e for e in record["events"] if e["type"] == "harvest"]
     diary = harvest["data"]["season_diary"]
     assert [item["document"]["id"] for item in diary] == [late["id"]]
     assert diary[0]["signature"] == late["signature"]
     assert to_hex(event_hash(diary[0]["document"])) == late["entry_hash"]
-    march = supply_chain.client.get("/api/v1/lots/L-MAR").json()
+    march = supply_chain.client.get(
+        "/api/v1/lots/L-MAR", headers=supply_chain.headers["htx"]
+    ).json()
     [first_harvest] = [e for e in march["events"] if e["type"] == "harvest"]
     assert [i["document"]["id"] for i in first_harvest["data"]["season_diary"]] == [early["id"]]
 
 
 def test_a_harvest_without_inputs_keeps_its_document_as_before(supply_chain: Actors) -> None:
     supply_chain.post("/api/v1/lots", "htx", harvest_body(code="L-PLAIN"))
-    record = supply_chain.client.get("/api/v1/lots/L-PLAIN").json()
+    record = supply_chain.client.get(
+        "/api/v1/lots/L-PLAIN", headers=supply_chain.headers["htx"]
+    ).json()
     [harvest] = [e for e in record["events"] if e["type"] == "harvest"]
     assert "season_diary" not in harvest["data"]
 

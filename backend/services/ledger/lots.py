@@ -20,7 +20,7 @@ from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.catalog.farms import get_farm_by_code
 from backend.services.catalog.products import get_product_by_code
-from backend.services.compliance import phi
+from backend.services.compliance import mass_balance, phi
 from backend.services.ledger import lot_codes, queries
 from backend.services.ledger.event_data import HARVEST_FACTS
 from backend.services.ledger.events import record_event
@@ -46,9 +46,11 @@ def create_harvest_lot(
     data: dict[str, Any] | None = None,
     settings: Settings,
     private_fields: Sequence[str] = (),
+    notices: list[str] | None = None,
 ) -> tuple[Lot, Event]:
     """A new lot held by ``org`` and its recorded harvest event; ``private_fields`` name
-    members of ``data`` recorded as commitments (see :func:`record_event`)."""
+    members of ``data`` recorded as commitments (see :func:`record_event`). Warnings for the
+    caller (a growing area near its cap) are appended to ``notices``."""
     permissions.require_role(org, permissions.HARVESTERS)
     clean_quantity = validation.decimal_string(quantity, field="quantity")
     clean_unit = validation.required_text(unit, field="unit", max_length=16)
@@ -74,7 +76,18 @@ def create_harvest_lot(
             custodian_org_id=org.id,
         )
 
-    # The gate runs before the lot exists: a refused harvest leaves no lot behind.
+    # The gates run before the lot exists: a refused harvest leaves no lot behind.
+    warnings = mass_balance.check_claim(
+        session,
+        org=org,
+        farm=farm,
+        product=product,
+        quantity=clean_quantity,
+        unit=clean_unit,
+        harvested_at=harvested,
+    )
+    if notices is not None:
+        notices.extend(warnings)
     clearance = phi.clear_harvest(session, farm=farm, harvested_at=harvested)
     if given_code is not None:
         if queries.get_lot_by_code(session, given_code) is not None:
