@@ -342,3 +342,9 @@ def test_the_app_opens_fast_on_slow_3g_after_the_first_visit(
         f"\nfield app on Slow 3G after the first visit: ready in {elapsed:.2f} s "
         f"(DOMContentLoaded {timing['dcl']:.0f} ms, load {timing['load']:.0f} ms)"
     )
+    cdp.send("Network.emulateNetworkConditions", {**SLOW_3G, "latency": 0,
+              "downloadThroughput": -1, "uploadThroughput": -1})  # fmt: skip
+
+    page.click("#field-lang")  # English second: the server's catalogue in English
+    page.wait_for_selector("#field-sync:has-text('Send now')")
+    page.wait_for_selector("#field-kind-quality_check:has-text('Quality check')")

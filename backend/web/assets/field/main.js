@@ -11,13 +11,16 @@ import { syncQueue } from "./sync.js";
 import { el, localTime, setMessages, tr } from "./text.js";
 
 const DATA_URL = "/app/field/data.json";
+// ?lang=en on the page asks data.json for English (the server remembers it in the session).
+const ASKED_LANG = new URLSearchParams(window.location.search).get("lang");
 const FORMS = ["harvest", "input_application", "quality_check", "note"];
 const state = { data: null, queue: null, key: null, tab: "new", form: "harvest", syncing: false, signedOut: false };
 const root = () => document.getElementById("field-app");
 
 async function fetchData() {
   try {
-    const response = await fetch(DATA_URL, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const url = ASKED_LANG ? `${DATA_URL}?lang=${encodeURIComponent(ASKED_LANG)}` : DATA_URL;
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     const type = response.headers.get("content-type") ?? "";
     if (response.redirected || !response.ok || !type.includes("application/json")) return { signedOut: true };
     const data = await response.json();
@@ -47,7 +50,8 @@ async function updateBadge() {
 
 function updateNet() {
   const net = document.getElementById("field-net");
-  net.textContent = navigator.onLine ? tr("online") : tr("offline");
+  net.textContent = navigator.onLine ? tr("online") : tr("offline_short");
+  net.title = navigator.onLine ? tr("online") : tr("offline");
   net.classList.toggle("offline", !navigator.onLine);
 }
 
@@ -194,6 +198,7 @@ function frame() {
   root().replaceChildren(
     el("p", { id: "field-notice", class: "notice", role: "status", hidden: true }),
     el("p", { class: "muted", id: "field-as-of" }, tr("data_as_of", { time: localTime(state.data.as_of) })),
+    el("p", {}, el("a", { href: `?lang=${state.data.lang === "vi" ? "en" : "vi"}`, id: "field-lang" }, tr("lang_other"))),
     el("div", { class: "tabs" }, tab("new"), tab("queue")),
     el("div", { id: "field-body" }),
     el("div", { class: "sync" }, el("button", { type: "button", class: "primary", id: "field-sync",
@@ -233,10 +238,18 @@ async function start() {
       return;
     }
     if (latest.owner !== state.data.owner) { window.location.reload(); return; }
+    const relabel = latest.lang !== state.data.lang;
     state.data = latest;
     setMessages(latest.messages);
-    document.getElementById("field-as-of").textContent = tr("data_as_of", { time: localTime(latest.as_of) });
-    if (state.tab === "new") await drawNew();
+    if (relabel) {
+      frame();
+      updateNet();
+      await draw();
+      await updateBadge();
+    } else {
+      document.getElementById("field-as-of").textContent = tr("data_as_of", { time: localTime(latest.as_of) });
+      if (state.tab === "new") await drawNew();
+    }
     if (state.queue) sync();
   });
 }
