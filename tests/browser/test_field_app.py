@@ -33,6 +33,7 @@ from tests.browser.signing_server import (
     COOP_SLUG,
     COOP_USER,
     FARM,
+    FOURTH_USER,
     PASSWORD,
     PRODUCT,
     SECOND_USER,
@@ -348,3 +349,23 @@ def test_the_app_opens_fast_on_slow_3g_after_the_first_visit(
     page.click("#field-lang")  # English second: the server's catalogue in English
     page.wait_for_selector("#field-sync:has-text('Send now')")
     page.wait_for_selector("#field-kind-quality_check:has-text('Quality check')")
+
+
+def test_a_phone_without_the_members_key_records_nothing_and_points_to_the_key_page(
+    phone: BrowserContext, server: SigningServer
+) -> None:
+    page = phone.new_page()
+    page.goto(f"{server.url}/app/login")
+    page.fill("#f-username", FOURTH_USER)
+    page.fill("#f-password", PASSWORD)
+    page.click("form[action='/app/login'] button[type=submit]")
+    page.wait_for_url("**/app/keys?setup=1")
+    page.goto(f"{server.url}/app/field")
+    page.wait_for_selector("#field-app[data-ready=true]")
+    assert "chưa có khóa ký" in (page.text_content("#field-notice") or "")
+    assert page.get_attribute("#field-to-keys", "href") == "/app/keys"
+    choose_form(page, "note")
+    page.select_option("#f-lot", index=0)
+    page.click("#field-save")  # the phone's check: the server's words for a missing lot
+    assert page.text_content("#f-lot-err") == message_of("note", "lot", "required")
+    assert badge(page) == 0

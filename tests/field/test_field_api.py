@@ -13,8 +13,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session, select
 
+from backend.db import session_scope
 from backend.models import Event, Lot
 from backend.runtime import Runtime
+from backend.services.accounts.api_keys import issue_api_key
+from backend.services.accounts.orgs import get_org_by_slug
 from backend.services.field.rules import field_rules
 from backend.timeutil import in_vietnam, rfc3339_z, utcnow
 from tests.operator.conftest import Cast, sign_in
@@ -297,3 +300,26 @@ def test_a_signed_out_session_no_longer_reaches_the_batch_endpoint(
     response = post_items(stale, token, [quality(cast.lot_code)])
     assert response.status_code == 401
     assert response.json()["detail"].startswith("Phiên đăng nhập đã hết")
+
+
+def test_a_harvest_while_a_pre_harvest_interval_runs_is_refused_naming_its_time(
+    client_factory: Any, cast: Cast, runtime: Runtime
+) -> None:
+    with session_scope(runtime.engine) as session:
+        coop = get_org_by_slug(session, "htx-xoai-my-xuong")
+        assert coop is not None
+        _, api_key = issue_api_key(session, org=coop, label="diary")
+    sprayed = {"product": "Anvil 5SC", "active_ingredient": "Hexaconazole", "dose": "1.5",
+               "unit": "ml/l", "pre_harvest_interval_days": 14, "operator": "Nguyễn Văn Tư",
+               "applied_at": ago(24)}  # fmt: skip
+    client, token = signed_in(client_factory, cast.coop)
+    diary = client.post(
+        "/api/v1/farms/MX-01/inputs", json=sprayed, headers={"Authorization": f"Bearer {api_key}"}
+    )
+    assert diary.status_code == 201, diary.text
+    response = post_items(client, token, [harvest("DT-XOAI-2612-FPHI1")])
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "events[0].occurred_at"
+    assert response.json()["detail"].startswith(
+        "Chưa hết thời gian cách ly trước thu hoạch của Anvil 5SC"
+    )

@@ -31,12 +31,13 @@ async function fetchData() {
   }
 }
 
-function notice(text, kind = "") {
+function notice(text, kind = "", { toKeys = false } = {}) {
   const slot = document.getElementById("field-notice");
   if (!slot) return;
   slot.className = `notice ${kind}`.trim();
   slot.hidden = !text;
   slot.replaceChildren(text ?? "");
+  if (toKeys) slot.append(" ", el("a", { href: state.data?.keys_url ?? "/app/keys", id: "field-to-keys" }, tr("go_to_keys")));
 }
 
 async function updateBadge() {
@@ -62,7 +63,7 @@ async function ensureUnlocked() {
   let key = await unlockedKey(owner);
   if (!key) {
     if (!(await currentKeystore(owner))) {
-      notice(tr("no_key"), "warn");
+      notice(tr("no_key"), "warn", { toKeys: true });
       return null;
     }
     key = await askPassphrase(owner);
@@ -223,6 +224,10 @@ async function start() {
   setMessages(data.messages);
   frame();
   updateNet();
+  // Entries are sealed and signed with a key held in this browser: a custodial or
+  // client-held organisation's members have none here.
+  if (data.custody !== "browser") notice(tr("custodial"), "warn");
+  else if (!(await currentKeystore(data.owner))) notice(tr("no_key"), "warn", { toKeys: true });
   if (await unlockedKey(data.owner)) await ensureUnlocked();
   await draw();
   await updateBadge();
