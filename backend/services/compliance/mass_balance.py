@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -164,8 +165,15 @@ def _record(
     )
     try:
         with Session(session.get_bind()) as side:
-            side.add(row)
-            side.commit()
+            if side.get_bind().dialect.name == "sqlite":
+                # A batch may already hold SQLite's one write lock: fail fast, never stall.
+                side.execute(text("PRAGMA busy_timeout=200"))
+            try:
+                side.add(row)
+                side.commit()
+            finally:
+                if side.get_bind().dialect.name == "sqlite":
+                    side.execute(text("PRAGMA busy_timeout=30000"))
     except SQLAlchemyError:  # the refusal stands; only its record for the dashboard is lost
         logger.warning("could not record a refused claim of area %s", area_code, exc_info=True)
 

@@ -1,14 +1,16 @@
 """What each event type must carry in ``data`` (and the location every event may carry).
 
-Only three types have a fixed shape: an input application is the record food-safety checks
+Only a few types have a fixed shape: an input application is the record food-safety checks
 lean on (what was sprayed, how much, and how long before harvest), a quality check must say
-whether it passed, a note must say something. Every other type takes any JSON object, made
+whether it passed, a note must say something, and a processing step that declares quantities
+must conserve them. Every other type takes any JSON object, made
 hashable by :func:`backend.services.validation.json_object`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from backend.errors import InvalidInput
@@ -22,6 +24,8 @@ MAX_PRE_HARVEST_INTERVAL_DAYS = 3650
 HARVEST_FACTS = ("product", "farm", "quantity", "unit")
 #: What an input application must say: the record food-safety checks lean on.
 SPRAY_FACTS = ("product", "active_ingredient", "dose", "unit", "pre_harvest_interval_days")
+#: What a processing event may declare about quantity (in = out + loss, in the lot's unit).
+PROCESSING_FACTS = ("quantity_in", "quantity_out", "loss")
 
 DataRule = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -52,6 +56,7 @@ _PUBLIC_MEMBERS: dict[EventType, frozenset[str]] = {
     EventType.HARVEST: frozenset(HARVEST_FACTS),
     EventType.INPUT_APPLICATION: frozenset(SPRAY_FACTS),
     EventType.QUALITY_CHECK: frozenset({"result"}),
+    EventType.PROCESSING: frozenset(PROCESSING_FACTS),
 }
 
 
@@ -131,6 +136,23 @@ def _quality_check(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _processing(data: dict[str, Any]) -> dict[str, Any]:
+    """Processing may declare what went in, what came out and the loss (all three, or none):
+    quantity is conserved, so ``quantity_in`` must equal ``quantity_out`` + ``loss``."""
+    given = [key for key in PROCESSING_FACTS if key in data]
+    if not given:
+        return data
+    for key in PROCESSING_FACTS:
+        if key not in data:
+            raise InvalidInput(_REQUIRED, field=f"data.{key}")
+    went_in = validation.decimal_string(data["quantity_in"], field="data.quantity_in")
+    came_out = validation.decimal_string(data["quantity_out"], field="data.quantity_out")
+    loss = validation.decimal_string(data["loss"], field="data.loss", positive=False)
+    if Decimal(loss) < 0 or Decimal(went_in) != Decimal(came_out) + Decimal(loss):
+        raise InvalidInput(message("ledger.data.conservation"), field="data.loss")
+    return {**data, "quantity_in": went_in, "quantity_out": came_out, "loss": loss}
+
+
 def _note(data: dict[str, Any]) -> dict[str, Any]:
     if "text" not in data:
         raise InvalidInput(_REQUIRED, field="data.text")
@@ -144,4 +166,5 @@ _RULES: dict[EventType, DataRule] = {
     EventType.INPUT_APPLICATION: _input_application,
     EventType.QUALITY_CHECK: _quality_check,
     EventType.NOTE: _note,
+    EventType.PROCESSING: _processing,
 }

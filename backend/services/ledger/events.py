@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
@@ -39,6 +40,7 @@ from backend.models import (
 from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.compliance import phi
+from backend.services.ledger import queries
 from backend.services.ledger.documents import event_document
 from backend.services.ledger.documents_v2 import seal_v2
 from backend.services.ledger.event_data import (
@@ -218,6 +220,7 @@ def add_lot_event(
     _refuse_structural(kind, field="type")
     if kind is EventType.PACKING:
         phi.require_released(session, lot=lot, action="packing", field="type")
+    _require_on_hand(session, lot, kind, data, field="data.quantity_in")
     return record_event(
         session,
         lot=lot,
@@ -229,6 +232,17 @@ def add_lot_event(
         settings=settings,
         private_fields=private_fields,
     )
+
+
+def _require_on_hand(session: Session, lot: Lot, kind: EventType, data: Any, *, field: str) -> None:
+    """A processing step cannot take in more than is left of the lot (quantity is conserved:
+    what it declares lost is then no longer left to split or process)."""
+    if kind is not EventType.PROCESSING or not isinstance(data, dict) or "quantity_in" not in data:
+        return
+    went_in = validation.decimal_string(data["quantity_in"], field=field)
+    left = queries.remaining_quantity(session, lot)
+    if Decimal(went_in) > Decimal(left):
+        raise InvalidInput(message("ledger.data.more_than_left", left=left), field=field)
 
 
 def _refuse_structural(kind: EventType, *, field: str) -> None:
@@ -338,6 +352,7 @@ def _prepare_item(
     _refuse_structural(kind, field=f"{path}.type")
     if kind is EventType.PACKING:
         phi.require_released(session, lot=lot, action="packing", field=f"{path}.type")
+    _require_on_hand(session, lot, kind, item.data, field=f"{path}.data.quantity_in")
     try:
         return _prepare_event(
             session,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, true
 from sqlmodel import Session, col, select
 
-from backend.models import Batch, Event, Lot, LotLink, Organisation
+from backend.models import Batch, Event, EventType, Lot, LotLink, Organisation
 from backend.services.validation import plain_decimal
 
 
@@ -104,10 +104,22 @@ def orgs_by_id(session: Session, org_ids: Iterable[int]) -> dict[int, Organisati
 
 
 def remaining_quantity(session: Session, lot: Lot) -> str:
-    """What is left of a lot after splits and merges took quantities out of it."""
+    """What is left of a lot after splits and merges took quantities out of it, and after the
+    losses its processing steps declared."""
     taken = session.exec(select(LotLink.quantity).where(LotLink.parent_id == lot.id)).all()
     left = Decimal(lot.quantity) - sum((Decimal(q) for q in taken if q is not None), Decimal(0))
+    left -= processing_losses(session, lot)
     return plain_decimal(left.normalize())
+
+
+def processing_losses(session: Session, lot: Lot) -> Decimal:
+    """The losses a lot's processing events declared (``data.loss``, validated when recorded)."""
+    rows = session.exec(
+        select(Event.data).where(Event.lot_id == lot.id, Event.type == EventType.PROCESSING)
+    ).all()
+    return sum(
+        (Decimal(d["loss"]) for d in rows if isinstance(d, dict) and "loss" in d), Decimal(0)
+    )
 
 
 def lots_for_org(

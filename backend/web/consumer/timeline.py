@@ -21,6 +21,7 @@ from backend.services.verification.proven_facts import proven_org_names, stated_
 from backend.services.verification.results import EventCheck, Verification
 from backend.services.verification.verdicts import Verdict
 from backend.timeutil import in_vietnam, rfc3339_z
+from backend.web.consumer.quantities import processing_lines
 from backend.web.consumer.season_diary import diary_lines
 from backend.web.consumer.views import EventView
 
@@ -201,6 +202,8 @@ def event_details(
         lines.extend(_lot_movement(event_type, data, t, unit))
     elif event_type == EventType.HARVEST:
         lines.extend(diary_lines(data, t))
+    elif event_type == EventType.PROCESSING:
+        lines.extend(processing_lines(data, t, unit))
     lines.extend(
         data[key] for key in _FREE_TEXT_KEYS if isinstance(data.get(key), str) and data[key]
     )
