@@ -147,6 +147,7 @@ def test_the_batch_endpoint_takes_the_session_only_with_its_csrf_header(
     refused = post_items(client, None, [quality(cast.lot_code)])
     assert refused.status_code == 403
     assert refused.json()["detail"].startswith("Thiếu hoặc sai mã chống giả mạo")
+    assert refused.json()["field"] == "X-CSRF-Token"
     wrong = post_items(client, "not-the-token", [quality(cast.lot_code)])
     assert wrong.status_code == 403
     assert len(events_of(runtime, cast.lot_code)) == 1  # the harvest only

@@ -4,10 +4,10 @@ offline data, and photos.
 Every route uses :class:`~backend.web.operator.routing.OperatorRoute` (signed session, CSRF
 token on every POST, sign-in redirect). The app and uploads admit cooperatives only, as the
 entries it records (harvests, inputs applied) are theirs to make; a photo is shown to whoever
-may open a lot one of whose events names it (the operator lot page links it so). The shell holds nothing personal, so the
-service worker may keep it for offline starts; who is signed in, the CSRF token, the forms'
-rules and the lists to choose from come from ``data.json``, which the page keeps in IndexedDB
-for the next offline start.
+may open a lot one of whose events names it (the operator lot page links it so). The shell
+holds nothing personal, so the service worker may keep it for offline starts; who is signed
+in, the CSRF token, the forms' rules and the lists to choose from come from ``data.json``,
+which the page keeps in IndexedDB for the next offline start.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def authenticate_field_session(
     if visitor.token is None:
         return None
     if not visitor.csrf_ok(request.headers.get(CSRF_HEADER)):
-        raise PermissionDenied(message("field.api.csrf"))
+        raise PermissionDenied(message("field.api.csrf"), field=CSRF_HEADER)
     user_id = resume_session(session, token=visitor.token, settings=settings)
     user = session.get(User, user_id) if user_id is not None else None
     if user is None:  # signed out, password changed, expired or idle too long

@@ -172,12 +172,19 @@ async function sync({ asked = false } = {}) {
     return;
   }
   const queue = asked ? await ensureUnlocked() : state.queue;
-  if (!queue) return;
+  if (!queue || state.syncing) return;
   state.syncing = true;
   const button = document.getElementById("field-sync");
   button.disabled = true;
   button.textContent = tr("syncing");
   try {
+    // A fresh copy first: the session's CSRF token and the lots held now.
+    const latest = await fetchData();
+    if (latest?.signedOut) {
+      notice(tr("sign_in_again"), "warn");
+      return;
+    }
+    if (latest) state.data = latest;
     const { counts, stopped } = await syncQueue(state.data, queue, state.key);
     if (stopped) notice(stopped.message, "bad");
     else notice(tr("synced", counts), counts.refused ? "warn" : "");

@@ -27,9 +27,14 @@ async function jsonOf(response) {
   }
 }
 
-function stopOn(response) {
+async function stopOn(response, config) {
   if (response.redirected || response.status === 401) {
     throw new SyncStopped(tr("sign_in_again"), { signedOut: true });
+  }
+  if (response.status === 403) {
+    // A CSRF token from an older session: not the entry's fault, so it is not refused.
+    const body = await response.clone().json().catch(() => null);
+    if (body?.field === config.csrf.header) throw new SyncStopped(tr("sign_in_again"), { signedOut: true });
   }
   if (response.status >= 500 || response.status === 429) {
     throw new SyncStopped(tr("failed", { status: response.status }));
@@ -53,7 +58,7 @@ async function uploadPhoto(config, photo) {
     body: form,
     headers: { Accept: "application/json" },
   });
-  stopOn(response);
+  await stopOn(response, config);
   const body = await jsonOf(response);
   if (!response.ok || !body?.sha256) return { refused: body?.detail ?? tr("failed", { status: response.status }) };
   return { sha256: body.sha256 };
@@ -70,7 +75,7 @@ async function sendEntry(config, entry, item, privateKey) {
   };
   let response = await send(config, config.batch_url, { method: "POST", body, headers });
   for (let round = 0; round < MAX_DRAFTS; round++) {
-    stopOn(response);
+    await stopOn(response, config);
     if (response.status !== 428 && response.status !== 409) break;
     const payload = await jsonOf(response);
     const draft = payload?.draft;
@@ -88,7 +93,7 @@ async function sendEntry(config, entry, item, privateKey) {
       headers: { ...headers, "X-SenTrace-Draft": draft.id, "X-SenTrace-Signatures": signatures.join(",") },
     });
   }
-  stopOn(response);
+  await stopOn(response, config);
   const answer = await jsonOf(response);
   if (response.status === 201 && answer?.events?.length === 1) return { accepted: answer.events[0] };
   return { refused: answer?.detail ?? tr("failed", { status: response.status }), field: answer?.field };
