@@ -369,3 +369,35 @@ def test_a_phone_without_the_members_key_records_nothing_and_points_to_the_key_p
     page.click("#field-save")  # the phone's check: the server's words for a missing lot
     assert page.text_content("#f-lot-err") == message_of("note", "lot", "required")
     assert badge(page) == 0
+
+
+def test_an_answer_lost_on_the_way_back_is_replayed_on_the_next_sync_not_stored_twice(
+    phone: BrowserContext, server: SigningServer
+) -> None:
+    page = phone.new_page()
+    set_up_phone(page, server, THIRD_USER)
+    lost: list[int] = []
+
+    def lose_first_signed_answer(route: Any) -> None:
+        signed = "x-sentrace-draft" in route.request.headers
+        if signed and not lost:
+            answer = route.fetch()  # the server stores the harvest and answers...
+            lost.append(answer.status)
+            route.abort("connectionreset")  # ...and the answer never reaches the phone
+        else:
+            route.continue_()
+
+    page.route(f"**{BATCH}", lose_first_signed_answer)
+    phone.set_offline(True)
+    code = record_harvest(page)
+    phone.set_offline(False)
+    page.click("#field-tab-queue")
+    page.click("#field-sync")
+    page.wait_for_selector("#field-notice.bad")
+    assert lost == [201]
+    assert page.get_attribute("#field-queue li", "data-status") == "waiting"
+    assert len(events_of(server, code)) == 1
+
+    page.click("#field-sync")
+    page.wait_for_selector("#field-queue li[data-status=accepted]")
+    assert [e.type.value for e in events_of(server, code)] == ["harvest"]
