@@ -1,17 +1,32 @@
-"""Anchoring batches: look one up by root (public), and "anchor now" for the admin."""
+"""Anchoring batches: look one up by root (public), and "anchor now" for the admin.
+
+The public answer is what a verifier needs to find the anchor (root, status, count,
+transaction, block, chain, contract, the chain's own view). Which events a batch holds (ids of
+any lot's events), its send attempts and its last error text are operational: they go only to
+the admin and regulators, who read every lot.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlmodel import col, select
 
-from backend.api.deps import AdminOrg, ChainViewDep, PublicRateLimit, RuntimeDep, SessionDep
+from backend.api.auth import authenticate, bearer_token
+from backend.api.deps import (
+    AdminOrg,
+    ChainViewDep,
+    PublicRateLimit,
+    RuntimeDep,
+    SessionDep,
+    SettingsDep,
+)
 from backend.chain import ChainError
 from backend.errors import NotFound, ServiceUnavailable
 from backend.i18n.messages import message
 from backend.models import Batch, Event
+from backend.services.accounts import permissions
 from backend.services.anchoring import batching
 from backend.services.anchoring.reconcile import count_by_status
 from backend.timeutil import as_utc
@@ -29,29 +44,27 @@ def _iso(value: Any) -> str | None:
 
 @router.get("/batches/{root}", dependencies=[PublicRateLimit])
 def get_batch(
-    root: Annotated[str, Path(pattern=ROOT_PATTERN)], session: SessionDep, view: ChainViewDep
+    root: Annotated[str, Path(pattern=ROOT_PATTERN)],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    view: ChainViewDep,
 ) -> dict[str, Any]:
-    """A batch by its Merkle root: status, transaction, block, its events, and the chain's view."""
+    """A batch by its Merkle root: status, transaction, block and the chain's view; with the
+    admin's or a regulator's key also its events, send attempts and last error."""
+    reader = authenticate(request, session, settings) if bearer_token(request) else None
     batch = session.exec(select(Batch).where(Batch.root == root.lower())).first()
     if batch is None:
         raise NotFound(UNKNOWN_BATCH)
-    event_ids = session.exec(
-        select(Event.id).where(Event.batch_id == batch.id).order_by(col(Event.seq))
-    ).all()
     anchor = view.anchor(batch.root)
-    return {
+    answer: dict[str, Any] = {
         "root": batch.root,
         "status": str(batch.status),
         "event_count": batch.event_count,
-        "events": list(event_ids),
         "tx_hash": batch.tx_hash,
         "block_number": batch.block_number,
         "chain_id": batch.chain_id,
         "contract_address": batch.contract_address,
-        "attempts": batch.attempts,
-        "last_error": batch.last_error,
-        "created_at": _iso(batch.created_at),
-        "sent_at": _iso(batch.sent_at),
         "confirmed_at": _iso(batch.confirmed_at),
         "on_chain": {
             "state": str(anchor.state),
@@ -61,6 +74,18 @@ def get_batch(
             "confirmations": anchor.confirmations,
         },
     }
+    if reader is not None and permissions.reads_everything(reader):
+        event_ids = session.exec(
+            select(Event.id).where(Event.batch_id == batch.id).order_by(col(Event.seq))
+        ).all()
+        answer |= {
+            "events": list(event_ids),
+            "attempts": batch.attempts,
+            "last_error": batch.last_error,
+            "created_at": _iso(batch.created_at),
+            "sent_at": _iso(batch.sent_at),
+        }
+    return answer
 
 
 @router.post("/anchor")

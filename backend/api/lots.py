@@ -1,13 +1,15 @@
-"""Lots: harvest lots created by cooperatives, the public lot record, and the caller's lots."""
+"""Lots: harvest lots created by cooperatives, a lot's record (public face or full), and the
+caller's lots."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from backend.api import presenters, proven_presenters
+from backend.api.auth import authenticate, bearer_token
 from backend.api.deps import (
     CurrentOrg,
     PublicRateLimit,
@@ -16,12 +18,13 @@ from backend.api.deps import (
     SettingsDep,
     WriteDep,
 )
+from backend.api.public_lot import LotPublicView, public_view
 from backend.api.schemas_v2 import LotPublicV2
 from backend.errors import NotFound
 from backend.schemas import LotCreate, LotCreated, LotPage, LotPublic
 from backend.schemas_compliance import LotCreatedWithWarnings
 from backend.services.accounts import permissions
-from backend.services.ledger import lots, queries
+from backend.services.ledger import lots, queries, visibility
 from backend.services.ledger.locking import UNKNOWN_LOT
 from backend.services.verification.engine import verify_lot
 from backend.services.verification.proven_facts import follows_rules_v2
@@ -81,21 +84,33 @@ def list_lots(
     return LotPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{code}", response_model=LotPublicV2 | LotPublic, dependencies=[PublicRateLimit])
-def get_lot(code: str, session: SessionDep, runtime: RuntimeDep) -> LotPublic:
-    """Everything public about a lot (no key needed): origin, custody, lineage, events.
-
-    A rules-v2 lot is verified first and shown from the documents that verification checked
-    (``rules: 2``); a rules-v1 lot is shown from its rows, as it always was.
+@router.get(
+    "/{code}",
+    response_model=LotPublicV2 | LotPublic | LotPublicView,
+    dependencies=[PublicRateLimit],
+)
+def get_lot(
+    code: str, request: Request, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
+) -> LotPublic | LotPublicView:
+    """A lot's record. Without a key, or with a key that may not read the lot: its public face,
+    what the consumer page shows (``LotPublicView``). With a key of an organisation that holds
+    the lot, acted on it or grew it, or a regulator's: the full record, custodian and children
+    included. A rules-v2 record is read from the documents verification checked (``rules: 2``).
     """
+    reader = authenticate(request, session, settings) if bearer_token(request) else None
     lot = queries.get_lot_by_code(session, code)
     if lot is None:
         raise NotFound(UNKNOWN_LOT)
     assert lot.id is not None
     events = queries.events_for_lot(session, lot.id)
-    if not follows_rules_v2(events):
-        return presenters.lot_public(session, lot, events)
-    verification = verify_lot(session, code=lot.code, view=runtime.chain_view())
-    if verification is None:
-        raise NotFound(UNKNOWN_LOT)
-    return proven_presenters.lot_public_v2(session, lot, events, verification)
+    full: LotPublic
+    if follows_rules_v2(events):
+        verification = verify_lot(session, code=lot.code, view=runtime.chain_view())
+        if verification is None:
+            raise NotFound(UNKNOWN_LOT)
+        full = proven_presenters.lot_public_v2(session, lot, events, verification)
+    else:
+        full = presenters.lot_public(session, lot, events)
+    if reader is not None and visibility.can_read(session, org=reader, lot=lot):
+        return full
+    return public_view(session, full)

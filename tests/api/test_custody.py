@@ -44,7 +44,7 @@ def call(actors: Actors, path: str, who: str, body: Any) -> Any:
 
 
 def lot_record(actors: Actors, code: str) -> dict[str, Any]:
-    record: dict[str, Any] = actors.client.get(f"/api/v1/lots/{code}").json()
+    record: dict[str, Any] = actors.client.get(f"/api/v1/lots/{code}", headers=ADMIN).json()
     return record
 
 

@@ -32,7 +32,7 @@ from backend.services.ledger.events import MAX_BATCH_EVENTS, EventInput, add_lot
 from backend.services.ledger.locking import lock_lot
 from tests.api.test_lots import RULES, disclosed, recomputed_hash, stored_bytes
 from tests.api.test_writes import count
-from tests.support.app import Actors, empty_all_tables, harvest_body, make_settings
+from tests.support.app import ADMIN, Actors, empty_all_tables, harvest_body, make_settings
 from tests.support.bodies import (
     A_HASH,
     A_UUID,
@@ -77,7 +77,8 @@ def post_batch(actors: Actors, items: list[Any], who: str = "htx", **headers: st
 
 
 def stored_events(actors: Actors, code: str) -> list[dict[str, Any]]:
-    events_: list[dict[str, Any]] = actors.client.get(f"/api/v1/lots/{code}").json()["events"]
+    record = actors.client.get(f"/api/v1/lots/{code}", headers=ADMIN)  # the full record
+    events_: list[dict[str, Any]] = record.json()["events"]
     return events_
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_lots import RULES, disclosed, recomputed_hash
-from tests.support.app import Actors, harvest_body
+from tests.support.app import ADMIN, Actors, harvest_body
 from tests.support.bodies import (
     A_HASH,
     A_UUID,
@@ -48,7 +48,8 @@ def event(type_: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def stored_events(actors: Actors, code: str = LOT) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = actors.client.get(f"/api/v1/lots/{code}").json()["events"]
+    record = actors.client.get(f"/api/v1/lots/{code}", headers=ADMIN)  # the full record
+    events: list[dict[str, Any]] = record.json()["events"]
     return events
 
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.runtime import Runtime
-from tests.support.app import Actors, harvest_body
+from tests.support.app import ADMIN, Actors, harvest_body
 from tests.support.bodies import A_HASH
 from tests.support.ledger_flow import anchor_everything, execute, note, set_event_json
 
@@ -32,7 +32,7 @@ def runtime(chain_runtime: Runtime) -> Runtime:
 
 
 def record(client: TestClient, code: str = LOT) -> dict[str, Any]:
-    response = client.get(f"/api/v1/lots/{code}")
+    response = client.get(f"/api/v1/lots/{code}", headers=ADMIN)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -28,6 +28,7 @@ from tests.support.bodies import (
     POSITIVE,
     UNKNOWN_LOT,
     WRONG_ROLE,
+    a_generated_code,
     error,
     invalid,
 )
@@ -104,7 +105,7 @@ def test_creating_a_lot_records_its_harvest_event(supply_chain: Actors) -> None:
     )
     assert response.status_code == 201
     assert response.json() == {
-        "code": "DT-XOAI-2605-000001",
+        "code": a_generated_code("DT-XOAI-2605"),
         "product": PRODUCT,
         "quantity": "1250.5",
         "remaining_quantity": "1250.5",
@@ -117,17 +118,21 @@ def test_creating_a_lot_records_its_harvest_event(supply_chain: Actors) -> None:
     }
 
 
-def test_generated_codes_count_up_and_given_codes_are_kept(supply_chain: Actors) -> None:
+def test_generated_codes_carry_a_random_part_and_given_codes_are_kept(
+    supply_chain: Actors,
+) -> None:
     post = supply_chain.post
-    assert post("/api/v1/lots", "htx", harvest_body())["code"] == "DT-XOAI-2605-000001"
-    assert post("/api/v1/lots", "htx", harvest_body())["code"] == "DT-XOAI-2605-000002"
+    first = post("/api/v1/lots", "htx", harvest_body())["code"]
+    second = post("/api/v1/lots", "htx", harvest_body())["code"]
+    assert first == a_generated_code("DT-XOAI-2605") and second == a_generated_code("DT-XOAI-2605")
+    assert first != second and len(first) == 19  # within GS1 AI (10)'s 20 characters
     assert post("/api/v1/lots", "htx", harvest_body(code="XOAI-T01"))["code"] == "XOAI-T01"
     june = harvest_body(harvested_at="2026-06-01T00:10:00+07:00")
-    assert post("/api/v1/lots", "htx", june)["code"] == "DT-XOAI-2606-000001"
+    assert post("/api/v1/lots", "htx", june)["code"] == a_generated_code("DT-XOAI-2606")
 
 
 @pytest.mark.parametrize("rules", RULES)
-def test_the_public_lot_record_shows_origin_custody_and_events(
+def test_the_full_lot_record_shows_origin_custody_and_events(
     supply_chain: Actors, rules: int
 ) -> None:
     """A rules-v1 lot is shown from its rows. A rules-v2 lot is shown from its verified
@@ -135,7 +140,8 @@ def test_the_public_lot_record_shows_origin_custody_and_events(
     from a checked document, the producer its first document names, which farm members are
     kept private, and for each event its seq, the recorder's name and the chain's answer."""
     created = supply_chain.post("/api/v1/lots", "htx", harvest_body(code="XOAI-T01"))
-    response = supply_chain.client.get("/api/v1/lots/XOAI-T01")  # no key: public
+    headers = supply_chain.headers["htx"]  # the custodian reads the full record
+    response = supply_chain.client.get("/api/v1/lots/XOAI-T01", headers=headers)
     assert response.status_code == 200
     body = response.json()
     harvest = {
@@ -175,6 +181,45 @@ def test_the_public_lot_record_shows_origin_custody_and_events(
     assert body == expected
     shown = body["events"][0]
     assert recomputed_hash(supply_chain.client, "XOAI-T01", shown) == created["event"]["event_hash"]
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_without_read_rights_the_lot_record_is_what_its_page_shows(
+    supply_chain: Actors, rules: int
+) -> None:
+    """No key, or the key of an organisation that never touched the lot: the lot's public face,
+    with no custodian, remaining quantity, children, event ids, hashes or raw data."""
+    supply_chain.post("/api/v1/lots", "htx", harvest_body(code="XOAI-T01"))
+    expected = {
+        "code": "XOAI-T01",
+        "rules": rules,
+        "verdict": "pending" if rules == 2 else None,
+        "product": {"name_vi": "Xoài cát Hòa Lộc", "name_en": None, "gtin": None},
+        "producer": "HTX Mỹ Xương",
+        "farm": {key: value for key, value in FARM.items() if key != "code"},
+        "quantity": "1000",
+        "unit": "kg",
+        "harvested_at": "2026-04-30T23:30:00Z",
+        "parents": [],
+        "recalled": False,
+        "recalled_at": None,
+        "recall_reason": None,
+        "events": [
+            {
+                "type": "harvest",
+                "occurred_at": "2026-04-30T23:30:00Z",
+                "org_name": "HTX Mỹ Xương",
+                "anchored_at": None,
+                "recorded_late": False,
+                "tx_hash": None,
+                "block_number": None,
+            }
+        ],
+    }
+    for headers in ({}, supply_chain.headers["htx2"]):
+        response = supply_chain.client.get("/api/v1/lots/XOAI-T01", headers=headers)
+        assert response.status_code == 200
+        assert response.json() == expected
 
 
 def test_an_unknown_lot_is_404(supply_chain: Actors) -> None:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from backend.models import Disclosure
 from backend.runtime import Runtime
-from tests.support.app import Actors, harvest_body
+from tests.support.app import ADMIN, Actors, harvest_body
 from tests.support.bodies import A_HASH, invalid
 
 LOT = "LO-PRIV"
@@ -67,8 +67,11 @@ def post_event(actors: Actors, body: dict[str, Any]) -> Any:
     )
 
 
-def public_events(client: TestClient, code: str = LOT) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = client.get(f"/api/v1/lots/{code}").json()["events"]
+def recorded_events(client: TestClient, code: str = LOT) -> list[dict[str, Any]]:
+    """The events of the lot's full record (a reader with rights: the admin); private values
+    appear there as commitments too."""
+    record = client.get(f"/api/v1/lots/{code}", headers=ADMIN)
+    events: list[dict[str, Any]] = record.json()["events"]
     return events
 
 
@@ -80,7 +83,7 @@ def disclosures(runtime: Runtime) -> list[Disclosure]:
 def test_a_note_marked_private_is_recorded_as_a_commitment(runtime: Runtime, lot: Actors) -> None:
     response = post_event(lot, spray(private=["note"]))
     assert response.status_code == 201, response.text
-    recorded = next(e for e in public_events(lot.client) if e["id"] == response.json()["id"])
+    recorded = next(e for e in recorded_events(lot.client) if e["id"] == response.json()["id"])
     assert recorded["data"] == {**SPRAY, "note": {"commitment": A_HASH}}
     [kept] = disclosures(runtime)
     assert (kept.event_id, kept.path, kept.value) == (recorded["id"], "data.note", SPRAY["note"])
@@ -89,7 +92,7 @@ def test_a_note_marked_private_is_recorded_as_a_commitment(runtime: Runtime, lot
 def test_without_a_private_mark_the_note_stays_readable(runtime: Runtime, lot: Actors) -> None:
     response = post_event(lot, spray())
     assert response.status_code == 201
-    assert public_events(lot.client)[0]["data"] == SPRAY
+    assert recorded_events(lot.client)[0]["data"] == SPRAY
     assert disclosures(runtime) == []
 
 
@@ -109,7 +112,7 @@ def test_private_names_must_be_free_text_members_of_data_named_once(
     response = post_event(lot, spray(private=private))
     assert response.status_code == 422
     assert response.json() == expected
-    assert len(public_events(lot.client)) == 1  # the harvest only
+    assert len(recorded_events(lot.client)) == 1  # the harvest only
     assert disclosures(runtime) == []
 
 
@@ -123,7 +126,7 @@ def test_a_quality_result_stays_public_but_its_inspector_may_be_private(lot: Act
         response = post_event(lot, {**body, "private": private})
         assert response.json() == invalid(NOT_FREE_TEXT, field)
     assert post_event(lot, {**body, "private": ["inspector"]}).status_code == 201
-    checked = public_events(lot.client)[-1]["data"]
+    checked = recorded_events(lot.client)[-1]["data"]
     assert checked == {"result": "pass", "inspector": {"commitment": A_HASH}, "brix": 16}
 
 
@@ -165,7 +168,7 @@ def test_a_batch_records_each_items_private_members(runtime: Runtime, lot: Actor
          "data": {"text": "Gặp chị Lan ở vườn"}, "private": ["text"]},
     ]  # fmt: skip
     lot.post("/api/v1/events/batch", "htx", {"events": items})
-    by_id = {e["id"]: e["data"] for e in public_events(lot.client)}
+    by_id = {e["id"]: e["data"] for e in recorded_events(lot.client)}
     kept = disclosures(runtime)
     assert [(d.path, d.value) for d in kept] == [
         ("data.note", SPRAY["note"]),
@@ -182,7 +185,7 @@ def test_a_harvest_lot_may_keep_its_own_free_text_private(
     extra = {"picker": "Nguyễn Văn Tư", "note": "Hái sáng"}
     body = harvest_body(code=LOT, data=extra, private=["picker"])
     supply_chain.post("/api/v1/lots", "htx", body)
-    [harvest] = public_events(supply_chain.client)
+    [harvest] = recorded_events(supply_chain.client)
     assert harvest["data"]["picker"] == {"commitment": A_HASH}
     assert harvest["data"]["note"] == "Hái sáng"
     assert [(d.path, d.value) for d in disclosures(runtime)] == [("data.picker", "Nguyễn Văn Tư")]

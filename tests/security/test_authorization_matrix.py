@@ -1,4 +1,5 @@
-"""Who may write what: every write endpoint × every caller, with the exact allowed set.
+"""Who may write what, and who reads more than the public: every write endpoint × every
+caller, with the exact allowed set; then the lot and batch reads × every caller.
 
 Callers: the admin token, one organisation of each role, a second cooperative (another
 organisation's valid key), no key at all, and a revoked key of the cooperative that would
@@ -8,7 +9,9 @@ of its own, so an allowed write in one cell never changes what another cell sees
 
 Allowed → the endpoint's success status; a known caller outside the set → 403 with the fixed
 detail; no key or a revoked key → 401 with ``WWW-Authenticate: Bearer``. Every answer is JSON,
-except a label file.
+except a label file. Reads: a lot's full record (custodian, children, event data) goes to
+those who acted on it, hold it or read everything; everyone else, keyless or not, gets its
+public face; a batch's events and errors go to the admin and regulators only.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ ROLES = {
     "ql": "regulator",
 }
 HARVEST = "2026-05-01T06:30:00+07:00"
+#: Harvested by htx and handed to dg: the lot whose reads the read matrix checks.
+READ_LOT = "READ-1"
 
 
 @dataclass
@@ -81,6 +86,9 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             built.post("/api/v1/farms", "htx", farm)
             built.post("/api/v1/farms", "htx2", {**farm, "code": "F-02"})
             built.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài cát"})
+            built.harvest(READ_LOT)
+            built.post(f"/api/v1/lots/{READ_LOT}/transfer", "htx", {"to": "dg"})
+            built.post("/api/v1/anchor", "admin")
             yield built
     finally:
         runtime.close()
@@ -333,3 +341,46 @@ def test_each_write_is_open_to_exactly_its_allowed_callers(
         assert response.status_code == 403, response.text
         detail = denied_detail(endpoint, caller)
     assert response.json()["detail"] == detail
+
+
+#: Who reads the full record of READ_LOT (harvested by htx, held by dg): those who acted on
+#: it, hold it, or read everything. Everyone else gets its public face; a revoked key a 401.
+FULL_LOT_READERS = frozenset({"admin", "htx", "dg", "ql"})
+#: Who reads a batch's events, attempts and last error: those who read every lot.
+FULL_BATCH_READERS = frozenset({"admin", "ql"})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_each_lot_read_shows_the_full_record_to_exactly_its_readers(
+    matrix: Matrix, caller: str
+) -> None:
+    response = matrix.client.get(f"/api/v1/lots/{READ_LOT}", headers=matrix.headers[caller])
+    if caller == "revoked":
+        assert response.status_code == 401, response.text
+        assert response.json()["detail"] == INVALID_KEY
+        return
+    assert response.status_code == 200, response.text
+    record = response.json()
+    if caller in FULL_LOT_READERS:
+        assert record["custodian"]["slug"] == "dg"
+        assert all("data" in event for event in record["events"])
+    else:
+        assert "custodian" not in record and "children" not in record
+        assert all("data" not in event and "id" not in event for event in record["events"])
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_each_batch_read_shows_events_and_errors_to_exactly_its_readers(
+    matrix: Matrix, caller: str
+) -> None:
+    owner = matrix.client.get(f"/api/v1/lots/{READ_LOT}", headers=matrix.headers["htx"]).json()
+    root = next(event["batch_root"] for event in owner["events"] if event["batch_root"])
+    response = matrix.client.get(f"/api/v1/batches/{root}", headers=matrix.headers[caller])
+    if caller == "revoked":
+        assert response.status_code == 401, response.text
+        return
+    assert response.status_code == 200, response.text
+    batch = response.json()
+    assert batch["root"] == root
+    private = {"events", "attempts", "last_error"}
+    assert private & set(batch) == (private if caller in FULL_BATCH_READERS else set())

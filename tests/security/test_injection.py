@@ -141,7 +141,7 @@ def signed_in(world: World) -> TestClient:
 @pytest.mark.parametrize("index", range(len(PAYLOADS)), ids=[f"payload-{i}" for i in range(9)])
 def test_payloads_are_stored_and_read_back_verbatim(world: World, index: int) -> None:
     payload = unicodedata.normalize("NFC", PAYLOADS[index])
-    lot = world.client.get(f"/api/v1/lots/INJ-{index}").json()
+    lot = world.client.get(f"/api/v1/lots/INJ-{index}", headers=ADMIN).json()
     assert lot["product"]["name_vi"] == payload and lot["product"]["name_en"] == payload
     assert lot["farm"]["name"] == payload and lot["farm"]["commune"] == payload
     assert lot["farm"]["certifications"][0]["number"] == payload
@@ -157,7 +157,7 @@ def test_the_database_survived_every_payload(world: World) -> None:
         events = connection.execute(text("SELECT count(*) FROM event")).scalar()
     assert lots == len(PAYLOADS)
     assert events == 3 * len(PAYLOADS) + 1  # harvest, note, transfer each, and one recall
-    recalled = world.client.get("/api/v1/lots/INJ-0").json()
+    recalled = world.client.get("/api/v1/lots/INJ-0", headers=ADMIN).json()
     assert recalled["recall_reason"] == PAYLOADS[5]
 
 
@@ -251,7 +251,7 @@ def test_nfd_vietnamese_is_stored_and_hashed_as_nfc(world: World) -> None:
     assert nfd != unicodedata.normalize("NFC", nfd)
     note = {"type": "processing", "occurred_at": "2026-05-03T08:00:00Z", "data": {nfd: nfd}}
     event_id = world.post("/api/v1/lots/INJ-1/events", "dg", note)["id"]
-    events = world.client.get("/api/v1/lots/INJ-1").json()["events"]
+    events = world.client.get("/api/v1/lots/INJ-1", headers=ADMIN).json()["events"]
     nfc = unicodedata.normalize("NFC", nfd)
     assert next(e for e in events if e["id"] == event_id)["data"] == {nfc: nfc}
     verdicts = world.client.get("/api/v1/lots/INJ-1/verification").json()["events"]

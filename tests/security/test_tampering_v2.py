@@ -39,6 +39,7 @@ from tests.security.tampering_world import (
     problems,
     verdicts,
 )
+from tests.support.app import ADMIN
 
 pytestmark = pytest.mark.event_schema(2)
 
@@ -108,7 +109,7 @@ def test_editing_a_member_of_the_stored_document_is_caught(world: World, name: s
     rewrite_bytes(world, event, {member: forged}, rehash=False, releaf=False)
     body = assert_only(world, f"T-doc_{name}", event.id, "tampered_hash")
     assert problems(body) == ["tampered_gap"]
-    lot = world.client.get(f"/api/v1/lots/T-doc_{name}").json()
+    lot = world.client.get(f"/api/v1/lots/T-doc_{name}", headers=ADMIN).json()
     shown = next(e for e in lot["events"] if e["id"] == event.id)
     assert shown["proven"] is False and shown[member] != forged
     assert lot["verdict"] == "tampered" and lot["verified_facts"] is False
@@ -121,7 +122,7 @@ def test_an_edited_column_leaves_the_document_and_its_verdict(world: World, name
     member, forged, column, value, index = MEMBERS[name]
     code = f"T-col_{name}"
     event = note_of(world, f"col_{name}", index)
-    before = world.client.get(f"/api/v1/lots/{code}").json()
+    before = world.client.get(f"/api/v1/lots/{code}", headers=ADMIN).json()
     page = world.client.get(f"/l/{code}?lang=vi").text
     params = {
         "later": as_utc(event.occurred_at) + timedelta(seconds=1),
@@ -132,7 +133,7 @@ def test_an_edited_column_leaves_the_document_and_its_verdict(world: World, name
     used = {k: v for k, v in params.items() if f":{k}" in sql_value}
     world.sql(f"UPDATE event SET {column} = {sql_value} WHERE id = :id", id=event.id, **used)
     assert set(verdicts(world.verification(code)).values()) == {("verified", "verified")}
-    after = world.client.get(f"/api/v1/lots/{code}").json()
+    after = world.client.get(f"/api/v1/lots/{code}", headers=ADMIN).json()
     shown = next(e for e in after["events"] if e["id"] == event.id)
     assert shown[member] == document_of(event)[member] != forged
     assert after["events"] == before["events"]
@@ -311,11 +312,11 @@ def test_renaming_an_organisation_changes_nothing_its_documents_say(world: World
     """The recorder's slug and name are members of each v2 document: the organisation row is
     not what is shown, so renaming it is no tampering with the record (under v1, where the
     slug is rebuilt from the row, it is: test_tampering.py)."""
-    before = world.client.get("/api/v1/lots/T-org_slug").json()
+    before = world.client.get("/api/v1/lots/T-org_slug", headers=ADMIN).json()
     world.sql("UPDATE organisation SET slug = 'htx-renamed' WHERE slug = 'htx-slug'")
     body = world.verification("T-org_slug")
     assert set(verdicts(body).values()) == {("verified", "verified")}
-    after = world.client.get("/api/v1/lots/T-org_slug").json()
+    after = world.client.get("/api/v1/lots/T-org_slug", headers=ADMIN).json()
     assert {e["org"] for e in after["events"]} == {"htx-slug"}
     assert after["events"] == before["events"]
     assert world.verification("T-control")["verdict"] == "verified"

@@ -52,3 +52,10 @@ class Matches:
 A_TIMESTAMP = Matches(_TIMESTAMP)
 A_HASH = Matches(_HASH)
 A_UUID = Matches(_UUID)
+#: Lot codes the server makes: region, product tag, year and month, six random base32 characters.
+GENERATED_CODE = re.compile(r"DT-[A-Z0-9]{1,5}-\d{4}-[0-9A-HJKMNP-TV-Z]{6}")
+
+
+def a_generated_code(stem: str) -> Matches:
+    """Any code the server generates under ``stem`` (``DT-XOAI-2605``)."""
+    return Matches(re.compile(re.escape(stem) + r"-[0-9A-HJKMNP-TV-Z]{6}"))

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.runtime import Runtime
-from tests.support.app import Actors, harvest_body
+from tests.support.app import ADMIN, Actors, harvest_body
 from tests.support.bodies import A_HASH
 from tests.support.ledger_flow import anchor_everything
 
@@ -58,6 +58,7 @@ def public_answers(client: TestClient) -> dict[str, str]:
         "page en": client.get(f"/l/{LOT}", params={"lang": "en"}),
         "page json": client.get(f"/l/{LOT}", headers={"Accept": "application/json"}),
         "lot": client.get(f"/api/v1/lots/{LOT}"),
+        "lot, as the regulator reads it": client.get(f"/api/v1/lots/{LOT}", headers=ADMIN),
         "verification": client.get(f"/api/v1/lots/{LOT}/verification"),
         "proof": client.get(f"/api/v1/lots/{LOT}/proof"),
     }
@@ -82,7 +83,7 @@ def test_no_public_surface_shows_a_private_value(client: TestClient, recorded: s
 def test_the_lot_record_and_the_proof_show_commitments_in_their_place(
     client: TestClient, recorded: str
 ) -> None:
-    lot = client.get(f"/api/v1/lots/{LOT}").json()
+    lot = client.get(f"/api/v1/lots/{LOT}", headers=ADMIN).json()
     harvest, note = lot["events"]
     assert lot["farm"]["commune"] == "Mỹ Xương"
     assert harvest["location"] == {"point": {"commitment": A_HASH}}

@@ -1,20 +1,25 @@
-"""Readable lot codes, generated when the caller brings none: ``DT-XOAI-2611-000123``.
+"""Readable lot codes, generated when the caller brings none: ``DT-XOAI-2611-7KQ2MZ``.
 
-``DT`` (Đồng Tháp), a tag from the product code, the year and month (Vietnam time) and a
-six-digit counter: at most 20 characters of ``A–Z 0–9 -``, so the code fits GS1 AI (10) and a
-URL path as it is, and a person can read it off a box. Two writers may pick the same next
-number at once; the insert then fails on the unique code and is retried with the next number
-inside a savepoint, so the surrounding transaction survives.
+``DT`` (Đồng Tháp), a tag from the product code, the year and month (Vietnam time) and six
+random Crockford base32 characters (30 bits; no I, L, O or U, so nothing reads as a digit or
+a word): at most 20 characters of ``A–Z 0–9 -``, so the code fits GS1 AI (10) and a URL path
+as it is, and a person can read it off a box. The random part replaced a counter: counted codes
+let anyone walk every lot's public page by trying the next number; now one guess in about a
+billion, divided by the lots of that product and month, finds a lot. Codes the counter made
+(``…-000123``) stay what they are and keep resolving. Two writers may draw the same code; the
+insert then fails on the unique code and is retried with a fresh draw inside a savepoint, so
+the surrounding transaction survives.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.errors import Conflict
 from backend.i18n.messages import message
@@ -23,9 +28,10 @@ from backend.timeutil import in_vietnam
 
 REGION = "DT"
 TAG_MAX = 5
-COUNTER_DIGITS = 6
+RANDOM_CHARS = 6
+#: Crockford's base32 alphabet: digits and capitals without I, L, O and U.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ATTEMPTS = 8
-EXHAUSTED = message("ledger.codes.exhausted")
 BUSY = message("ledger.codes.busy")
 
 _NOT_TAG = re.compile(r"[^A-Z0-9]")
@@ -38,34 +44,26 @@ def code_tag(product: Product) -> str:
 
 
 def code_stem(product: Product, when: datetime) -> str:
-    """``DT-<TAG>-<YYMM>``: the part of a generated code before the counter."""
+    """``DT-<TAG>-<YYMM>``: the part of a generated code before the random part."""
     return f"{REGION}-{code_tag(product)}-{in_vietnam(when):%y%m}"
 
 
-def next_code(session: Session, stem: str) -> str:
-    """The code after the highest numbered code under ``stem``."""
-    query = (
-        select(Lot.code)
-        .where(col(Lot.code).startswith(stem + "-", autoescape=True))
-        .order_by(col(Lot.code).desc())
-    )
-    highest = 0
-    for existing in session.exec(query):
-        suffix = existing[len(stem) + 1 :]
-        if len(suffix) == COUNTER_DIGITS and suffix.isdigit():
-            highest = int(suffix)
-            break
-    if highest + 1 >= 10**COUNTER_DIGITS:
-        raise Conflict(EXHAUSTED, field="code")
-    return f"{stem}-{highest + 1:0{COUNTER_DIGITS}d}"
+def random_part() -> str:
+    """Six characters of :data:`ALPHABET` from the operating system's random source."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
+
+
+def new_code(stem: str) -> str:
+    """A fresh code under ``stem``; unique only once the insert succeeds."""
+    return f"{stem}-{random_part()}"
 
 
 def insert_with_generated_code(
     session: Session, make_lot: Callable[[str], Lot], *, stem: str
 ) -> Lot:
-    """Insert ``make_lot(code)`` under the next free code, retrying when a writer races us."""
+    """Insert ``make_lot(code)`` under a fresh code, drawing again if the code is taken."""
     for _ in range(ATTEMPTS):
-        code = next_code(session, stem)
+        code = new_code(stem)
         try:
             with session.begin_nested():
                 lot = make_lot(code)

@@ -1,0 +1,147 @@
+"""A lot's public face in the API: what its consumer page shows, and nothing more.
+
+``GET /api/v1/lots/{code}`` without a key (or with a key that may not read the lot) answers
+this record. It is cut from the full record by an allow-list, so a member added to the full
+record later stays private until someone decides to add it here. Left out on purpose, as the
+consumer page leaves them out: who holds the lot now, how much of it is left, which lots were
+made from it, event ids, hashes and raw event data (the page prints only a sentence or two of
+it, in the reader's language), organisation slugs, and a farm's exact point.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from backend.api.schemas_v2 import LotPublicV2
+from backend.models import Organisation
+from backend.schemas import LotPublic
+
+
+class PublicProduct(BaseModel):
+    """The product as the page names it."""
+
+    name_vi: str
+    name_en: str | None
+    gtin: str | None
+
+
+class PublicCertification(BaseModel):
+    scheme: str
+    valid_until: str | None
+
+
+class PublicFarm(BaseModel):
+    """The farm as the page shows it: no code, no point; a private name stays null."""
+
+    name: str | None
+    commune: str
+    province: str
+    growing_area_code: str | None
+    certifications: list[PublicCertification]
+
+
+class PublicParent(BaseModel):
+    code: str
+    kind: str
+
+
+class PublicEvent(BaseModel):
+    """One step of the journey as the page lists it."""
+
+    type: str
+    occurred_at: datetime
+    org_name: str | None
+    anchored_at: datetime | None = None
+    recorded_late: bool = False
+    tx_hash: str | None = None
+    block_number: int | None = None
+
+
+class LotPublicView(BaseModel):
+    """``GET /lots/{code}`` for the public: the consumer page's facts about the lot."""
+
+    code: str
+    rules: Literal[1, 2]
+    verdict: str | None = Field(description="The verification's verdict (rules v2 lots).")
+    product: PublicProduct
+    producer: str | None = Field(description="The organisation that harvested the lot.")
+    farm: PublicFarm | None
+    quantity: str = Field(description="The quantity the lot was recorded with.")
+    unit: str
+    harvested_at: datetime | None
+    parents: list[PublicParent]
+    recalled: bool
+    recalled_at: datetime | None
+    recall_reason: str | None
+    events: list[PublicEvent]
+
+
+def public_view(session: Session, full: LotPublic) -> LotPublicView:
+    """The public face of a full lot record (rules v1 or v2)."""
+    v2 = full if isinstance(full, LotPublicV2) else None
+    names = _org_names(session, {event.org for event in full.events})
+    farm = full.farm
+    return LotPublicView(
+        code=full.code,
+        rules=2 if v2 else 1,
+        verdict=v2.verdict if v2 else None,
+        product=PublicProduct(
+            name_vi=full.product.name_vi, name_en=full.product.name_en, gtin=full.product.gtin
+        ),
+        producer=(v2.producer.name if v2 and v2.producer else _harvester(full, names)),
+        farm=None
+        if farm is None
+        else PublicFarm(
+            name=farm.name,
+            commune=farm.commune,
+            province=farm.province,
+            growing_area_code=farm.growing_area_code,
+            certifications=[_certification(c) for c in farm.certifications if c.get("scheme")],
+        ),
+        quantity=full.quantity,
+        unit=full.unit,
+        harvested_at=full.harvested_at,
+        parents=[PublicParent(code=p.code, kind=p.kind) for p in full.parents],
+        recalled=full.recalled,
+        recalled_at=full.recalled_at,
+        recall_reason=full.recall_reason,
+        events=[_event(event, names) for event in full.events],
+    )
+
+
+def _event(event: Any, names: dict[str, str]) -> PublicEvent:
+    stated = getattr(event, "org_name", None)
+    return PublicEvent(
+        type=event.type,
+        occurred_at=event.occurred_at,
+        org_name=stated or names.get(event.org),
+        anchored_at=getattr(event, "anchored_at", None),
+        recorded_late=getattr(event, "recorded_late", False),
+        tx_hash=getattr(event, "tx_hash", None),
+        block_number=getattr(event, "block_number", None),
+    )
+
+
+def _certification(item: dict[str, Any]) -> PublicCertification:
+    until = item.get("valid_until")
+    return PublicCertification(
+        scheme=str(item["scheme"]), valid_until=until if isinstance(until, str) else None
+    )
+
+
+def _harvester(full: LotPublic, names: dict[str, str]) -> str | None:
+    harvest = next((e for e in full.events if e.type == "harvest"), None)
+    return names.get(harvest.org) if harvest is not None else None
+
+
+def _org_names(session: Session, slugs: set[str]) -> dict[str, str]:
+    if not slugs:
+        return {}
+    rows = session.exec(
+        select(Organisation.slug, Organisation.name).where(col(Organisation.slug).in_(slugs))
+    )
+    return dict(rows.all())
