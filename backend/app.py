@@ -19,6 +19,7 @@ from backend.api.auth import AUTHENTICATORS
 from backend.api.errors import install_error_handlers
 from backend.middleware import install_middleware
 from backend.runtime import Runtime
+from backend.services.compliance.webhook_sender import WebhookSender
 from backend.web.field.session_auth import authenticate_field_session
 
 ROUTER_MODULES: list[str] = [
@@ -34,6 +35,7 @@ ROUTER_MODULES: list[str] = [
     "backend.api.farms",
     "backend.api.farm_diary",
     "backend.api.growing_areas",
+    "backend.api.recall_notices",
     "backend.api.products",
     "backend.api.labels",
     "backend.api.batches",
@@ -63,7 +65,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = (
             runtime.settings.request_threads
         )
+        sender = None
+        if runtime.settings.webhook_poll_s > 0:  # recall notices to organisations' webhooks
+            sender = WebhookSender(runtime.engine, runtime.settings)
+            sender.start()
+        app.state.webhook_sender = sender
         yield
+        if sender is not None:
+            sender.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     late_record_warn_h: float = Field(default=72.0, gt=0)
     worker_enabled: bool = True
     worker_poll_s: float = Field(default=1.0, gt=0)
+    # Recall notice webhooks: how often each server process looks for deliveries due (0: never).
+    webhook_poll_s: float = Field(default=5.0, ge=0)
     # Server processes of `sentrace serve` (`--workers`); also divides the public rate limit.
     web_workers: int = Field(default=1, ge=1, le=64)
 

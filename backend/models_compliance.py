@@ -77,3 +77,10 @@ from backend.models_areas import (  # noqa: E402, F401
     GrowingArea,
     GrowingAreaFarm,
 )
+from backend.models_recall import (  # noqa: E402, F401
+    RecallNotice,
+    RecallNotification,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)

@@ -18,6 +18,7 @@ SECTIONS: tuple[str, ...] = (
     "labels",
     "signatures",
     "browser_check",
+    "recall",
 )
 
 
@@ -72,6 +73,8 @@ class BenchConfig:
     # signatures: documents signed and recovered per event, events ingested each way
     signature_events: int = 2_000
     signature_ingest_events: int = 500
+    # recall: lots in the generated tree whose impact, CSV and PDF are timed
+    recall_lots: int = 10_000
 
     @classmethod
     def full(cls, out_dir: Path, work_dir: Path) -> BenchConfig:
@@ -99,6 +102,7 @@ class BenchConfig:
             labels_per_file=10,
             signature_events=100,
             signature_ingest_events=20,
+            recall_lots=500,
             server_workers=(2,),  # the multi-process path, once
         )
 

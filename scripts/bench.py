@@ -47,6 +47,7 @@ TITLES = {
     "labels": "Labels",
     "signatures": "Signatures",
     "browser_check": "Browser check (in-page verification)",
+    "recall": "Recall impact",
 }
 
 

@@ -13,6 +13,7 @@ from backend.chain import ChainError
 from backend.config import Environment
 from backend.db import session_scope
 from backend.demo.cast import ADMIN_LOGIN, ORGS, ensure_cast
+from backend.demo.compliance import load_compliance
 from backend.demo.journeys import JOURNEYS, RECALLED_LOT
 from backend.demo.labels import LABEL_SHEET_LOT, record_scans, write_label_sheet
 from backend.demo.steps import record_journeys
@@ -34,6 +35,7 @@ def load_demo(runtime: Runtime, *, anchor: bool = True, announce: bool = True) -
     with session_scope(runtime.engine) as session:
         ensure_cast(session)
     made = record_journeys(runtime, JOURNEYS)
+    load_compliance(runtime)
     record_scans(runtime)
     sheet = write_label_sheet(runtime)
     anchored = anchor_everything(runtime) if anchor and runtime.chain is not None else False

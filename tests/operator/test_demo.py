@@ -19,10 +19,15 @@ from backend.demo import (
     label_sheet_path,
     load_demo,
 )
-from backend.models import Event, LabelSerial, Lot, Product, Scan, User
+from backend.demo.compliance import AREA, summary
+from backend.models import Event, LabelSerial, Lot, Organisation, Product, Scan, User
+from backend.models_areas import AreaClaimRefusal
+from backend.models_recall import RecallNotification
 from backend.runtime import Runtime
 from backend.services.accounts.users import authenticate
+from backend.services.compliance import areas, mass_balance
 from backend.services.verification.engine import verify_lot
+from backend.timeutil import utcnow
 from tests.qr.helpers import decode_qr_codes, pdf_pages
 
 
@@ -69,7 +74,7 @@ def test_loading_the_demo_again_adds_nothing(demo_runtime: Runtime) -> None:
     load_demo(demo_runtime, announce=False)
     assert _counts(demo_runtime) == before
     lots, events, users, products, serials, scans = before
-    assert lots == 11 and users == len(ORGS) + 1 and products == 4
+    assert lots == 16 and users == len(ORGS) + 1 and products == 4
     assert events >= 40 and serials >= LABEL_SHEET_COUNT and scans > 0
 
 
@@ -122,3 +127,21 @@ def test_demo_is_refused_in_production(tmp_path: Path) -> None:
             assert session.exec(select(User)).first() is None
     finally:
         runtime.close()
+
+
+def test_demo_has_an_area_near_its_cap_a_borrowed_code_an_override_and_a_notice(
+    demo_runtime: Runtime,
+) -> None:
+    with Session(demo_runtime.engine) as session:
+        assert summary(session) == {"overrides": 1, "refusals": 1, "notices": 1}
+        area = areas.get_area(session, AREA)
+        assert area is not None
+        found = mass_balance.balance(session, area, mass_balance.season_of(utcnow()))
+        assert mass_balance.WARN_SHARE < found.share < 1
+        [refused] = session.exec(select(AreaClaimRefusal)).all()
+        assert (refused.kind, refused.farm_code) == ("not_member", "TM-XOAI-99")
+        notified = session.exec(select(RecallNotification)).all()
+        holders = {session.get(Organisation, n.org_id).slug for n in notified}  # type: ignore[union-attr]
+        assert holders == {"sadec-packhouse", "hcm-nong-san-sach"}
+        held = verify_lot(session, code="XOAI-2606-02", view=demo_runtime.chain_view())
+        assert held is not None and str(held.verdict) == "verified"

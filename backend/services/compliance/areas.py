@@ -25,7 +25,16 @@ from backend.services.accounts.orgs import get_org_by_slug
 
 #: Expected yield, tonnes per hectare per season, of the demo's crops (product codes) until a
 #: regulator sets one: Đồng Tháp orchards' usual order of magnitude.
-DEFAULT_YIELDS: dict[str, str] = {"xoai": "12", "nhan": "10", "buoi": "15", "quyt": "18"}
+DEFAULT_YIELDS: dict[str, str] = {
+    "xoai": "12",
+    "xoai-cat-chu": "12",
+    "nhan": "10",
+    "buoi": "15",
+    "quyt": "18",
+    "quyt-hong-lai-vung": "18",
+    "hat-sen-thap-muoi": "1.2",
+    "gao-thom-phu-cuong": "6.5",
+}
 #: Used for a crop with neither a regulator's figure nor a default.
 FALLBACK_YIELD = "10"
 MAX_MARKETS = 30

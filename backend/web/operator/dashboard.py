@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
 from backend.models import Lot
+from backend.services.compliance import notices
 from backend.web.charts import Bar, horizontal_bar_chart
 from backend.web.operator.access import visible_lots
 from backend.web.operator.context import page, redirect
@@ -42,6 +43,7 @@ def dashboard(
         chart=chart,
         meter=min(100, (stats.anchored_percent // 10) * 10),
         recent=lot_rows(session, recent, lang=lang, my_org_id=operator.org_id),
+        recall_notices=notices.recent_for(session, org=operator.org),
     )
 
 

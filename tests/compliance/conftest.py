@@ -1,0 +1,21 @@
+"""Compliance tests drive webhook deliveries themselves: no sender thread in their apps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.runtime import Runtime
+from tests.support.app import make_settings
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+    """As the suite's ``runtime``, with ``webhook_poll_s=0`` (tests call ``deliver_due``)."""
+    instance = Runtime.create(make_settings(tmp_path / "data", database_url, webhook_poll_s=0))
+    try:
+        yield instance
+    finally:
+        instance.close()
