@@ -384,7 +384,7 @@ class Scan(SQLModel, table=True):
 
 
 # Re-exported so that every table is reachable here and registered with the metadata.
-from backend.models_access import LoginThrottle, OperatorSession  # noqa: E402, F401
+from backend.models_access import Gs1Prefix, LoginThrottle, OperatorSession  # noqa: E402, F401
 from backend.models_compliance import DiaryEntryType, FarmDiaryEntry, LotHold  # noqa: E402, F401
 from backend.models_writes import (  # noqa: E402, F401
     CUSTODY_CODES,

@@ -1,4 +1,5 @@
-"""Tables of access: operator sign-in sessions and the sign-in throttle.
+"""Tables of access and ownership: operator sign-in sessions, the sign-in throttle, and the
+GS1 company prefixes that say which organisation owns which GTINs.
 
 Kept beside ``backend/models.py`` (which re-exports them) so that each file stays short.
 Neither table holds a secret in clear: a session row is found by the SHA-256 of the random
@@ -33,3 +34,17 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     blocked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class Gs1Prefix(SQLModel, table=True):
+    """A GS1 company prefix licensed to an organisation, registered by the platform admin.
+
+    A product with a GTIN may be registered only by the organisation whose prefix the GTIN
+    carries; the consumer page names that organisation as the brand owner.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    prefix: str = Field(index=True, unique=True, max_length=12)  # digits, GS1 company prefix
+    licence: str = Field(max_length=200)  # the GS1 member organisation's licence reference
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from backend.api import presenters, signing_keys
+from backend.api import gs1_prefixes, presenters, signing_keys
 from backend.api.deps import AdminOrg, CurrentOrg, SessionDep, SettingsDep, WriteDep
 from backend.errors import NotFound
 from backend.i18n.messages import message
@@ -25,6 +25,7 @@ from backend.services.transactions import commit
 router = APIRouter(prefix="/api/v1/orgs", tags=["organisations"])
 
 router.include_router(signing_keys.router)  # /api/v1/orgs/{slug}/signing-keys
+router.include_router(gs1_prefixes.router)  # /api/v1/orgs/{slug}/gs1-prefixes
 
 UNKNOWN_ORG = message("accounts.unknown_org")
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from backend.api.schemas_v2 import LotPublicV2
 from backend.models import Organisation
 from backend.schemas import LotPublic
+from backend.services.catalog import gs1_prefixes
 
 
 class PublicProduct(BaseModel):
@@ -68,6 +69,9 @@ class LotPublicView(BaseModel):
     rules: Literal[1, 2]
     verdict: str | None = Field(description="The verification's verdict (rules v2 lots).")
     product: PublicProduct
+    brand_owner: str | None = Field(
+        description="Who holds the GTIN's GS1 company prefix in the platform's register."
+    )
     producer: str | None = Field(description="The organisation that harvested the lot.")
     farm: PublicFarm | None
     quantity: str = Field(description="The quantity the lot was recorded with.")
@@ -85,6 +89,7 @@ def public_view(session: Session, full: LotPublic) -> LotPublicView:
     v2 = full if isinstance(full, LotPublicV2) else None
     names = _org_names(session, {event.org for event in full.events})
     farm = full.farm
+    owner = gs1_prefixes.brand_owner(session, full.product.gtin)
     return LotPublicView(
         code=full.code,
         rules=2 if v2 else 1,
@@ -92,6 +97,7 @@ def public_view(session: Session, full: LotPublic) -> LotPublicView:
         product=PublicProduct(
             name_vi=full.product.name_vi, name_en=full.product.name_en, gtin=full.product.gtin
         ),
+        brand_owner=owner.name if owner else None,
         producer=(v2.producer.name if v2 and v2.producer else _harvester(full, names)),
         farm=None
         if farm is None

@@ -13,11 +13,12 @@ from sqlmodel import Session, select
 from backend.models import Organisation, OrgRole, User
 from backend.services.accounts.orgs import create_organisation, ensure_admin_org, get_org_by_slug
 from backend.services.accounts.users import create_user
-from backend.services.catalog import farms, products
+from backend.services.catalog import farms, gs1_prefixes, products
 from qr.gtin import vietnam_gtin
 
 #: A GS1 Vietnam (893) company prefix for the demo products; check digits are computed.
 DEMO_COMPANY_PREFIX = "8936091"
+DEMO_GS1_LICENCE = "GS1 Việt Nam, giấy chứng nhận mẫu DEMO-8936091"
 
 XOAI = "htx-xoai-my-xuong"
 QUYT = "htx-quyt-hong-long-hau"
@@ -199,6 +200,11 @@ def ensure_cast(session: Session) -> None:
         if farms.get_farm_by_code(session, farm.code) is None:
             _create_farm(session, farm)
     registrar = _org(session, PRODUCT_REGISTRAR)
+    if not gs1_prefixes.prefixes_of(session, org=registrar):
+        # The registrar holds the demo company prefix, as GS1 Vietnam would have licensed it.
+        gs1_prefixes.register_prefix(
+            session, org=registrar, prefix=DEMO_COMPANY_PREFIX, licence=DEMO_GS1_LICENCE
+        )
     for product in PRODUCTS:
         if products.get_product_by_code(session, product.code) is None:
             products.create_product(

@@ -136,16 +136,19 @@ def test_unknown_fields_are_refused_by_name(actors: Actors) -> None:
 
 
 @pytest.mark.parametrize(
-    ("gtin", "stored"),
+    ("gtin", "stored", "prefix"),
     [
-        ("8934567890120", "08934567890120"),  # GTIN-13, GS1 Vietnam prefix
-        ("96385074", "00000096385074"),  # GTIN-8
-        ("036000291452", "00036000291452"),  # GTIN-12
-        ("10614141000415", "10614141000415"),  # GTIN-14
+        ("8934567890120", "08934567890120", "8934567"),  # GTIN-13, GS1 Vietnam prefix
+        ("96385074", "00000096385074", "9638507"),  # GTIN-8: allocated whole
+        ("036000291452", "00036000291452", "0036000"),  # GTIN-12 (UPC company prefix)
+        ("10614141000415", "10614141000415", "0614141"),  # GTIN-14: after the indicator
     ],
 )
-def test_a_product_gtin_is_stored_as_gtin_14(actors: Actors, gtin: str, stored: str) -> None:
+def test_a_product_gtin_is_stored_as_gtin_14(
+    actors: Actors, gtin: str, stored: str, prefix: str
+) -> None:
     coop = actors.org("htx", "cooperative")
+    actors.gs1_prefix("htx", prefix)
     body = {"code": "xoai", "name_vi": nfd("Xoài cát Hòa Lộc"), "name_en": "Mango", "gtin": gtin}
     response = actors.client.post("/api/v1/products", json=body, headers=coop)
     assert response.status_code == 201
@@ -168,6 +171,7 @@ def test_a_malformed_gtin_is_refused(actors: Actors, gtin: str) -> None:
 
 def test_duplicate_product_code_and_gtin_conflict(actors: Actors) -> None:
     coop = actors.org("htx", "cooperative")
+    actors.gs1_prefix("htx", "8934567")
     first = {"code": "xoai", "name_vi": "Xoài", "gtin": "8934567890120"}
     assert actors.client.post("/api/v1/products", json=first, headers=coop).status_code == 201
     same_code = actors.client.post(

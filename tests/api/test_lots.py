@@ -195,6 +195,7 @@ def test_without_read_rights_the_lot_record_is_what_its_page_shows(
         "rules": rules,
         "verdict": "pending" if rules == 2 else None,
         "product": {"name_vi": "Xoài cát Hòa Lộc", "name_en": None, "gtin": None},
+        "brand_owner": None,
         "producer": "HTX Mỹ Xương",
         "farm": {key: value for key, value in FARM.items() if key != "code"},
         "quantity": "1000",

@@ -30,6 +30,7 @@ from backend.runtime import Runtime
 from backend.services.accounts.orgs import create_organisation
 from backend.services.accounts.users import create_user
 from backend.services.catalog.farms import create_farm
+from backend.services.catalog.gs1_prefixes import register_prefix
 from backend.services.catalog.products import create_product
 from qr.gtin import vietnam_gtin
 from tests.support.browser import new_phone_page
@@ -117,6 +118,7 @@ def _seed(runtime: Runtime) -> None:
             commune="Mỹ Xương",
             growing_area_code="VN-DTCL-0103",
         )
+        register_prefix(session, org=coop, prefix="8936091", licence="GS1 Việt Nam 0001")
         create_product(
             session,
             org=coop,

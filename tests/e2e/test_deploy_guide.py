@@ -226,10 +226,19 @@ def _run_guide(
         env, "user", "create", "--org", "htx-xoai-my-xuong", "--username", "xoai",
         "--password", PASSWORD,
     )  # fmt: skip
+    # The admin records the cooperative's GS1 company prefix; only then may it register a
+    # product with a GTIN under that prefix.
+    prefix = httpx.post(
+        f"{first.url}/api/v1/orgs/htx-xoai-my-xuong/gs1-prefixes",
+        json={"prefix": "8936091", "licence": "GS1 Việt Nam, giấy chứng nhận 0001"},
+        headers=admin,
+        timeout=10,
+    )
+    assert prefix.status_code == 201, prefix.text
     product = httpx.post(
         f"{second.url}/api/v1/products",
         json={"code": "xoai-cat-chu", "name_vi": "Xoài cát Chu", "gtin": "8936091000013"},
-        headers=admin,
+        headers={"Authorization": f"Bearer {coop.json()['api_key']}"},
         timeout=10,
     )
     assert product.status_code == 201, product.text

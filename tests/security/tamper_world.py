@@ -189,8 +189,10 @@ def _cast(actors: Actors) -> None:
     actors.org("ql", "regulator", "Chi cục QLCL")
     actors.org("kx", "cooperative", STRANGER_NAME)
     actors.post("/api/v1/farms", "htx", FARM)
+    actors.gs1_prefix("htx", "8934567")  # PRODUCT's GTIN carries it
     actors.post("/api/v1/products", "htx", PRODUCT)
     actors.post("/api/v1/farms", "kx", DECOY_FARM)
+    actors.gs1_prefix("kx", "8939999")  # DECOY_PRODUCT's
     actors.post("/api/v1/products", "kx", DECOY_PRODUCT)
 
 

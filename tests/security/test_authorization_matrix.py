@@ -9,9 +9,11 @@ of its own, so an allowed write in one cell never changes what another cell sees
 
 Allowed → the endpoint's success status; a known caller outside the set → 403 with the fixed
 detail; no key or a revoked key → 401 with ``WWW-Authenticate: Bearer``. Every answer is JSON,
-except a label file. Reads: a lot's full record (custodian, children, event data) goes to
-those who acted on it, hold it or read everything; everyone else, keyless or not, gets its
-public face; a batch's events and errors go to the admin and regulators only.
+except a label file. A product with a GTIN under htx's GS1 company prefix is htx's alone to
+register: other product registrars are told whose prefix it is. Reads: a lot's full record
+(custodian, children, event data) goes to those who acted on it, hold it or read everything;
+everyone else, keyless or not, gets its public face; a batch's events and errors go to the
+admin and regulators only.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlmodel import Session, func, select
 from backend.app import create_app
 from backend.models import Event, Lot, Organisation
 from backend.runtime import Runtime
+from qr.gtin import vietnam_gtin
 from tests.support.app import ADMIN, make_settings
 from tests.support.bodies import INVALID_KEY, MISSING_KEY, NOT_CUSTODIAN, NOT_FARM_OWNER, WRONG_ROLE
 
@@ -41,6 +44,12 @@ ROLES = {
     "ql": "regulator",
 }
 HARVEST = "2026-05-01T06:30:00+07:00"
+#: htx's GS1 company prefix: only htx may register products with GTINs under it.
+HTX_PREFIX = "8935000"
+NOT_YOUR_PREFIX = (
+    "GTIN mang tiền tố doanh nghiệp 8935000 của tổ chức khác / the GTIN carries company "
+    "prefix 8935000, which belongs to another organisation"
+)
 #: Harvested by htx and handed to dg: the lot whose reads the read matrix checks.
 READ_LOT = "READ-1"
 
@@ -86,6 +95,8 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             built.post("/api/v1/farms", "htx", farm)
             built.post("/api/v1/farms", "htx2", {**farm, "code": "F-02"})
             built.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài cát"})
+            prefix = {"prefix": HTX_PREFIX, "licence": "GS1 Việt Nam 001/2026"}
+            built.post("/api/v1/orgs/htx/gs1-prefixes", "admin", prefix)
             built.harvest(READ_LOT)
             built.post(f"/api/v1/lots/{READ_LOT}/transfer", "htx", {"to": "dg"})
             built.post("/api/v1/anchor", "admin")
@@ -187,6 +198,26 @@ ENDPOINTS = [
         201,
         lambda _m, _c: "/api/v1/products",
         lambda _m, c: {"code": f"P-{c}", "name_vi": "Quýt hồng Lai Vung"},
+    ),
+    Endpoint(
+        "register-gs1-prefix",
+        "POST",
+        ADMIN_ONLY,
+        201,
+        lambda _m, _c: "/api/v1/orgs/htx2/gs1-prefixes",
+        lambda _m, c: {"prefix": f"8936{CALLERS.index(c):03d}", "licence": "GS1 Việt Nam"},
+    ),
+    Endpoint(
+        "create-product-with-htx-gtin",
+        "POST",
+        CUSTODIAN_HTX,
+        201,
+        lambda _m, _c: "/api/v1/products",
+        lambda _m, c: {
+            "code": f"G-{c}",
+            "name_vi": "Xoài cát Chu",
+            "gtin": vietnam_gtin(HTX_PREFIX, CALLERS.index(c) + 1),
+        },
     ),
     Endpoint(
         "harvest-on-htx-farm",
@@ -306,6 +337,8 @@ def denied_detail(endpoint: Endpoint, caller: str) -> str:
     """The 403 detail: role gates say "role", ownership gates say "custodian" or "farm"."""
     if endpoint.name == "harvest-on-htx-farm" and caller == "htx2":
         return NOT_FARM_OWNER
+    if endpoint.name == "create-product-with-htx-gtin" and caller in {"htx2", "dg", "admin"}:
+        return NOT_YOUR_PREFIX  # may register products, but not under htx's prefix
     if endpoint.denied_detail == NOT_CUSTODIAN:
         return NOT_CUSTODIAN
     return WRONG_ROLE

@@ -27,6 +27,7 @@ PUBLIC_KEYS = {
     "rules",
     "verdict",
     "product",
+    "brand_owner",
     "producer",
     "farm",
     "quantity",

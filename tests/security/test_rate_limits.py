@@ -47,6 +47,8 @@ def seed(server: ServerProcess) -> None:
         key = {"Authorization": f"Bearer {made.json()['api_key']}"}
         farm = {"code": "F-01", "name": "Vườn", "commune": "Mỹ Xương"}
         assert http.post("/api/v1/farms", json=farm, headers=key).status_code == 201
+        prefix = {"prefix": "8935000", "licence": "GS1 Việt Nam"}
+        assert http.post("/api/v1/orgs/htx/gs1-prefixes", json=prefix, headers=ADMIN).is_success
         product = {"code": "xoai", "name_vi": "Xoài", "gtin": "08935000000014"}
         assert http.post("/api/v1/products", json=product, headers=key).status_code == 201
         lot = {

@@ -59,6 +59,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 headers[slug] = {"Authorization": f"Bearer {made['api_key']}"}
             farm = {"code": "F-01", "name": "Vườn ông Tư", "commune": "Mỹ Xương"}
             client.post("/api/v1/farms", json=farm, headers=headers["htx"])
+            prefix = {"prefix": "8935000", "licence": "GS1 Việt Nam"}
+            client.post("/api/v1/orgs/htx/gs1-prefixes", json=prefix, headers=ADMIN)
             product = {"code": "xoai", "name_vi": "Xoài", "gtin": "08935000000014"}
             client.post("/api/v1/products", json=product, headers=headers["htx"])
             for code in ("SCH-1", "SCH-2"):

@@ -345,6 +345,7 @@ def test_a_digital_link_naming_another_gtin_is_not_the_lots(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
     genuine, forged = "08934567890120", "08939999999991"
+    supply_chain.gs1_prefix("htx", "8934567")
     supply_chain.post(
         "/api/v1/products", "htx", {"code": "buoi", "name_vi": "Bưởi", "gtin": genuine}
     )

@@ -77,6 +77,13 @@ class Actors:
         self.headers[slug] = {"Authorization": f"Bearer {response.json()['api_key']}"}
         return self.headers[slug]
 
+    def gs1_prefix(self, slug: str, prefix: str) -> None:
+        """Register a GS1 company prefix to ``slug`` (as the admin), so that organisation may
+        register products with GTINs under it."""
+        body = {"prefix": prefix, "licence": f"GS1 Việt Nam, thử nghiệm {prefix}"}
+        response = self.client.post(f"/api/v1/orgs/{slug}/gs1-prefixes", json=body, headers=ADMIN)
+        assert response.status_code == 201, response.text
+
     def post(self, path: str, as_org: str, body: Any, **kwargs: Any) -> Any:
         """POST expecting success; returns the JSON body."""
         response = self.client.post(path, json=body, headers=self.headers[as_org], **kwargs)

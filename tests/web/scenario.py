@@ -108,6 +108,7 @@ def _farm_and_products(actors: Actors) -> None:
         "htx",
         {"code": "F-XSS", "name": f"Vườn {ATTRIBUTE_BREAK}", "commune": HANDLER_TAG},
     )
+    actors.gs1_prefix("htx", "8935049")  # the company prefix of both GTINs below
     actors.post(
         "/api/v1/products",
         "htx",

@@ -9,6 +9,7 @@ from backend.i18n.messages import message
 from backend.models import Organisation, Product
 from backend.services import validation
 from backend.services.accounts import permissions
+from backend.services.catalog import gs1_prefixes
 from backend.services.catalog.gtin import normalize_gtin
 
 DUPLICATE_PRODUCT = message("catalog.product.duplicate")
@@ -34,7 +35,9 @@ def create_product(
     name_en: str | None = None,
     gtin: str | None = None,
 ) -> Product:
-    """Register a product; the GTIN, if any, must carry a correct GS1 check digit."""
+    """Register a product; the GTIN, if any, must carry a correct GS1 check digit and a GS1
+    company prefix registered to ``org`` (``gs1_prefixes``). A product without a GTIN is
+    simply its creator's."""
     permissions.require_role(org, permissions.PRODUCT_REGISTRARS)
     product = Product(
         code=validation.code(code, field="code"),
@@ -43,6 +46,8 @@ def create_product(
         gtin=None if gtin is None else normalize_gtin(gtin, field="gtin"),
         created_by_org_id=org.id,
     )
+    if product.gtin:
+        gs1_prefixes.require_gtin_owner(session, org=org, gtin14=product.gtin)
     if get_product_by_code(session, product.code) is not None:
         raise Conflict(DUPLICATE_PRODUCT, field="code")
     if product.gtin and session.exec(select(Product).where(Product.gtin == product.gtin)).first():

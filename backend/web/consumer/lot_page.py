@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.i18n import Translator
+from backend.services.catalog import gs1_prefixes
 from backend.services.labels.scans import ScanSummary
 from backend.services.verification.chain_view import AnchorFact
 from backend.services.verification.lineage import Lineage
@@ -50,12 +51,14 @@ def build_lot_page(
         stated = facts["harvested_at"]
         harvested = datetime.fromisoformat(stated) if stated else None
     events = timeline(verification, lineage, lang, t, unit)
+    gtin = product.gtin if product else None
+    owner = gs1_prefixes.brand_owner(session, gtin)
     return LotPageView(
         verdict=str(verification.verdict),
         verdict_details=verdict_details(verification, events, lang, t),
         lot_code=lot.code,
         product_name=product.name(lang) if product else lot.code,
-        gtin=product.gtin if product else None,
+        gtin=gtin,
         quantity=quantity,
         unit=unit,
         harvested_at=as_utc(harvested) if harvested else None,
@@ -67,6 +70,7 @@ def build_lot_page(
         scan=scan,
         proof_url=f"/api/v1/lots/{quote(lot.code, safe='')}/proof",
         late_after_h=round(verification.chain.late_after_s / 3600),
+        brand_owner=owner.name if owner else None,
     )
 
 

@@ -94,3 +94,6 @@ class LotPageView:
     scan: ScanSummary | None
     proof_url: str
     late_after_h: int = 72  # hours after which an event counts as recorded late
+    #: The organisation holding the GTIN's GS1 company prefix in the platform's register (not
+    #: a fact of the documents: the platform admin registers prefixes against GS1 licences).
+    brand_owner: str | None = None
