@@ -312,6 +312,13 @@ def test_an_entry_about_a_lot_handed_on_meanwhile_comes_back_refused_and_stays(
     later = phone.new_page()
     later.goto(f"{server.url}/app/field")
     later.wait_for_selector("#field-app[data-ready=true]")
+    choose_form(later, "note")
+    later.select_option("#f-lot", index=1)
+    later.fill("#f-text", "Mưa lớn, hoãn hái")
+    later.click("#field-save")
+    later.click("#field-unlock-cancel")  # not unlocked: nothing stored, nothing typed lost
+    assert later.input_value("#f-text") == "Mưa lớn, hoãn hái"
+    assert badge(later) == 0
     later.click("#field-tab-queue")
     later.fill("#field-unlock-pass", PASSPHRASE + " sai")
     later.click("#field-unlock-ok")

@@ -104,7 +104,8 @@ function showErrors(form, spec, errors) {
   }
 }
 
-/** The form `formName`; `onEntry(kind, payload)` stores a checked entry (may throw). */
+/** The form `formName`; `onEntry(kind, payload)` stores a checked entry and says whether it
+ * did (the form is cleared only then). */
 export function entryForm(formName, data, onEntry) {
   const spec = data.rules.forms[formName];
   const form = el("form", { class: "entry", id: `field-form-${formName}`, novalidate: true });
@@ -131,7 +132,7 @@ export function entryForm(formName, data, onEntry) {
         const photo = await resizePhoto(file);
         payload.photo = { type: photo.type, base64: toBase64(photo.bytes), sha256: photo.sha256 };
       }
-      await onEntry(formName, payload);
+      if (!(await onEntry(formName, payload))) return;
       form.reset();
       const time = form.elements.occurred_at;
       if (time) time.value = nowLocalInput();

@@ -116,14 +116,16 @@ async function lotsWithQueued() {
   return lots;
 }
 
+/** Stores a checked entry; false (the form keeps what was typed) when the key stays locked. */
 async function record(kind, payload) {
   const queue = await ensureUnlocked();
-  if (!queue) return;
+  if (!queue) return false;
   await addEntry(queue, kind, payload);
   notice(kind === "harvest" ? tr("saved_lot", { code: payload.item.lot }) : tr("saved"));
   await updateBadge();
   if (kind === "harvest") await drawNew();
   if (navigator.onLine) sync();
+  return true;
 }
 
 async function drawNew() {
