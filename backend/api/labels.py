@@ -30,6 +30,8 @@ class LabelsCreate(BaseModel):
     serials: bool = False
     dpi: int | None = Field(default=None, ge=100, le=1200)
     error_correction: Literal["M", "Q"] = "M"
+    #: Labels for export: refused unless the lot has every Circular 02/2024 data item.
+    export: bool = False
 
 
 @router.post(
@@ -62,6 +64,7 @@ def labels(
             serials=body.serials,
             dpi=body.dpi,
             error_correction=body.error_correction,
+            export=body.export,
         ),
         settings=settings,
     )

@@ -20,7 +20,7 @@ from backend.errors import InvalidInput
 from backend.i18n.messages import message
 from backend.models import Farm, LabelSerial, Lot, Organisation, Product
 from backend.services.accounts import permissions
-from backend.services.compliance import phi
+from backend.services.compliance import circular02, phi
 from backend.services.ledger.custody import require_not_recalled
 from backend.services.ledger.locking import lock_lot
 from backend.timeutil import in_vietnam
@@ -65,6 +65,8 @@ class LabelRequest:
     serials: bool = False
     dpi: int | None = None
     error_correction: str = "M"
+    #: Labels for export: the lot must carry every data item of Circular 02/2024/TT-BKHCN.
+    export: bool = False
 
 
 def validate_request(request: LabelRequest) -> None:
@@ -120,6 +122,8 @@ def print_labels(
     permissions.require_custodian(org, lot)
     require_not_recalled(lot)
     phi.require_released(session, lot=lot, action="labels")
+    if request.export:
+        circular02.require_complete(session, lot=lot)
     product = session.get(Product, lot.product_id)
     assert product is not None  # foreign key
     farm = session.get(Farm, lot.farm_id) if lot.farm_id is not None else None
