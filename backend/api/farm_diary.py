@@ -6,17 +6,22 @@ platform cannot write either in an organisation's name.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from backend.api.deps import CurrentOrg, SessionDep, SettingsDep, WriteDep
+from backend.i18n import negotiate_language, translator
 from backend.schemas_compliance import (
     DiaryEntryPublic,
     InputApplicationCreate,
     OverrideCreate,
     diary_entry_public,
 )
-from backend.services.compliance import diary, inputs
+from backend.services.compliance import diary, inputs, vietgap_report
+from backend.services.compliance.mass_balance import season_of
+from backend.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1/farms", tags=["season diary"])
 
@@ -66,3 +71,30 @@ def override_interval(
 def list_diary(code: str, org: CurrentOrg, session: SessionDep) -> list[DiaryEntryPublic]:
     """The farm's diary, oldest first (its owner and regulators)."""
     return [diary_entry_public(e) for e in diary.entries(session, org=org, farm_code=code)]
+
+
+@router.get(
+    "/{code}/vietgap-diary",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "A4 PDF"}},
+)
+def vietgap_diary(
+    code: str,
+    request: Request,
+    org: CurrentOrg,
+    session: SessionDep,
+    season: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
+) -> Response:
+    """The farm's VietGAP diary for a season (its owner and regulators), as an A4 PDF."""
+    farm = diary.readable_farm(session, org=org, farm_code=code)
+    chosen = season or season_of(utcnow())
+    language = negotiate_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    content = vietgap_report.diary_pdf(session, farm=farm, season=chosen, t=translator(language))
+    name = f"vietgap-{farm.code}-{chosen}.pdf"
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -188,12 +188,18 @@ def _new_entry(
     )
 
 
-def entries(session: Session, *, org: Organisation, farm_code: str) -> list[FarmDiaryEntry]:
-    """Every entry of the farm's diary, oldest first: for its owner and for regulators."""
+def readable_farm(session: Session, *, org: Organisation, farm_code: str) -> Farm:
+    """The farm, for its owner and for regulators (404 unknown, 403 anyone else)."""
     farm = session.exec(select(Farm).where(Farm.code == farm_code)).first()
     if farm is None:
         raise NotFound(UNKNOWN_FARM)
     if not permissions.reads_everything(org):
         permissions.require_farm_owner(org, farm)
+    return farm
+
+
+def entries(session: Session, *, org: Organisation, farm_code: str) -> list[FarmDiaryEntry]:
+    """Every entry of the farm's diary, oldest first: for its owner and for regulators."""
+    farm = readable_farm(session, org=org, farm_code=farm_code)
     query = select(FarmDiaryEntry).where(FarmDiaryEntry.farm_id == farm.id)
     return list(session.exec(query.order_by(col(FarmDiaryEntry.diary_seq))))
