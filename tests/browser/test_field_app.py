@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -130,7 +131,7 @@ def record_harvest(page: Page) -> str:
     page.click("#field-save")
     notice = page.wait_for_selector("#field-notice:has-text('Mã lô mới')")
     code = (notice.text_content() or "").rsplit(":", 1)[1].strip()
-    assert code.startswith("DT-XOAI-") and len(code) <= 20
+    assert re.fullmatch(r"DT-XOAI-\d{4}-[0-9A-HJKMNP-TV-Z]{6}", code), code
     return code
 
 

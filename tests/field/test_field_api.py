@@ -108,7 +108,8 @@ def test_data_json_gives_the_member_their_farms_products_lots_rules_and_csrf_tok
     assert {"code": "xoai-cat-chu", "name_vi": "Xoài cát Chu", "name_en": "Cat Chu mango",
             "tag": "XOAI"} in data["products"]  # fmt: skip
     assert [lot["code"] for lot in data["lots"]] == [cast.lot_code]
-    assert data["lot_code"] == {"region": "DT", "max_length": 20}
+    assert data["lot_code"] == {"region": "DT", "alphabet": "0123456789ABCDEFGHJKMNPQRSTVWXYZ",
+                                "random_chars": 6, "max_length": 20}  # fmt: skip
     assert data["rules"] == field_rules()
     assert data["messages"]["save"] == "Lưu vào hàng chờ"
     english = client.get("/app/field/data.json?lang=en").json()

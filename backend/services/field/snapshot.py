@@ -1,10 +1,11 @@
 """What a member's phone keeps for offline use: their organisation's farms, the products, and
 the lots it holds now, each with only what a form needs to offer it as a choice.
 
-The phone names a new harvest lot itself (``DT-<TAG>-<YYMM>-F<5 random>``), so later entries
-and the crate's label can use the code before any upload; each product carries its tag here so
-the phone builds the same prefix the server's generated codes have (the ``F`` suffix never
-collides with the server's six-digit counters).
+The phone names a new harvest lot itself, so later entries and the crate's label can use the
+code before any upload. It builds it as the server builds a generated one,
+``DT-<TAG>-<YYMM>-<6 random>``, from what is published here: each product's tag, the region,
+and the random part's alphabet and length (30 bits, so lots cannot be walked by guessing; a
+clash with an existing code is refused like any duplicate, and shown).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 from backend.models import Farm, Lot, Organisation, Product
 from backend.services.catalog.farms import list_farms
 from backend.services.catalog.products import list_products
-from backend.services.ledger.lot_codes import REGION, code_tag
+from backend.services.ledger.lot_codes import ALPHABET, RANDOM_CHARS, REGION, code_tag
 from backend.services.validation import LOT_CODE_MAX
 from backend.timeutil import rfc3339_z
 
@@ -40,7 +41,12 @@ def field_snapshot(session: Session, *, org: Organisation) -> dict[str, Any]:
         "farms": [_farm(farm) for farm in farms],
         "products": [_product(product) for product in products],
         "lots": [_lot(lot, names.get(lot.product_id), farm_codes) for lot in lots],
-        "lot_code": {"region": REGION, "max_length": LOT_CODE_MAX},
+        "lot_code": {
+            "region": REGION,
+            "alphabet": ALPHABET,
+            "random_chars": RANDOM_CHARS,
+            "max_length": LOT_CODE_MAX,
+        },
     }
 
 

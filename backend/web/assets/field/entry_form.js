@@ -64,18 +64,26 @@ export function utcSeconds(localValue) {
   return new Date(localValue).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function randomSuffix(length) {
-  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+/** `length` characters drawn uniformly from `alphabet` (rejection sampling, no modulo bias). */
+function randomPart(alphabet, length) {
+  const limit = 256 - (256 % alphabet.length);
+  let out = "";
+  while (out.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      if (byte < limit && out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
 }
 
-/** A new harvest lot's code, named on the phone: DT-<TAG>-<YYMM>-F<5>, Vietnam's month. */
+/** A new harvest lot's code, named on the phone as the server names a generated one:
+ * DT-<TAG>-<YYMM>-<random>, the month in Vietnam's time (data.json says the rest). */
 export function newLotCode(data, productCode, when) {
+  const rule = data.lot_code;
   const product = (data.products ?? []).find((row) => row.code === productCode);
   const vn = new Date(new Date(when).getTime() + 7 * 3600 * 1000);
   const yymm = `${String(vn.getUTCFullYear()).slice(2)}${String(vn.getUTCMonth() + 1).padStart(2, "0")}`;
-  return `${data.lot_code.region}-${product?.tag ?? "LOT"}-${yymm}-F${randomSuffix(5)}`;
+  return `${rule.region}-${product?.tag ?? "LOT"}-${yymm}-${randomPart(rule.alphabet, rule.random_chars)}`;
 }
 
 /** The batch item of a checked form. */
