@@ -16,6 +16,7 @@ base path, which is why a base path may not itself contain an ``l`` or an all-di
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote, unquote, urlsplit
 
 from biip import BiipException
@@ -28,6 +29,9 @@ from qr.identifiers import validate_lot, validate_serial
 GTIN_KEY = "01"
 LOT_KEY = "10"
 SERIAL_KEY = "21"
+#: Data attributes of an export label's Digital Link (GS1 General Specifications 3.4.3, 3.9.6).
+BEST_BEFORE_KEY = "15"
+HARVEST_DATE_KEY = "7007"
 LOT_LINK_KEY = "l"
 # Qualifiers GS1 allows after a GTIN, in their required order; 22 (consumer product variant)
 # is accepted when parsing but never produced.
@@ -50,15 +54,33 @@ class DigitalLink:
 
 
 def build_uri(
-    base_url: str, *, lot: str, gtin: str | None = None, serial: str | None = None
+    base_url: str,
+    *,
+    lot: str,
+    gtin: str | None = None,
+    serial: str | None = None,
+    harvest_date: date | None = None,
+    best_before: date | None = None,
 ) -> str:
-    """The URI printed in a label's QR code."""
+    """The URI printed in a label's QR code.
+
+    On a GS1 Digital Link (a GTIN is known) the harvest date and best-before date, when
+    given, follow as data attributes in the query: AI 7007 (harvest date) and AI 15 (best
+    before), both YYMMDD, in AI order (``?15=260520&7007=260501``). A ``/l/`` link carries
+    neither: it is no GS1 link, and its page states both from the record.
+    """
     base = _checked_base(base_url)
     lot_segment = _encode(validate_lot(lot))
     serial_segment = None if serial is None else _encode(validate_serial(serial))
     if gtin is not None:
         uri = f"{base}/{GTIN_KEY}/{normalize_gtin(gtin)}/{LOT_KEY}/{lot_segment}"
-        return uri if serial_segment is None else f"{uri}/{SERIAL_KEY}/{serial_segment}"
+        uri = uri if serial_segment is None else f"{uri}/{SERIAL_KEY}/{serial_segment}"
+        attributes = [
+            f"{key}={value.strftime('%y%m%d')}"
+            for key, value in ((BEST_BEFORE_KEY, best_before), (HARVEST_DATE_KEY, harvest_date))
+            if value is not None
+        ]
+        return f"{uri}?{'&'.join(attributes)}" if attributes else uri
     uri = f"{base}/{LOT_LINK_KEY}/{lot_segment}"
     return uri if serial_segment is None else f"{uri}/{serial_segment}"
 

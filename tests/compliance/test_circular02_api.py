@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
+
+from tests.qr.helpers import decode_qr_codes
 from tests.support.app import Actors, harvest_body
 from tests.support.bodies import invalid
 
@@ -59,3 +64,44 @@ def test_a_lot_with_every_item_prints_export_labels(supply_chain: Actors) -> Non
     assert printed.status_code == 200, printed.text
     nosy = client.get("/api/v1/lots/L-X/completeness", headers=headers["htx2"])
     assert nosy.status_code == 403
+
+
+def test_export_labels_carry_harvest_and_best_before_dates_in_their_digital_link(
+    supply_chain: Actors,
+) -> None:
+    client, headers = supply_chain.client, supply_chain.headers
+    supply_chain.gs1_prefix("htx", "8930000")
+    product = {"code": "xoai-xk", "name_vi": "Xoài cát Chu", "gtin": "8930000000019"}
+    supply_chain.post("/api/v1/products", "htx", product)
+    farm = {"code": "F-G", "name": "Vườn", "commune": "Mỹ Xương", "growing_area_code": "VN-DT-7"}
+    supply_chain.post("/api/v1/farms", "htx", farm)
+    supply_chain.post(
+        "/api/v1/lots", "htx", harvest_body(code="L-G", farm="F-G", product="xoai-xk")
+    )
+    photo = {"result": "pass", "photo": "sha256:" + "cd" * 32}
+    supply_chain.post(
+        "/api/v1/lots/L-G/events",
+        "htx",
+        {"type": "quality_check", "occurred_at": NOW, "data": photo},
+    )
+    packing = {"package": "thùng 5 kg", "best_before": "2026-05-20"}
+    supply_chain.post(
+        "/api/v1/lots/L-G/events", "htx", {"type": "packing", "occurred_at": NOW, "data": packing}
+    )
+    supply_chain.post("/api/v1/lots/L-G/transfer", "htx", {"to": "dg"})
+    printed = client.post(
+        "/api/v1/lots/L-G/labels",
+        json={"count": 1, "export": True, "format": "png"},
+        headers=headers["dg"],
+    )
+    assert printed.status_code == 200, printed.text
+    [uri] = decode_qr_codes(Image.open(io.BytesIO(printed.content)))
+    assert uri.endswith("/01/08930000000019/10/L-G?15=260520&7007=260501")
+    domestic = client.post(
+        "/api/v1/lots/L-G/labels", json={"count": 1, "format": "png"}, headers=headers["dg"]
+    )
+    [plain] = decode_qr_codes(Image.open(io.BytesIO(domestic.content)))
+    assert plain.endswith("/01/08930000000019/10/L-G")  # dates only on export labels
+    assert (
+        client.get(plain.split("127.0.0.1:8000")[-1] + "?15=260520&7007=260501").status_code == 200
+    )

@@ -17,6 +17,7 @@ a shipment or a lot made from this one; serials count as a brand-or-serial.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, col, select
 
@@ -123,3 +124,20 @@ def _given(data: dict[str, object], keys: tuple[str, ...]) -> bool:
 
 def _first(session: Session, query: object) -> bool:
     return session.exec(query.limit(1)).first() is not None  # type: ignore[attr-defined]
+
+
+def best_before(session: Session, *, lot: Lot) -> date | None:
+    """The lot's best-before date as its newest event stating one (``best_before`` or
+    ``expiry_date``, ISO ``YYYY-MM-DD``) says; None when none does."""
+    rows = session.exec(
+        select(Event.data).where(Event.lot_id == lot.id).order_by(col(Event.seq).desc())
+    ).all()
+    for data in rows:
+        for key in ("best_before", "expiry_date"):
+            value = (data or {}).get(key)
+            if isinstance(value, str):
+                try:
+                    return date.fromisoformat(value)
+                except ValueError:
+                    continue
+    return None

@@ -11,6 +11,7 @@ copied or invented label (see ``services.scans``). A recalled lot gets no new la
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -93,11 +94,27 @@ def allocate_serials(session: Session, *, lot: Lot, org: Organisation, count: in
 
 
 def label_data(
-    *, lot: Lot, product: Product, farm: Farm | None, serial: str | None, base_url: str
+    *,
+    lot: Lot,
+    product: Product,
+    farm: Farm | None,
+    serial: str | None,
+    base_url: str,
+    best_before: date | None = None,
+    dated: bool = False,
 ) -> LabelData:
-    """What one label of ``lot`` says (its URI built from the stored rows)."""
+    """What one label of ``lot`` says (its URI built from the stored rows); ``dated`` labels
+    (export) carry the harvest and best-before dates in their Digital Link (AI 7007, AI 15)."""
+    harvested = in_vietnam(lot.harvested_at).date() if lot.harvested_at else None
     return LabelData(
-        uri=build_uri(base_url, lot=lot.code, gtin=product.gtin, serial=serial),
+        uri=build_uri(
+            base_url,
+            lot=lot.code,
+            gtin=product.gtin,
+            serial=serial,
+            harvest_date=harvested if dated else None,
+            best_before=best_before if dated else None,
+        ),
         product_name_vi=product.name_vi,
         product_name_en=product.name_en,
         lot_code=lot.code,
@@ -132,9 +149,16 @@ def print_labels(
         if request.serials
         else [None] * request.count
     )
+    best_before = circular02.best_before(session, lot=lot) if request.export else None
     labels = [
         label_data(
-            lot=lot, product=product, farm=farm, serial=serial, base_url=settings.public_base_url
+            lot=lot,
+            product=product,
+            farm=farm,
+            serial=serial,
+            base_url=settings.public_base_url,
+            best_before=best_before,
+            dated=request.export,
         )
         for serial in serials
     ]
