@@ -208,6 +208,9 @@ ENDPOINTS = [
         lambda _m, c: {"prefix": f"8936{CALLERS.index(c):03d}", "licence": "GS1 Việt Nam"},
     ),
     Endpoint(
+        "list-gs1-prefixes", "GET", ADMIN_ONLY, 200, lambda _m, _c: "/api/v1/orgs/htx/gs1-prefixes"
+    ),
+    Endpoint(
         "create-product-with-htx-gtin",
         "POST",
         CUSTODIAN_HTX,
