@@ -209,7 +209,11 @@ def test_500_events_anchor_and_confirm_exactly_once_through_a_hostile_node(world
     ]
     assert reverted == []
     to_registry = [tx for tx in sent if tx["to"] == world.registry]
-    assert len(to_registry) == len(stored) + LOTS  # one anchor per batch, one per milestone
+    # No signing key registered twice either: one transaction per key the fixture activated.
+    signers = registry.events.SignerSet.get_logs(from_block=world.deploy_block)
+    assert len({(log["args"]["orgKey"], log["args"]["signer"]) for log in signers}) == len(signers)
+    # One anchor per batch, one per milestone, one per signing key.
+    assert len(to_registry) == len(stored) + LOTS + len(signers)
 
     # And the public verification agrees (the provider's rate limit lifted for the reads).
     world.hostile.rate_limit.enabled = False

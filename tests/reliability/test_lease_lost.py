@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from backend.models import BatchStatus, ChainAction, SenderLease, SentTx
 from backend.runtime import Runtime
 from backend.services.anchoring.lease import acquire
+from backend.timeutil import utcnow
 from tests.reliability.live import (
     LiveLedger,
     assert_anchored_exactly_once,
@@ -46,6 +47,12 @@ LEASE_S = 2.0
 def lease(engine: Engine) -> SenderLease | None:
     with Session(engine) as session:
         return session.exec(select(SenderLease)).first()
+
+
+def holds_the_lease(engine: Engine) -> bool:
+    """Whether a pass holds the sender lease now (a pass lets it expire at once when done)."""
+    now = lease(engine)
+    return now is not None and now.expires_at > utcnow()
 
 
 def waiting_on_a_lock(engine: Engine, table: str) -> bool:
@@ -100,6 +107,10 @@ def test_a_pass_that_lost_its_lock_and_lease_sends_nothing_more(
         ledger = LiveLedger(http).setup()
         ledger.harvest("LOT-TRUOC")
         wait_for(lambda: everything_confirmed(engine, ledger.accepted), timeout=90, what="warm-up")
+        # ... and the pass that sent the last of it (the signing keys, the milestone) is over:
+        # the table lock below must catch a new pass, not one still confirming the warm-up.
+        wait_for(lambda: not open_actions(engine), timeout=60, what="warm-up milestones")
+        wait_for(lambda: not holds_the_lease(engine), timeout=30, what="warm-up pass ending")
         address = ledger.contract_address()
         before = last_sent_id(engine)
         seen = lease(engine)

@@ -9,13 +9,16 @@ Direct SQL here is deliberate: tampering tests must change rows behind the appli
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from backend.chain.errors import ChainError
 from backend.models import Batch, BatchStatus, ChainAction, ChainActionKind, Event, Lot, OrgKey
 from backend.runtime import Runtime
 from tests.support.app import Actors, harvest_body
@@ -94,10 +97,25 @@ def set_event_json(engine: Engine, event_id: str, column: str, value: Any) -> No
     )
 
 
-def activate_keys(runtime: Runtime) -> None:
-    """Record the organisations' pending signing keys on chain (one anchoring pass), so that
-    events they sign are batched at once (before, batching keeps them waiting)."""
-    runtime.anchoring.run_once()
+def _pending_keys(runtime: Runtime) -> list[str]:
     with Session(runtime.engine) as session:
         pending = session.exec(select(OrgKey).where(col(OrgKey.status) == "pending")).all()
-    assert not pending, [key.address for key in pending]
+    return [key.address for key in pending]
+
+
+def activate_keys(runtime: Runtime, *, timeout_s: float = 90.0) -> None:
+    """Record the organisations' pending signing keys on chain, so that events they sign are
+    batched at once (before, batching keeps them waiting).
+
+    One pass does it on a plain node; a node that withholds transactions, drops answers or
+    asks for several confirmations takes a few passes, as the worker would run them.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(ChainError):  # a dropped answer: the next pass asks again
+            runtime.anchoring.run_once(wait=True)
+        pending = _pending_keys(runtime)
+        if not pending:
+            return
+        assert time.monotonic() < deadline, f"signing keys still pending: {pending}"
+        time.sleep(0.3)
