@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-from qr.content import label_paragraphs
+from qr.content import label_paragraphs, trilingual_paragraphs
 from qr.encode import QUIET_ZONE_MODULES, ErrorCorrection, QrSymbol, choose_module_dots, encode_qr
 from qr.fonts import load_font
 from qr.layouts import ColorMode, Layout, dots_per_mm, mm_to_dots
@@ -103,8 +103,9 @@ def plan_label(
     text_left = qr_left + qr_side
     text_width = (width - margin - text_left) // 8 * 8
     text_box = Box(text_left, margin, text_width, height - 2 * margin)
+    paragraphs = trilingual_paragraphs if layout.trilingual else label_paragraphs
     lines = fit_text(
-        label_paragraphs(label, body_weight=layout.body_weight),
+        paragraphs(label, body_weight=layout.body_weight),
         width=text_box.width,
         height=text_box.height,
         max_px=mm_to_dots(layout.text_max_mm, dpi),

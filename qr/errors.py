@@ -91,6 +91,13 @@ class NoLabels(LabelError):
     code = "no_labels"
 
 
+class FontMissing(LabelError):
+    """Raised when a layout's font is not installed (the trilingual layout's comes from Debian's
+    ``fonts-wqy-microhei``, installed by scripts/install_system_deps.sh, never downloaded)."""
+
+    code = "font_missing"
+
+
 class DataTooLong(LabelError):
     """Raised when the QR code or the text cannot fit the label at the minimum legible size."""
 

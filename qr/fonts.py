@@ -14,9 +14,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import fontpkg
 from PIL import ImageFont
+
+from qr.errors import FontMissing
 
 FAMILY = "Be Vietnam Pro"
 #: Letters that reach highest (hook above + circumflex) and lowest (dot below) in Vietnamese;
@@ -35,14 +38,31 @@ class LineMetrics:
     height: int
 
 
+#: Added to a weight, selects the trilingual font instead of Be Vietnam Pro. Weights travel
+#: through the text fitting and drawing caches as part of their keys, so carrying the font
+#: choice in them keeps every cached measurement tied to the font it was made with.
+TRILINGUAL = 10_000
+#: WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``): one face with Vietnamese (every
+#: precomposed letter), English and simplified Chinese, so a trilingual label is one font.
+TRILINGUAL_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
 @lru_cache(maxsize=32)
 def font_path(weight: int = 400) -> str:
+    if weight >= TRILINGUAL:
+        if not TRILINGUAL_FONT.is_file():
+            raise FontMissing(
+                f"{TRILINGUAL_FONT} is missing: install Debian's fonts-wqy-microhei "
+                "(scripts/install_system_deps.sh)"
+            )
+        return str(TRILINGUAL_FONT)
     return str(fontpkg.path(FAMILY, weight))
 
 
 @lru_cache(maxsize=512)
 def load_font(size_px: int, weight: int = 400) -> ImageFont.FreeTypeFont:
-    """Be Vietnam Pro at ``size_px`` (em size in dots) and ``weight`` (100-900)."""
+    """Be Vietnam Pro at ``size_px`` (em size in dots) and ``weight`` (100-900); the
+    trilingual font for ``weight`` + :data:`TRILINGUAL` (it has one weight)."""
     return ImageFont.truetype(font_path(weight), size_px)
 
 

@@ -11,6 +11,8 @@ Layouts:
 * ``thermal-50x30`` and ``thermal-100x50``: roll labels for thermal printers, one label per
   page, 1-bit output (a thermal head prints dots on or off; grey would be dithered into ragged
   text by the driver).
+* ``export-100x70``: a roll label for export cartons, captions in Vietnamese, English and
+  simplified Chinese in one font that has all three (WenQuanYi Micro Hei).
 * ``a4``: a laser sheet of 3 x 8 labels of 63.5 x 33.9 mm with the margins of the common
   24-up sheets (7.25 mm sides, 12.9 mm top and bottom, 2.5 mm between columns), grey output.
 """
@@ -75,6 +77,8 @@ class Layout:
     #: Cap on dots per module; ZPL's ^BQ magnification stops at 10, and every format of a
     #: layout must print the same geometry.
     max_module_dots: int | None = None
+    #: Captions in Vietnamese, English and simplified Chinese, in the trilingual font.
+    trilingual: bool = False
 
     @property
     def is_roll(self) -> bool:
@@ -163,6 +167,21 @@ LAYOUTS: dict[str, Layout] = {
             color_mode="1",
             qr_target_mm=32.0,
             max_module_dots=10,
+        ),
+        Layout(
+            name="export-100x70",
+            label_width_mm=100.0,
+            label_height_mm=70.0,
+            dpis=(203, 300),
+            default_dpi=203,
+            margin_mm=2.5,
+            text_max_mm=4.0,
+            text_min_mm=2.0,
+            body_weight=400,
+            color_mode="1",
+            qr_target_mm=34.0,
+            max_module_dots=10,
+            trilingual=True,
         ),
         Layout(
             name="a4",

@@ -25,6 +25,8 @@ class LabelData:
     commune: str | None = None
     province: str = DEFAULT_PROVINCE
     serial: str | None = None
+    #: Printed by the trilingual (export) layout when known.
+    best_before: date | None = None
 
     def __post_init__(self) -> None:
         if not self.uri:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: Chromium (consumer and operator
 # pages), PostgreSQL server binaries (ledger on PostgreSQL), poppler-utils (PDF rasterising),
-# wrk (the benchmark's HTTP load generator).
+# wrk (the benchmark's HTTP load generator), fonts-wqy-microhei (export labels).
 # Does nothing when they are present already.
 set -euo pipefail
 
@@ -14,6 +14,8 @@ if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
   need+=(postgresql)
 fi
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+# The export labels' trilingual font (Vietnamese, English, simplified Chinese in one face).
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -25,7 +25,7 @@ class LabelsCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     count: int = Field(ge=1, le=MAX_LABELS_PER_REQUEST)
-    layout: Literal["thermal-50x30", "thermal-100x50", "a4"] = "thermal-50x30"
+    layout: Literal["thermal-50x30", "thermal-100x50", "export-100x70", "a4"] = "thermal-50x30"
     format: Literal["png", "pdf", "zpl"] = "pdf"
     serials: bool = False
     dpi: int | None = Field(default=None, ge=100, le=1200)

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.qr.helpers import decode_qr_codes
+from tests.qr.helpers import decode_qr_codes, pdf_pages
 from tests.support.app import Actors, harvest_body
 from tests.support.bodies import invalid
 
@@ -97,6 +97,14 @@ def test_export_labels_carry_harvest_and_best_before_dates_in_their_digital_link
     assert printed.status_code == 200, printed.text
     [uri] = decode_qr_codes(Image.open(io.BytesIO(printed.content)))
     assert uri.endswith("/01/08930000000019/10/L-G?15=260520&7007=260501")
+    trilingual = client.post(
+        "/api/v1/lots/L-G/labels",
+        json={"count": 1, "export": True, "layout": "export-100x70"},
+        headers=headers["dg"],
+    )
+    assert trilingual.status_code == 200, trilingual.text
+    [(size_mm, page)] = pdf_pages(trilingual.content, dpi=203)
+    assert [round(v) for v in size_mm] == [100, 70] and decode_qr_codes(page) == [uri]
     domestic = client.post(
         "/api/v1/lots/L-G/labels", json={"count": 1, "format": "png"}, headers=headers["dg"]
     )

@@ -22,7 +22,7 @@ from tests.qr.helpers import BASE_URL, sample_labels
 
 
 def test_unknown_layout_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownLayout, match="a4, thermal-100x50, thermal-50x30"):
+    with pytest.raises(UnknownLayout, match="a4, export-100x70, thermal-100x50, thermal-50x30"):
         render_labels(sample_labels(1), layout="thermal-60x40", fmt="pdf")
 
 

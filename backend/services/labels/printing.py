@@ -28,6 +28,7 @@ from backend.timeutil import in_vietnam
 from qr import LAYOUTS, LabelData, LabelError, RenderedFile, build_uri, render_labels
 from qr.errors import (
     DataTooLong,
+    FontMissing,
     NoLabels,
     TooManyLabels,
     UnknownFormat,
@@ -53,6 +54,7 @@ _ERROR_FIELDS: dict[type[LabelError], str] = {
     NoLabels: "count",
     TooManyLabels: "count",
     DataTooLong: "layout",
+    FontMissing: "layout",
 }
 
 
@@ -122,6 +124,7 @@ def label_data(
         commune=farm.commune if farm else None,
         province=farm.province if farm else "Đồng Tháp",
         serial=serial,
+        best_before=best_before,
     )
 
 
@@ -149,7 +152,7 @@ def print_labels(
         if request.serials
         else [None] * request.count
     )
-    best_before = circular02.best_before(session, lot=lot) if request.export else None
+    best_before = circular02.best_before(session, lot=lot)
     labels = [
         label_data(
             lot=lot,
