@@ -155,6 +155,16 @@ def test_a_regulator_override_lets_one_harvest_through_and_holds_the_lot(
         headers=headers["htx"],
     )
     assert note.status_code == 201  # other observations go on
+    supply_chain.post(
+        "/api/v1/lots/L-OVR/split", "htx", {"children": [{"code": "L-OVR-A", "quantity": "400"}]}
+    )
+    child = client.post(
+        "/api/v1/lots/L-OVR-A/events",
+        json={"type": "packing", "occurred_at": now, "data": {}},
+        headers=headers["htx"],
+    )
+    assert child.status_code == 422  # a split does not shed the hold
+    assert "Anvil 5SC" in child.json()["detail"] and child.json()["field"] == "type"
 
 
 def test_only_a_regulator_overrides_and_only_a_running_interval(supply_chain: Actors) -> None:

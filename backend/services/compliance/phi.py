@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
 from backend.i18n.messages import message
-from backend.models import DiaryEntryType, Farm, FarmDiaryEntry, Lot, LotHold
+from backend.models import DiaryEntryType, Farm, FarmDiaryEntry, Lot, LotHold, LotLink
 from backend.timeutil import as_utc, in_vietnam, utcnow
 
 
@@ -101,9 +101,10 @@ def hold_lot(session: Session, *, lot: Lot, clearance: Clearance) -> None:
 
 
 def require_released(session: Session, *, lot: Lot, action: str, field: str | None = None) -> None:
-    """Refuse packing or labelling ``lot`` (422, as the harvest was) while its hold lasts."""
-    hold = session.get(LotHold, lot.id)
-    if hold is None or as_utc(hold.clear_at) <= utcnow():
+    """Refuse packing or labelling ``lot`` (422, as the harvest was) while its hold lasts, or
+    the hold of any lot it was split or merged from (a split must not shed the hold)."""
+    hold = _active_hold(session, lot)
+    if hold is None:
         return
     raise InvalidInput(
         message(
@@ -115,6 +116,24 @@ def require_released(session: Session, *, lot: Lot, action: str, field: str | No
         ),
         field=field,
     )
+
+
+def _active_hold(session: Session, lot: Lot) -> LotHold | None:
+    """The running hold of ``lot`` or of its nearest held ancestor (walked up the links)."""
+    now = utcnow()
+    seen: set[int] = set()
+    frontier = [lot.id] if lot.id is not None else []
+    while frontier:
+        holds = session.exec(select(LotHold).where(col(LotHold.lot_id).in_(frontier))).all()
+        running = [h for h in holds if as_utc(h.clear_at) > now]
+        if running:
+            return max(running, key=lambda h: as_utc(h.clear_at))
+        seen.update(frontier)
+        parents = session.exec(
+            select(LotLink.parent_id).where(col(LotLink.child_id).in_(frontier))
+        ).all()
+        frontier = [p for p in parents if p not in seen]
+    return None
 
 
 def unused_overrides(session: Session, *, farm: Farm) -> list[FarmDiaryEntry]:
