@@ -35,6 +35,7 @@ def impact_csv(impact: Impact) -> bytes:
 
 def impact_pdf(impact: Impact, t: Translator) -> bytes:
     """An A4 report: what was recalled, how many lots and custodians, then every lot."""
+    fitted: dict[tuple[str, str, float], str] = {}  # a run repeats names: measure each once
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_font("BeVietnamPro", "", font_path(400))
@@ -53,18 +54,16 @@ def impact_pdf(impact: Impact, t: Translator) -> bytes:
     pdf.multi_cell(0, 5, summary, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     headers = [t(f"compliance.recall.col_{name}") for name in _SHOWN]
-    _row(pdf, headers, bold=True)
+    _row(pdf, headers, fitted, bold=True)
     yes = t("compliance.recall.yes")
     for lot in impact.lots:
         if pdf.will_page_break(5):
             pdf.add_page()
-            _row(pdf, headers, bold=True)
-        _row(
-            pdf,
-            [lot.code, lot.product, f"{lot.quantity} {lot.unit}", str(lot.depth),
-             lot.custodian_name, yes if lot.recalled else "", str(lot.labels_printed),
-             str(lot.scans)],
-        )  # fmt: skip
+            _row(pdf, headers, fitted, bold=True)
+        cells = [lot.code, lot.product, f"{lot.quantity} {lot.unit}", str(lot.depth),
+                 lot.custodian_name, yes if lot.recalled else "", str(lot.labels_printed),
+                 str(lot.scans)]  # fmt: skip
+        _row(pdf, cells, fitted)
     return bytes(pdf.output())
 
 
@@ -72,10 +71,22 @@ _SHOWN = ("lot", "product", "quantity", "depth", "custodian", "recalled", "label
 _SHOWN_WIDTHS = (40, 22, 26, 12, 50, 10, 15, 15)
 
 
-def _row(pdf: FPDF, cells: list[str], *, bold: bool = False) -> None:
-    pdf.set_font("BeVietnamPro", "B" if bold else "", 8)
+def _row(
+    pdf: FPDF,
+    cells: list[str],
+    fitted: dict[tuple[str, str, float], str],
+    *,
+    bold: bool = False,
+) -> None:
+    """One table row; ``fitted`` remembers each text already cut to its column."""
+    style = "B" if bold else ""
+    if pdf.font_style != style:
+        pdf.set_font("BeVietnamPro", style, 8)
     for text, width in zip(cells, _SHOWN_WIDTHS, strict=True):
-        pdf.cell(width, 5, _fit(pdf, text, width), border="B")
+        shown = fitted.get((style, text, width))
+        if shown is None:
+            shown = fitted[(style, text, width)] = _fit(pdf, text, width)
+        pdf.cell(width, 5, shown, border="B")
     pdf.ln(5)
 
 
