@@ -64,3 +64,14 @@ def test_the_regulator_sees_areas_refused_claims_and_exports_them(
     )
     sign_in(coop_client, cast.coop)
     assert coop_client.get("/app/compliance").status_code == 403
+
+
+def test_the_lot_page_lists_the_circular_02_items(
+    runtime: Runtime, client_factory: Callable[[], TestClient], cast: Cast
+) -> None:
+    coop = client_factory()
+    sign_in(coop, cast.coop)
+    page = coop.get(f"/app/lots/{cast.lot_code}", params={"lang": "vi"}).text
+    assert "Thông tin theo Thông tư 02/2024/TT-BKHCN" in page
+    assert "Tên sản phẩm: <strong>có</strong>" in page
+    assert "Hạn sử dụng: <strong>thiếu</strong>" in page

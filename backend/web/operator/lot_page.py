@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from backend.i18n import Translator
 from backend.models import Lot, Organisation, OrgRole
+from backend.services.compliance import circular02
 from backend.services.ledger.queries import events_for_lot, lot_children, remaining_quantity
 from backend.services.verification.proven_facts import (
     follows_rules_v2,
@@ -116,4 +117,5 @@ def lot_detail(
         verdict_reason=report.reason,
         actions=lot_actions(operator, lot, remaining),
         consumer_url=consumer_path(lot),
+        circular02=circular02.completeness(session, lot=lot),
     )
