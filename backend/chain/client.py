@@ -12,7 +12,10 @@ tests.
 
 Registries retired by ``sentrace upgrade`` (rules v1) stay readable through
 :attr:`ChainClient.legacy_registries`: a batch's anchor is read on the registry it was anchored
-on (:meth:`ChainClient.registry_for`), and a recall on any of them counts.
+on (:meth:`ChainClient.registry_for`), and a recall on any of them counts. Those, and the
+registries that vanished from a development chain before this one was deployed in their place
+(the record's ``replaces``), are :attr:`ChainClient.replaced_registries`: an event signed for
+one of them still verifies (docs/proof-rules.md section 12.4).
 
 An anchor also moves the registry's heads root (rules v2) by compare-and-swap: the caller gives
 a :class:`~backend.chain.types.HeadsUpdate`, or none to leave the heads root as it is (read just
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -60,6 +64,8 @@ class ChainClient(RegistrySends, RegistrySigners):
     _logs: LogReader | None = None
     #: The record of the registry this client deployed last (None: it only attached).
     last_deployment: deployments.Deployment | None = None
+    #: The record remembered for this chain when the retired registries were loaded.
+    _remembered: deployments.Deployment | None = None
     deploys_registry: bool = True  #: ensure_registry may deploy; never for production settings
     deploy_admin: str | None = None  #: admin of a registry deployed here (None: the signer)
     deploy_admin_delay: int | None = None  #: its admin transfer delay (None: by chain)
@@ -119,6 +125,18 @@ class ChainClient(RegistrySends, RegistrySigners):
         """Registries anchored on before an upgrade, oldest first: read, never written."""
         return self._legacy
 
+    @property
+    def replaced_registries(self) -> tuple[ChecksumAddress, ...]:
+        """The registries the one in use replaced, whose signature domain an event may name:
+        the retired ones, then those its record lists as ``replaces`` (vanished, redeployed)."""
+        current = self.contract_address
+        listed: list[str] = [old.contract_address for old in self._legacy]
+        for record in (self.last_deployment, self._remembered):
+            if record is not None and record.address == current:
+                listed.extend(record.replaced)
+                break
+        return deployments.distinct(listed, current)
+
     def retire(self, address: str, *, from_block: int = 0) -> None:
         """Keep reading the registry at ``address``, which an upgrade replaced (idempotent)."""
         checksum = to_checksum_address(address)
@@ -142,6 +160,7 @@ class ChainClient(RegistrySends, RegistrySigners):
         configured ``address`` naming one of them gives way (None) to the remembered registry
         that replaced it."""
         retired = legacy.read_retired(remember_file)
+        self._remembered = deployments.read_deployment(remember_file, self.chain_id)
         for old in retired:
             self.retire(old.address, from_block=old.block_number)
         if address and any(old.address.lower() == address.lower() for old in retired):
@@ -233,6 +252,7 @@ class ChainClient(RegistrySends, RegistrySigners):
             address = self.load_retired(remember_file, address)
         if address:
             return self.attach(address)
+        known = None
         if remember_file is not None:
             known = deployments.read_deployment(remember_file, self.chain_id)
             if known is not None:
@@ -251,6 +271,9 @@ class ChainClient(RegistrySends, RegistrySigners):
             raise ChainConfigError(errors.REGISTRY_REQUIRED)
         deployed = self.deploy_registry()
         record = self.last_deployment
+        replaces = deployments.successor_replaces(known, deployed)
+        if record is not None and replaces:  # events signed for the vanished one still count
+            record = self.last_deployment = replace(record, replaces=replaces)
         if remember_file is not None and record is not None:
             deployments.write_deployment(remember_file, record)
         if record is not None:

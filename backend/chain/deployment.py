@@ -28,6 +28,14 @@ A registry replaced by ``sentrace upgrade`` (rules v1 to v2) still holds the anc
 recalls made on it before, so its successor's record lists it under ``retired`` (oldest
 first): a verifier trusts those for the batches anchored there. Records written before that
 list existed read as having none.
+
+A registry that vanished from a development chain (its code gone, or the whole chain reset) and
+was deployed again at another address is no retired one: it holds nothing to read any more. Yet
+the events signed for it are anchored again on its successor, so the successor's record lists it
+under ``replaces`` (with whatever the vanished one replaced or retired in its turn): a verifier
+accepts a signature made for one of those registries (docs/proof-rules.md section 12.4), and
+never reads anchors or recalls there. Records written before that list existed read as having
+none.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +113,35 @@ class Deployment:
     admin: ChecksumAddress | None = None  # default admin, pauser and signer admin at deployment
     operator: ChecksumAddress | None = None  # anchorer and recorder at deployment
     admin_delay: int | None = None  # seconds an admin transfer waits, as deployed
+    #: Registries this one stands in for that hold nothing any more (vanished from a
+    #: development chain): signature domains only, oldest first.
+    replaces: tuple[ChecksumAddress, ...] = ()
+
+    @property
+    def replaced(self) -> tuple[ChecksumAddress, ...]:
+        """Every registry this one replaced, in the order a verifier tries their signature
+        domains: ``retired`` (oldest first), then ``replaces`` (oldest first)."""
+        return distinct([*(old.address for old in self.retired), *self.replaces], self.address)
+
+
+def distinct(addresses: Iterable[str], but: str | None = None) -> tuple[ChecksumAddress, ...]:
+    """``addresses`` checksummed, each once, in order, without ``but``."""
+    seen: list[ChecksumAddress] = []
+    skip = to_checksum_address(but) if but else None
+    for address in addresses:
+        checksum = to_checksum_address(address)
+        if checksum != skip and checksum not in seen:
+            seen.append(checksum)
+    return tuple(seen)
+
+
+def successor_replaces(known: Deployment | None, new_address: str) -> tuple[ChecksumAddress, ...]:
+    """What the record of a registry deployed in place of the vanished ``known`` one lists
+    under ``replaces``: what ``known`` replaced, then ``known`` itself, unless the new one
+    landed at the same address (a reset chain replays the same deployment)."""
+    if known is None:
+        return ()
+    return distinct([*known.replaced, known.address], new_address)
 
 
 @dataclass(frozen=True)
@@ -198,16 +236,24 @@ def _from_json(raw: dict[str, Any]) -> Deployment:
         admin=to_checksum_address(admin) if admin else None,
         operator=to_checksum_address(operator) if operator else None,
         admin_delay=int(delay) if delay is not None else None,
+        replaces=tuple(_address_of(item) for item in _listed(raw.get("replaces"), "replaces")),
     )
 
 
-def _listed(value: object) -> list[Any]:
-    """``retired`` as a list (absent: empty); anything else makes the record unreadable."""
+def _listed(value: object, name: str = "retired") -> list[Any]:
+    """``retired`` (or ``replaces``) as a list (absent: empty); anything else makes the record
+    unreadable."""
     if value is None:
         return []
     if not isinstance(value, list):
-        raise TypeError(f"retired is not a list: {value!r}")
+        raise TypeError(f"{name} is not a list: {value!r}")
     return value
+
+
+def _address_of(raw: Any) -> ChecksumAddress:
+    if not isinstance(raw, str) or not is_address(raw):
+        raise ValueError(f"replaces lists something that is not an address: {raw!r}")
+    return to_checksum_address(raw)
 
 
 def _retired_from_json(raw: Any) -> RetiredRegistry:
@@ -229,11 +275,14 @@ def _without_none(body: dict[str, Any]) -> dict[str, Any]:
 
 def write_deployment(path: Path, deployment: Deployment) -> None:
     """Write atomically, so a crash never leaves half a file that would hide the address.
-    An empty ``retired`` list is left out: the record reads as it did before the list existed."""
+    An empty ``retired`` or ``replaces`` list is left out: the record reads as it did before
+    the list existed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     body = _without_none(asdict(deployment))
-    del body["retired"]
+    del body["retired"], body["replaces"]
+    if deployment.replaces:
+        body["replaces"] = list(deployment.replaces)
     if deployment.retired:
         body["retired"] = [_without_none(asdict(old)) for old in deployment.retired]
     tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")

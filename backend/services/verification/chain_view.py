@@ -132,6 +132,12 @@ class ChainView:
             else ()
         )
 
+    @property
+    def replaced_registries(self) -> tuple[str, ...]:
+        """Registries the one in use replaced (retired by an upgrade, or vanished from a
+        development chain and deployed again elsewhere): an event's signature may name one."""
+        return tuple(self._chain.replaced_registries) if self._chain and self._key else ()
+
     def _fail(self, exc: Exception) -> None:
         logger.warning("chain unavailable for verification: %s", exc)
         self._down = True

@@ -3,7 +3,9 @@
 Run after the event's own checks (bytes, hash, proof, anchor): a finding that is already
 ``tampered`` stays as it is; otherwise the signature stored with the event must recover to a
 key that the registry holding the anchor records for the document's organisation at the
-anchoring time, read at the request's block (``ChainView.signer_record``). Anything else makes
+anchoring time, read at the request's block (``ChainView.signer_record``). The statement's
+domain is that registry's or, failing that, one the deployment in use replaced
+(``ChainView.replaced_registries``; ``signatures.judge``). Anything else makes
 the event ``tampered`` with the reason named, so a row written behind the application's back,
 however well hashed and anchored, never reads verified. When the chain cannot be asked, an
 anchored event reads ``pending`` (unconfirmed), never ``verified``.
@@ -13,16 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.hashing.eip712 import SigningDomain
 from backend.models import Event
 from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
 from backend.services.verification.signatures import (
     Signer,
     Standing,
     custody_name,
+    judge,
     org_key_of,
-    recover,
-    standing,
+    signing_domains,
 )
 from backend.services.verification.verdicts import Finding, Verdict
 
@@ -49,16 +50,23 @@ def signed_finding(
     address, chain_id = registry or view.contract_address, view.chain_id
     if address is None or chain_id is None:
         return _unconfirmed(base), None
-    domain = SigningDomain(chain_id=chain_id, verifying_contract=address)
-    recovered = recover(document, event_hash, signature, domain)
+    domains = signing_domains(chain_id, address, view.replaced_registries)
+    at = anchor.timestamp if anchored and anchor is not None else None
+    key = org_key_of(document)
+    judged = judge(
+        document,
+        event_hash,
+        signature,
+        domains,
+        lambda recovered: view.signer_record(registry, key, recovered),
+        at=at,
+    )
+    recovered, record, found = judged.signer, judged.record, judged.standing
     if recovered is None:
         return Finding(Verdict.TAMPERED, "tampered_signature_invalid", org), None
-    record = view.signer_record(registry, org_key_of(document), recovered)
-    if record is None:
+    if record is None or found is None:
         signer = Signer(recovered, str(document["org"]), str(document["org_name"]), None)
         return _unconfirmed(base), signer
-    at = anchor.timestamp if anchored and anchor is not None else None
-    found = standing(record.since, record.until, at=at)
     custody = custody_name(record.custody)
     signer = Signer(
         recovered,

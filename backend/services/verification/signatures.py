@@ -8,6 +8,14 @@ that the registry records as a signer of that organisation at the anchoring time
 anchored yet is judged against now: its key must not be revoked, and a key the chain does not
 know yet (its registration still on its way) leaves the event pending, never verified.
 
+The domain is that of the registry holding the anchor or, failing that, of one of the
+registries the deployment in use replaced (its record's ``retired`` and ``replaces``): an event
+signed before an upgrade, or before a development chain's registry vanished and was deployed
+again elsewhere, is anchored again on the successor. ``judge`` tries the domains in that order
+and takes the first recovery the anchoring registry records as signing for the organisation at
+T; whatever is recovered, its standing is read on the anchoring registry only, so a signature
+made for any other contract (another deployment, a replay) never verifies.
+
 The server (``engine``) and the offline verifier (``offline_checks``) both judge here, so they
 cannot disagree; the signer's address is always recovered from the signature, never taken from
 a column or a bundle. Recovery is pure arithmetic on its inputs, so its answers are remembered.
@@ -15,6 +23,7 @@ a column or a bundle. Recovery is pure arithmetic on its inputs, so its answers 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -28,6 +37,7 @@ from backend.hashing.eip712 import (
     org_key,
     recover_signer,
 )
+from backend.services.verification.signer_reads import SignerRecord
 
 
 class Standing(StrEnum):
@@ -114,3 +124,61 @@ def standing(since: int, until: int, *, at: int | None) -> Standing:
 def custody_name(code: int) -> str | None:
     """The custody the registry records (1 client, 2 browser, 3 custodial) by its name."""
     return CUSTODY_NAMES.get(code)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The outcome of :func:`judge`: who signed (None: the signature recovers to no one), the
+    anchoring registry's record of that key (None: the chain could not say) and its standing."""
+
+    signer: str | None
+    record: SignerRecord | None = None
+    standing: Standing | None = None
+
+
+def signing_domains(chain_id: int, anchoring: str, replaced: Sequence[str]) -> list[SigningDomain]:
+    """The domains a signature may name, in the order they are tried: the registry holding the
+    anchor, then the registries the deployment in use replaced, each once."""
+    domains: list[SigningDomain] = []
+    for address in (anchoring, *replaced):
+        domain = SigningDomain(chain_id=chain_id, verifying_contract=address)
+        if domain not in domains:
+            domains.append(domain)
+    return domains
+
+
+def judge(
+    document: dict[str, Any],
+    event_hash: str,
+    signature: object,
+    domains: Sequence[SigningDomain],
+    record_of: Callable[[str], SignerRecord | None],
+    *,
+    at: int | None,
+) -> Judged:
+    """The signer of ``document`` and its standing at ``at`` (see :func:`standing`).
+
+    Each domain is tried in order and the first key that signs for the organisation is taken.
+    When none does, the first key the registry knows for the organisation at all (revoked, or
+    registered later) is reported, else the key recovered under the first domain. ``record_of``
+    reads the registry holding the anchor; when it cannot say (None), the chain's answer is
+    missing and nothing is judged further."""
+    fallback: Judged | None = None
+    for domain in domains:
+        signer = recover(document, event_hash, signature, domain)
+        if signer is None:
+            if fallback is None:
+                return Judged(None)  # malformed: no domain recovers anyone
+            continue
+        record = record_of(signer)
+        if record is None:
+            return Judged(signer)
+        found = standing(record.since, record.until, at=at)
+        judged = Judged(signer, record, found)
+        if found is Standing.SIGNS:
+            return judged
+        if fallback is None or (
+            fallback.record is not None and fallback.record.since == 0 < record.since
+        ):
+            fallback = judged
+    return fallback if fallback is not None else Judged(None)
