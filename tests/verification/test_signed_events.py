@@ -89,10 +89,12 @@ def custodial_account(runtime: Runtime, slug: str) -> LocalAccount:
         return org_keys.signing_key(session, org_row(session, slug), runtime.settings)
 
 
-def domain(runtime: Runtime) -> SigningDomain:
+def domain(runtime: Runtime, verifying_contract: str | None = None) -> SigningDomain:
+    """The registry in use's domain, or the same chain's for ``verifying_contract``."""
     chain = runtime.chain
     assert chain is not None and chain.contract_address is not None
-    return SigningDomain(chain_id=chain.chain_id, verifying_contract=chain.contract_address)
+    address = verifying_contract or chain.contract_address
+    return SigningDomain(chain_id=chain.chain_id, verifying_contract=address)
 
 
 def forge_note(
@@ -102,8 +104,10 @@ def forge_note(
     signer_column: str,
     code: str = LOT,
     text: str = "Đạt chuẩn xuất khẩu",
+    verifying_contract: str | None = None,
 ) -> str:
-    """Insert a note after the lot's newest event; signed by ``signed_by`` (None: unsigned)."""
+    """Insert a note after the lot's newest event; signed by ``signed_by`` (None: unsigned)
+    for the registry in use, or for ``verifying_contract``."""
     newest = max(events(runtime.engine, lot_code=code), key=lambda e: e.lot_seq or 0)
     previous = read_document(bytes(newest.canonical or b""))
     assert previous["type"] == "note" and previous["seq"] >= 2
@@ -120,7 +124,7 @@ def forge_note(
     signature = None
     if signed_by is not None:
         typed = event_typed_data(
-            domain(runtime),
+            domain(runtime, verifying_contract),
             org_key=org_key(document["org"]),
             lot_key=lot_key(code),
             seq=seq,

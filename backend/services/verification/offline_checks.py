@@ -76,6 +76,7 @@ def check_bundle(
         rules=SCHEMA_V2 if v2 else SCHEMA,
         trusted_from=trusted.source if trusted else None,
         retired=[old.address for old in trusted.retired] if trusted else [],
+        replaced=trusted.replaced if trusted else [],
     )
     registries = _open_registries(result, registry_for, trusted, chain.get("contract_address"))
     registry = registries[0][1] if registries else None
@@ -270,7 +271,13 @@ def _check_on_chain(
         if event.document is not None:  # rules v2: signed by a key of its organisation then
             chain_id = result.chain_id if result.chain_id is not None else holder.chain_id()
             signed = check_signer(
-                event, entry, holder, address=address, chain_id=chain_id, anchored_at=anchored_at
+                event,
+                entry,
+                holder,
+                address=address,
+                chain_id=chain_id,
+                anchored_at=anchored_at,
+                replaced=result.replaced,
             )
             if not signed:
                 return
@@ -294,7 +301,13 @@ def _check_signer(
     try:
         chain_id = result.chain_id if result.chain_id is not None else reader.chain_id()
         check_signer(
-            event, entry, reader, address=address, chain_id=chain_id, anchored_at=anchored_at
+            event,
+            entry,
+            reader,
+            address=address,
+            chain_id=chain_id,
+            anchored_at=anchored_at,
+            replaced=result.replaced,
         )
     except ChainUnreachable as exc:
         event.findings.append(unreachable(result, reader, exc))

@@ -60,6 +60,8 @@ class BundleResult:
     rules: str = SCHEMA
     trusted_from: str | None = None  # where the registry address came from
     retired: list[str] = field(default_factory=list)  # earlier registries trusted too
+    #: Registries whose signature domain an event may name besides the one holding its root.
+    replaced: list[str] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for e in self.events if e.outcome is outcome)

@@ -12,6 +12,9 @@ An upgraded installation anchored its older batches on registries it has since r
 (``sentrace upgrade``); the record lists them, and they are trusted beside the current one for
 the anchors and recalls they hold (the current one alone for the heads root). Given by hand,
 the first ``--contract`` is the registry in use and each further one an earlier, retired one.
+A development chain's record may also list registries that vanished and were deployed again
+elsewhere (``replaces``): nothing is read there, but an event's signature may name one of them,
+as it may name a retired one (docs/proof-rules.md section 12.4).
 """
 
 from __future__ import annotations
@@ -43,11 +46,19 @@ class TrustedRegistry:
     from_block: int = 0  # log queries start here
     #: Registries this one replaced, oldest first: trusted for the anchors and recalls on them.
     retired: tuple[TrustedRegistry, ...] = ()
+    #: Registries this one replaced that hold nothing any more: signature domains only.
+    replaces: tuple[str, ...] = ()
 
     @property
     def addresses(self) -> list[str]:
         """Every address trusted: the registry in use first, then the retired ones."""
         return [self.address, *(old.address for old in self.retired)]
+
+    @property
+    def replaced(self) -> list[str]:
+        """The registries this one replaced, in the order their signature domains are tried:
+        the retired ones, then those it ``replaces``."""
+        return [*(old.address for old in self.retired), *self.replaces]
 
 
 def trusted_registry(
@@ -96,6 +107,7 @@ def _from_record(record: Deployment, path: Path) -> TrustedRegistry:
         code_hash=_code_hash(record.contract),
         from_block=record.block_number,
         retired=retired,
+        replaces=tuple(record.replaces),
     )
 
 

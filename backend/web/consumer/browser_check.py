@@ -6,7 +6,8 @@ must not take from the bundle comes from here, embedded in the page: the public 
 (``SENTRACE_PUBLIC_RPC_URLS``), and the chain id and registry of this installation's own
 deployment record (the published ``contracts/deployments/<chain-id>.json``, or the data
 folder's record for a development chain: the same places ``sentrace verify-proof --data-dir``
-reads), with the registries it retired. The page's Content-Security-Policy then lets the page
+reads), with the registries it retired and those it replaces (vanished from a development chain:
+an event's signature may still name them). The page's Content-Security-Policy then lets the page
 connect to exactly those RPC origins and to itself, and run scripts from itself only.
 
 No public endpoint configured: outside production the server's own chain node is offered when
@@ -50,6 +51,8 @@ class BrowserCheck:
     contract: str
     retired: tuple[str, ...]
     confirmations: int
+    #: Registries the one in use replaced that hold nothing any more: signature domains only.
+    replaces: tuple[str, ...] = ()
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -67,6 +70,7 @@ class BrowserCheck:
             "chain_id": self.chain_id,
             "contract": self.contract,
             "retired": list(self.retired),
+            "replaces": list(self.replaces),
             "confirmations": self.confirmations,
             "proof_url": f"/api/v1/lots/{quote(code, safe='')}/proof",
             "server_verdict": server_verdict,
@@ -89,11 +93,12 @@ def browser_check(settings: Settings, view: ChainView, node_url: str | None) -> 
     trusted = trusted_registry(chain_id, contract=None, data_dir=settings.data_dir)
     if trusted is not None:
         contract, retired = trusted.address, tuple(old.address for old in trusted.retired)
+        replaces = trusted.replaces
     elif settings.contract_address:
-        contract, retired = settings.contract_address, ()
+        contract, retired, replaces = settings.contract_address, (), ()
     else:
         return None
-    return BrowserCheck(urls, chain_id, contract, retired, settings.confirmations)
+    return BrowserCheck(urls, chain_id, contract, retired, settings.confirmations, replaces)
 
 
 def content_security_policy(base: str, check: BrowserCheck | None) -> str:

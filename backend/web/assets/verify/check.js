@@ -2,7 +2,8 @@
 // chain over JSON-RPC. The registry is the one the page's deployment record names (`trusted`),
 // never the bundle's: a bundle naming another registry or chain fails. Everything is read at
 // one block: the heads root, each batch root's anchor (on the registry in use, then on each
-// retired one), each key's record, each lot's recall.
+// retired one), each key's record, each lot's recall. A signature may name the registry holding
+// the anchor or one the deployment replaced; the key's record is read on the former.
 import { recoverAddress } from "../ecdsa.js";
 import { eventTypedData, orgKey, typedDataDigest } from "../typed_data.js";
 import { walk, provenHead } from "./chain_walk.js";
@@ -32,7 +33,7 @@ export function standing(since, until, at) {
 
 /**
  * Verifies `bundle` against the chain behind `rpc`; `trusted` = {chainId, contract, retired,
- * confirmations}. Returns {verdict, reasons, lots, events, block, headsRootClaimed, stale}.
+ * replaces, confirmations}. Returns {verdict, reasons, lots, events, block, headsRootClaimed, stale}.
  * Throws RpcUnreachable when the node does not answer, Unsupported for a rules v1 bundle.
  */
 export async function verifyBundle(bundle, rpc, trusted) {
@@ -97,20 +98,58 @@ async function checkOnChain(read, registries, finalRegistries, trusted) {
   }
   if (read.failure === "unsigned") return;
   const document = read.document;
-  const domain = { chainId: trusted.chainId, verifyingContract: registry.contract };
-  const typed = eventTypedData(domain, {
-    orgKey: orgKey(document.org), lotKey: toHex(read.lotKey), seq: document.seq, eventHash: toHex(read.digest),
-  });
-  const signer = recoverAddress(typedDataDigest(typed), read.entry.signature);
-  if (signer === null) {
+  const statement = {
+    org: document.org, lotKey: toHex(read.lotKey), seq: document.seq, eventHash: toHex(read.digest),
+    signature: read.entry.signature,
+  };
+  const chosen = await judgeSignature(statement, registry, at, trusted);
+  if (chosen === null) {
     read.failure = read.failure || "signature";
     return;
   }
-  read.signer = signer;
-  const { since, until } = await registry.signerOf(textKey(document.org), signer);
-  const found = standing(since, until, at);
-  if (found === "unregistered") read.status = "pending";
-  else if (found !== "signs") read.failure = read.failure || found;
+  read.signer = chosen.signer;
+  if (chosen.found === "unregistered") read.status = "pending";
+  else if (chosen.found !== "signs") read.failure = read.failure || chosen.found;
+}
+
+/**
+ * The domains a signature may name (docs/proof-rules.md section 12.4): the registry holding the
+ * anchor, then the registries the deployment replaced (`trusted.retired`, `trusted.replaces`).
+ */
+export function signingDomains(anchoring, trusted) {
+  const seen = [];
+  for (const address of [anchoring, ...(trusted.retired || []), ...(trusted.replaces || [])]) {
+    if (!seen.some((a) => sameAddress(a, address))) seen.push(address);
+  }
+  return seen;
+}
+
+/**
+ * Who signed `statement` ({org, lotKey, seq, eventHash, signature}; hex keys and hash): the
+ * first recovery that `registry` (the one holding the anchor, `{contract, signerOf}`) records
+ * as signing for the organisation at `at`; failing that, the first it knows for the
+ * organisation at all, else the first recovered ({signer, since, found}); null when the
+ * signature recovers to no one. Every standing is read on `registry`, whichever domain the
+ * signature names.
+ */
+export async function judgeSignature(statement, registry, at, trusted) {
+  const { org, lotKey, seq, eventHash, signature } = statement;
+  let chosen = null;
+  for (const verifyingContract of signingDomains(registry.contract, trusted)) {
+    const typed = eventTypedData({ chainId: trusted.chainId, verifyingContract }, {
+      orgKey: orgKey(org), lotKey, seq, eventHash,
+    });
+    const signer = recoverAddress(typedDataDigest(typed), signature);
+    if (signer === null) {
+      if (chosen === null) return null; // malformed: no domain recovers anyone
+      continue;
+    }
+    const { since, until } = await registry.signerOf(textKey(org), signer);
+    const judged = { signer, since, found: standing(since, until, at) };
+    if (judged.found === "signs") return judged;
+    if (chosen === null || (chosen.since === 0 && since !== 0)) chosen = judged;
+  }
+  return chosen;
 }
 
 async function checkRecalls(lots, registries) {

@@ -6,7 +6,7 @@
 import * as ecdsa from "../ecdsa.js";
 import * as hex from "../hex.js";
 import * as typedData from "../typed_data.js";
-import { Unsupported, verifyBundle, WrongChain } from "./check.js";
+import { judgeSignature, signingDomains, Unsupported, verifyBundle, WrongChain } from "./check.js";
 import * as jcs from "./jcs.js";
 import { Panel } from "./panel.js";
 import * as proofs from "./proofs.js";
@@ -29,6 +29,7 @@ async function fetchBundle(url) {
 export async function runCheck(config, { loadBundle = fetchBundle } = {}) {
   const trusted = {
     chainId: config.chain_id, contract: config.contract, retired: config.retired || [],
+    replaces: config.replaces || [],
     confirmations: config.confirmations || 1,
   };
   let bundle;
@@ -86,7 +87,9 @@ async function start() {
 }
 
 // For anyone to check the checker (the tests run the shared golden vectors through these).
-globalThis.SenTraceVerify = Object.freeze({ ecdsa, hex, jcs, proofs, shape, typedData, verifyBundle, runCheck, Rpc });
+globalThis.SenTraceVerify = Object.freeze({
+  ecdsa, hex, jcs, proofs, shape, typedData, verifyBundle, runCheck, Rpc, judgeSignature, signingDomains,
+});
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();
