@@ -32,6 +32,8 @@ from backend.hashing import (
 from backend.hashing.commitments import commitment_hash
 from backend.hashing.eip712 import recover_signer
 from backend.hashing.heads import fold_head_proof
+from backend.services.verification.signatures import judge, signing_domains
+from backend.services.verification.signer_reads import SignerRecord
 from tests.browser.conftest import LiveServer
 
 if TYPE_CHECKING:
@@ -232,3 +234,78 @@ def test_event_signatures_recover_the_same_signer(checker: Page) -> None:
         typed = statements[refused["statement"]]["typed_data"]
         assert recover_signer(typed, refused["signature"]) is None
         assert checker.evaluate(RECOVER_JS, [typed, refused["signature"]]) is None
+
+
+JUDGE_JS = """async ([statement, contract, records, at, trusted]) => {
+  const registry = {
+    contract,
+    signerOf: async (_orgKey, signer) => records[signer.toLowerCase()] || { since: 0, until: 0 },
+  };
+  const judged = await globalThis.SenTraceVerify.judgeSignature(statement, registry, at, trusted);
+  return judged && { signer: judged.signer, found: judged.found };
+}"""
+DOMAINS_JS = (
+    """([anchoring, trusted]) => globalThis.SenTraceVerify.signingDomains(anchoring, trusted)"""
+)
+#: The browser's names of ``signatures.Standing`` (its reason codes on the panel).
+BROWSER_STANDING = {
+    "signs": "signs",
+    "signer_foreign": "signature",
+    "signer_revoked": "revoked",
+    "signer_later": "later",
+}
+#: The registry the vector statements are signed for, and two others on the same chain.
+SIGNED_FOR = SIGNATURES["domain"]["verifyingContract"]
+SUCCESSOR = "0x00000000000000000000000000000000DeaDBeef"
+UNRELATED = "0x1111111111111111111111111111111111111111"
+
+
+def test_signatures_for_a_replaced_registry_are_judged_alike(checker: Page) -> None:
+    """docs/proof-rules.md 12.4: the anchoring registry's domain first, then the replaced ones;
+    the first recovery the anchoring registry records as signing wins; an unlisted registry's
+    signature recovers a stranger."""
+    chain_id = SIGNATURES["domain"]["chainId"]
+    documents = {event["event_hash"]: event for event in V2["events"]}
+    cases = [  # (anchoring registry, retired, replaces, key record (since, until), expected)
+        (SUCCESSOR, [], [SIGNED_FOR], (10, 0), "signs"),
+        (SUCCESSOR, [UNRELATED], [SIGNED_FOR], (10, 0), "signs"),
+        (SIGNED_FOR, [], [], (10, 0), "signs"),
+        (SUCCESSOR, [], [], (10, 0), "signer_foreign"),
+        (SUCCESSOR, [UNRELATED], [], (10, 0), "signer_foreign"),
+        (SUCCESSOR, [], [SIGNED_FOR], (10, 50), "signer_revoked"),
+        (SUCCESSOR, [], [SIGNED_FOR], (200, 0), "signer_later"),
+    ]
+    statements = [s for s in SIGNATURES["statements"] if s["kind"] == "event"]
+    assert statements
+    for statement in statements:
+        event = documents[statement["typed_data"]["message"]["eventHash"]]
+        document = event["document"]
+        for anchoring, retired, replaces, (since, until), expected in cases:
+            name = f"{statement['name']}: {anchoring} {retired} {replaces} {since}-{until}"
+            records = {statement["signer"].lower(): {"since": since, "until": until}}
+            domains = signing_domains(chain_id, anchoring, [*retired, *replaces])
+
+            def record_of(signer: str, records: dict[str, Any] = records) -> SignerRecord:
+                found = records.get(signer.lower(), {"since": 0, "until": 0})
+                return SignerRecord(found["since"], found["until"], 1)
+
+            python = judge(
+                document, event["event_hash"], statement["signature"], domains, record_of, at=100
+            )
+            trusted = {"chainId": chain_id, "retired": retired, "replaces": replaces}
+            js_statement = {
+                "org": document["org"],
+                "lotKey": event["lot_key"],
+                "seq": document["seq"],
+                "eventHash": event["event_hash"],
+                "signature": statement["signature"],
+            }
+            browser = checker.evaluate(JUDGE_JS, [js_statement, anchoring, records, 100, trusted])
+            assert python.standing == expected, name
+            assert browser == {
+                "signer": python.signer,
+                "found": BROWSER_STANDING[expected],
+            }, name
+            assert (python.signer == statement["signer"]) is (expected != "signer_foreign"), name
+            browser_domains = checker.evaluate(DOMAINS_JS, [anchoring, trusted])
+            assert browser_domains == [d.verifying_contract for d in domains], name
