@@ -14,13 +14,13 @@ the surrounding transaction survives.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from backend.entropy import random_bytes
 from backend.errors import Conflict
 from backend.i18n.messages import message
 from backend.models import Lot, Product
@@ -49,8 +49,11 @@ def code_stem(product: Product, when: datetime) -> str:
 
 
 def random_part() -> str:
-    """Six characters of :data:`ALPHABET` from the operating system's random source."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
+    """Six characters of :data:`ALPHABET` from the operating system's random source, or from
+    the draft's seeded stream while a signed write is drafted: the code is part of the document
+    the author signs, so the write that applies the signature must draw the same one."""
+    drawn = random_bytes("lot_code", RANDOM_CHARS)
+    return "".join(ALPHABET[byte % len(ALPHABET)] for byte in drawn)  # 256 = 8 × 32: uniform
 
 
 def new_code(stem: str) -> str:
