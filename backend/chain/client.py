@@ -254,7 +254,7 @@ class ChainClient(RegistrySends, RegistrySigners):
             return self.attach(address)
         known = None
         if remember_file is not None:
-            known = deployments.read_deployment(remember_file, self.chain_id)
+            known = self._remembered  # read by load_retired just above
             if known is not None:
                 try:
                     return self.attach(known.address, from_block=known.block_number)
