@@ -25,6 +25,9 @@ from tests.support.node_app import app_on_node
 from tests.support.node_app import rpc_answer as rpc
 from tests.support.rpc_proxy import Answer, Forward, Refuse, Request, RpcProxy
 
+# Several seconds per test on a real node: run with the slow suites (CI runs them too).
+pytestmark = pytest.mark.slow
+
 
 class LowGasEstimate:
     """Answers ``eth_estimateGas`` with too little gas while ``enabled``: the transaction is

@@ -31,6 +31,9 @@ from tests.support.node_app import app_on_node
 from tests.support.node_app import rpc_answer as rpc
 from tests.support.rpc_proxy import LogRangeCap, Refuse, RpcProxy
 
+# Several seconds per test on a real node: run with the slow suites (CI runs them too).
+pytestmark = pytest.mark.slow
+
 EMPTY_BLOCKS = 1_500
 UNKNOWN_TX = "0x" + "ab" * 32
 

@@ -40,6 +40,9 @@ from tests.support.ledger_flow import actions, batches, execute, harvest
 from tests.support.node_app import app_on_node, rpc
 from tests.support.rpc_proxy import RpcProxy, TimeoutAfterForward
 
+# Several seconds per test on a real node: run with the slow suites (CI runs them too).
+pytestmark = pytest.mark.slow
+
 #: Long enough for two passes against anvil (about 1.5 s each on a busy 2-core machine).
 REPLACE_AFTER_S = 6.0
 

@@ -29,6 +29,9 @@ from tests.support.rpc_proxy import (
     tx_hash_of,
 )
 
+# Several seconds per test on a real node: run with the slow suites (CI runs them too).
+pytestmark = pytest.mark.slow
+
 SIGNER = Account.from_key(DEMO_ANCHOR_PRIVATE_KEY)
 SOMEONE = "0x000000000000000000000000000000000000dEaD"
 

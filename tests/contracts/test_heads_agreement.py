@@ -18,6 +18,9 @@ from backend.chain.artifacts import registry_artifact
 from backend.chain.providers import memory_web3
 from backend.hashing import HeadsMap, verify_head, verify_no_head
 
+# Many random maps folded on the EVM (about 13 s): run with the slow suites (CI runs them too).
+pytestmark = pytest.mark.slow
+
 words = st.binary(min_size=32, max_size=32)
 
 
