@@ -16,7 +16,7 @@ from datetime import datetime
 import httpx
 
 from bench.config import LatencyRun
-from bench.seed import HttpCooperative, http_event
+from bench.seed import ADMIN, HttpCooperative, http_event
 from bench.server import ServerProcess
 from bench.stats import percentile
 
@@ -51,7 +51,9 @@ def trickle(client: httpx.Client, coop: HttpCooperative, codes: list[str], run: 
 
 
 def _events(client: httpx.Client, code: str) -> list[dict[str, object]]:
-    events: list[dict[str, object]] = client.get(f"/api/v1/lots/{code}").json()["events"]
+    """The full record's events (the public view carries no anchoring status)."""
+    answer = client.get(f"/api/v1/lots/{code}", headers=ADMIN)
+    events: list[dict[str, object]] = answer.json()["events"]
     return events
 
 

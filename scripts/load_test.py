@@ -302,10 +302,11 @@ def worker(config: Config, world: World, tally: Tally, deadline: float, seed: in
 # -------------------------------------------------------------------------------- drain
 
 
-def lot_events(http: httpx.Client, code: str) -> list[dict[str, Any]]:
-    """The public record's events of ``code``, waiting out a rate limit if there is one."""
+def lot_events(http: httpx.Client, code: str, admin: dict[str, str]) -> list[dict[str, Any]]:
+    """The full record's events of ``code`` (each with its anchoring status, which the public
+    view leaves out), waiting out a rate limit if there is one."""
     for _ in range(10):
-        response = http.get(f"/api/v1/lots/{code}")
+        response = http.get(f"/api/v1/lots/{code}", headers=admin)
         if response.status_code == 429:
             time.sleep(float(response.headers.get("retry-after", "1")))
             continue
@@ -315,7 +316,9 @@ def lot_events(http: httpx.Client, code: str) -> list[dict[str, Any]]:
     raise RuntimeError(f"lot {code}: still rate-limited after ten tries")
 
 
-def drain(http: httpx.Client, tally: Tally, timeout_s: float) -> dict[str, Any]:
+def drain(
+    http: httpx.Client, tally: Tally, timeout_s: float, admin: dict[str, str]
+) -> dict[str, Any]:
     """Wait until every accepted event reads ``anchored``; re-reads only lots still waiting."""
     started = time.monotonic()
     deadline = started + timeout_s
@@ -325,7 +328,7 @@ def drain(http: httpx.Client, tally: Tally, timeout_s: float) -> dict[str, Any]:
     anchored: set[str] = set()
     while waiting:
         for code in sorted(waiting):
-            for event in lot_events(http, code):
+            for event in lot_events(http, code, admin):
                 seen.add(event["id"])
                 if event["status"] == "anchored":
                     anchored.add(event["id"])
@@ -421,7 +424,8 @@ def run(config: Config) -> dict[str, Any]:
         for thread in threads:
             thread.join(timeout=config.duration_s + 2 * REQUEST_TIMEOUT_S)
         elapsed = time.monotonic() - started
-        drained = drain(http, tally, config.drain_timeout_s)
+        admin = {"Authorization": f"Bearer {config.admin_token}"}
+        drained = drain(http, tally, config.drain_timeout_s, admin)
     return summarise(config, tally, elapsed, drained)
 
 
