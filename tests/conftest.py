@@ -8,8 +8,15 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("SENTRACE_ENV", "test")
+
+# Performance is measured by the benchmarks, never asserted by a test: Hypothesis's
+# per-example deadline is a wall-clock check that fails on a loaded two-core runner, so it is
+# off for every property test (registered here, before any test module builds its settings).
+settings.register_profile("sentrace", deadline=None)
+settings.load_profile("sentrace")
 
 pytest_plugins = [
     "tests.support.fixtures_app",
