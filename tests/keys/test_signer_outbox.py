@@ -20,6 +20,7 @@ from tests.support.app import Actors
 from tests.support.ledger_flow import (
     actions,
     anchor_everything,
+    batches,
     events,
     harvest,
     pending_events,
@@ -150,3 +151,33 @@ def test_on_anvil_a_custodial_key_is_recorded_and_its_events_verify(
         assert runtime.require_chain().signer_of(org_key_of("htx"), key.address).since > 0
         body = actors.client.get("/api/v1/lots/LO-A/verification").json()
     assert body["verdict"] == "verified"
+
+
+def test_a_batch_waits_while_the_chain_has_forgotten_its_signing_key(
+    runtime: Runtime, supply_chain: Actors, client: TestClient
+) -> None:
+    """The database calls the key active, the chain lost its registration (a node restarted from
+    an older state): the batch must not be anchored before the key is registered again, or its
+    events would read as not signed by their organisation for ever."""
+    tester = _chain(runtime).w3.provider.ethereum_tester  # type: ignore[attr-defined]
+    before_any_key = tester.take_snapshot()
+    harvest(supply_chain, "LO-1")
+    anchor_everything(runtime)
+    (key,) = _keys_of(runtime, "htx")
+    assert key.status == KeyStatus.ACTIVE
+    supply_chain.post(
+        "/api/v1/lots/LO-1/events",
+        "htx",
+        {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "sau"}},
+    )
+    tester.revert_to_snapshot(before_any_key)  # the registration and the first anchor are gone
+    assert _chain(runtime).signer_of(org_key_of("htx"), key.address).since == 0
+
+    runtime.anchoring.run_once(force=True)
+
+    held = [b for b in batches(runtime.engine) if b.status is BatchStatus.PENDING]
+    assert held and key.address in (held[-1].last_error or ""), held
+    anchor_everything(runtime)
+    assert _chain(runtime).signer_of(org_key_of("htx"), key.address).since > 0
+    verdict = client.get("/api/v1/lots/LO-1/verification").json()
+    assert verdict["verdict"] == "verified", verdict

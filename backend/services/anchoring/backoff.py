@@ -31,6 +31,7 @@ from backend.chain import ChainClient
 from backend.chain.error_classes import ErrorClass, classify
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus, ChainAction
+from backend.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,18 @@ class SendFailures:
         row.last_error = f"{note}, sending again: {exc}"[:2000]
         logger.warning("%s: %s", what, row.last_error)
         return False
+
+
+#: A transaction still waiting in the pool after this long is replaced by a new one (the node
+#: may hold it behind a nonce gap after a restart); the contract refuses a second anchor.
+STUCK_AFTER_S = 300.0
+
+
+def stuck(batch: Batch) -> bool:
+    """Whether ``batch``'s transaction has waited in the pool longer than :data:`STUCK_AFTER_S`."""
+    if batch.sent_at is None:
+        return False
+    return (utcnow() - as_utc(batch.sent_at)).total_seconds() > STUCK_AFTER_S
 
 
 class BatchOrder:

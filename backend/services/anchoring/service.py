@@ -47,7 +47,7 @@ from backend.config import Settings
 from backend.hashing import from_hex
 from backend.models import Batch, BatchStatus
 from backend.services.anchoring import batching, rows
-from backend.services.anchoring.backoff import BatchOrder, SendFailures
+from backend.services.anchoring.backoff import BatchOrder, SendFailures, stuck
 from backend.services.anchoring.heads_update import UnsendableHeadsUpdate, heads_update_for
 from backend.services.anchoring.lease import new_holder
 from backend.services.anchoring.outbox import OutboxSender
@@ -56,7 +56,8 @@ from backend.services.anchoring.reconcile import Reconciler, ReconcileReport
 from backend.services.anchoring.reports import PassReport
 from backend.services.anchoring.sending import Follow, Tracked, TxBook, sending_pass
 from backend.services.anchoring.signer_actions import resolve_signer_admin
-from backend.timeutil import as_utc, utcnow
+from backend.services.anchoring.signer_gate import SignerGate
+from backend.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -64,17 +65,7 @@ ALREADY_ANCHORED = "TraceRegistryRootAlreadyAnchored"
 #: New batches built per pass, so one pass stays short even with a large backlog.
 BATCHES_PER_PASS = 10
 
-#: A transaction still waiting in the pool after this long is replaced by a new one (the node
-#: may hold it behind a nonce gap after a restart); the contract refuses a second anchor.
-STUCK_AFTER_S = 300.0
-
 ChainProvider = Callable[[], ChainClient]
-
-
-def _stuck(batch: Batch) -> bool:
-    if batch.sent_at is None:
-        return False
-    return (utcnow() - as_utc(batch.sent_at)).total_seconds() > STUCK_AFTER_S
 
 
 class AnchoringService:
@@ -115,6 +106,7 @@ class AnchoringService:
         self._seen_registry: tuple[int, int, str] | None = None
         self._holder = new_holder()  # this service's name in the sender lease
         self._book: TxBook | None = None  # the stored transactions, during a pass
+        self._gate = SignerGate()  # are the batch's signing keys on chain? (asked per pass)
 
     # ----------------------------------------------------------------------- entry points
 
@@ -229,6 +221,7 @@ class AnchoringService:
         send = partial(self._send_in_order, chain, report=report)
         confirm = partial(self._confirm_in_order, chain, report=report)
         self._order.begin()
+        self._gate.begin(chain)
         for batch_id in rows.open_ids(self.engine, Batch):
             if self._tx_lost.is_set():
                 return  # this client's nonce counter is ahead of the chain: stop sending
@@ -258,6 +251,10 @@ class AnchoringService:
         tracked = self._book.track(session, batch)
         if tracked.coming and tracked.record is not None:  # one nonce per batch, for ever
             self._mark_sent(session, batch, tx_hash=tracked.record.tx_hash)
+            return
+        if self._gate.holds(session, batch):
+            if self._gate.take_news():  # a full reconcile puts vanished registrations back
+                self._reconciler.request_full()
             return
         try:
             if tracked.refused is not None:  # stored, refused again: the same bytes, later
@@ -356,7 +353,7 @@ class AnchoringService:
         if batch.tx_hash is not None:
             state = tx_state(chain, batch.tx_hash)
             legacy = tracked.follow is Follow.NONE  # sent before transactions were stored
-            if legacy and state.status is TxStatus.WAITING and not _stuck(batch):
+            if legacy and state.status is TxStatus.WAITING and not stuck(batch):
                 return
             if state.status is TxStatus.FAILED:  # mined with status 0: counted, not resent forever
                 exc = explain_failed_tx(chain, batch.tx_hash)
