@@ -2,7 +2,8 @@
 
 ``sentrace serve`` without an RPC URL runs one of these so a single machine has a real EVM node
 (JSON-RPC, blocks, logs) without any setup; the integration tests drive the same class. State
-is dumped every second and on a clean stop, so anchors survive restarts.
+is dumped every second and on a clean stop, so anchors survive restarts; a last good copy of
+the dump (``anvil_state``) lets a node killed in the middle of a dump start again.
 
 The node mines a block only when a transaction arrives, so nothing would ever sit
 ``SENTRACE_CONFIRMATIONS`` deep: the finality policy (``chain.finality``) mines the empty blocks
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from backend.chain.anvil_state import StateKeeper, restore_if_torn
 from backend.chain.errors import ChainConfigError, ChainUnavailable
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ class ManagedAnvil:
         self._port: int | None = port
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._keeper: StateKeeper | None = None  # a last good copy of the dump, while running
 
     @property
     def state_file(self) -> Path:
@@ -136,11 +139,14 @@ class ManagedAnvil:
         if not self.binary.exists():
             raise ChainConfigError(f"anvil not found at {self.binary}; run `npm ci`")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        restore_if_torn(self.state_file)  # a node killed mid-dump left half a file
         attempts = 1 if self._requested_port else PORT_ATTEMPTS
         for attempt in range(1, attempts + 1):
             port = self._requested_port or free_port()
             try:
                 self._spawn_and_wait(port)
+                self._keeper = StateKeeper(self.state_file)
+                self._keeper.start()
                 return self
             except ChainUnavailable:
                 if attempt == attempts or "in use" not in self.log_tail().lower():
@@ -196,6 +202,7 @@ class ManagedAnvil:
                 process.kill()
                 process.wait()
         self._process = None
+        self._stop_keeper(copy=True)
         self._close_log()
 
     def kill(self) -> None:
@@ -207,7 +214,17 @@ class ManagedAnvil:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
         self._process = None
+        self._stop_keeper(copy=False)
         self._close_log()
+
+    def _stop_keeper(self, *, copy: bool) -> None:
+        """Stop copying the dump; after a clean stop, copy the final dump anvil just wrote."""
+        if self._keeper is None:
+            return
+        self._keeper.stop()
+        if copy:
+            self._keeper.copy_now()
+        self._keeper = None
 
     def _close_log(self) -> None:
         if self._log is not None:

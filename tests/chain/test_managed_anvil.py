@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import stat
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from backend.chain.anvil import ManagedAnvil
+from backend.chain.anvil_state import backup_path
 from backend.chain.errors import ChainUnavailable
 from tests.support.anvil import start_anvil
 from tests.support.components import anvil_binary
@@ -75,13 +78,50 @@ def test_context_manager_stops_the_node(tmp_path: Path) -> None:
     assert not node.is_running()
 
 
-def test_corrupt_state_file_fails_start_with_anvils_own_words(tmp_path: Path) -> None:
-    (tmp_path / "anvil-state.json").write_text("not json", encoding="utf-8")
+def test_a_dump_torn_by_a_kill_is_replaced_by_the_last_good_copy(tmp_path: Path) -> None:
+    node = start_anvil(tmp_path)
+    try:
+        for _ in range(3):
+            rpc(node.url, "evm_mine")
+        copy = backup_path(node.state_file)
+        deadline = time.monotonic() + 30
+        while _best_block(copy) < 3:
+            assert time.monotonic() < deadline, "no good copy of the dump within 30 s"
+            time.sleep(0.2)
+    finally:
+        node.kill()
+    node.state_file.write_bytes(node.state_file.read_bytes()[:100])  # cut mid-write
+
+    node.start()
+    try:
+        assert int(str(rpc(node.url, "eth_blockNumber")), 16) == 3
+        assert list(tmp_path.glob("anvil-state.torn-*.json")), "the torn dump is kept aside"
+    finally:
+        node.stop()
+
+
+def test_a_torn_dump_without_a_good_copy_is_set_aside_and_the_node_starts_empty(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "anvil-state.json").write_text('{"block": {"number": "0x', encoding="utf-8")
     node = ManagedAnvil(tmp_path, binary=anvil_binary())
-    with pytest.raises(ChainUnavailable, match="exited with code") as caught:
+    with caplog.at_level(logging.ERROR):
         node.start()
-    assert "anvil-state.json" in str(caught.value)
-    assert not node.is_running()
+    try:
+        assert int(str(rpc(node.url, "eth_blockNumber")), 16) == 0
+        (torn,) = tmp_path.glob("anvil-state.torn-*.json")
+        assert torn.read_text(encoding="utf-8").startswith('{"block"')
+        assert "no good copy" in caplog.text
+    finally:
+        node.stop()
+
+
+def _best_block(path: Path) -> int:
+    """The newest block of a dump as anvil writes it (-1: no complete dump there yet)."""
+    try:
+        return int(json.loads(path.read_bytes())["best_block_number"])
+    except (OSError, ValueError, KeyError):
+        return -1
 
 
 def test_a_binary_that_dies_reports_its_log_tail(tmp_path: Path) -> None:
