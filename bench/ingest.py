@@ -17,8 +17,9 @@ batches against a real anvil node) as it would in production.
   wrk's count of 201 answers.
 * HTTP batches, same server, same connections: ``POST /api/v1/events/batch`` with
   :data:`BATCH_EVENTS` events per request, spread over two lots of the client's own (a field
-  worker's offline log uploaded at once), beside the same echo baseline. Its figures are per
-  *event*, so they compare with the single-event row and with the per-event target directly.
+  worker's offline log uploaded at once). Its figures are per *event*, and its baseline is
+  the single-event endpoint on the same server (events/s against events/s): the ratio is what
+  batching gains (bench.ingest_rows builds the rows).
 * Both HTTP measurements run once per entry of ``config.server_workers``, each on a server
   of that many processes (a fresh database, its lots made again), so the echo baseline is
   always the same server's; the server's CPU is that of its whole process tree.
@@ -29,7 +30,6 @@ batches against a real anvil node) as it would in production.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,11 +48,11 @@ from bench.databases import LABELS, database
 from bench.ingest_http import (
     BATCH_EVENTS,
     BATCH_LOTS_PER_CLIENT,
-    BATCH_PATH,
     HttpMeasured,
     HttpRun,
     run_http,
 )
+from bench.ingest_rows import Throughput, batch_rows, http_rows, service_rows
 from bench.latency import measure_latency, settle
 from bench.results import Row, SectionResult, number
 from bench.seed import (
@@ -65,38 +65,10 @@ from bench.seed import (
     service_cooperative,
 )
 from bench.server import running_server, server_env
-from bench.stats import rate
 from bench.wrk import wrk_binary
 
-TARGET_SERVICE = 1_000.0
-TARGET_HTTP = 400.0
 PLACEHOLDER_HASH = "0x" + "ab" * 32
 SERVICE_LOTS = 16
-
-
-@dataclass(frozen=True)
-class Throughput:
-    """``count`` items in ``seconds``; ``cpu_seconds`` spent on ``cpu_count`` of them.
-
-    ``cpu_count`` defaults to ``count``; it is larger when the CPU window also covers events
-    sent before the load generator stopped and stored after (see :class:`HttpMeasured`).
-    """
-
-    count: int
-    seconds: float
-    cpu_seconds: float | None = None
-    cpu_count: int | None = None
-
-    @property
-    def per_second(self) -> float:
-        return rate(self.count, self.seconds)
-
-    @property
-    def cpu_ms_each(self) -> float | None:
-        served = self.count if self.cpu_count is None else self.cpu_count
-        if self.cpu_seconds is None or not served:
-            return None
-        return 1000.0 * self.cpu_seconds / served
 
 
 # ------------------------------------------------------------------------- service layer
@@ -251,7 +223,7 @@ def run(config: BenchConfig) -> SectionResult:
         for kind in config.databases:
             url = database(kind, config.work_dir / f"ingest-{kind}-service")
             bare, real = run_service(kind, url, node.url, config)
-            _service_rows(result, kind, bare, real)
+            service_rows(result, kind, bare, real)
             if kind == "sqlite":
                 for latency_run in config.latency_runs:
                     _latency(config, node.url, latency_run, result)
@@ -260,9 +232,9 @@ def run(config: BenchConfig) -> SectionResult:
                 http = run_http(kind, url, node.url, config, workers=workers)
                 label = f"{LABELS[kind]}, {processes(workers)}"
                 targets = kind == "sqlite"
-                echo = _throughput(http.bare)
-                _http_rows(result, label, config, echo, _throughput(http.single), targets=targets)
-                _batch_rows(result, label, config, echo, _throughput(http.batch), targets=targets)
+                single = _throughput(http.single)
+                http_rows(result, label, config, _throughput(http.bare), single, targets=targets)
+                batch_rows(result, label, config, single, _throughput(http.batch), targets=targets)
                 result.notes.append(_http_note(label, http))
     clients, seconds = config.ingest_http_clients, config.ingest_http_seconds
     result.notes += [
@@ -271,9 +243,9 @@ def run(config: BenchConfig) -> SectionResult:
         f"{seconds:g} s per measurement, single events to one lot per client; default settings "
         "(batches of 1,000, 30 s delay), anchoring worker running in every case.",
         f"HTTP batches: requests of {BATCH_EVENTS} events from the same {clients} clients, each "
-        f"spreading its events over {BATCH_LOTS_PER_CLIENT} lots of its own; the baseline is the "
-        "same bare echo of one small body per request, so the ratio is the cost of an event in "
-        "a batch against the cost of a whole minimal request.",
+        f"spreading its events over {BATCH_LOTS_PER_CLIENT} lots of its own; the baseline is "
+        "the single-event endpoint on the same server, events/s against events/s and CPU per "
+        "event against CPU per event, so the ratio is what batching gains per event.",
         describe_servers(config.server_workers),
         "Load generator: wrk (Debian package, bench/wrk.py) in its own process, one thread and "
         "one keep-alive connection per client, a 1 s warm-up before every measurement; wrk and "
@@ -295,9 +267,10 @@ def run(config: BenchConfig) -> SectionResult:
         "worker's next poll, the anchor transaction and one confirmation. These events are "
         "posted to a one-process server by one paced httpx client (bench/latency.py): at "
         "10 events/s neither its CPU cost nor the server's process count matters.",
-        "PostgreSQL runs with fsync and synchronous_commit off (the test-suite cluster), "
-        "so its commit cost is flattered compared with a durable production setup; SQLite "
-        "runs in WAL mode with synchronous=NORMAL, as the app configures it.",
+        "PostgreSQL runs with its durable defaults (fsync, synchronous_commit and "
+        "full_page_writes on; the settings read back from the server are on the report's "
+        "Machine line); SQLite runs in WAL mode with synchronous=NORMAL, as the app "
+        "configures it.",
     ]
     return result
 
@@ -330,109 +303,3 @@ def _http_note(label: str, http: HttpRun) -> str:
             f"wrk CPU {m.load.client_cpu_us_per_request:.0f} µs per request{busiest}"
         )
     return f"{label} HTTP: " + "; ".join(parts) + "."
-
-
-def _service_rows(result: SectionResult, kind: str, bare: Throughput, real: Throughput) -> None:
-    is_sqlite = kind == "sqlite"
-    result.add(
-        Row(
-            f"[{LABELS[kind]}] service layer: add_lot_event + commit",
-            real.per_second,
-            "events/s",
-            baseline=f"bare ORM insert + commit {number(bare.per_second)} rows/s",
-            ratio=real.per_second / bare.per_second,
-            ratio_label="of bare",
-            target=f"≥ {TARGET_SERVICE:,.0f}/s" if is_sqlite else "",
-            holds=real.per_second >= TARGET_SERVICE if is_sqlite else None,
-        )
-    )
-    result.add(
-        Row(
-            f"[{LABELS[kind]}] service layer: CPU per accepted event (whole process)",
-            real.cpu_ms_each,
-            "ms",
-            baseline=f"bare ORM insert {number(bare.cpu_ms_each)} ms",
-            ratio=(real.cpu_ms_each or 0) / (bare.cpu_ms_each or 1),
-            ratio_label="of bare",
-            note="1000 / this = events per CPU-second, the rate with a whole core to itself",
-        )
-    )
-
-
-def _http_rows(
-    result: SectionResult,
-    label: str,
-    config: BenchConfig,
-    bare: Throughput,
-    real: Throughput,
-    *,
-    targets: bool,
-) -> None:
-    """Single events against the echo; ``label`` names the database and process count."""
-    _write_rows(
-        result,
-        rate_name=f"[{label}] HTTP POST /api/v1/lots/{{code}}/events, "
-        f"{config.ingest_http_clients} clients",
-        cpu_name=f"[{label}] HTTP POST …/events: server CPU per accepted event",
-        bare=bare,
-        real=real,
-        bare_cpu_unit="ms",
-        targets=targets,
-    )
-
-
-def _batch_rows(
-    result: SectionResult,
-    label: str,
-    config: BenchConfig,
-    bare: Throughput,
-    batch: Throughput,
-    *,
-    targets: bool,
-) -> None:
-    """Batched events against the echo, per event; ``label`` as in :func:`_http_rows`."""
-    _write_rows(
-        result,
-        rate_name=f"[{label}] HTTP POST {BATCH_PATH} ({BATCH_EVENTS} events per request), "
-        f"{config.ingest_http_clients} clients",
-        cpu_name=f"[{label}] HTTP POST {BATCH_PATH}: server CPU per accepted event",
-        bare=bare,
-        real=batch,
-        bare_cpu_unit="ms per request",
-        targets=targets,
-    )
-
-
-def _write_rows(
-    result: SectionResult,
-    *,
-    rate_name: str,
-    cpu_name: str,
-    bare: Throughput,
-    real: Throughput,
-    bare_cpu_unit: str,
-    targets: bool,
-) -> None:
-    """Events/s and server CPU per event of one write endpoint, each against the bare echo."""
-    result.add(
-        Row(
-            rate_name,
-            real.per_second,
-            "events/s",
-            baseline=f"bare POST /bench/echo {number(bare.per_second)} req/s",
-            ratio=real.per_second / bare.per_second,
-            ratio_label="of bare",
-            target=f"≥ {TARGET_HTTP:,.0f}/s" if targets else "",
-            holds=real.per_second >= TARGET_HTTP if targets else None,
-        )
-    )
-    result.add(
-        Row(
-            cpu_name,
-            real.cpu_ms_each,
-            "ms",
-            baseline=f"bare echo {number(bare.cpu_ms_each)} {bare_cpu_unit}",
-            ratio=(real.cpu_ms_each or 0) / (bare.cpu_ms_each or 1),
-            ratio_label="of bare",
-        )
-    )
