@@ -30,7 +30,7 @@ if str(REPO_ROOT) not in sys.path:  # the bench package lives at the repository 
 
 from bench.chain import ComponentMissing  # noqa: E402
 from bench.config import SECTIONS, BenchConfig, parse_workers  # noqa: E402
-from bench.postgres import stop_cluster  # noqa: E402
+from bench.postgres import settings_line, stop_cluster  # noqa: E402
 from bench.results import (  # noqa: E402
     SectionResult,
     machine_line,
@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(result)
         finally:
             stop_cluster()
+    database = settings_line()  # durable settings, read back from the server the run used
+    if database is not None:
+        machine = f"{machine}; {database}; SQLite in WAL mode, synchronous=NORMAL"
     report = markdown_report(
         results,
         command=command.strip(),
