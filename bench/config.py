@@ -65,6 +65,8 @@ class BenchConfig:
     verification_clients: int = 32
     verification_on_postgres: bool = True  # quick: SQLite only (ingest proves PostgreSQL)
     lot_events: int = 20
+    #: Events of the harvest lot the verified lot is split off (0: a lot without a parent).
+    parent_events: int = 3
     # verification_rules: in process, requests per lot per round, and rounds (median kept)
     rules_repeat: int = 200
     rules_rounds: int = 5

@@ -136,6 +136,18 @@ def http_event(client: httpx.Client, coop: HttpCooperative, code: str, n: int) -
     return answer
 
 
+def http_split(
+    client: httpx.Client, coop: HttpCooperative, parent: str, child: str, quantity: str
+) -> str:
+    """Split ``quantity`` of ``parent`` off into the lot ``child`` (its first event names the
+    parent), so the child's verification walks one ancestor too."""
+    body = {"children": [{"code": child, "quantity": quantity}]}
+    made = _expect(
+        client.post(f"/api/v1/lots/{parent}/split", json=body, headers=coop.headers), 201
+    )
+    return str(made["children"][0]["code"])
+
+
 def http_anchor_now(client: httpx.Client) -> dict[str, Any]:
     """Admin "anchor now": build and send whatever is pending, ignoring the batch delay."""
     answer: dict[str, Any] = _expect(client.post("/api/v1/anchor", headers=ADMIN, timeout=120), 200)

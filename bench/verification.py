@@ -1,11 +1,13 @@
 """Verification under load: the public verdict endpoint and the consumer page vs bare FastAPI.
 
-A server (uvicorn, the real app, the anchoring worker running) holds a lot with 20 events,
-all anchored and final. 32 concurrent wrk connections (bench.wrk: a C load generator in its
-own process) then hit, for the same bounded time each: a bare sync endpoint and a bare async
-endpoint on the same app (the baselines), ``GET /api/v1/lots/{code}/verification`` and the
-consumer page ``/l/{code}``. Every verification read recomputes every event's canonical
-document, hash, leaf and proof (nothing but final chain facts is cached). Reported per
+A server (uvicorn, the real app, the anchoring worker running, rate limiting off) holds a lot
+with 20 signed events split off a parent lot of 3 (``config.parent_events``), all anchored and
+final, so a read checks one ancestor as well as the lot. 32 concurrent wrk connections
+(bench.wrk: a C load generator in its own process) then hit, for the same bounded time each:
+a bare sync endpoint and a bare async endpoint on the same app (the baselines),
+``GET /api/v1/lots/{code}/verification`` and the consumer page ``/l/{code}``. Every
+verification read checks every event's stored canonical bytes, hash, leaf, proof and
+signature (only chain facts and pure functions of their inputs are remembered). Reported per
 endpoint: requests per second, p50/p99 latency, and the server's CPU time per request, which
 does not depend on the load generator or the neighbours on the machine.
 
@@ -29,7 +31,7 @@ from bench.chain import client_at, local_anvil
 from bench.config import BenchConfig, describe_servers, processes
 from bench.databases import LABELS, database
 from bench.results import Row, SectionResult, number
-from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot
+from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot, http_split
 from bench.server import ServerProcess, running_server, server_env
 from bench.stats import descendants, process_cpu_seconds
 from bench.verify_split import CpuSplit, cpu_split
@@ -116,11 +118,20 @@ class ServerRun:
     alone: tuple[Measured, ...]
 
 
-def seed_verified_lot(server: ServerProcess, events: int) -> str:
-    """A lot with ``events`` events (harvest included), anchored and verified."""
+def seed_verified_lot(server: ServerProcess, events: int, parent_events: int = 0) -> str:
+    """A lot with ``events`` events, anchored and verified (every event signed with the
+    custodial cooperative's key). With ``parent_events`` the lot is split off a harvest lot
+    holding that many events (its first event, the split, names the parent), so every read
+    checks one ancestor too; without, the lot is a harvest lot of its own."""
     with httpx.Client(base_url=server.url, timeout=60.0) as client:
         coop = http_cooperative(client)
-        code = http_lot(client, coop, "XOAI-VERIFY-01")
+        if parent_events:
+            parent = http_lot(client, coop, "XOAI-PARENT-01")
+            for n in range(parent_events - 1):
+                http_event(client, coop, parent, n)
+            code = http_split(client, coop, parent, "XOAI-VERIFY-01", "400")
+        else:
+            code = http_lot(client, coop, "XOAI-VERIFY-01")
         for n in range(events - 1):
             http_event(client, coop, code, n)
         http_anchor_now(client)
@@ -279,15 +290,18 @@ def split_repeat(config: BenchConfig) -> int:
     return 20 if config.quick else 300
 
 
-def _targets(code: str, events: int) -> list[tuple[str, str, dict[str, str] | None]]:
+def _targets(
+    code: str, events: int, parent_events: int
+) -> list[tuple[str, str, dict[str, str] | None]]:
     """(row name, path, headers) of the measured endpoints; the first is held to the targets."""
+    lot = f"{events} events, parent of {parent_events}" if parent_events else f"{events} events"
     return [
         (
-            f"GET /api/v1/lots/{{code}}/verification ({events} events)",
+            f"GET /api/v1/lots/{{code}}/verification ({lot})",
             f"/api/v1/lots/{code}/verification",
             None,
         ),
-        (f"consumer page /l/{{code}} ({events} events, phone)", f"/l/{code}", PAGE_HEADERS),
+        (f"consumer page /l/{{code}} ({lot}, phone)", f"/l/{code}", PAGE_HEADERS),
     ]
 
 
@@ -311,8 +325,8 @@ def measure_server(
     )
     split = None
     with running_server(env, config.out_dir / "logs" / f"{slug}.log", workers=workers) as server:
-        code = seed_verified_lot(server, config.lot_events)
-        targets = _targets(code, config.lot_events)
+        code = seed_verified_lot(server, config.lot_events, config.parent_events)
+        targets = _targets(code, config.lot_events, config.parent_events)
         bare = measure(server, "bare FastAPI sync def", "/bench/bare", config, clients=clients)
         bare_async = measure(
             server, "bare FastAPI async def", "/bench/bare-async", config, clients=clients
