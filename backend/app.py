@@ -27,6 +27,8 @@ ROUTER_MODULES: list[str] = [
     "backend.api.verification",
     "backend.api.events",
     "backend.web.consumer.routes",
+    "backend.web.consumer.well_known",
+    "backend.api.lot_status",
     "backend.api.event_batches",
     "backend.api.lots",
     "backend.api.disclosures",

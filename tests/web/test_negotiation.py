@@ -34,25 +34,20 @@ def facts(body: dict[str, Any]) -> tuple[object, ...]:
 
 
 @pytest.mark.parametrize(
-    ("accept", "link_type", "expected"),
+    ("accept", "expected"),
     [
-        ("application/json", None, True),
-        ("application/json;q=0.9, text/html;q=0.5", None, True),
-        ("text/html, application/json", None, False),
-        ("text/html;q=0.4, application/json;q=0.8", None, True),
-        ("application/json;q=0", None, False),
-        (BROWSER_ACCEPT, None, False),
-        ("*/*", None, False),
-        (None, None, False),
-        (BROWSER_ACCEPT, "gs1:traceability", True),
-        (None, "https://gs1.org/voc/traceability", True),
-        (None, "gs1:pip", False),
+        ("application/json", True),
+        ("application/json;q=0.9, text/html;q=0.5", True),
+        ("text/html, application/json", False),
+        ("text/html;q=0.4, application/json;q=0.8", True),
+        ("application/json;q=0", False),
+        (BROWSER_ACCEPT, False),
+        ("*/*", False),
+        (None, False),
     ],
 )
-def test_json_is_chosen_by_accept_or_link_type(
-    accept: str | None, link_type: str | None, expected: bool
-) -> None:
-    assert wants_json(accept, link_type) is expected
+def test_json_is_chosen_by_accept(accept: str | None, expected: bool) -> None:
+    assert wants_json(accept) is expected
 
 
 def test_accept_json_gives_the_verification_document(web: TestClient) -> None:
@@ -65,16 +60,17 @@ def test_accept_json_gives_the_verification_document(web: TestClient) -> None:
     assert response.json()["verdict"] == "verified"
 
 
-def test_link_type_traceability_gives_json_even_to_a_browser(web: TestClient) -> None:
+def test_link_type_traceability_sends_even_a_browser_to_the_epcis_export(
+    web: TestClient,
+) -> None:
     response = web.get(
         f"/01/{MANGO_GTIN}/10/{VERIFIED}",
         params={"linkType": "gs1:traceability"},
         headers={"Accept": BROWSER_ACCEPT},
+        follow_redirects=False,
     )
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["lot"], body["verdict"]) == (VERIFIED, "verified")
-    assert {event["type"] for event in body["events"]} >= {"harvest", "packing", "split"}
+    assert response.status_code == 307
+    assert response.headers["location"].endswith(f"/api/v1/lots/{VERIFIED}/epcis")
 
 
 def test_unknown_lot_as_json_is_404_with_verdict_unknown(web: TestClient) -> None:

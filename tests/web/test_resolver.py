@@ -85,7 +85,6 @@ def test_gtin_on_a_lot_whose_product_has_none_is_unknown(web: TestClient) -> Non
     [
         f"/01/08935049000014/10/{VERIFIED}",  # wrong check digit
         "/01/123/10/ABC",
-        f"/01/{MANGO_GTIN}",  # no lot
         f"/01/{MANGO_GTIN}/21/0001/10/{VERIFIED}",  # qualifiers out of order
         f"/l/{VERIFIED}/0001/extra",
         "/l/%20",

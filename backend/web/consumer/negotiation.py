@@ -1,16 +1,14 @@
 """Content negotiation for a label link: a page for a browser, JSON for a program.
 
-A GS1 Digital Link resolver must answer a ``linkType`` asking for the traceability record, and
-a program that sends ``Accept: application/json`` should not have to parse HTML; everyone else
-(a phone's browser above all) gets the page.
+A program that sends ``Accept: application/json`` should not have to parse HTML; everyone else
+(a phone's browser above all) gets the page. Link types (``linkType``) and the linkset are the
+GS1 resolver's business (``gs1_request``, ``gs1_answers``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-#: GS1 Digital Link link types that ask for the traceability record rather than a page.
-TRACEABILITY_LINK_TYPES = frozenset({"gs1:traceability", "https://gs1.org/voc/traceability"})
 _JSON_TYPES = ("application/json",)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -31,10 +29,8 @@ def weighted(header: str | None) -> Iterator[tuple[str, float]]:
             yield value.strip().lower(), quality
 
 
-def wants_json(accept: str | None, link_type: str | None) -> bool:
-    """JSON when the link type asks for traceability data or Accept prefers JSON to HTML."""
-    if link_type in TRACEABILITY_LINK_TYPES:
-        return True
+def wants_json(accept: str | None) -> bool:
+    """JSON when Accept prefers JSON to HTML."""
     json_q = html_q = 0.0
     for media, quality in weighted(accept):
         if media in _JSON_TYPES:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from backend.i18n import LANGUAGES, negotiate_language, translator
 from backend.services.labels.scans import is_automated
+from backend.web.consumer.gs1_request import resolver_ask
 from backend.web.consumer.negotiation import wants_json, weighted
 from backend.web.sessions import COOKIE_NAME, codec_for
 
@@ -54,7 +55,9 @@ class PageRequest:
         )
         self.other_lang = next(code for code in LANGUAGES if code != self.lang)
         self.t = translator(self.lang)
-        self.json = wants_json(request.headers.get("accept"), request.query_params.get("linkType"))
+        accept = request.headers.get("accept")
+        self.json = wants_json(accept)
+        self.gs1 = resolver_ask(request.query_params.get("linkType"), accept)
         self.path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
 
     def base_context(self) -> dict[str, object]:

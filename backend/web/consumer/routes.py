@@ -6,8 +6,10 @@ parsed, not Starlette's decoded one, so a percent-encoded ``/`` inside a lot cod
 the code. What comes back depends on the caller (see ``page_request``):
 
 * a browser gets a small server-rendered page;
-* ``Accept: application/json`` or ``?linkType=gs1:traceability`` gets the same JSON as
-  ``GET /api/v1/lots/{code}/verification``.
+* ``Accept: application/json`` gets the same JSON as ``GET /api/v1/lots/{code}/verification``;
+* ``?linkType=…``, ``?linkType=linkset`` or ``Accept: application/linkset+json`` get the GS1
+  resolver's answers (``gs1_links``, ``gs1_answers``; docs/resolver.md), and ``/01/{gtin}``
+  alone the product's level (``gtin_answers``). Every answer carries a ``Link`` header.
 
 A code that does not resolve (no such lot, a malformed link, or a GTIN that is not the lot's
 product) is ``unknown``: a 404 page that warns the label may be counterfeit. Verdicts are
@@ -26,7 +28,6 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.deps import RuntimeDep, request_session
-from backend.http.not_found import unknown_lot
 from backend.http.rate_limit import enforce_public_rate_limit
 from backend.http.verdict_threads import run_verdict_work
 from backend.runtime import Runtime
@@ -35,6 +36,7 @@ from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lineage
 from backend.services.verification.lineage import Lineage, load_lineage
 from backend.services.verification.proven_facts import proven_lot_facts
+from backend.services.verification.proven_status import is_proven, proven_certifications
 from backend.services.verification.results import Verification
 from backend.web.consumer.browser_check import (
     SCRIPT_URL,
@@ -47,12 +49,24 @@ from backend.web.consumer.facts import (
     load_product_and_farm,
     product_from_facts,
 )
+from backend.web.consumer.gs1_answers import answer, bad_link
+from backend.web.consumer.gs1_links import (
+    LinkLevel,
+    gtin_level,
+    link_header,
+    linkset_url,
+    lot_anchor,
+    lot_level,
+)
+from backend.web.consumer.gs1_request import GtinOnly, check_data_attributes, parse_target
+from backend.web.consumer.gtin_answers import resolve_gtin, walk_up
 from backend.web.consumer.lot_page import build_lot_page
 from backend.web.consumer.page_request import JSON_HEADERS, PageRequest
 from backend.web.consumer.scans import label_scans
+from backend.web.consumer.unknown import unknown_answer
 from backend.web.templating import render
 from qr.errors import LabelError
-from qr.uri import parse_uri
+from qr.uri import DigitalLink
 
 router = APIRouter(tags=["consumer"], dependencies=[Depends(enforce_public_rate_limit)])
 
@@ -125,27 +139,67 @@ def _resolve(
     view: ChainView,
     check: BrowserCheck | None = None,
 ) -> Response:
+    base = settings.public_base_url.rstrip("/")
     try:
-        link = parse_uri(page.path)
-    except LabelError:
-        return _unknown(page, scanned=unquote(page.path))
+        target = parse_target(page.path)
+        if page.gs1.machine:
+            check_data_attributes(page.request.url.query)
+    except LabelError as exc:
+        if page.gs1.machine:
+            return bad_link(exc, base_url=base)
+        response = unknown_answer(page, scanned=unquote(page.path))
+        response.headers["Link"] = link_header((), linkset_url=None, base_url=base)
+        return response
+    if isinstance(target, GtinOnly):
+        return resolve_gtin(page, session, view, base, target.gtin)
+    link = target
     lineage = load_lineage(session, link.lot)
     if lineage is None:
-        return _unknown(page, scanned=link.lot)
+        return walk_up(page, session, view, base, link, mismatch=False)
     verification = verify_lineage(lineage, view)
     product = _product(session, lineage, verification)
     if link.gtin is not None and (product is None or product.gtin != link.gtin):
         # A Digital Link's GTIN must be the lot's product's (the /l/ form carries none).
-        return _unknown(page, scanned=link.lot, gtin_mismatch=True)
+        return walk_up(page, session, view, base, link, mismatch=True)
+    levels = _levels(base, link, product, verification)
+    own = lot_anchor(base, lot=link.lot, gtin=link.gtin)
+    if page.gs1.machine:
+        query = page.request.url.query
+        answered = answer(
+            levels, page.gs1, own_anchor=own, base_url=base, lang=page.lang, query=query
+        )
+        if answered is not None:
+            return answered
     scan, to_save = label_scans(page, session, settings, lineage, link)
     response = (
         JSONResponse(verification.as_json(), headers=JSON_HEADERS)
         if page.json
         else _lot_page(page, session, settings, lineage, verification, product, scan, check)
     )
+    response.headers["Link"] = link_header(levels, linkset_url=linkset_url(own), base_url=base)
     if to_save is not None:
         save_scan(session, **asdict(to_save))
     return response
+
+
+def _levels(
+    base: str, link: DigitalLink, product: ProductAndFarm | None, verification: Verification
+) -> tuple[LinkLevel, ...]:
+    """The lot's level and, for a product with a GTIN, the GTIN's level above it; what they
+    state of the product (its name) only once the lot's documents are proven."""
+    name = product.name_vi if product is not None and is_proven(verification) else None
+    gtin = product.gtin if product is not None else None
+    lot = lot_level(
+        base,
+        lot=link.lot,
+        anchor_gtin=link.gtin,
+        gtin=gtin,
+        certified=bool(proven_certifications(verification)),
+        description=name,
+    )
+    if gtin is None:
+        return (lot,)
+    return (lot, gtin_level(base, gtin=gtin, description=name))
 
 
 def _product(
@@ -190,18 +244,3 @@ def _lot_page(
         **page.base_context(),
     )
     return page.html(html, status_code=200, csp=content_security_policy(page.csp, check))
-
-
-def _unknown(page: PageRequest, *, scanned: str, gtin_mismatch: bool = False) -> Response:
-    """The ``unknown`` answer: a 404 page warning of a counterfeit label, or the JSON 404."""
-    if page.json:
-        response = unknown_lot(scanned)
-        response.headers["Vary"] = "Accept"
-        return response
-    html = render(
-        "consumer/not_found.html",
-        scanned_code=scanned,
-        gtin_mismatch=gtin_mismatch,
-        **page.base_context(),
-    )
-    return page.html(html, status_code=404)
