@@ -420,3 +420,23 @@ def test_each_batch_read_shows_events_and_errors_to_exactly_its_readers(
     assert batch["root"] == root
     private = {"events", "attempts", "last_error"}
     assert private & set(batch) == (private if caller in FULL_BATCH_READERS else set())
+
+
+#: Public reads the GS1 resolver links to (and its own answers): no key needed, and a key,
+#: even a revoked one, neither widens nor narrows them.
+RESOLVER_READS = (
+    f"/api/v1/lots/{READ_LOT}/recall-status",
+    f"/api/v1/lots/{READ_LOT}/certifications",
+    "/.well-known/gs1resolver",
+    f"/l/{READ_LOT}?linkType=linkset",
+)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_resolver_reads_answer_every_caller_as_they_answer_the_public(
+    matrix: Matrix, caller: str
+) -> None:
+    for path in RESOLVER_READS:
+        response = matrix.client.get(path, headers=matrix.headers[caller])
+        assert response.status_code == 200, (path, response.text)
+        assert response.json() == matrix.client.get(path).json(), path
