@@ -7,39 +7,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, inspect, text
 
-from backend.db import make_engine
-from backend.migrations.runner import alembic_config
+from tests.support.migrations import BOTH_DATABASES, empty_engine, migrate
 
 NOW = "2026-12-06 00:00:00"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BOTH_DATABASES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{(tmp_path / 'm.db').as_posix()}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    made = make_engine(url)
-    try:
-        yield made
-    finally:
-        made.dispose()
-
-
-def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
+    yield from empty_engine(request, tmp_path)
 
 
 def test_the_photo_table_is_added_with_rows_and_removed_keeping_organisations(
     engine: Engine,
 ) -> None:
-    _migrate(engine, "0008")
+    migrate(engine, "0008")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -48,7 +31,7 @@ def test_the_photo_table_is_added_with_rows_and_removed_keeping_organisations(
             ),
             {"now": NOW},
         )
-    _migrate(engine, "0009")
+    migrate(engine, "0009")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -63,7 +46,7 @@ def test_the_photo_table_is_added_with_rows_and_removed_keeping_organisations(
         i["name"] for i in inspect(engine).get_indexes("field_photo")
     }
 
-    _migrate(engine, "0008", down=True)
+    migrate(engine, "0008", down=True)
     assert "field_photo" not in inspect(engine).get_table_names()
     with engine.begin() as connection:
         assert connection.execute(text("SELECT slug FROM organisation")).scalar_one() == "htx"

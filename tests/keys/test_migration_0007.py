@@ -7,39 +7,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, text
 
-from backend.db import make_engine
-from backend.migrations.runner import alembic_config
+from tests.support.migrations import BOTH_DATABASES, empty_engine, migrate
 
 NOW = "2026-05-01 00:00:00"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BOTH_DATABASES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{(tmp_path / 'm.db').as_posix()}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    made = make_engine(url)
-    try:
-        yield made
-    finally:
-        made.dispose()
-
-
-def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
+    yield from empty_engine(request, tmp_path)
 
 
 def test_existing_organisations_become_custodial_and_the_way_down_keeps_them(
     engine: Engine,
 ) -> None:
-    _migrate(engine, "0006")
+    migrate(engine, "0006")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -56,7 +39,7 @@ def test_existing_organisations_become_custodial_and_the_way_down_keeps_them(
             {"digest": "0" * 64, "now": NOW},
         )
 
-    _migrate(engine, "0007")
+    migrate(engine, "0007")
 
     with engine.begin() as connection:
         connection.execute(
@@ -77,10 +60,10 @@ def test_existing_organisations_become_custodial_and_the_way_down_keeps_them(
             {"now": NOW, "signer": "0x" + "11" * 20, "org_key": "0x" + "22" * 32},
         )
 
-    _migrate(engine, "0006", down=True)
+    migrate(engine, "0006", down=True)
 
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM organisation")).scalar_one() == 2
         assert connection.execute(text("SELECT count(*) FROM apikey")).scalar_one() == 1
         assert connection.execute(text("SELECT count(*) FROM chainaction")).scalar_one() == 0
-    _migrate(engine, "head")
+    migrate(engine, "head")
