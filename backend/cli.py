@@ -53,6 +53,7 @@ COMMAND_MODULES: list[str] = [
     "backend.cli_registry",
     "backend.cli_sign",
     "backend.cli_keys",
+    "backend.cli_portal",
 ]
 
 logger = logging.getLogger("backend.cli")

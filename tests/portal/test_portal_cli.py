@@ -1,0 +1,184 @@
+"""``sentrace export portal``: a lot's Circular 02/2024/TT-BKHCN items for the national portal,
+from verified data only, through the real command over a real database and in-process chain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import backend.cli_portal
+from backend.app import create_app
+from backend.cli import app as cli
+from backend.runtime import Runtime
+from backend.services.interop.portal import ITEM_KEYS, PortalRecord
+from backend.services.interop.portal_publish import PortalPublisher, PublishReceipt, render
+from qr.gtin import vietnam_gtin
+from tests.support.app import Actors, make_settings
+from tests.web.scenario import anchor_everything
+
+GTIN = vietnam_gtin("8935049", 5)
+VERIFIED = "XOAI-PORTAL-1"
+PLAIN = "BUOI-PORTAL-1"
+RECALLED = "XOAI-PORTAL-R"
+PENDING = "XOAI-PORTAL-P"
+PHOTO = "https://anh.example.vn/xoai-portal-1.jpg"
+
+
+def _world(actors: Actors, runtime: Runtime) -> None:
+    actors.org("htx", "cooperative", "HTX Mỹ Xương")
+    actors.org("ql", "regulator", "Chi cục QLCL")
+    actors.gs1_prefix("htx", "8935049")
+    farm = {"code": "F-01", "name": "Vườn ông Tư", "commune": "Mỹ Xương"}
+    actors.post("/api/v1/farms", "htx", {**farm, "growing_area_code": "VN-DTMX-0123"})
+    product = {"code": "xoai", "name_vi": "Xoài cát Hòa Lộc", "gtin": GTIN}
+    actors.post("/api/v1/products", "htx", product)
+    actors.post("/api/v1/products", "htx", {"code": "buoi", "name_vi": "Bưởi Năm Roi"})
+    for code, product_code in ((VERIFIED, "xoai"), (PLAIN, "buoi"), (RECALLED, "xoai")):
+        body = {"code": code, "product": product_code, "farm": "F-01", "quantity": "500"}
+        actors.post("/api/v1/lots", "htx", {**body, "unit": "kg", "harvested_at": HARVESTED})
+    check = {"result": "pass", "photo": PHOTO, "best_before": "2026-06-15"}
+    event = {"type": "quality_check", "occurred_at": "2026-05-01T09:00:00+07:00", "data": check}
+    actors.post(f"/api/v1/lots/{VERIFIED}/events", "htx", event)
+    actors.post(f"/api/v1/lots/{RECALLED}/recall", "ql", {"reason": "Dư lượng vượt ngưỡng"})
+    anchor_everything(runtime)
+    body = {"code": PENDING, "product": "xoai", "farm": "F-01", "quantity": "5", "unit": "kg"}
+    actors.post("/api/v1/lots", "htx", {**body, "harvested_at": HARVESTED})
+
+
+HARVESTED = "2026-05-01T06:30:00+07:00"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    root = tmp_path_factory.mktemp("portal")
+    settings = make_settings(
+        root / "data",
+        f"sqlite:///{(root / 'ledger.db').as_posix()}",
+        chain_rpc_url="memory",
+        rate_limit_per_minute=0,
+    )
+    runtime = Runtime.start(settings, start_worker=False)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            _world(Actors(client), runtime)
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@pytest.fixture
+def use_world(world: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    """The command's runtime is the world's (its database and the chain holding its anchors)."""
+
+    @contextmanager
+    def factory() -> Iterator[Runtime]:
+        yield world
+
+    monkeypatch.setattr(backend.cli_portal, "RUNTIME_FACTORY", factory)
+    return world
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["export", "portal", *args])
+
+
+def test_a_verified_lot_exports_every_item_as_json_on_stdout(use_world: Runtime) -> None:
+    result = run("--lot", VERIFIED)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["items"] == {
+        "product_name": "Xoài cát Hòa Lộc",
+        "image": PHOTO,
+        "producer": "HTX Mỹ Xương",
+        "address": "Mỹ Xương, Đồng Tháp",
+        "production_time": body["items"]["production_time"],
+        "product_trace_code": VERIFIED,
+        "location_trace_code": "VN-DTMX-0123",
+        "brand_or_serial": GTIN,
+        "shelf_life": "2026-06-15",
+    }
+    assert body["items"]["production_time"].startswith("2026-04-30T23:30:00")
+    assert (body["verdict"], body["missing"], body["lot"]) == ("verified", [], VERIFIED)
+    assert body["trace_url"].endswith(f"/01/{GTIN}/10/{VERIFIED}")
+    assert body["item_names"]["location_trace_code"] == {
+        "vi": "Mã truy vết địa điểm",
+        "en": "Location trace code",
+    }
+
+
+def test_csv_goes_to_the_file_named_with_one_row_of_items(
+    use_world: Runtime, tmp_path: Path
+) -> None:
+    out = tmp_path / "portal.csv"
+    result = run("--lot", PLAIN, "--format", "csv", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "portal.csv" in result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert list(row) == ["lot", *ITEM_KEYS, "trace_url"]
+    assert (row["lot"], row["product_name"], row["brand_or_serial"]) == (
+        PLAIN,
+        "Bưởi Năm Roi",
+        "buoi",  # no GTIN: the product's character code
+    )
+    assert (row["image"], row["shelf_life"]) == ("", "")  # nothing stated, nothing made up
+    assert row["trace_url"].endswith(f"/l/{PLAIN}")
+
+
+@pytest.mark.parametrize(
+    ("lot", "said"),
+    [
+        ("NO-SUCH-LOT", "Không có lô hàng NO-SUCH-LOT / there is no lot NO-SUCH-LOT"),
+        (PENDING, f"lot {PENDING} is not verified (verdict: pending)"),
+        (RECALLED, f"lot {RECALLED} is not verified (verdict: recalled)"),
+    ],
+)
+def test_an_unknown_or_unverified_lot_exits_1_saying_why(
+    use_world: Runtime, lot: str, said: str
+) -> None:
+    result = run("--lot", lot)
+    assert result.exit_code == 1
+    assert said in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bad_format_exits_2_before_anything_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_runtime() -> Any:
+        raise AssertionError("a bad format must be refused before the runtime is opened")
+
+    monkeypatch.setattr(backend.cli_portal, "RUNTIME_FACTORY", no_runtime)
+    result = run("--lot", VERIFIED, "--format", "xml")
+    assert result.exit_code == 2
+    assert "unknown export format: 'xml' (json, csv) (format)" in result.stderr
+
+
+class Collecting:
+    """A publisher of the kind a portal push client would be: it keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.sent: list[PortalRecord] = []
+
+    def publish(self, record: PortalRecord) -> PublishReceipt:
+        self.sent.append(record)
+        return PublishReceipt(destination="portal", size=len(render(record, "json")))
+
+
+def test_any_portal_publisher_takes_the_record(use_world: Runtime) -> None:
+    publisher: PortalPublisher = Collecting()
+    record = PortalRecord(
+        lot="L", items=dict.fromkeys(ITEM_KEYS), trace_url="https://x/l/L", verdict="verified"
+    )
+    receipt = backend.cli_portal._publish(publisher, record)
+    assert receipt.destination == "portal"
+    assert record.missing == list(ITEM_KEYS)
