@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 import backend.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from backend import models_epcis  # noqa: F401  (and the EPCIS tables, kept out of models.py)
 
 #: Connections a SQLite engine keeps open (file handles are cheap; re-opening is not).
 SQLITE_POOL_SIZE = 48

@@ -4,6 +4,7 @@ Services raise these; ``backend.api.errors`` maps each class to one HTTP status 
 
     SenTraceError
     ├── InvalidInput          a field has a bad value (names the field)           → 422
+    ├── DocumentRefused       a whole document refused, every error by its path   → 400
     ├── NotAuthenticated      no credentials, or wrong ones                       → 401
     ├── PermissionDenied      known caller, not allowed to do this                → 403
     ├── NotFound              the thing named does not exist                      → 404
@@ -33,6 +34,17 @@ class InvalidInput(SenTraceError):
     """A value is malformed or out of range; ``field`` names it (dotted path)."""
 
     code = "invalid_input"
+
+
+class DocumentRefused(SenTraceError):
+    """A document submitted whole (an EPCIS capture) has errors; ``errors`` lists each as
+    ``{"path": JSON path, "message": …}`` and nothing of it was stored."""
+
+    code = "document_refused"
+
+    def __init__(self, message: str, *, errors: list[dict[str, str]]) -> None:
+        super().__init__(message, field=errors[0]["path"] if errors else None)
+        self.errors = errors
 
 
 class NotAuthenticated(SenTraceError):

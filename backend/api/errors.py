@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.errors import (
     Conflict,
+    DocumentRefused,
     DraftOutdated,
     InvalidInput,
     NotAuthenticated,
@@ -33,6 +34,7 @@ from backend.errors import (
 logger = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[SenTraceError], int] = {
+    DocumentRefused: 400,
     InvalidInput: 422,
     NotAuthenticated: 401,
     PermissionDenied: 403,
@@ -56,6 +58,8 @@ def error_body(error: SenTraceError) -> dict[str, object]:
     body: dict[str, object] = {"detail": error.message, "code": error.code, "field": error.field}
     if isinstance(error, SignatureRequired | DraftOutdated):
         body["draft"] = error.draft  # what to sign, and the id to send the request again with
+    if isinstance(error, DocumentRefused):
+        body["errors"] = error.errors  # every error, each named by its JSON path
     return body
 
 

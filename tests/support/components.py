@@ -69,3 +69,12 @@ def wrk_binary() -> Path:
         missing("wrk", "run scripts/install_system_deps.sh (Debian package wrk)")
         raise AssertionError("unreachable")
     return Path(found)
+
+
+def epcis_reference_dir() -> Path:
+    """GS1's EPCIS 2.0 JSON schema and example documents, beside the repository in
+    ``../shared/epcis/`` (GS1's files, used as test data only; see docs/epcis.md)."""
+    path = REPO_ROOT.parent / "shared" / "epcis"
+    if not (path / "EPCIS-JSON-Schema.json").exists():
+        missing("GS1's EPCIS reference files", f"expected them in {path}")
+    return path
