@@ -247,3 +247,19 @@ def test_certificates_are_answered_only_once_proven(web: TestClient) -> None:
     )
     pending_links = web.get(f"/01/{MANGO_GTIN}/10/{PENDING}", params={"linkType": "linkset"}).json()
     assert f"{VOC}certificationInfo" not in pending_links["linkset"][0]
+
+
+def test_options_answers_what_a_link_allows_for_cross_origin_readers(web: TestClient) -> None:
+    response = web.options(
+        LOT_URI, headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "Link" in response.headers["access-control-expose-headers"]
+
+
+def test_head_asks_the_same_as_get(web: TestClient) -> None:
+    response = web.head(LOT_URI, params={"linkType": "gs1:recallStatus"}, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == f"{BASE}/api/v1/lots/{VERIFIED}/recall-status"

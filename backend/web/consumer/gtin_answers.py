@@ -24,7 +24,7 @@ from backend.web.consumer.gs1_links import (
     linkset_url,
     lot_anchor,
 )
-from backend.web.consumer.gtin_level import known_gtin
+from backend.web.consumer.gtin_level import gtin_carried, known_gtin
 from backend.web.consumer.page_request import PageRequest
 from backend.web.consumer.unknown import unknown_answer
 from backend.web.templating import render
@@ -76,15 +76,16 @@ def walk_up(
     mismatch: bool,
 ) -> Response:
     """A lot the ledger does not know (or not under this GTIN): the GTIN's links for a
-    program, the counterfeit warning for a person."""
-    known = known_gtin(session, view, link.gtin) if link.gtin is not None else None
+    program, the counterfeit warning for a person. Only a program's answer names the product
+    (a verification or more); the person's page needs no more than whether the GTIN is known,
+    so a flood of made-up lot codes costs one query each."""
     own = lot_anchor(base_url, lot=link.lot, gtin=link.gtin)
     levels: tuple[LinkLevel, ...] = ()
-    if known is not None:
-        levels = (gtin_level(base_url, gtin=known.gtin, description=known.name_vi),)
     if page.gs1.machine:
+        known = known_gtin(session, view, link.gtin) if link.gtin is not None else None
         if known is None:
             return unknown_gtin(link.gtin, base_url=base_url, lot=link.lot)
+        levels = (gtin_level(base_url, gtin=known.gtin, description=known.name_vi),)
         answered = answer(
             levels,
             page.gs1,
@@ -95,6 +96,8 @@ def walk_up(
         )
         assert answered is not None  # the GTIN's page is never the lot URI's own
         return answered
+    if link.gtin is not None and gtin_carried(session, link.gtin):
+        levels = (gtin_level(base_url, gtin=link.gtin, description=None),)
     response = unknown_answer(page, scanned=link.lot, gtin_mismatch=mismatch)
     headers = headers_for(levels, own if levels else None, base_url)
     response.headers["Link"] = headers["Link"]

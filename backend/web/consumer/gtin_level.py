@@ -37,6 +37,12 @@ class KnownGtin:
         return self.name_en if lang == "en" and self.name_en else self.name_vi
 
 
+def gtin_carried(session: Session, gtin: str) -> bool:
+    """Whether a product carries ``gtin`` (one indexed query, no verification)."""
+    found = session.exec(select(Product.id).where(Product.gtin == gtin).limit(1)).first()
+    return found is not None
+
+
 def known_gtin(session: Session, view: ChainView, gtin: str) -> KnownGtin | None:
     """The GTIN with its proven names, or None when no product carries it."""
     products = session.exec(select(Product.id).where(Product.gtin == gtin)).all()

@@ -102,6 +102,22 @@ async def resolve_link(request: Request, runtime: RuntimeDep) -> Response:
     return await _resolve_in_one_hop(PageRequest(request), runtime)
 
 
+async def link_options() -> Response:
+    """A resolver answers OPTIONS (GS1 resolver standard 2.2), a CORS preflight among them."""
+    return Response(status_code=204, headers=OPTIONS_HEADERS)
+
+
+#: What a label link allows, and what a script on another origin may send and read.
+OPTIONS_HEADERS = {
+    "Allow": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language",
+    "Access-Control-Expose-Headers": "Link, Location",
+    "Access-Control-Max-Age": "86400",
+}
+
+
 def _add_link_routes() -> None:
     for link in LINK_ROUTES:
         router.add_api_route(
@@ -112,6 +128,13 @@ def _add_link_routes() -> None:
             name=link.name,
             summary=link.summary,
             description=link.description,
+        )
+        router.add_api_route(
+            link.path,
+            link_options,
+            methods=["OPTIONS"],
+            name=f"{link.name}_options",
+            include_in_schema=False,
         )
 
 
