@@ -57,22 +57,28 @@ def _world(actors: Actors, runtime: Runtime) -> None:
 HARVESTED = "2026-05-01T06:30:00+07:00"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    root = tmp_path_factory.mktemp("portal")
+@contextmanager
+def _runtime(root: Path, **overrides: Any) -> Iterator[Runtime]:
     settings = make_settings(
         root / "data",
         f"sqlite:///{(root / 'ledger.db').as_posix()}",
         chain_rpc_url="memory",
         rate_limit_per_minute=0,
+        **overrides,
     )
     runtime = Runtime.start(settings, start_worker=False)
     try:
-        with TestClient(create_app(runtime)) as client:
-            _world(Actors(client), runtime)
         yield runtime
     finally:
         runtime.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    with _runtime(tmp_path_factory.mktemp("portal")) as runtime:
+        with TestClient(create_app(runtime)) as client:
+            _world(Actors(client), runtime)
+        yield runtime
 
 
 @pytest.fixture
@@ -151,6 +157,30 @@ def test_an_unknown_or_unverified_lot_exits_1_saying_why(
     assert result.exit_code == 1
     assert said in result.stderr
     assert result.stdout == ""
+
+
+def test_a_lot_recorded_under_proof_rules_v1_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _runtime(tmp_path, event_schema=1) as runtime:
+        with TestClient(create_app(runtime)) as client:
+            actors = Actors(client)
+            actors.org("htx", "cooperative", "HTX Mỹ Xương")
+            actors.post("/api/v1/products", "htx", {"code": "buoi", "name_vi": "Bưởi Năm Roi"})
+            farm = {"code": "F-01", "name": "Vườn ông Tư", "commune": "Mỹ Xương"}
+            actors.post("/api/v1/farms", "htx", farm)
+            body = {"code": "V1-LOT", "product": "buoi", "farm": "F-01", "quantity": "5"}
+            actors.post("/api/v1/lots", "htx", {**body, "unit": "kg", "harvested_at": HARVESTED})
+            anchor_everything(runtime)
+
+        @contextmanager
+        def factory() -> Iterator[Runtime]:
+            yield runtime
+
+        monkeypatch.setattr(backend.cli_portal, "RUNTIME_FACTORY", factory)
+        result = run("--lot", "V1-LOT")
+    assert result.exit_code == 1
+    assert "lot V1-LOT was recorded under proof rules v1" in result.stderr
 
 
 def test_a_bad_format_exits_2_before_anything_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
