@@ -263,3 +263,16 @@ def test_head_asks_the_same_as_get(web: TestClient) -> None:
     response = web.head(LOT_URI, params={"linkType": "gs1:recallStatus"}, follow_redirects=False)
     assert response.status_code == 307
     assert response.headers["location"] == f"{BASE}/api/v1/lots/{VERIFIED}/recall-status"
+
+
+def test_the_page_names_its_linkset_and_default_while_programs_get_every_link(
+    web: TestClient,
+) -> None:
+    page = web.get(LOT_URI).headers["link"]
+    assert f'<{BASE}{LOT_URI}?linkType=linkset>; rel="linkset"' in page
+    assert f'rel="{VOC}defaultLink"' in page
+    assert f'rel="{VOC}traceability"' not in page  # kept short: the phone pays for every byte
+    redirected = web.get(
+        LOT_URI, params={"linkType": "gs1:recallStatus"}, follow_redirects=False
+    ).headers["link"]
+    assert f'<{BASE}/api/v1/lots/{VERIFIED}/epcis>; rel="{VOC}traceability"' in redirected

@@ -204,14 +204,20 @@ def description_url(base_url: str) -> str:
     return f"{base_url}/.well-known/gs1resolver"
 
 
-def link_header(levels: Sequence[LinkLevel], *, linkset_url: str | None, base_url: str) -> str:
+def link_header(
+    levels: Sequence[LinkLevel], *, linkset_url: str | None, base_url: str, compact: bool = False
+) -> str:
     """The ``Link`` header: the resolver's description, the linkset, then every link of every
-    level. Titles stay in the linkset: a header carries ASCII only, the titles Vietnamese."""
+    level. Titles stay in the linkset: a header carries ASCII only, the titles Vietnamese.
+
+    ``compact`` (the pages a phone opens on every scan) keeps the description, the linkset and
+    each level's default link: the full list is 2.7 KB, as much again as the gzipped page, and
+    a program finds it all in the linkset or on any machine answer."""
     parts = [f'<{description_url(base_url)}>; rel="describedby"; type="application/json"']
     if linkset_url is not None:
         parts.append(f'<{linkset_url}>; rel="linkset"; type="{LINKSET_MEDIA_TYPE}"')
     for level in levels:
-        for link in level.links:
+        for link in level.of_type(DEFAULT_LINK) if compact else level.links:
             hreflang = "".join(f'; hreflang="{lang}"' for lang in link.hreflang)
             parts.append(
                 f'<{link.href}>; rel="{GS1_VOC}{link.rel}"; type="{link.media_type}"'

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from backend.services.catalog import gs1_prefixes
 from backend.services.verification.chain_view import ChainView
-from backend.web.consumer.gs1_answers import answer, headers_for, linkset_answer, unknown_gtin
+from backend.web.consumer.gs1_answers import answer, linkset_answer, unknown_gtin
 from backend.web.consumer.gs1_links import (
     LinkLevel,
     gtin_anchor,
@@ -62,7 +62,9 @@ def resolve_gtin(
         **page.base_context(),
     )
     response = page.html(html, status_code=200)
-    response.headers["Link"] = link_header(levels, linkset_url=linkset_url(own), base_url=base_url)
+    response.headers["Link"] = link_header(
+        levels, linkset_url=linkset_url(own), base_url=base_url, compact=True
+    )
     return response
 
 
@@ -99,6 +101,8 @@ def walk_up(
     if link.gtin is not None and gtin_carried(session, link.gtin):
         levels = (gtin_level(base_url, gtin=link.gtin, description=None),)
     response = unknown_answer(page, scanned=link.lot, gtin_mismatch=mismatch)
-    headers = headers_for(levels, own if levels else None, base_url)
-    response.headers["Link"] = headers["Link"]
+    url = linkset_url(own) if levels else None
+    response.headers["Link"] = link_header(
+        levels, linkset_url=url, base_url=base_url, compact=not page.json
+    )
     return response

@@ -199,7 +199,9 @@ def _resolve(
         if page.json
         else _lot_page(page, session, settings, lineage, verification, product, scan, check)
     )
-    response.headers["Link"] = link_header(levels, linkset_url=linkset_url(own), base_url=base)
+    response.headers["Link"] = link_header(
+        levels, linkset_url=linkset_url(own), base_url=base, compact=not page.json
+    )
     if to_save is not None:
         save_scan(session, **asdict(to_save))
     return response
