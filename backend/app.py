@@ -36,6 +36,7 @@ ROUTER_MODULES: list[str] = [
     "backend.api.orgs",
     "backend.api.farms",
     "backend.api.farm_diary",
+    "backend.api.farm_claims",
     "backend.api.growing_areas",
     "backend.api.recall_notices",
     "backend.api.lot_compliance",

@@ -26,6 +26,13 @@ class DiaryEntryType(StrEnum):
 
     INPUT_APPLICATION = "input_application"  # a cooperative sprayed or fertilised the plot
     PHI_OVERRIDE = "phi_override"  # a regulator lets one harvest through a running interval
+    CLAIM_CONFIRMATION = "claim_confirmation"  # a regulator confirms a farm's certificate
+    CLAIM_REVOCATION = "claim_revocation"  # a regulator withdraws that confirmation
+
+
+#: The entry types a season's diary is made of (what a harvest repeats, what the VietGAP diary
+#: lists); a regulator's review of a farm's claims is kept in the same signed chain, apart.
+SEASON_ENTRY_TYPES = (DiaryEntryType.INPUT_APPLICATION.value, DiaryEntryType.PHI_OVERRIDE.value)
 
 
 class FarmDiaryEntry(SQLModel, table=True):

@@ -112,6 +112,7 @@ class Certification(_Input):
 
     scheme: str = Field(max_length=40)
     number: str = Field(max_length=128)
+    issuer: str | None = Field(default=None, max_length=400)  # the certifying body
     valid_from: date | None = None
     valid_until: date | None = None
 

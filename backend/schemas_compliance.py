@@ -144,3 +144,19 @@ class GrowingAreaPublic(BaseModel):
     valid_until: str | None
     balance: AreaBalance
     cap_raises: list[CapRaisePublic]
+
+
+class CertificationConfirmationCreate(_Input):
+    """Body of ``POST /farms/{code}/certification-confirmations`` (a regulator)."""
+
+    scheme: str = Field(max_length=80)
+    number: str = Field(max_length=128)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CertificationRevocationCreate(_Input):
+    """Body of ``POST /farms/{code}/certification-revocations`` (a regulator)."""
+
+    scheme: str = Field(max_length=80)
+    number: str = Field(max_length=128)
+    reason: str = Field(max_length=2000)

@@ -104,8 +104,9 @@ def get_lot(
     assert lot.id is not None
     events = queries.events_for_lot(session, lot.id)
     full: LotPublic
+    view = runtime.chain_view()
     if follows_rules_v2(events):
-        verification = verify_lot(session, code=lot.code, view=runtime.chain_view())
+        verification = verify_lot(session, code=lot.code, view=view)
         if verification is None:
             raise NotFound(UNKNOWN_LOT)
         full = proven_presenters.lot_public_v2(session, lot, events, verification)
@@ -113,4 +114,4 @@ def get_lot(
         full = presenters.lot_public(session, lot, events)
     if reader is not None and visibility.can_read(session, org=reader, lot=lot):
         return full
-    return public_view(session, full)
+    return public_view(session, full, view)

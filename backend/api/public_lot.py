@@ -20,6 +20,8 @@ from backend.api.schemas_v2 import LotPublicV2
 from backend.models import Organisation
 from backend.schemas import LotPublic
 from backend.services.catalog import gs1_prefixes
+from backend.services.verification import claims
+from backend.services.verification.chain_view import ChainView
 
 
 class PublicProduct(BaseModel):
@@ -31,8 +33,14 @@ class PublicProduct(BaseModel):
 
 
 class PublicCertification(BaseModel):
+    """A stated certificate and whether a regulator's signed review confirms it."""
+
     scheme: str
+    number: str | None
+    issuer: str | None
     valid_until: str | None
+    status: Literal["self_declared", "confirmed"]
+    confirmed_by: str | None = Field(description="The confirming regulator, as it signed.")
 
 
 class PublicFarm(BaseModel):
@@ -42,6 +50,9 @@ class PublicFarm(BaseModel):
     commune: str
     province: str
     growing_area_code: str | None
+    growing_area_status: Literal["self_declared", "confirmed"] | None = Field(
+        description="confirmed: a registered growing area holds the code and lists the farm."
+    )
     certifications: list[PublicCertification]
 
 
@@ -84,8 +95,9 @@ class LotPublicView(BaseModel):
     events: list[PublicEvent]
 
 
-def public_view(session: Session, full: LotPublic) -> LotPublicView:
-    """The public face of a full lot record (rules v1 or v2)."""
+def public_view(session: Session, full: LotPublic, view: ChainView) -> LotPublicView:
+    """The public face of a full lot record (rules v1 or v2); ``view`` judges the reviews of
+    the farm's claims as the consumer page does."""
     v2 = full if isinstance(full, LotPublicV2) else None
     names = _org_names(session, {event.org for event in full.events})
     farm = full.farm
@@ -99,15 +111,7 @@ def public_view(session: Session, full: LotPublic) -> LotPublicView:
         ),
         brand_owner=owner.name if owner else None,
         producer=(v2.producer.name if v2 and v2.producer else _harvester(full, names)),
-        farm=None
-        if farm is None
-        else PublicFarm(
-            name=farm.name,
-            commune=farm.commune,
-            province=farm.province,
-            growing_area_code=farm.growing_area_code,
-            certifications=[_certification(c) for c in farm.certifications if c.get("scheme")],
-        ),
+        farm=None if farm is None else _farm(session, farm, view),
         quantity=full.quantity,
         unit=full.unit,
         harvested_at=full.harvested_at,
@@ -132,11 +136,36 @@ def _event(event: Any, names: dict[str, str]) -> PublicEvent:
     )
 
 
-def _certification(item: dict[str, Any]) -> PublicCertification:
-    until = item.get("valid_until")
-    return PublicCertification(
-        scheme=str(item["scheme"]), valid_until=until if isinstance(until, str) else None
+def _farm(session: Session, farm: Any, view: ChainView) -> PublicFarm:
+    stated = [c for c in farm.certifications if c.get("scheme")]
+    standings = claims.certificate_standings(
+        session, farm_code=farm.code, certificates=stated, view=view
     )
+    return PublicFarm(
+        name=farm.name,
+        commune=farm.commune,
+        province=farm.province,
+        growing_area_code=farm.growing_area_code,
+        growing_area_status=claims.area_standing(  # type: ignore[arg-type]
+            session, farm_code=farm.code, area_code=farm.growing_area_code
+        ),
+        certifications=[_certification(c, s) for c, s in zip(stated, standings, strict=True)],
+    )
+
+
+def _certification(item: dict[str, Any], standing: claims.ClaimStanding) -> PublicCertification:
+    return PublicCertification(
+        scheme=str(item["scheme"]),
+        number=_text(item.get("number")),
+        issuer=_text(item.get("issuer")),
+        valid_until=_text(item.get("valid_until")),
+        status=standing.status,  # type: ignore[arg-type]
+        confirmed_by=standing.confirmed_by,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _harvester(full: LotPublic, names: dict[str, str]) -> str | None:

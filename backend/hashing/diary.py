@@ -20,13 +20,23 @@ from backend.hashing.keccak import new_keccak
 from backend.hashing.values import MAX_SAFE_INTEGER
 
 DIARY_SCHEMA = "sentrace/farm-diary@1"
-DIARY_TYPES = ("input_application", "phi_override")
+DIARY_TYPES = ("input_application", "phi_override", "claim_confirmation", "claim_revocation")
+#: The entry types by which a regulator reviews a farm's stated certificates (section 13.4).
+REVIEW_TYPES = ("claim_confirmation", "claim_revocation")
+#: The members of a stated certificate a review names (``issuer`` only when one is stated).
+CERTIFICATE_MEMBERS = ("scheme", "number", "issuer")
 
 
 def diary_key(farm_code: str) -> bytes:
     """keccak256 of the UTF-8 of ``farm/`` + the NFC farm code: the ``lotKey`` a diary entry's
     signature names (proof rules 13.2)."""
     return new_keccak(("farm/" + _label(farm_code, "farm")).encode("utf-8")).digest()
+
+
+def review_certificate(item: Mapping[str, Any]) -> dict[str, str]:
+    """``data.certificate`` of a review naming the stated certificate ``item``: its scheme,
+    number and issuer as stated, so a review covers exactly these and not a later edit."""
+    return {key: str(item[key]) for key in CERTIFICATE_MEMBERS if item.get(key)}
 
 
 def diary_document(

@@ -197,7 +197,10 @@ def test_without_read_rights_the_lot_record_is_what_its_page_shows(
         "product": {"name_vi": "Xoài cát Hòa Lộc", "name_en": None, "gtin": None},
         "brand_owner": None,
         "producer": "HTX Mỹ Xương",
-        "farm": {key: value for key, value in FARM.items() if key != "code"},
+        "farm": {
+            **{key: value for key, value in FARM.items() if key != "code"},
+            "growing_area_status": None,
+        },
         "quantity": "1000",
         "unit": "kg",
         "harvested_at": "2026-04-30T23:30:00Z",

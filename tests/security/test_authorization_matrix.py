@@ -143,6 +143,22 @@ def merge_sources(m: Matrix, caller: str) -> dict[str, Any]:
     return {"lots": codes}
 
 
+def certified_farm(prefix: str, *, confirmed: bool) -> Callable[[Matrix, str], str]:
+    """A fresh farm of htx per caller stating VietGAP ``VG-<caller>`` (confirmed by the
+    regulator first, if asked); the path of its review endpoint ``…/<prefix>``."""
+
+    def make(m: Matrix, caller: str) -> str:
+        code = f"FC-{prefix}-{caller}"
+        cert = {"scheme": "VietGAP", "number": f"VG-{caller}"}
+        farm = {"code": code, "name": "Vườn", "commune": "Mỹ Xương", "certifications": [cert]}
+        m.post("/api/v1/farms", "htx", farm)
+        if confirmed:
+            m.post(f"/api/v1/farms/{code}/certification-confirmations", "ql", cert)
+        return f"/api/v1/farms/{code}/certification-{prefix}"
+
+    return make
+
+
 def spare_key(m: Matrix, _caller: str) -> int:
     return m.spare_keys.pop()
 
@@ -289,6 +305,22 @@ ENDPOINTS = [
         200,
         on_lot("RC", "/recall"),
         lambda _m, _c: {"reason": "Dư lượng vượt ngưỡng"},
+    ),
+    Endpoint(
+        "confirm-certification",
+        "POST",
+        frozenset({"ql"}),
+        201,
+        certified_farm("confirmations", confirmed=False),
+        lambda _m, c: {"scheme": "VietGAP", "number": f"VG-{c}"},
+    ),
+    Endpoint(
+        "revoke-certification",
+        "POST",
+        frozenset({"ql"}),
+        201,
+        certified_farm("revocations", confirmed=True),
+        lambda _m, c: {"scheme": "VietGAP", "number": f"VG-{c}", "reason": "Hết hiệu lực"},
     ),
     Endpoint("anchor-now", "POST", ADMIN_ONLY, 200, lambda _m, _c: "/api/v1/anchor"),
 ]

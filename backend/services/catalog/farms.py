@@ -105,7 +105,7 @@ def _certification(item: Mapping[str, Any], field: str) -> dict[str, Any]:
     valid_until = _date(item.get("valid_until"), f"{field}.valid_until")
     if valid_from and valid_until and valid_until < valid_from:
         raise InvalidInput(message("catalog.farm.valid_until"), field=f"{field}.valid_until")
-    return {
+    stated: dict[str, Any] = {
         "scheme": scheme,
         "number": validation.required_text(
             item.get("number"), field=f"{field}.number", max_length=64
@@ -113,6 +113,12 @@ def _certification(item: Mapping[str, Any], field: str) -> dict[str, Any]:
         "valid_from": valid_from.isoformat() if valid_from else None,
         "valid_until": valid_until.isoformat() if valid_until else None,
     }
+    issuer = validation.text(
+        item.get("issuer"), field=f"{field}.issuer", max_length=200, required=False
+    )
+    if issuer:  # only when given, so farms recorded before issuers hash as they did
+        stated["issuer"] = issuer
+    return stated
 
 
 def _date(value: Any, field: str) -> date | None:

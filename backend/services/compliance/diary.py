@@ -65,7 +65,7 @@ def record_input(
     permissions.require_farm_owner(org, farm)
     salt = new_salt()
     data = application.document_data(commit(application.operator, salt))
-    entry = _new_entry(
+    entry = new_entry(
         session,
         farm=farm,
         org=org,
@@ -114,7 +114,7 @@ def record_override(
             for row in waived
         ],
     }
-    entry = _new_entry(
+    entry = new_entry(
         session,
         farm=farm,
         org=org,
@@ -128,7 +128,7 @@ def record_override(
     return entry
 
 
-def _new_entry(
+def new_entry(
     session: Session,
     *,
     farm: Farm,

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from backend.errors import InvalidInput
 from backend.i18n.messages import message
 from backend.models import DiaryEntryType, Farm, FarmDiaryEntry, Lot, LotHold, LotLink
+from backend.models_compliance import SEASON_ENTRY_TYPES
 from backend.timeutil import as_utc, in_vietnam, utcnow
 
 
@@ -172,7 +173,9 @@ def _since_previous_harvest(
         )
     ).one()
     query = select(FarmDiaryEntry).where(
-        FarmDiaryEntry.farm_id == farm.id, col(FarmDiaryEntry.occurred_at) <= harvested_at
+        FarmDiaryEntry.farm_id == farm.id,
+        col(FarmDiaryEntry.type).in_(SEASON_ENTRY_TYPES),
+        col(FarmDiaryEntry.occurred_at) <= harvested_at,
     )
     if previous is not None:
         query = query.where(col(FarmDiaryEntry.occurred_at) > previous)

@@ -30,6 +30,7 @@ from backend.models import (
     LotLink,
     Organisation,
 )
+from backend.models_compliance import SEASON_ENTRY_TYPES
 from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam, utcnow
 from qr.fonts import font_path
 
@@ -51,6 +52,7 @@ def diary_pdf(session: Session, *, farm: Farm, season: str, t: Translator) -> by
         select(FarmDiaryEntry)
         .where(
             FarmDiaryEntry.farm_id == farm.id,
+            col(FarmDiaryEntry.type).in_(SEASON_ENTRY_TYPES),
             col(FarmDiaryEntry.occurred_at) >= start,
             col(FarmDiaryEntry.occurred_at) < end,
         )

@@ -26,6 +26,7 @@ from backend.chain.finality import Finality, FinalityMode
 from backend.chain.legacy import AnchorReader
 from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
 from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
+from backend.chain.registry_signers import REGULATOR_ROLE
 from backend.hashing import from_hex, lot_key, to_hex
 from backend.models import ChainAction
 from backend.services.verification.chain_logs import RECALL, LotLogs, milestone_name
@@ -88,6 +89,7 @@ class ChainView:
         self._logs = LotLogs(cache, lambda: self._final_block)
         self._log_facts: dict[tuple[str, str], AnchorFact] = {}
         self._signers: dict[tuple[str, bytes, str], SignerRecord | None] = {}
+        self._regulators: dict[str, bool | None] = {}
         self._heads_asked = False
         self._heads_root: bytes | None = None
         self._head: int | None = None
@@ -345,6 +347,19 @@ class ChainView:
                 except ChainError as exc:
                     self._fail(exc)
         return self._signers[entry]
+
+    def is_regulator(self, signer: str) -> bool | None:
+        """Whether the registry in use grants ``signer`` its ``REGULATOR_ROLE`` now, asked once
+        per request (a grant revoked in the next block is seen by the next request). None: the
+        chain cannot say."""
+        if signer not in self._regulators:
+            self._regulators[signer] = None
+            if self._chain is not None and self._key is not None and not self._down:
+                try:
+                    self._regulators[signer] = self._chain.has_role(REGULATOR_ROLE, signer)
+                except ChainError as exc:
+                    self._fail(exc)
+        return self._regulators[signer]
 
     def heads_root(self) -> bytes | None:
         """The registry's current heads root, asked once per request (never cached across

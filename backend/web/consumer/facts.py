@@ -4,7 +4,7 @@ certificates."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -12,6 +12,8 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col
 
 from backend.models import Farm, Product
+from backend.services.verification import claims
+from backend.services.verification.chain_view import ChainView
 from backend.services.verification.lineage import Lineage
 from backend.timeutil import in_vietnam, utcnow
 from backend.web.consumer.views import CertificationView, FarmView
@@ -34,6 +36,8 @@ class ProductAndFarm:
     name_en: str | None
     gtin: str | None
     farm: FarmView | None
+    #: The farm's code, to look up the reviews of its claims (never shown on the page).
+    farm_code: str | None = None
 
     def name(self, lang: str) -> str:
         """The English name on the English page when there is one, else the Vietnamese."""
@@ -56,7 +60,7 @@ def load_product_and_farm(session: Session, lineage: Lineage) -> ProductAndFarm 
             col(Product.name_vi),
             col(Product.name_en),
             col(Product.gtin),
-            col(Farm.id),
+            col(Farm.code),
             *_FARM_COLUMNS,
         )
         .select_from(Product)
@@ -66,9 +70,11 @@ def load_product_and_farm(session: Session, lineage: Lineage) -> ProductAndFarm 
     row = session.connection().execute(query).first()
     if row is None:
         return None
-    name_vi, name_en, gtin, found_farm, *farm_row = row
-    farm = farm_view(*farm_row) if found_farm is not None else None
-    return ProductAndFarm(name_vi=name_vi, name_en=name_en, gtin=gtin, farm=farm)
+    name_vi, name_en, gtin, farm_code, *farm_row = row
+    farm = farm_view(*farm_row) if farm_code is not None else None
+    return ProductAndFarm(
+        name_vi=name_vi, name_en=name_en, gtin=gtin, farm=farm, farm_code=farm_code
+    )
 
 
 def farm_view(
@@ -85,6 +91,8 @@ def farm_view(
             scheme=str(item.get("scheme", "")),
             valid_until=_day(item.get("valid_until")),
             expired=_is_past(item.get("valid_until"), today),
+            number=_text(item.get("number")),
+            issuer=_text(item.get("issuer")),
         )
         for item in certifications or ()
         if isinstance(item, Mapping) and item.get("scheme")
@@ -96,6 +104,33 @@ def farm_view(
         growing_area_code=growing_area_code,
         certifications=shown,
     )
+
+
+def with_claims(session: Session, product: ProductAndFarm, view: ChainView) -> FarmView | None:
+    """The product's farm with each certificate's reviewer and the area code's registry
+    standing, as ``verification.claims`` judges them from signed reviews and the registry."""
+    farm, code = product.farm, product.farm_code
+    if farm is None or code is None:
+        return farm
+    stated = [
+        {"scheme": c.scheme, "number": c.number, "issuer": c.issuer} for c in farm.certifications
+    ]
+    standings = claims.certificate_standings(
+        session, farm_code=code, certificates=stated, view=view
+    )
+    area = claims.area_standing(session, farm_code=code, area_code=farm.growing_area_code)
+    return replace(
+        farm,
+        certifications=tuple(
+            replace(cert, confirmed_by=standing.confirmed_by)
+            for cert, standing in zip(farm.certifications, standings, strict=True)
+        ),
+        growing_area_confirmed=area == claims.CONFIRMED,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _is_past(value: Any, today: date) -> bool:
@@ -135,5 +170,9 @@ def product_from_facts(facts: Mapping[str, Any]) -> ProductAndFarm:
             farm["certifications"],
         )
     return ProductAndFarm(
-        name_vi=product["name"], name_en=product["name_en"], gtin=product["gtin"], farm=view
+        name_vi=product["name"],
+        name_en=product["name_en"],
+        gtin=product["gtin"],
+        farm=view,
+        farm_code=None if farm is None else farm["code"],
     )

@@ -18,7 +18,7 @@ from backend.services.verification.proven_facts import proven_lot_facts
 from backend.services.verification.results import Verification
 from backend.timeutil import as_utc
 from backend.web.consumer.ancestry import lot_ancestry
-from backend.web.consumer.facts import ProductAndFarm, product_from_facts
+from backend.web.consumer.facts import ProductAndFarm, product_from_facts, with_claims
 from backend.web.consumer.timeline import timeline, verdict_details
 from backend.web.consumer.views import AnchorView, LotPageView, RecallView
 
@@ -62,7 +62,7 @@ def build_lot_page(
         quantity=quantity,
         unit=unit,
         harvested_at=as_utc(harvested) if harvested else None,
-        farm=product.farm if product else None,
+        farm=with_claims(session, product, verification.chain) if product else None,
         ancestry=lot_ancestry(session, lineage, verification),
         events=events,
         anchors=_anchors(lineage, verification, settings),

@@ -18,6 +18,10 @@ class CertificationView:
     scheme: str
     valid_until: str | None  # dd/mm/yyyy
     expired: bool = False  # past its end date (Vietnam's calendar): shown, but as lapsed
+    number: str | None = None
+    issuer: str | None = None
+    #: The regulator whose signed review confirms it (verification.claims); None: self-declared.
+    confirmed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class FarmView:
     province: str
     growing_area_code: str | None
     certifications: tuple[CertificationView, ...]
+    #: A registered growing area holds the code and lists the farm (verification.claims).
+    growing_area_confirmed: bool = False
 
 
 @dataclass(frozen=True)
