@@ -4,8 +4,9 @@ data items for the national traceability portal, from verified data only.
 Registered through ``backend.cli.COMMAND_MODULES``. The command verifies the lot, so it opens
 the full runtime (database and chain; a managed anvil when no RPC URL is set). The record goes
 through a :class:`~backend.services.interop.portal_publish.PortalPublisher`: to stdout, or to
-``--output FILE``. Exit codes: 0 written; 1 the lot is unknown or not verified; 2 a bad
-``--format`` (or configuration). The data goes to stdout alone; messages go to stderr.
+``--output FILE``. Exit codes: 0 written; 1 the lot is unknown or not verified, or the file
+cannot be written; 2 a bad ``--format`` (or configuration). The data goes to stdout alone;
+messages go to stderr.
 """
 
 from __future__ import annotations
@@ -77,8 +78,12 @@ def portal(
     if output is None:
         _publish(StreamPublisher(sys.stdout, fmt=fmt, name="stdout"), record)
         return
-    with output.open("w", encoding="utf-8", newline="") as stream:
-        receipt = _publish(StreamPublisher(stream, fmt=fmt, name=str(output)), record)
+    try:
+        with output.open("w", encoding="utf-8", newline="") as stream:
+            receipt = _publish(StreamPublisher(stream, fmt=fmt, name=str(output)), record)
+    except OSError as exc:
+        typer.echo(message("portal.cannot_write", tail=f"{output}: {exc.strerror}"), err=True)
+        raise typer.Exit(1) from exc
     written = f"{receipt.destination} ({receipt.size} B)"
     typer.echo(message("portal.written", tail=written), err=True)
 

@@ -183,6 +183,15 @@ def test_a_lot_recorded_under_proof_rules_v1_is_refused(
     assert "lot V1-LOT was recorded under proof rules v1" in result.stderr
 
 
+def test_a_file_that_cannot_be_written_exits_1_naming_it(
+    use_world: Runtime, tmp_path: Path
+) -> None:
+    out = tmp_path / "no-such-folder" / "portal.json"
+    result = run("--lot", VERIFIED, "--output", str(out))
+    assert result.exit_code == 1
+    assert f"cannot write the file: {out}: No such file or directory" in result.stderr
+
+
 def test_a_bad_format_exits_2_before_anything_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_runtime() -> Any:
         raise AssertionError("a bad format must be refused before the runtime is opened")
