@@ -43,6 +43,8 @@ ROUTER_MODULES: list[str] = [
     "backend.api.products",
     "backend.api.labels",
     "backend.api.batches",
+    "backend.api.epcis_export",
+    "backend.api.epcis",
     "backend.web.operator.assets",
     "backend.web.operator.bundle",
     "backend.web.operator.auth",

@@ -19,6 +19,7 @@ SECTIONS: tuple[str, ...] = (
     "signatures",
     "browser_check",
     "recall",
+    "epcis",
 )
 
 
@@ -77,6 +78,10 @@ class BenchConfig:
     signature_ingest_events: int = 500
     # recall: lots in the generated tree whose impact, CSV and PDF are timed
     recall_lots: int = 10_000
+    # epcis: the exported lot's events, how often it is exported, the captured document's events
+    epcis_lot_events: int = 20
+    epcis_export_repeat: int = 20
+    epcis_capture_events: int = 1_000
 
     @classmethod
     def full(cls, out_dir: Path, work_dir: Path) -> BenchConfig:
@@ -105,6 +110,8 @@ class BenchConfig:
             signature_events=100,
             signature_ingest_events=20,
             recall_lots=500,
+            epcis_export_repeat=3,
+            epcis_capture_events=100,
             server_workers=(2,),  # the multi-process path, once
         )
 

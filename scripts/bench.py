@@ -48,6 +48,7 @@ TITLES = {
     "signatures": "Signatures",
     "browser_check": "Browser check (in-page verification)",
     "recall": "Recall impact",
+    "epcis": "EPCIS 2.0",
 }
 
 

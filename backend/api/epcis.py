@@ -7,7 +7,8 @@
   client- or browser-held one's answer 428 with the draft to sign first (docs/epcis.md).
   The job is finished when the answer comes (capture is synchronous, so nothing is ever left
   half imported); ``Idempotency-Key`` and eventIDs make resending safe.
-- ``GET /epcis/capture/{id}``: the job, for the organisation that captured it (and the admin).
+- ``GET /epcis/capture/{id}``: the job, for the organisation that captured it and those who
+  read everything (the admin, regulators).
 - ``GET /epcis/events``: ``EQ_bizStep``, ``GE_eventTime``, ``LT_eventTime``, ``MATCH_anyEPC``,
   ``MATCH_epcClass``, ``EQ_bizLocation``, ``perPage``, ``nextPageToken`` (the next page is
   also named by a ``Link: <…>; rel="next"`` header), over the lots the caller may read.
@@ -125,7 +126,7 @@ def capture_document(
 
 @router.get("/capture/{capture_id}", response_model=CaptureJob)
 def capture_job(capture_id: str, org: CurrentOrg, session: SessionDep) -> JSONResponse:
-    """A capture job: the capturing organisation's (and the admin's) to read."""
+    """A capture job: the capturing organisation's to read, and the admin's and regulators'."""
     job = session.get(EpcisCaptureJob, capture_id[:36])
     if job is None or (job.org_id != org.id and not permissions.reads_everything(org)):
         raise NotFound(message("epcis.no_job"))

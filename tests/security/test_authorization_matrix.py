@@ -163,6 +163,25 @@ def spare_key(m: Matrix, _caller: str) -> int:
     return m.spare_keys.pop()
 
 
+def epcis_document(tag: str) -> dict[str, Any]:
+    """An EPCIS 2.0 document whose one event names an item of its own (``tag``)."""
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-05-02T08:00:00Z",
+        "eventTimeZoneOffset": "+07:00",
+        "epcList": [f"urn:epc:id:sgtin:8935000.000001.{tag}"],
+        "action": "OBSERVE",
+        "bizStep": "receiving",
+    }
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-05-02T09:00:00Z",
+        "epcisBody": {"eventList": [event]},
+    }
+
+
 NOTE = {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "ghi chú"}}
 ADMIN_ONLY = frozenset({"admin"})
 CUSTODIAN_HTX = frozenset({"htx"})
@@ -322,6 +341,14 @@ ENDPOINTS = [
         certified_farm("revocations", confirmed=True),
         lambda _m, c: {"scheme": "VietGAP", "number": f"VG-{c}", "reason": "Hết hiệu lực"},
     ),
+    Endpoint(
+        "epcis-capture",
+        "POST",
+        frozenset({"htx", "htx2", "dg", "pp", "ret"}),
+        202,
+        lambda _m, _c: "/epcis/capture",
+        lambda _m, c: epcis_document(c),
+    ),
     Endpoint("anchor-now", "POST", ADMIN_ONLY, 200, lambda _m, _c: "/api/v1/anchor"),
 ]
 
@@ -472,3 +499,42 @@ def test_resolver_reads_answer_every_caller_as_they_answer_the_public(
         response = matrix.client.get(path, headers=matrix.headers[caller])
         assert response.status_code == 200, (path, response.text)
         assert response.json() == matrix.client.get(path).json(), path
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_epcis_queries_show_exactly_the_lots_each_caller_may_read(
+    matrix: Matrix, caller: str
+) -> None:
+    response = matrix.client.get(
+        "/epcis/events?EQ_bizStep=commissioning&perPage=1000", headers=matrix.headers[caller]
+    )
+    if caller in {"none", "revoked"}:
+        assert response.status_code == 401, response.text
+        return
+    assert response.status_code == 200, response.text
+    events = response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    lots = {e["quantityList"][0]["epcClass"].rsplit("/", 1)[1] for e in events}
+    assert (READ_LOT in lots) == (caller in FULL_LOT_READERS)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_a_capture_job_is_read_by_its_organisation_and_those_who_read_everything(
+    matrix: Matrix, caller: str
+) -> None:
+    made = matrix.client.post(
+        "/epcis/capture", json=epcis_document(f"job-{caller}"), headers=matrix.headers["dg"]
+    )
+    assert made.status_code == 202, made.text
+    response = matrix.client.get(made.headers["Location"], headers=matrix.headers[caller])
+    expected = {"dg": 200, "admin": 200, "ql": 200, "none": 401, "revoked": 401}.get(caller, 404)
+    assert response.status_code == expected, response.text
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_the_epcis_export_of_a_lot_is_public(matrix: Matrix, caller: str) -> None:
+    path = f"/api/v1/lots/{READ_LOT}/epcis"
+    response = matrix.client.get(path, headers=matrix.headers[caller])
+    assert response.status_code == 200, response.text
+    public = matrix.client.get(path).json()["epcisBody"]["eventList"]
+    events = response.json()["epcisBody"]["eventList"]
+    assert [e["eventID"] for e in events] == [e["eventID"] for e in public]

@@ -29,24 +29,24 @@ from backend.config import Settings
 from backend.errors import Conflict, DocumentRefused, InvalidInput, NotFound, PermissionDenied
 from backend.i18n import translator
 from backend.i18n.messages import message
-from backend.models import EventType, Lot, Organisation, Product
-from backend.models_epcis import EpcisCaptureJob, EpcisEvent
+from backend.models import Event, Lot, Organisation, Product
+from backend.models_epcis import EpcisCaptureJob, EpcisEvent, EpcisIdentifier, EpcisSource
 from backend.services import validation
 from backend.services.accounts import permissions
-from backend.services.compliance import phi
 from backend.services.interop.epcis import capture_plan as plan
 from backend.services.interop.epcis.event_hash import PROOF_MEMBER, context_prefixes, event_id
 from backend.services.interop.epcis.export import CAPTURED
-from backend.services.interop.epcis.index import index_row, store
+from backend.services.interop.epcis.index import index_row
 from backend.services.interop.epcis.validation import errors_of
 from backend.services.interop.epcis.vocabulary import Vocabulary
-from backend.services.ledger.events import record_event
+from backend.services.ledger.events import MAX_BATCH_EVENTS, EventInput, add_lot_events
 from backend.services.ledger.locking import lock_lot
 from backend.timeutil import utcnow
 
 #: Most events one capture may carry (docs/epcis.md, limits).
 MAX_CAPTURE_EVENTS = 2000
 GENERIC_PRODUCT = "epcis-object"
+EVENT_LIST = "$.epcisBody.eventList"
 
 
 def capture(
@@ -68,7 +68,7 @@ def capture(
         text = message("epcis.too_many", most=MAX_CAPTURE_EVENTS)
         raise DocumentRefused(message("epcis.refused"), errors=[{"path": path, "message": text}])
     context = document["@context"]
-    planned, duplicates = _plan(session, org, events, context, vocabulary)
+    planned, duplicates, lots = _plan(session, org, events, context, vocabulary)
     job = EpcisCaptureJob(
         id=entropy.new_uuid(),
         org_id=org.id or 0,
@@ -79,8 +79,19 @@ def capture(
     session.add(job)
     session.flush()
     prefixes = context_prefixes(context)
-    for item in planned:
-        _record(session, org, item, job, prefixes, settings)
+    recorded = _record_all(session, org, planned, lots, settings)
+    rows = [_index(item, job, prefixes, recorded[item.index]) for item in planned]
+    session.add_all([row for row, _ in rows])  # the index, written in two flushes
+    session.flush()
+    for (row, identifiers), item in zip(rows, planned, strict=True):
+        assert row.id is not None
+        for identifier in identifiers:
+            identifier.epcis_event_id = row.id
+        session.add_all(identifiers)
+        sources = [
+            EpcisSource(sentrace_event_id=e.id, epcis_event_id=row.id) for e in recorded[item.index]
+        ]
+        session.add_all(sources)
     job.imported = len(planned)
     job.success = True
     job.finished_at = utcnow()
@@ -95,8 +106,9 @@ def _plan(
     events: list[dict[str, Any]],
     context: Any,
     vocabulary: Vocabulary,
-) -> tuple[list[plan.PlannedEvent], int]:
-    """Every new event planned, or :class:`DocumentRefused` listing every problem."""
+) -> tuple[list[plan.PlannedEvent], int, dict[str, Lot | None]]:
+    """Every new event planned (with the lots it may name, locked), or
+    :class:`DocumentRefused` listing every problem."""
     seen: set[str] = set()
     fresh: list[tuple[int, str, dict[str, Any]]] = []
     for index, event in enumerate(events):
@@ -118,7 +130,7 @@ def _plan(
             problems.append({"path": exc.field or path, "message": exc.message})
     if problems:
         raise DocumentRefused(message("epcis.refused"), errors=problems)
-    return planned, len(events) - len(planned)
+    return planned, len(events) - len(planned), lots
 
 
 def _planned(
@@ -199,54 +211,76 @@ def _captured(session: Session, identities: list[str]) -> set[str]:
     return set(session.exec(query).all())
 
 
-def _record(
+def _record_all(
     session: Session,
     org: Organisation,
-    item: plan.PlannedEvent,
-    job: EpcisCaptureJob,
-    prefixes: dict[str, str],
+    planned: list[plan.PlannedEvent],
+    lots: dict[str, Lot | None],
     settings: Settings,
-) -> None:
-    """Record the event on each of its lots, then index it with its body."""
+) -> dict[int, list[Event]]:
+    """Every planned event recorded on each of its lots, by the batch service the field app
+    uploads through (one flush per 500 events, each checked and hashed as a single event),
+    under the write's signing context; the SenTrace events of each, by the event's index."""
+    inputs: list[EventInput] = []
+    owners: list[int] = []
+    for item in planned:
+        data = _data(item)
+        for ref in item.lots:
+            lot = _lot_for(session, org, ref, lots)
+            inputs.append(
+                EventInput(
+                    lot_code=lot.code,
+                    event_type=item.sentrace_type,
+                    occurred_at=item.occurred_at,
+                    location=None,
+                    data=data,
+                )
+            )
+            owners.append(item.index)
+    recorded: dict[int, list[Event]] = {item.index: [] for item in planned}
+    for start in range(0, len(inputs), MAX_BATCH_EVENTS):
+        part = slice(start, start + MAX_BATCH_EVENTS)
+        try:
+            stored = add_lot_events(
+                session,
+                org=org,
+                items=inputs[part],
+                settings=settings,
+                field=EVENT_LIST,
+                indexes=owners[part],
+            )
+        except (InvalidInput, PermissionDenied, Conflict, NotFound) as exc:
+            error = {"path": exc.field or EVENT_LIST, "message": exc.message}
+            raise DocumentRefused(message("epcis.refused"), errors=[error]) from exc
+        for index, event in zip(owners[part], stored, strict=True):
+            recorded[index].append(event)
+    return recorded
+
+
+def _data(item: plan.PlannedEvent) -> dict[str, Any]:
+    """The SenTrace ``data`` of a captured event: the EPCIS event it records, by eventID,
+    type, step and the SHA-256 of its RFC 8785 canonical JSON (docs/epcis.md)."""
     digest = hashlib.sha256(rfc8785.dumps(item.body)).hexdigest()
-    reference = {
-        "eventID": item.identity,
-        "type": item.body["type"],
-        "sha256": digest,
-        **({"bizStep": item.body["bizStep"]} if isinstance(item.body.get("bizStep"), str) else {}),
-    }
+    reference = {"eventID": item.identity, "type": item.body["type"], "sha256": digest}
+    if isinstance(item.body.get("bizStep"), str):
+        reference["bizStep"] = item.body["bizStep"]
     data: dict[str, Any] = {CAPTURED: reference}
     if item.sentrace_type == "note":
         data["text"] = message("epcis.captured_note", kind=item.body["type"])
-    kind = EventType(item.sentrace_type)
-    sources: list[str] = []
-    first_lot: Lot | None = None
-    for ref in item.lots:
-        lot = _lot_for(session, org, ref)
-        if kind is EventType.PACKING:
-            phi.require_released(session, lot=lot, action="packing", field="$.epcisBody")
-        event = record_event(
-            session,
-            lot=lot,
-            org=org,
-            event_type=kind,
-            occurred_at=item.occurred_at,
-            location=None,
-            data=data,
-            settings=settings,
-        )
-        sources.append(event.id)
-        first_lot = first_lot or lot
-    assert first_lot is not None and first_lot.id is not None
+    return data
+
+
+def _index(
+    item: plan.PlannedEvent, job: EpcisCaptureJob, prefixes: dict[str, str], events: list[Event]
+) -> tuple[EpcisEvent, list[EpcisIdentifier]]:
+    """The index row of a captured event: its body, with the prefixes its extension members
+    need (for the export's ``@context``), read through the first lot it was recorded on."""
     body = dict(item.body)
     used = {k.partition(":")[0] for k in _keys(body)}
     context = {p: iri for p, iri in prefixes.items() if p in used}
     if context:
-        body["@context"] = context  # the prefixes its extension members need, for the export
-    row, identifiers = index_row(
-        identity=item.identity, lot_id=first_lot.id, body=body, capture_id=job.id
-    )
-    store(session, row, identifiers, sources)
+        body["@context"] = context
+    return index_row(identity=item.identity, lot_id=events[0].lot_id, body=body, capture_id=job.id)
 
 
 def _keys(value: Any) -> list[str]:
@@ -258,12 +292,14 @@ def _keys(value: Any) -> list[str]:
     return []
 
 
-def _lot_for(session: Session, org: Organisation, ref: plan.LotRef) -> Lot:
-    """The lot ``ref`` names: existing (locked by the plan), or made now for the capturer."""
-    try:
-        return lock_lot(session, ref.code)
-    except NotFound:
-        pass
+def _lot_for(
+    session: Session, org: Organisation, ref: plan.LotRef, lots: dict[str, Lot | None]
+) -> Lot:
+    """The lot ``ref`` names: existing (locked by the plan), or made now for the capturer
+    (and remembered for the events after it)."""
+    found = lots.get(ref.code)
+    if found is not None:
+        return found
     product = _product(session, org, ref.gtin)
     assert product.id is not None and org.id is not None
     unit = plan.UNIT_BY_UOM.get(ref.uom or "", "pcs") if ref.quantity is not None else "pcs"
@@ -278,6 +314,7 @@ def _lot_for(session: Session, org: Organisation, ref: plan.LotRef) -> Lot:
     )
     session.add(lot)
     session.flush()
+    lots[ref.code] = lot
     return lot
 
 

@@ -10,6 +10,7 @@ alike. Anything else (a project URI, ``geo:``) is returned unchanged.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 DL_DOMAIN = "https://id.gs1.org"
@@ -98,8 +99,10 @@ def _constrained_dl(uri: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def canonical_identifier(value: str) -> str:
-    """``value`` as the event hash spells it (see the module docstring)."""
+    """``value`` as the event hash spells it (see the module docstring); remembered, as a
+    capture names the same objects event after event."""
     match = _EPC.fullmatch(value)
     if match is not None:
         return _from_epc(*match.groups()) or value
