@@ -239,6 +239,10 @@ def test_certificates_are_answered_only_once_proven(web: TestClient) -> None:
         ("VietGAP", True),
         ("GlobalGAP", False),  # expired in 2023, harvested in 2026
     }
+    # No regulator reviewed them: the cooperative's own statement, and said so.
+    assert {(c["status"], c["confirmed_by"]) for c in proven["certifications"]} == {
+        ("self_declared", None)
+    }
     pending = web.get(f"/api/v1/lots/{PENDING}/certifications").json()
     assert (pending["verdict"], pending["proven"], pending["certifications"]) == (
         "pending",

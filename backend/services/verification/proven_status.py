@@ -13,6 +13,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlmodel import Session
+
+from backend.services.verification import claims
+from backend.services.verification.chain_view import ChainView
 from backend.services.verification.proven_facts import proven_lot_facts
 from backend.services.verification.results import Verification
 from backend.services.verification.verdicts import Verdict
@@ -37,27 +41,49 @@ def recall_status(verification: Verification) -> dict[str, Any]:
     }
 
 
-def proven_certifications(verification: Verification) -> list[dict[str, Any]]:
-    """The certificates the lot's verified first document names (empty when not proven)."""
+def proven_farm(verification: Verification) -> dict[str, Any] | None:
+    """The farm the lot's verified first document states (None when not proven or none)."""
     if not is_proven(verification):
-        return []
+        return None
     facts = proven_lot_facts(verification)
     farm = facts.get("farm") if facts is not None else None
-    if not farm:
+    return dict(farm) if farm else None
+
+
+def proven_certifications(verification: Verification) -> list[dict[str, Any]]:
+    """The certificates the lot's verified first document names (empty when not proven)."""
+    farm = proven_farm(verification)
+    if farm is None:
         return []
+    return [c for c in farm.get("certifications") or [] if c.get("scheme")]
+
+
+def certification_info(
+    session: Session, verification: Verification, view: ChainView
+) -> dict[str, Any]:
+    """The lot's proven certificates, each with whether it was valid on the harvest day and
+    whether a regulator's signed review confirms it (``claims``: else self-declared)."""
+    stated = proven_certifications(verification)
+    farm = proven_farm(verification)
+    standings = (
+        claims.certificate_standings(
+            session, farm_code=farm["code"], certificates=stated, view=view
+        )
+        if farm is not None
+        else []
+    )
+    facts = proven_lot_facts(verification)
     harvested = facts.get("harvested_at") if facts is not None else None
     # The day in Đồng Tháp: a harvest at 06:30 +07:00 is the day before in UTC.
     harvest_day = in_vietnam(datetime.fromisoformat(harvested)).date() if harvested else None
-    return [_certificate(cert, harvest_day) for cert in farm.get("certifications") or []]
-
-
-def certification_info(verification: Verification) -> dict[str, Any]:
-    """The lot's proven certificates, each with whether it was valid on the harvest day."""
     return {
         "lot": verification.lot.lot.code,
         "verdict": str(verification.verdict),
         "proven": is_proven(verification),
-        "certifications": proven_certifications(verification),
+        "certifications": [
+            _certificate(cert, harvest_day, standing)
+            for cert, standing in zip(stated, standings, strict=True)
+        ],
     }
 
 
@@ -68,7 +94,9 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def _certificate(cert: dict[str, Any], harvest_day: date | None) -> dict[str, Any]:
+def _certificate(
+    cert: dict[str, Any], harvest_day: date | None, standing: claims.ClaimStanding
+) -> dict[str, Any]:
     valid_from, valid_until = cert.get("valid_from"), cert.get("valid_until")
     start, end = _day(valid_from), _day(valid_until)
     valid = None
@@ -77,7 +105,10 @@ def _certificate(cert: dict[str, Any], harvest_day: date | None) -> dict[str, An
     return {
         "scheme": cert.get("scheme"),
         "number": cert.get("number"),
+        "issuer": cert.get("issuer"),
         "valid_from": valid_from,
         "valid_until": valid_until,
         "valid_at_harvest": valid,
+        "status": standing.status,
+        "confirmed_by": standing.confirmed_by,
     }
