@@ -31,6 +31,7 @@ PLAIN = "BUOI-PORTAL-1"
 RECALLED = "XOAI-PORTAL-R"
 PENDING = "XOAI-PORTAL-P"
 PHOTO = "https://anh.example.vn/xoai-portal-1.jpg"
+CHILD = "XOAI-PORTAL-1A"
 
 
 def _world(actors: Actors, runtime: Runtime) -> None:
@@ -48,6 +49,8 @@ def _world(actors: Actors, runtime: Runtime) -> None:
     check = {"result": "pass", "photo": PHOTO, "best_before": "2026-06-15"}
     event = {"type": "quality_check", "occurred_at": "2026-05-01T09:00:00+07:00", "data": check}
     actors.post(f"/api/v1/lots/{VERIFIED}/events", "htx", event)
+    split = {"children": [{"code": CHILD, "quantity": "100"}]}
+    actors.post(f"/api/v1/lots/{VERIFIED}/split", "htx", split)
     actors.post(f"/api/v1/lots/{RECALLED}/recall", "ql", {"reason": "Dư lượng vượt ngưỡng"})
     anchor_everything(runtime)
     body = {"code": PENDING, "product": "xoai", "farm": "F-01", "quantity": "5", "unit": "kg"}
@@ -119,6 +122,16 @@ def test_a_verified_lot_exports_every_item_as_json_on_stdout(use_world: Runtime)
         "vi": "Mã truy vết địa điểm",
         "en": "Location trace code",
     }
+
+
+def test_a_split_lot_takes_its_image_and_shelf_life_from_the_lot_it_came_from(
+    use_world: Runtime,
+) -> None:
+    result = run("--lot", CHILD)
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)["items"]
+    assert (items["image"], items["shelf_life"]) == (PHOTO, "2026-06-15")
+    assert (items["product_trace_code"], items["location_trace_code"]) == (CHILD, "VN-DTMX-0123")
 
 
 def test_csv_goes_to_the_file_named_with_one_row_of_items(

@@ -10,7 +10,8 @@ push client later). docs/national-portal.md maps each item.
 
 Only a lot whose verification reads ``verified`` is exported, and every value comes from the
 documents that verification checked (rules v2): the lot's first document for what it states
-of the lot, the lot's own event documents for its image and shelf life. A lot recorded under
+of the lot, the event documents of the lot and then of its ancestors for its image and shelf
+life. A lot recorded under
 proof rules v1 has no such documents and is refused, as is a lot that is pending, tampered or
 recalled. Private values (the farm's name when kept private, exact points) are never read: the
 address is the commune and province.
@@ -88,7 +89,7 @@ def portal_record(session: Session, *, code: str, view: ChainView, base_url: str
     facts = proven_lot_facts(verification)
     if facts is None:
         raise Conflict(message("portal.rules_v1", lot=code), field="lot")
-    documents = _own_documents(verification)
+    documents = _documents_by_lot(verification)
     return PortalRecord(
         lot=code,
         items=_items(code, facts, documents),
@@ -98,7 +99,7 @@ def portal_record(session: Session, *, code: str, view: ChainView, base_url: str
 
 
 def _items(
-    code: str, facts: Mapping[str, Any], documents: list[Mapping[str, Any]]
+    code: str, facts: Mapping[str, Any], documents: list[list[Mapping[str, Any]]]
 ) -> dict[str, str | None]:
     product, producer, farm = facts["product"], facts["producer"], facts["farm"] or {}
     address = ", ".join(p for p in (farm.get("commune"), farm.get("province")) if p) or None
@@ -115,23 +116,30 @@ def _items(
     }
 
 
-def _own_documents(verification: Verification) -> list[Mapping[str, Any]]:
-    """The lot's own checked documents, in the order their events say they happened."""
-    checks = in_stated_order(verification.lot.events)
-    return [check.document for check in checks if check.document is not None]
+def _documents_by_lot(verification: Verification) -> list[list[Mapping[str, Any]]]:
+    """The checked documents of the lot, then of each ancestor (a split or merged lot's photo
+    or best-before date is often stated on the lot it came from), each lot's in the order its
+    events say they happened."""
+    groups = []
+    for lot_check in (verification.lot, *verification.ancestors):
+        checks = in_stated_order(lot_check.events)
+        groups.append([check.document for check in checks if check.document is not None])
+    return groups
 
 
 def _first_stated(
-    documents: list[Mapping[str, Any]], keys: tuple[str, ...], *, newest_first: bool
+    groups: list[list[Mapping[str, Any]]], keys: tuple[str, ...], *, newest_first: bool
 ) -> str | None:
-    """The first value one of ``keys`` has in the documents' data, as text."""
-    ordered: Iterable[Mapping[str, Any]] = reversed(documents) if newest_first else documents
-    for document in ordered:
-        data = document.get("data") or {}
-        for key in keys:
-            value = _text(key, data.get(key))
-            if value is not None:
-                return value
+    """The first value one of ``keys`` has in the documents' data, as text: the lot's own
+    documents first, then its ancestors'."""
+    for documents in groups:
+        ordered: Iterable[Mapping[str, Any]] = reversed(documents) if newest_first else documents
+        for document in ordered:
+            data = document.get("data") or {}
+            for key in keys:
+                value = _text(key, data.get(key))
+                if value is not None:
+                    return value
     return None
 
 
