@@ -86,7 +86,15 @@ def job_body(job: EpcisCaptureJob) -> CaptureJob:
 
 
 async def raw_body(request: Request) -> bytes:
-    """The request body as sent (read once; the write's fingerprint reads the same bytes)."""
+    """The request body as sent (read once; the write's fingerprint reads the same bytes).
+
+    Only a JSON media type (``application/ld+json``, ``application/json``) or none is taken:
+    those are the bodies the middleware checks for nesting depth before anything parses them.
+    """
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media and not (media.endswith("/json") or media.endswith("+json")):
+        errors = [{"path": "$", "message": message("epcis.not_json_media")}]
+        raise DocumentRefused(message("epcis.refused"), errors=errors)
     return await request.body()
 
 
@@ -100,8 +108,8 @@ def capture_document(
     org: Capturer,
     session: SessionDep,
     settings: SettingsDep,
+    raw: Annotated[bytes, Depends(raw_body)],  # before the write: its media type is checked
     write: WriteDep,
-    raw: Annotated[bytes, Depends(raw_body)],
 ) -> JSONResponse:
     """Import an EPCIS 2.0 document (ObjectEvent, AggregationEvent, TransformationEvent)."""
     try:

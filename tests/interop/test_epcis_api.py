@@ -172,6 +172,10 @@ def test_a_malformed_document_is_refused_whole_with_every_path(
     broken = client.post("/epcis/capture", content=b"{not json", headers=supply_chain.headers["dg"])
     assert broken.status_code == 400
     assert broken.json()["errors"][0]["path"] == "$"
+    as_text = {**supply_chain.headers["dg"], "Content-Type": "text/plain"}
+    typed = client.post("/epcis/capture", content=json.dumps(example(EXAMPLES[0])), headers=as_text)
+    assert typed.status_code == 400  # only JSON media types, whose depth the middleware bounds
+    assert typed.json()["errors"][0]["path"] == "$"
 
 
 def test_an_event_on_a_lot_someone_else_holds_refuses_the_whole_document(

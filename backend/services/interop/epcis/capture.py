@@ -59,7 +59,10 @@ def capture(
     vocabulary: Vocabulary,
 ) -> EpcisCaptureJob:
     """Import ``document`` (parsed JSON; ``raw`` its bytes) for ``org``; the finished job."""
-    problems = [e.as_json() for e in errors_of(document)]
+    try:
+        problems = [e.as_json() for e in errors_of(document)]
+    except RecursionError:  # nested deeper than any EPCIS document (a body sent as text)
+        problems = [{"path": "$", "message": message("epcis.not_json")}]
     if problems:
         raise DocumentRefused(message("epcis.refused"), errors=problems)
     events = document["epcisBody"]["eventList"]
