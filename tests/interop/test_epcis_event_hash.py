@@ -99,3 +99,11 @@ def test_check_digit_agrees_with_biip(body: str) -> None:
 )
 def test_timestamps_are_utc_with_milliseconds_rounded_half_up(stamp: str, utc: str) -> None:
     assert utc_millis(stamp) == utc
+
+
+def test_a_time_without_a_utc_equivalent_is_kept_as_written_not_a_crash() -> None:
+    assert utc_millis("9999-12-31T23:59:59-14:00") == "9999-12-31T23:59:59-14:00"
+
+
+def test_a_broken_url_is_not_a_digital_link() -> None:
+    assert canonical_identifier("http://[::1") == "http://[::1"

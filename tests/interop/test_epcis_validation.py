@@ -114,3 +114,12 @@ def test_uri_format(value: str, valid: bool) -> None:
 )
 def test_date_time_format(value: str, valid: bool) -> None:
     assert is_date_time(value) is valid
+
+
+def test_a_time_past_year_9999_in_utc_is_refused_by_the_query() -> None:
+    from backend.errors import InvalidInput
+    from backend.services.interop.epcis.query import query_time
+
+    with pytest.raises(InvalidInput) as refused:
+        query_time("9999-12-31T23:59:59-14:00", field="GE_eventTime")
+    assert refused.value.field == "GE_eventTime"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -252,11 +252,14 @@ def utc_millis(stamp: str) -> str:
         head, fraction, offset = _split_time(stamp.strip())
         moment = datetime.fromisoformat(head + offset).astimezone(UTC)
         millis = Decimal("0." + (fraction or "0")).quantize(Decimal("0.001"), ROUND_HALF_UP)
-    except (ValueError, InvalidOperation):
+    except (ValueError, InvalidOperation, OverflowError):
         return stamp.strip()
     whole = moment.replace(microsecond=0)
     if millis >= 1:
-        whole = datetime.fromtimestamp(whole.timestamp() + 1, UTC)
+        try:
+            whole = whole + timedelta(seconds=1)
+        except OverflowError:
+            return stamp.strip()
         millis = Decimal("0.000")
     return whole.strftime("%Y-%m-%dT%H:%M:%S") + f".{str(millis)[2:]:0<3}Z"
 

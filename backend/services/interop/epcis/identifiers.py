@@ -76,7 +76,10 @@ def _from_epc(kind: str, scheme: str, rest: str) -> str | None:
 def _constrained_dl(uri: str) -> str | None:
     """A Digital Link URI on any domain, constrained as the event hash wants it; None if
     ``uri`` is not one."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. an unclosed IPv6 host: not a Digital Link
+        return None
     if parts.scheme not in ("http", "https"):
         return None
     segments = [s for s in parts.path.split("/") if s]

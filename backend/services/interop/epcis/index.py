@@ -10,6 +10,7 @@ refused by the unique keys and it simply carries on.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 #: Events indexed per catch-up pass (a query after a large import catches up over a few).
 CATCH_UP_LIMIT = 2000
+_UTC_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _EPC_MEMBERS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _CLASS_MEMBERS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 
@@ -89,8 +91,12 @@ def store(
 
 
 def parse_time(stamp: str) -> datetime:
-    """An EPCIS time as an aware UTC datetime at millisecond precision."""
-    return datetime.fromisoformat(utc_millis(stamp).replace("Z", "+00:00")).astimezone(UTC)
+    """An EPCIS time as an aware UTC datetime at millisecond precision; ``ValueError`` for one
+    that is not RFC 3339 with an offset or has no UTC equivalent (year 10000)."""
+    utc = utc_millis(stamp)
+    if _UTC_MILLIS.fullmatch(utc) is None:
+        raise ValueError(stamp)
+    return datetime.fromisoformat(utc[:-1] + "+00:00").astimezone(UTC)
 
 
 def catch_up(session: Session, vocabulary: Vocabulary, *, limit: int = CATCH_UP_LIMIT) -> int:

@@ -56,9 +56,12 @@ def query_time(raw: str | None, *, field: str) -> datetime | None:
     """A query's time bound (RFC 3339 with an offset), or None when not given."""
     if raw is None:
         return None
-    if not is_date_time(raw):
-        raise InvalidInput(message("epcis.bad_query_time"), field=field)
-    return parse_time(raw)
+    try:
+        if not is_date_time(raw):
+            raise ValueError(raw)
+        return parse_time(raw)
+    except ValueError:
+        raise InvalidInput(message("epcis.bad_query_time"), field=field) from None
 
 
 def encode_token(moment: datetime, row_id: int) -> str:
