@@ -30,6 +30,8 @@ _RANGE_AI = "7007"
 class BadDataAttribute(InvalidUri):
     """A GS1 data attribute in the query string whose value does not fit its AI."""
 
+    code = "invalid_data_attribute"
+
     def __init__(self, ai: str, text: str) -> None:
         super().__init__(text)
         self.ai = ai
