@@ -280,3 +280,11 @@ def test_the_page_names_its_linkset_and_default_while_programs_get_every_link(
         LOT_URI, params={"linkType": "gs1:recallStatus"}, follow_redirects=False
     ).headers["link"]
     assert f'<{BASE}/api/v1/lots/{VERIFIED}/epcis>; rel="{VOC}traceability"' in redirected
+
+
+def test_the_traceability_link_leads_to_the_lots_epcis_document(web: TestClient) -> None:
+    location = redirect(web, LOT_URI, "gs1:traceability")
+    document = web.get(location.removeprefix(BASE))
+    assert document.status_code == 200, document.text
+    assert document.headers["content-type"].startswith("application/ld+json")
+    assert f"{MANGO_CLASS}/10/{VERIFIED}" in document.text
