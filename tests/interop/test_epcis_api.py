@@ -298,3 +298,22 @@ def test_a_client_held_organisation_signs_its_capture(client: TestClient) -> Non
 
 def test_check_digit_helper_used_above_is_gs1s() -> None:
     assert "0893500000001" + check_digit("0893500000001") == GTIN
+
+
+@pytest.mark.event_schema(1)
+def test_a_lot_recorded_under_rules_v1_exports_valid_epcis_too(
+    client: TestClient, supply_chain: Actors
+) -> None:
+    code = supply_chain.post("/api/v1/lots", "htx", _harvest())["code"]
+    supply_chain.post(f"/api/v1/lots/{code}/events", "htx", {**_note(), "type": "packing"})
+    document = client.get(f"/api/v1/lots/{code}/epcis").json()
+    assert errors_of(document) == []
+    assert errors_of(document, gs1_validator()) == []
+    events = _events_of(document)
+    assert [e["bizStep"] for e in events] == ["commissioning", "packing"]
+    assert events[0]["ilmd"]["sentrace:farm"] == "F-01"
+    assert all(e[PROOF_MEMBER]["seq"] is None for e in events)  # v1 documents have no seq
+
+
+def _note() -> dict[str, Any]:
+    return {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "ghi chú"}}
