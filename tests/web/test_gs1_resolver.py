@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
 from qr.gtin import vietnam_gtin
+from tests.support.app import ADMIN
 from tests.web.scenario import MANGO_GTIN, PENDING, PLAIN, RECALL_REASON, RECALLED, VERIFIED
 
 BASE = "http://127.0.0.1:8000"  # SENTRACE_PUBLIC_BASE_URL of the test settings
@@ -288,3 +290,14 @@ def test_the_traceability_link_leads_to_the_lots_epcis_document(web: TestClient)
     assert document.status_code == 200, document.text
     assert document.headers["content-type"].startswith("application/ld+json")
     assert f"{MANGO_CLASS}/10/{VERIFIED}" in document.text
+
+
+def test_the_epcis_link_asks_the_query_interface_for_the_lots_class(web: TestClient) -> None:
+    for uri, klass in ((LOT_URI, f"{MANGO_CLASS}/10/{VERIFIED}"), (f"/01/{MANGO_GTIN}", "")):
+        location = redirect(web, uri, "gs1:epcis")
+        answer = web.get(location.removeprefix(BASE), headers=ADMIN)
+        assert answer.status_code == 200, answer.text
+        events = answer.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        assert events, location
+        assert all(MANGO_CLASS in json.dumps(event) for event in events)
+        assert klass in json.dumps(events)
