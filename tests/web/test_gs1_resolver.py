@@ -211,6 +211,16 @@ def test_an_invalid_digital_link_is_400_naming_what_is_wrong(
     assert (body["code"], body["field"]) == ("invalid_input", field)
 
 
+def test_a_valid_digital_link_that_is_no_label_form_walks_up_to_its_gtin(
+    web: TestClient,
+) -> None:
+    serial_alone = f"/01/{MANGO_GTIN}/21/0001"  # valid GS1; SenTrace labels always carry a lot
+    (level,) = web.get(serial_alone, params={"linkType": "linkset"}).json()["linkset"]
+    assert level["anchor"] == f"{BASE}/01/{MANGO_GTIN}"
+    unknown = web.get(f"/01/{UNKNOWN_GTIN}/21/0001", params={"linkType": "linkset"})
+    assert (unknown.status_code, unknown.json()["field"]) == (404, "gtin")
+
+
 def test_the_resolver_describes_itself_at_the_well_known_address(web: TestClient) -> None:
     response = web.get("/.well-known/gs1resolver")
     assert response.status_code == 200

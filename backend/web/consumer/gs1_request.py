@@ -13,16 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from biip import ParseError
+from biip import BiipException, ParseError
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 
 from backend.web.consumer.gs1_links import GS1_PREFIX, GS1_VOC_ALIASES, LINKSET_MEDIA_TYPE
 from backend.web.consumer.negotiation import weighted
-from qr.errors import InvalidUri
+from qr.errors import InvalidUri, LabelError
 from qr.gtin import normalize_gtin
 from qr.uri import GTIN_KEY, DigitalLink, parse_uri
 
 LINKSET_WORDS = frozenset({"linkset", "all"})
+#: biip wants an absolute URL; the host plays no part in the element strings.
+_PARSE_HOST = "https://link.invalid"
 #: AI 7007 may state a range (two dates, YYMMDDYYMMDD); ``biip`` reads only one date.
 _RANGE_AI = "7007"
 
@@ -90,6 +93,23 @@ def parse_target(path: str) -> DigitalLink | GtinOnly:
     if len(segments) == 2 and segments[0] == GTIN_KEY:
         return GtinOnly(normalize_gtin(unquote(segments[1])))
     return parse_uri(path)
+
+
+def digital_link_gtin(path: str) -> str | None:
+    """The GTIN of a path that is a valid GS1 Digital Link though not a SenTrace label link
+    (a serial without a lot, say), else None: such a request is valid and walks up to its
+    GTIN (resolver 2.4.1, 2.5.9) rather than being refused."""
+    try:
+        parsed = GS1DigitalLinkURI.parse(f"{_PARSE_HOST}{urlsplit(path).path}")
+    except BiipException:
+        return None
+    found = parsed.element_strings.get(ai="01")
+    if found is None:
+        return None
+    try:
+        return normalize_gtin(found.value)  # biip reads a wrong check digit without a word
+    except LabelError:
+        return None
 
 
 def check_data_attributes(query: str) -> None:

@@ -58,7 +58,13 @@ from backend.web.consumer.gs1_links import (
     lot_anchor,
     lot_level,
 )
-from backend.web.consumer.gs1_request import GtinOnly, check_data_attributes, parse_target
+from backend.web.consumer.gs1_request import (
+    BadDataAttribute,
+    GtinOnly,
+    check_data_attributes,
+    digital_link_gtin,
+    parse_target,
+)
 from backend.web.consumer.gtin_answers import resolve_gtin, walk_up
 from backend.web.consumer.lot_page import build_lot_page
 from backend.web.consumer.page_request import JSON_HEADERS, PageRequest
@@ -169,6 +175,9 @@ def _resolve(
             check_data_attributes(page.request.url.query)
     except LabelError as exc:
         if page.gs1.machine:
+            gtin = None if isinstance(exc, BadDataAttribute) else digital_link_gtin(page.path)
+            if gtin is not None:  # valid GS1, just not a SenTrace label form: walk up
+                return resolve_gtin(page, session, view, base, gtin)
             return bad_link(exc, base_url=base)
         response = unknown_answer(page, scanned=unquote(page.path))
         response.headers["Link"] = link_header((), linkset_url=None, base_url=base)
