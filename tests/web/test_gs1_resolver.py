@@ -11,7 +11,16 @@ from fastapi.testclient import TestClient
 
 from qr.gtin import vietnam_gtin
 from tests.support.app import ADMIN
-from tests.web.scenario import MANGO_GTIN, PENDING, PLAIN, RECALL_REASON, RECALLED, VERIFIED
+from tests.web.scenario import (
+    HOSTILE_GTIN,
+    MANGO_GTIN,
+    PENDING,
+    PLAIN,
+    RECALL_REASON,
+    RECALLED,
+    SCRIPT_TAG,
+    VERIFIED,
+)
 
 BASE = "http://127.0.0.1:8000"  # SENTRACE_PUBLIC_BASE_URL of the test settings
 LOT_URI = f"/01/{MANGO_GTIN}/10/{VERIFIED}"
@@ -176,6 +185,14 @@ def test_a_gtin_alone_gets_its_product_page_in_any_gtin_length(web: TestClient) 
     links = web.get(f"/01/{MANGO_GTIN}", headers={"Accept": "application/json"})
     assert links.headers["content-type"] == LINKSET
     assert links.json()["linkset"][0]["anchor"] == f"{BASE}/01/{MANGO_GTIN}"
+
+
+def test_the_product_page_escapes_what_a_product_is_named(web: TestClient) -> None:
+    page = web.get(f"/01/{HOSTILE_GTIN}")
+    assert page.status_code == 200
+    assert SCRIPT_TAG not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # no script runs here
 
 
 def test_an_unknown_gtin_is_404_with_a_json_body(web: TestClient) -> None:
