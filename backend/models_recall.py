@@ -28,6 +28,9 @@ class RecallNotice(SQLModel, table=True):
     reason: str = Field(max_length=1000)
     org_id: int = Field(foreign_key="organisation.id")
     lot_count: int = 0
+    #: The ``recall`` event this notice was made for with the recall itself (None: a notice a
+    #: regulator issued on its own); unique, so a recall notifies once.
+    recall_event_id: str | None = Field(default=None, max_length=36, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 

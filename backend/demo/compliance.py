@@ -40,7 +40,7 @@ from backend.models_areas import AreaClaimRefusal
 from backend.models_recall import RecallNotice
 from backend.runtime import Runtime
 from backend.services.catalog import farms
-from backend.services.compliance import areas, diary, inputs, notices
+from backend.services.compliance import areas, diary, inputs
 from backend.services.ledger import lots
 from backend.timeutil import utcnow
 
@@ -101,7 +101,8 @@ class Override:
 
 @dataclass(frozen=True)
 class RecallWithNotice:
-    """The quality office recalls ``code`` and tells everyone holding a lot made from it."""
+    """The quality office recalls ``code``; the recall itself tells everyone holding a lot
+    made from it (``compliance.notices.notify_recall``)."""
 
     org: str
     code: str
@@ -110,13 +111,6 @@ class RecallWithNotice:
 
     def apply(self, scene: Scene, lot: str) -> str:
         Recall(self.org, self.at, self.reason).apply(scene, self.code)
-        notices.issue_notice(
-            scene.session,
-            org=scene.orgs[self.org],
-            lot=self.code,
-            input_batch=None,
-            reason=self.reason,
-        )
         return lot
 
 

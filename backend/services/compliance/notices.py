@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.errors import InvalidInput
+from backend.errors import Conflict, InvalidInput
 from backend.i18n.messages import message
-from backend.models import Organisation
+from backend.models import Event, Lot, Organisation
 from backend.models_recall import (
     RecallNotice,
     RecallNotification,
@@ -48,17 +48,70 @@ def issue_notice(
     input_batch: str | None,
     reason: Any,
 ) -> tuple[RecallNotice, list[RecallNotification]]:
-    """A regulator's notice to every custodian its impact names."""
+    """A regulator's notice to every custodian its impact names. A recalled lot's recall has
+    told them already (:func:`notify_recall`): a second notice for it is refused (409)."""
     permissions.require_role(org, permissions.RECALLERS)
     text = validation.required_text(reason, field="reason", max_length=1000, multiline=True)
     impact = impact_for(session, lot=lot, input_batch=input_batch)
+    if lot is not None:
+        sent = _notice_of_recall(session, lot_code=lot)
+        if sent is not None:
+            raise Conflict(
+                message("compliance.recall.already_notified", lot=lot, notice=sent.id),
+                field="lot",
+            )
+    return _issue(session, org=org, impact=impact, reason=text, recall_event_id=None)
+
+
+def notify_recall(
+    session: Session, *, org: Organisation, lot: Lot, event: Event
+) -> tuple[RecallNotice, list[RecallNotification]]:
+    """The notice a recall makes of itself, in the recall's transaction: every custodian of
+    the lot and of every lot made from it is told, once per recall (the notice names the
+    ``recall`` event, a unique column), however often the request is replayed."""
+    existing = session.exec(
+        select(RecallNotice).where(RecallNotice.recall_event_id == event.id)
+    ).first()
+    if existing is not None:
+        return existing, _notifications(session, existing)
+    impact = impact_of_lot(session, lot_code=lot.code)
+    return _issue(
+        session, org=org, impact=impact, reason=lot.recall_reason or "", recall_event_id=event.id
+    )
+
+
+def _notice_of_recall(session: Session, *, lot_code: str) -> RecallNotice | None:
+    """The notice the lot's recall made, if the lot is recalled and its recall notified."""
+    return session.exec(
+        select(RecallNotice)
+        .join(Event, col(Event.id) == col(RecallNotice.recall_event_id))
+        .join(Lot, col(Lot.id) == col(Event.lot_id))
+        .where(Lot.code == lot_code)
+    ).first()
+
+
+def _notifications(session: Session, notice: RecallNotice) -> list[RecallNotification]:
+    query = select(RecallNotification).where(RecallNotification.notice_id == notice.id)
+    return list(session.exec(query.order_by(col(RecallNotification.org_id))))
+
+
+def _issue(
+    session: Session,
+    *,
+    org: Organisation,
+    impact: Impact,
+    reason: str,
+    recall_event_id: str | None,
+) -> tuple[RecallNotice, list[RecallNotification]]:
+    """The notice, one notification per custodian and one delivery per webhook set."""
     assert org.id is not None
     notice = RecallNotice(
         source_kind=impact.source_kind,
         source_ref=impact.source_ref,
-        reason=text,
+        reason=reason,
         org_id=org.id,
         lot_count=len(impact.lots),
+        recall_event_id=recall_event_id,
     )
     session.add(notice)
     session.flush()

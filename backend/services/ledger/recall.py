@@ -9,6 +9,10 @@ whose ancestor is recalled as recalled.
 The chain accepts the recall only with the regulator's own signature (``recallWithSignature``;
 the platform relays it and pays the gas): the action carries the ``Recall`` statement's signer,
 signature, nonce and deadline, signed as the write's signing context says, like its event.
+
+A recall also tells everyone holding the lot or a lot made from it, in the same transaction
+(``compliance.notices.notify_recall``): a notice in the operator app and, where set, a signed
+webhook delivery, once per recall.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from backend.i18n.messages import message
 from backend.models import ChainAction, ChainActionKind, Event, EventType, Lot, Organisation
 from backend.services import validation
 from backend.services.accounts import permissions
+from backend.services.compliance import notices
 from backend.services.ledger.events import record_event
 from backend.services.ledger.locking import lock_lot
 from backend.services.signing import sign_recall
@@ -78,4 +83,5 @@ def recall_lot(
         )
     )
     session.flush()
+    notices.notify_recall(session, org=org, lot=lot, event=event)
     return lot, event
