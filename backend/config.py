@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=1.0, gt=0)
     # Recall notice webhooks: how often each server process looks for deliveries due (0: never).
     webhook_poll_s: float = Field(default=5.0, ge=0)
+    # Webhooks may point at loopback, private and link-local addresses (a receiver on this
+    # machine, in development and tests). Refused in production: that is how SSRF gets in.
+    webhook_allow_private: bool = False
     # Server processes of `sentrace serve` (`--workers`); also divides the public rate limit.
     web_workers: int = Field(default=1, ge=1, le=64)
 
@@ -162,6 +165,8 @@ class Settings(BaseSettings):
             raise ValueError("SENTRACE_ADMIN_TOKEN must be at least 24 characters in production")
         if self.session_secret is None:
             raise ValueError("production needs SENTRACE_SESSION_SECRET")
+        if self.webhook_allow_private:
+            raise ValueError("SENTRACE_WEBHOOK_ALLOW_PRIVATE is refused in production")
         secret = self.key_encryption_secret
         if secret is not None and len(secret.get_secret_value()) < 32:
             raise ValueError(

@@ -7,7 +7,8 @@ later. Each delivery is POSTed as JSON with ``X-SenTrace-Timestamp`` and
 receiver checks both the sender and the freshness. A delivery that is not answered 2xx is tried
 again after 30 s, 1 min, 2 min … (doubling, at most 6 h), up to :data:`MAX_ATTEMPTS` times;
 every attempt is logged. Senders claim a delivery for a while before posting, so two processes
-never post the same one at once.
+never post the same one at once. A URL must lead to a public address, checked when it is set
+and again, after resolving, when each delivery is posted (``webhook_guard``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -35,6 +36,7 @@ from backend.i18n.messages import message
 from backend.models import Organisation
 from backend.models_recall import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from backend.services.accounts import key_vault
+from backend.services.compliance import webhook_guard
 from backend.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
@@ -111,7 +113,9 @@ class DeliveryRun:
 def deliver_due(engine: Engine, settings: Settings, *, post: Post | None = None) -> DeliveryRun:
     """Post every delivery that is due, each in transactions of its own; ``post`` sends one
     request and returns its status (httpx by default; a test passes a real local server's)."""
-    send = post or _httpx_post
+    send = post or partial(
+        webhook_guard.post_pinned, allow_private=settings.webhook_allow_private, timeout=TIMEOUT_S
+    )
     run = DeliveryRun()
     with Session(engine) as session:
         due = session.exec(
@@ -213,11 +217,6 @@ def _record(
         session.commit()
 
 
-def _httpx_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
-    return response.status_code
-
-
 def _url(value: Any, settings: Settings) -> str:
     if not isinstance(value, str) or len(value) > 500:
         raise InvalidInput(message("compliance.webhook.url"), field="url")
@@ -225,6 +224,18 @@ def _url(value: Any, settings: Settings) -> str:
     schemes = ("https",) if settings.env == Environment.PRODUCTION else ("https", "http")
     if parts.scheme not in schemes or not parts.hostname:
         raise InvalidInput(message("compliance.webhook.url"), field="url")
+    try:
+        port = parts.port or webhook_guard.default_port(parts.scheme)
+        webhook_guard.checked_address(
+            parts.hostname, port, allow_private=settings.webhook_allow_private
+        )
+    except ValueError:  # a port out of range
+        raise InvalidInput(message("compliance.webhook.url"), field="url") from None
+    except webhook_guard.WebhookAddressError as exc:
+        if exc.address is None:
+            raise InvalidInput(message("compliance.webhook.unresolvable"), field="url") from None
+        refused = message("compliance.webhook.internal", address=exc.address)
+        raise InvalidInput(refused, field="url") from None
     return value.strip()
 
 
