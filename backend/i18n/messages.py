@@ -13,6 +13,7 @@ a colon, once: ``"Không in được tem / cannot print labels: DPI too low"``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from backend.i18n import catalogue
@@ -36,3 +37,12 @@ def message(key: str, *, tail: object = None, **params: object) -> str:
     if params:
         text = text.format(**params)
     return text if tail is None else f"{text}: {tail}"
+
+
+def message_in_each(key: str, **params: Callable[[str], object]) -> str:
+    """``"vi / en"`` for ``key`` where a parameter's words differ by language (a list of item
+    names, say): each parameter is a function of the language code, asked once per half."""
+    return SEPARATOR.join(
+        catalogue(lang)[key].format(**{name: value(lang) for name, value in params.items()})
+        for lang in ("vi", "en")
+    )

@@ -26,10 +26,10 @@ def test_a_lot_lists_its_items_and_export_labels_wait_for_all(supply_chain: Acto
     )
     assert refused.status_code == 422
     assert refused.json() == invalid(
-        "Lô xuất khẩu còn thiếu thông tin theo Thông tư 02/2024/TT-BKHCN: image, "
-        "location_trace_code, brand_or_serial, shelf_life, one_step_forward / an export lot "
-        "lacks data items of Circular 02/2024/TT-BKHCN: image, location_trace_code, "
-        "brand_or_serial, shelf_life, one_step_forward",
+        "Lô xuất khẩu còn thiếu thông tin theo Thông tư 02/2024/TT-BKHCN: hình ảnh, "
+        "mã truy vết địa điểm, nhãn hiệu hoặc số sê-ri, hạn sử dụng, công đoạn sau / an export "
+        "lot lacks data items of Circular 02/2024/TT-BKHCN: image, location trace code, "
+        "brand or serial, shelf life or expiry, one step forward",
         "export",
     )
     domestic = client.post("/api/v1/lots/L-C/labels", json={"count": 1}, headers=headers["htx"])

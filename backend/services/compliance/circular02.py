@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
-from backend.i18n.messages import message
+from backend.i18n import catalogue
+from backend.i18n.messages import message_in_each
 from backend.models import Event, EventType, Farm, LabelSerial, Lot, LotLink, Product
 
 ITEMS = (
@@ -96,8 +98,15 @@ def require_complete(session: Session, *, lot: Lot, field: str = "export") -> No
     found = completeness(session, lot=lot)
     if found.complete:
         return
-    names = ", ".join(found.missing)
-    raise InvalidInput(message("compliance.circular02.incomplete", missing=names), field=field)
+    missing = found.missing
+    text = message_in_each("compliance.circular02.incomplete", missing=partial(_labels, missing))
+    raise InvalidInput(text, field=field)
+
+
+def _labels(items: list[str], lang: str) -> str:
+    """The items as a reader of ``lang`` names them (the operator app's labels), in a list."""
+    words = (catalogue(lang)[f"compliance.circular02.item.{name}"] for name in items)
+    return ", ".join(word[:1].lower() + word[1:] for word in words)
 
 
 def _origin(session: Session, lot: Lot) -> Lot:
