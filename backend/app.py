@@ -53,6 +53,7 @@ ROUTER_MODULES: list[str] = [
     "backend.web.operator.lots",
     "backend.web.operator.lot_page",
     "backend.web.operator.actions",
+    "backend.web.operator.shipments",
     "backend.web.operator.labels",
     "backend.web.operator.regulator",
     "backend.web.operator.compliance",

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     event_schema: int = Field(default=2, ge=1, le=2)
     # Rules v2: an event recorded this many hours after it happened is marked "recorded late".
     late_record_warn_h: float = Field(default=72.0, gt=0)
+    # Two-step custody: hours a shipment waits for its receiver before the sender may void it.
+    shipment_expiry_h: int = Field(default=168, ge=1, le=8760)
     worker_enabled: bool = True
     worker_poll_s: float = Field(default=1.0, gt=0)
     # Recall notice webhooks: how often each server process looks for deliveries due (0: never).

@@ -70,6 +70,9 @@ class EventType(StrEnum):
     MERGE = "merge"
     RECALL = "recall"
     NOTE = "note"
+    TRANSFER_RECEIVED = "transfer_received"
+    TRANSFER_REFUSED = "transfer_refused"
+    TRANSFER_VOIDED = "transfer_voided"
 
 
 #: The uint8 `kind` used by `recordLotEvent` on chain; append only, never renumber.
@@ -179,6 +182,7 @@ class Lot(SQLModel, table=True):
     custodian_org_id: int = Field(foreign_key="organisation.id", index=True)
     recalled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     recall_reason: str | None = Field(default=None, max_length=1000)
+    in_transit_to: int | None = None  # the open shipment's receiver (models_custody.Shipment)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     # The newest recorded event (rules v2): read and advanced under the lot lock only, so the
     # next event's ``seq`` and ``prev`` follow it. Verification never trusts these columns.

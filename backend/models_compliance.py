@@ -84,6 +84,7 @@ from backend.models_areas import (  # noqa: E402, F401
     GrowingArea,
     GrowingAreaFarm,
 )
+from backend.models_custody import Shipment, ShipmentStatus  # noqa: E402, F401
 from backend.models_recall import (  # noqa: E402, F401
     RecallNotice,
     RecallNotification,

@@ -1,4 +1,5 @@
-"""Lot movements: transfer, split, merge, and a regulator's recall."""
+"""Lot movements: transfer (and its shipment's receipt, refusal or cancellation), split, merge,
+and a regulator's recall."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from fastapi.responses import JSONResponse
 
 from backend.api import presenters
 from backend.api.deps import CurrentOrg, SessionDep, SettingsDep, WriteDep
+from backend.api.schemas_custody import (
+    CancelShipmentRequest,
+    ReceiveRequest,
+    RefuseRequest,
+    ShipmentChanged,
+)
 from backend.schemas import (
     LotChanged,
     LotCreated,
@@ -17,7 +24,7 @@ from backend.schemas import (
     SplitResult,
     TransferRequest,
 )
-from backend.services.ledger import custody, recall, split_merge
+from backend.services.ledger import custody, recall, shipments, split_merge
 
 router = APIRouter(prefix="/api/v1/lots", tags=["custody"])
 
@@ -43,7 +50,7 @@ def merge(
     return write.run(action)
 
 
-@router.post("/{code}/transfer", status_code=200, response_model=LotChanged)
+@router.post("/{code}/transfer", status_code=200, response_model=ShipmentChanged)
 def transfer(
     code: str,
     body: TransferRequest,
@@ -52,9 +59,10 @@ def transfer(
     settings: SettingsDep,
     write: WriteDep,
 ) -> JSONResponse:
-    """Hand the lot to another organisation; from then on only it may write about the lot."""
+    """Send the lot to another organisation: a shipment opens and the lot is in transit; the
+    caller keeps it until the receiver receives it (``/receive``) or refuses it (``/refuse``)."""
 
-    def action() -> LotChanged:
+    def action() -> ShipmentChanged:
         lot, event = custody.transfer_lot(
             session,
             lot_code=code,
@@ -65,7 +73,86 @@ def transfer(
             note=body.note,
             settings=settings,
         )
-        return presenters.lot_changed(session, lot, event)
+        shipment = shipments.open_shipment(session, lot)
+        assert shipment is not None
+        return presenters.shipment_changed(session, lot, event, shipment, settings)
+
+    return write.run(action, status_code=200)
+
+
+@router.post("/{code}/receive", status_code=200, response_model=ShipmentChanged)
+def receive(
+    code: str,
+    body: ReceiveRequest,
+    org: CurrentOrg,
+    session: SessionDep,
+    settings: SettingsDep,
+    write: WriteDep,
+) -> JSONResponse:
+    """Receive a lot sent to the caller: from now on the caller holds it."""
+
+    def action() -> ShipmentChanged:
+        step = shipments.receive_lot(
+            session,
+            lot_code=code,
+            org=org,
+            occurred_at=body.occurred_at,
+            location=body.location,
+            note=body.note,
+            settings=settings,
+        )
+        return presenters.shipment_changed(session, step.lot, step.event, step.shipment, settings)
+
+    return write.run(action, status_code=200)
+
+
+@router.post("/{code}/refuse", status_code=200, response_model=ShipmentChanged)
+def refuse(
+    code: str,
+    body: RefuseRequest,
+    org: CurrentOrg,
+    session: SessionDep,
+    settings: SettingsDep,
+    write: WriteDep,
+) -> JSONResponse:
+    """Refuse a lot sent to the caller, saying why: the sender keeps it."""
+
+    def action() -> ShipmentChanged:
+        step = shipments.refuse_lot(
+            session,
+            lot_code=code,
+            org=org,
+            reason=body.reason,
+            occurred_at=body.occurred_at,
+            settings=settings,
+        )
+        return presenters.shipment_changed(session, step.lot, step.event, step.shipment, settings)
+
+    return write.run(action, status_code=200)
+
+
+@router.post("/{code}/cancel-shipment", status_code=200, response_model=ShipmentChanged)
+def cancel_shipment(
+    code: str,
+    body: CancelShipmentRequest,
+    org: CurrentOrg,
+    session: SessionDep,
+    settings: SettingsDep,
+    write: WriteDep,
+) -> JSONResponse:
+    """Cancel the caller's shipment that its receiver left unanswered past
+    ``SENTRACE_SHIPMENT_EXPIRY_H`` hours (409 before then, naming when)."""
+
+    def action() -> ShipmentChanged:
+        step = shipments.void_shipment(
+            session,
+            lot_code=code,
+            org=org,
+            occurred_at=body.occurred_at,
+            note=body.note,
+            settings=settings,
+        )
+        return presenters.shipment_changed(session, step.lot, step.event, step.shipment, settings)
 
     return write.run(action, status_code=200)
 

@@ -29,7 +29,7 @@ def lot_completeness(code: str, org: CurrentOrg, session: SessionDep) -> Complet
     if lot is None:
         raise NotFound(UNKNOWN_LOT)
     if not permissions.reads_everything(org):
-        permissions.require_custodian(org, lot)
+        permissions.require_holder(org, lot)
     found = circular02.completeness(session, lot=lot)
     return CompletenessPublic(
         lot=found.lot, complete=found.complete, items=found.items, missing=found.missing

@@ -9,7 +9,19 @@ from dataclasses import asdict
 
 from sqlmodel import Session
 
-from backend.models import ApiKey, Batch, BatchStatus, Event, Farm, Lot, Organisation, Product
+from backend.api.schemas_custody import ShipmentChanged, ShipmentPublic
+from backend.config import Settings
+from backend.models import (
+    ApiKey,
+    Batch,
+    BatchStatus,
+    Event,
+    Farm,
+    Lot,
+    Organisation,
+    Product,
+)
+from backend.models_custody import Shipment, ShipmentStatus
 from backend.schemas import (
     AnchorStatus,
     ApiKeyPublic,
@@ -27,7 +39,7 @@ from backend.schemas import (
     OrgPublic,
     ProductPublic,
 )
-from backend.services.ledger import queries
+from backend.services.ledger import queries, shipments
 from backend.services.ledger.disclosures import EventDisclosures
 from backend.timeutil import as_utc
 
@@ -174,3 +186,28 @@ def _linked(link: queries.LinkedLot) -> LinkedLotPublic:
 def _id(row: ApiKey | Lot) -> int:
     assert row.id is not None
     return row.id
+
+
+def shipment_changed(
+    session: Session, lot: Lot, event: Event, shipment: Shipment, settings: Settings
+) -> ShipmentChanged:
+    """A custody step's answer: the lot's holder now, and the shipment the step opened or
+    closed."""
+    orgs = queries.orgs_by_id(
+        session, (lot.custodian_org_id, shipment.from_org_id, shipment.to_org_id)
+    )
+    return ShipmentChanged(
+        code=lot.code,
+        custodian=org_public(orgs[lot.custodian_org_id]),
+        in_transit=lot.in_transit_to is not None,
+        shipment=ShipmentPublic(
+            id=shipment.id,
+            status=ShipmentStatus(shipment.status).value,
+            sender=org_public(orgs[shipment.from_org_id]),
+            receiver=org_public(orgs[shipment.to_org_id]),
+            sent_at=as_utc(shipment.sent_at),
+            cancellable_from=shipments.voidable_from(shipment, settings),
+            reason=shipment.reason,
+        ),
+        event=event_accepted(event),
+    )

@@ -17,9 +17,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from backend.api.schemas_v2 import LotPublicV2
+from backend.hashing import org_ref_name
 from backend.models import Organisation
 from backend.schemas import LotPublic
 from backend.services.catalog import gs1_prefixes
+from backend.services.ledger.transit import open_transfer
 from backend.services.verification import claims
 from backend.services.verification.chain_view import ChainView
 
@@ -92,6 +94,10 @@ class LotPublicView(BaseModel):
     recalled: bool
     recalled_at: datetime | None
     recall_reason: str | None
+    in_transit_to: str | None = Field(
+        description="While a shipment waits for its receiver: the receiver's name, as the "
+        "page's journey says 'đang vận chuyển / in transit'; null otherwise."
+    )
     events: list[PublicEvent]
 
 
@@ -119,8 +125,22 @@ def public_view(session: Session, full: LotPublic, view: ChainView) -> LotPublic
         recalled=full.recalled,
         recalled_at=full.recalled_at,
         recall_reason=full.recall_reason,
+        in_transit_to=_in_transit_to(session, full),
         events=[_event(event, names) for event in full.events],
     )
+
+
+def _in_transit_to(session: Session, full: LotPublic) -> str | None:
+    """The receiver of the shipment the record shows open (the page's rule, from the same
+    documents for a rules-v2 lot: ``services.ledger.transit``)."""
+    waiting = open_transfer((event.type, event.data) for event in full.events)
+    if waiting is None:
+        return None
+    receiver = waiting.get("to")
+    if (stated := org_ref_name(receiver)) is not None:
+        return stated
+    slug = receiver if isinstance(receiver, str) else ""
+    return _org_names(session, {slug}).get(slug, slug)
 
 
 def _event(event: Any, names: dict[str, str]) -> PublicEvent:

@@ -27,6 +27,7 @@ from backend.demo.steps import (
     Harvest,
     Journey,
     Recall,
+    Receive,
     Scene,
     Split,
     Transfer,
@@ -147,8 +148,10 @@ NOTICE = Journey(
     (
         Harvest(QUYT, "quyt-hong-lai-vung", "LH-QUYT-01", "500", "kg", (6, 7)),
         Transfer(QUYT, PACKER, (5, 8), "Giao 50 sọt quýt"),
+        Receive(PACKER, (5, 10)),
         Split(PACKER, (("-A", "250"), ("-B", "250")), (4, 15), follow="-A"),
         Transfer(PACKER, SHOP, (3, 5), "125 hộp quà"),
+        Receive(SHOP, (2, 7)),
         RecallWithNotice(REGULATOR, NOTICE_LOT, (1, 15), RECALL_REASON),
     ),
 )

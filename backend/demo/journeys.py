@@ -1,12 +1,25 @@
 """What happened to the demo's lots, as data: five journeys from the field to the shop or recall.
 
+Every transfer is received by the organisation it names, except two that show the other states
+of two-step custody: the rice is refused once (then sent again), the lotus seeds are in transit.
+
 Times are (days ago, hour in Đồng Tháp), so the demo always reads as last week's produce.
 """
 
 from __future__ import annotations
 
 from backend.demo.cast import LUA, PACKER, QUYT, REGULATOR, SEN, SHOP, XOAI
-from backend.demo.steps import Harvest, Journey, Recall, Record, Serials, Split, Transfer
+from backend.demo.steps import (
+    Harvest,
+    Journey,
+    Recall,
+    Receive,
+    Record,
+    Refuse,
+    Serials,
+    Split,
+    Transfer,
+)
 from backend.models import EventType
 
 INPUT = EventType.INPUT_APPLICATION
@@ -65,6 +78,7 @@ MANGO = Journey(
             },
         ),
         Transfer(XOAI, PACKER, (8, 8), "Giao 120 sọt tại nhà đóng gói Sa Đéc"),
+        Receive(PACKER, (8, 11), "Nhận đủ 120 sọt"),
         Record(PACKER, RECEIVING, (8, 11), {"condition": "good", "temperature_c": "24"}),
         Record(
             PACKER,
@@ -91,6 +105,7 @@ MANGO = Journey(
             },
         ),
         Transfer(PACKER, SHOP, (6, 5), "Pallet 1: 29 thùng + hàng lẻ"),
+        Receive(SHOP, (5, 6)),
         Record(SHOP, RECEIVING, (5, 6), {"condition": "good", "temperature_c": "13"}),
         Record(SHOP, EventType.RETAIL, (5, 9), {"shelf": "Quầy trái cây Đồng Tháp"}),
     ),
@@ -118,6 +133,7 @@ MANDARIN = Journey(
             QUYT, CHECK, (6, 11), {"result": "pass", "brix": "12.8", "inspector": COOP_INSPECTORS}
         ),
         Transfer(QUYT, PACKER, (5, 8), "Giao 40 sọt quýt loại 1"),
+        Receive(PACKER, (5, 10)),
         Record(PACKER, RECEIVING, (5, 10), {"condition": "good"}),
         Record(PACKER, PACKING, (4, 9), {"package": "hộp quà 2 kg", "package_count": 390}),
         Split(PACKER, (("-A", "400"), ("-B", "380")), (4, 15), follow="-A"),
@@ -129,6 +145,7 @@ MANDARIN = Journey(
             {"destination": HCM, "carrier": "Xe tải Lai Vung", "vehicle": "66H-045.67"},
         ),
         Transfer(PACKER, SHOP, (3, 5), "200 hộp quà Tết"),
+        Receive(SHOP, (2, 7)),
         Record(SHOP, RECEIVING, (2, 7), {"condition": "good"}),
     ),
 )
@@ -143,9 +160,12 @@ LOTUS = Journey(
             SEN, CHECK, (3, 13), {"result": "pass", "method": RAPID_TEST, "inspector": COOP_LAB}
         ),
         Transfer(SEN, PACKER, (2, 8), "Thùng giữ lạnh, 35 túi 10 kg"),
+        Receive(PACKER, (2, 10)),
         Record(PACKER, RECEIVING, (2, 10), {"condition": "good", "temperature_c": "5"}),
         Record(PACKER, PACKING, (2, 14), {"package": VACUUM_TRAY, "package_count": 690}),
         Serials(PACKER, 6),
+        # Sent on to the shop and not yet received: the page reads "đang vận chuyển".
+        Transfer(PACKER, SHOP, (0, 5), "Xe lạnh 4 °C, 690 khay"),
     ),
 )
 
@@ -161,6 +181,10 @@ RICE = Journey(
             {"result": "pass", "moisture_percent": "14.2", "method": "Độ ẩm, tạp chất"},
         ),
         Transfer(LUA, PACKER, (10, 8), "Lúa khô, 250 bao 50 kg"),
+        # Refused at the gate, dried again, sent again and received.
+        Refuse(PACKER, (10, 10), "Độ ẩm đo tại kho 16,1%, vượt mức nhận 14,5%"),
+        Transfer(LUA, PACKER, (9, 7), "Đã sấy lại, độ ẩm 14,2%"),
+        Receive(PACKER, (9, 8)),
         Record(PACKER, PROCESSING, (9, 8), {"step": "Xay xát, lau bóng"}),
     ),
 )

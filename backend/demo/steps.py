@@ -1,10 +1,10 @@
 """The steps a demo journey is made of, and the one walk that plays them through the services.
 
-A journey is data: a lot code and a tuple of small frozen steps (harvest, event, transfer,
-split, serials, recall). :func:`walk` applies them in order to one lot; a :class:`Split` may
-hand the walk on to one of its children, so a journey follows the produce down to the pallet
-that reaches the shop. Every step goes through the same services as the API and the operator
-app, so the demo obeys every rule real data does.
+A journey is data: a lot code and a tuple of small frozen steps (harvest, event, transfer and
+the receiver's receipt or refusal, split, serials, recall). :func:`walk` applies them in order
+to one lot; a :class:`Split` may hand the walk on to one of its children, so a journey follows
+the produce down to the pallet that reaches the shop. Every step goes through the same
+services as the API and the operator app, so the demo obeys every rule real data does.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from backend.http.signed_writes import chain_facts
 from backend.models import EventType, Lot, Organisation, OrgRole
 from backend.runtime import Runtime
 from backend.services.labels import printing
-from backend.services.ledger import custody, events, lots, recall, split_merge
+from backend.services.ledger import custody, events, lots, recall, shipments, split_merge
 from backend.services.ledger.queries import get_lot_by_code
 from backend.timeutil import VIETNAM_TZ, as_utc, in_vietnam, utcnow
 
@@ -118,7 +118,7 @@ class Record:
 
 @dataclass(frozen=True)
 class Transfer:
-    """The holder hands the lot to another organisation."""
+    """The holder sends the lot to another organisation (in transit until it answers)."""
 
     org: str
     to: str
@@ -128,6 +128,36 @@ class Transfer:
     def apply(self, scene: Scene, lot: str) -> str:
         custody.transfer_lot(
             scene.session, to_slug=self.to, note=self.note, **scene.write(lot, self.org, self.at)
+        )
+        return lot
+
+
+@dataclass(frozen=True)
+class Receive:
+    """The organisation a transfer named receives the lot: from now on it holds it."""
+
+    org: str
+    at: When
+    note: str = ""
+
+    def apply(self, scene: Scene, lot: str) -> str:
+        shipments.receive_lot(
+            scene.session, note=self.note or None, **scene.write(lot, self.org, self.at)
+        )
+        return lot
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """The organisation a transfer named refuses the lot, saying why; the sender keeps it."""
+
+    org: str
+    at: When
+    reason: str
+
+    def apply(self, scene: Scene, lot: str) -> str:
+        shipments.refuse_lot(
+            scene.session, reason=self.reason, **scene.write(lot, self.org, self.at)
         )
         return lot
 

@@ -26,6 +26,7 @@ from backend.services.anchoring.service import AnchoringService
 from backend.services.anchoring.worker import AnchorWorker
 from tests.support.anvil import demo_client
 from tests.support.app import Actors
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import actions, anchor_everything, batches, execute, harvest
 from tests.support.node_app import app_on_node
 from tests.support.node_app import rpc_answer as rpc
@@ -73,7 +74,7 @@ def test_events_confirm_and_verify_through_a_node_that_caps_log_ranges(world: Wo
     assert whole_chain["error"]["code"] == -32005  # the harness does refuse an unbounded query
     for code in ("LO-1", "LO-2"):
         harvest(world.actors, code)
-        world.actors.post(f"/api/v1/lots/{code}/transfer", "htx", {"to": "dg"})
+        hand_over(world.actors.post, code, "htx", "dg")
 
     logs_before = world.proxy.count("eth_getLogs")
     anchor_everything(world.runtime)

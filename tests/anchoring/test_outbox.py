@@ -9,6 +9,7 @@ from backend.hashing import from_hex, keccak, lot_key, to_hex
 from backend.models import EVENT_KIND_CODES, BatchStatus, ChainActionKind, EventType
 from backend.runtime import Runtime
 from tests.support.app import Actors
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import actions, anchor_everything, events, execute, harvest, note
 
 
@@ -21,7 +22,7 @@ def test_milestones_are_recorded_on_chain_and_their_transactions_shown_in_verifi
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
     harvest(supply_chain, "LO-1")
-    supply_chain.post("/api/v1/lots/LO-1/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, "LO-1", "htx", "dg")
     note(supply_chain, "LO-1", "Đã nhận hàng", org="dg")
 
     anchor_everything(runtime)

@@ -19,6 +19,7 @@ from tests.support.bodies import (
     error,
     invalid,
 )
+from tests.support.custody import hand_over
 
 LOT = "XOAI-T01"
 DG = {"slug": "dg", "name": "Đóng gói Sa Đéc", "role": "packer"}
@@ -34,8 +35,8 @@ def lot(supply_chain: Actors) -> Actors:
 
 @pytest.fixture
 def packed(lot: Actors) -> Actors:
-    """The lot transferred to the packer ``dg``."""
-    lot.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg"})
+    """The lot transferred to the packer ``dg``, which received it."""
+    hand_over(lot.post, LOT, "htx", "dg")
     return lot
 
 
@@ -52,15 +53,26 @@ def note(text: str = "x") -> dict[str, Any]:
     return {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": text}}
 
 
-def test_a_transfer_hands_the_lot_to_the_receiver(lot: Actors) -> None:
+HTX = {"slug": "htx", "name": "HTX Mỹ Xương", "role": "cooperative"}
+
+
+def test_a_transfer_sends_the_lot_and_the_sender_keeps_it_until_received(lot: Actors) -> None:
     response = call(lot, f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg", "note": "Xe 66C"})
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    assert body == {
         "code": LOT,
-        "custodian": DG,
-        "recalled": False,
-        "recalled_at": None,
-        "recall_reason": None,
+        "custodian": HTX,
+        "in_transit": True,
+        "shipment": {
+            "id": A_UUID,
+            "status": "open",
+            "sender": HTX,
+            "receiver": DG,
+            "sent_at": A_TIMESTAMP,
+            "cancellable_from": A_TIMESTAMP,
+            "reason": None,
+        },
         "event": {"id": A_UUID, "event_hash": A_HASH, "status": "pending"},
     }
     transfer = lot_record(lot, LOT)["events"][-1]
@@ -69,11 +81,14 @@ def test_a_transfer_hands_the_lot_to_the_receiver(lot: Actors) -> None:
     assert transfer["data"] == {
         "from": {"org": "htx", "name": "HTX Mỹ Xương"},
         "to": {"org": "dg", "name": "Đóng gói Sa Đéc"},
+        "shipment": body["shipment"]["id"],
         "note": "Xe 66C",
     }
+    assert lot_record(lot, LOT)["custodian"] == HTX
 
 
-def test_after_a_transfer_the_receiver_writes_and_the_sender_may_not(packed: Actors) -> None:
+def test_after_receipt_the_receiver_writes_and_the_sender_may_not(packed: Actors) -> None:
+    assert lot_record(packed, LOT)["custodian"] == DG
     assert call(packed, f"/api/v1/lots/{LOT}/events", "dg", note()).status_code == 201
     refused = call(packed, f"/api/v1/lots/{LOT}/events", "htx", note())
     assert refused.status_code == 403
@@ -194,8 +209,8 @@ def test_only_the_custodian_splits(packed: Actors) -> None:
 
 def _two_lots(actors: Actors) -> None:
     actors.post("/api/v1/lots", "htx", harvest_body(code="XOAI-T02", quantity="500"))
-    actors.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg"})
-    actors.post("/api/v1/lots/XOAI-T02/transfer", "htx", {"to": "dg"})
+    hand_over(actors.post, LOT, "htx", "dg")
+    hand_over(actors.post, "XOAI-T02", "htx", "dg")
 
 
 def test_a_merge_combines_what_is_left_of_lots_of_one_product(lot: Actors) -> None:
@@ -248,7 +263,7 @@ def test_a_merge_needs_lots_of_one_product_held_by_the_caller(lot: Actors) -> No
     held_elsewhere = call(lot, "/api/v1/lots/merge", "dg", {"lots": [LOT, "SEN-01"]})
     assert held_elsewhere.status_code == 403
     assert held_elsewhere.json() == error(NOT_CUSTODIAN, "permission_denied", "lots[1]")
-    lot.post("/api/v1/lots/SEN-01/transfer", "htx", {"to": "dg"})
+    hand_over(lot.post, "SEN-01", "htx", "dg")
     mixed = call(lot, "/api/v1/lots/merge", "dg", {"lots": [LOT, "SEN-01"]})
     assert mixed.status_code == 422
     assert mixed.json() == invalid(

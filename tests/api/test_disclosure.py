@@ -13,6 +13,7 @@ from backend.models import Disclosure, Event
 from backend.runtime import Runtime
 from tests.support.app import ADMIN, Actors, harvest_body
 from tests.support.bodies import A_HASH, MISSING_KEY, UNKNOWN_LOT, error
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import execute
 
 LOT = "LO-KIN"
@@ -50,7 +51,7 @@ def ids(supply_chain: Actors) -> dict[str, str]:
     body = note("Gọi anh Tư 0912 345 678", private=["text"], location={**POINT, "commune": "X"})
     own = supply_chain.post(path, "htx", body)
     supply_chain.post(path, "htx", note("Tỉa cành"))
-    supply_chain.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, LOT, "htx", "dg")
     packer = supply_chain.post(path, "dg", note("Kho của bà Năm", private=["text"]))
     return {"harvest": harvest["event"]["id"], "own": own["id"], "packer": packer["id"]}
 
@@ -92,7 +93,7 @@ def everything(ids: dict[str, str], *, own_checked: bool = True) -> dict[str, An
             },
             {
                 "event_id": ids["packer"],
-                "seq": 5,
+                "seq": 6,  # after the transfer (4) and its receipt (5)
                 "values": [opened("data.text", "Kho của bà Năm")],
             },
         ],
@@ -133,7 +134,7 @@ def test_an_organisation_that_recorded_events_reads_only_its_own(
     assert response.json() == {
         "lot": LOT,
         "events": [
-            {"event_id": ids["packer"], "seq": 5, "values": [opened("data.text", "Kho của bà Năm")]}
+            {"event_id": ids["packer"], "seq": 6, "values": [opened("data.text", "Kho của bà Năm")]}
         ],
     }
 

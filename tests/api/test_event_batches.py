@@ -43,6 +43,7 @@ from tests.support.bodies import (
     error,
     invalid,
 )
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import actions, events
 
 LOT_A, LOT_B, HANDED_ON = "XOAI-A", "XOAI-B", "XOAI-C"
@@ -55,7 +56,7 @@ def lots(supply_chain: Actors) -> Actors:
     """Lots A and B held by ``htx``; lot C harvested by ``htx`` and handed on to ``dg``."""
     for code in (LOT_A, LOT_B, HANDED_ON):
         supply_chain.post("/api/v1/lots", "htx", harvest_body(code=code))
-    supply_chain.post(f"/api/v1/lots/{HANDED_ON}/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, HANDED_ON, "htx", "dg")
     return supply_chain
 
 
@@ -257,6 +258,7 @@ def test_the_first_bad_item_in_request_order_is_reported_whatever_the_lock_order
     ("type_", "endpoint"),
     [
         ("transfer", "POST /api/v1/lots/{code}/transfer"),
+        ("transfer_received", "POST /api/v1/lots/{code}/receive"),
         ("recall", "POST /api/v1/lots/{code}/recall"),
     ],
 )

@@ -174,14 +174,20 @@ def test_an_unknown_event_type_is_refused(lot: Actors) -> None:
     assert response.json() == invalid(
         "Loại sự kiện không hợp lệ / unknown event type; expected one of: input_application, "
         "harvest, quality_check, processing, packing, shipping, receiving, retail, transfer, "
-        "split, merge, recall, note",
+        "split, merge, recall, note, transfer_received, transfer_refused, transfer_voided",
         "type",
     )
 
 
 @pytest.mark.parametrize(
     ("type_", "endpoint"),
-    [("transfer", "POST /api/v1/lots/{code}/transfer"), ("harvest", "POST /api/v1/lots")],
+    [
+        ("transfer", "POST /api/v1/lots/{code}/transfer"),
+        ("transfer_received", "POST /api/v1/lots/{code}/receive"),
+        ("transfer_refused", "POST /api/v1/lots/{code}/refuse"),
+        ("transfer_voided", "POST /api/v1/lots/{code}/cancel-shipment"),
+        ("harvest", "POST /api/v1/lots"),
+    ],
 )
 def test_types_that_change_the_lot_must_use_their_own_endpoint(
     lot: Actors, type_: str, endpoint: str

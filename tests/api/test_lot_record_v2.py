@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from backend.runtime import Runtime
 from tests.support.app import ADMIN, Actors, harvest_body
-from tests.support.bodies import A_HASH
+from tests.support.bodies import A_HASH, A_UUID
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import anchor_everything, execute, note, set_event_json
 
 LOT = "LO-V2-REC"
@@ -49,7 +50,7 @@ def anchored(runtime: Runtime, supply_chain: Actors) -> dict[str, Any]:
     anchor_everything(runtime)
     note(supply_chain, LOT, "Tỉa cành sau thu hoạch")
     anchor_everything(runtime)
-    supply_chain.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, LOT, "htx", "dg")
     anchor_everything(runtime)
     return record(supply_chain.client)
 
@@ -77,15 +78,18 @@ def test_a_rules_v2_record_states_its_facts_from_its_documents(anchored: dict[st
     assert (anchored["quantity"], anchored["remaining_quantity"]) == ("1000", "1000")
     assert (anchored["unit"], anchored["harvested_at"]) == ("kg", "2026-04-30T23:30:00Z")
     assert anchored["custodian"]["slug"] == "dg"
-    _, tended, handed = anchored["events"]
-    assert [e["type"] for e in anchored["events"]] == ["harvest", "note", "transfer"]
-    assert [e["seq"] for e in anchored["events"]] == [1, 2, 3]
-    assert {e["org_name"] for e in anchored["events"]} == {"HTX Mỹ Xương"}
+    _, tended, handed, received = anchored["events"]
+    kinds = ["harvest", "note", "transfer", "transfer_received"]
+    assert [e["type"] for e in anchored["events"]] == kinds
+    assert [e["seq"] for e in anchored["events"]] == [1, 2, 3, 4]
+    assert [e["org_name"] for e in anchored["events"]] == ["HTX Mỹ Xương"] * 3 + ["Đóng gói Sa Đéc"]
     assert tended["data"] == {"text": "Tỉa cành sau thu hoạch"}
     assert handed["data"] == {  # both sides named under the hash (proof rules 3.4)
         "from": {"org": "htx", "name": "HTX Mỹ Xương"},
         "to": {"org": "dg", "name": "Đóng gói Sa Đéc"},
+        "shipment": A_UUID,
     }
+    assert received["data"] == {"shipment": handed["data"]["shipment"], "transfer": A_HASH}
     for event in anchored["events"]:
         assert event["proven"] is True
         assert event["status"] == "anchored"

@@ -256,7 +256,7 @@ def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
 
 def _transfer_as_colleague(server: SigningServer, code: str) -> None:
     """Another member of the cooperative hands the lot to a packer from their own system
-    (client-held key, API key), signing through the 428 protocol."""
+    (client-held key, API key), signing through the 428 protocol; the packer receives it."""
     account = Account.create()
     with session_scope(server.runtime.engine) as session:
         coop = get_org_by_slug(session, COOP_SLUG)
@@ -272,6 +272,9 @@ def _transfer_as_colleague(server: SigningServer, code: str) -> None:
             )
         register_key(session, coop, address=account.address, custody="client")
         _, api_key = issue_api_key(session, org=coop, label="colleague")
+        packer = get_org_by_slug(session, PACKER_SLUG)
+        assert packer is not None
+        _, packer_key = issue_api_key(session, org=packer, label="kho")
     path = f"/api/v1/lots/{code}/transfer"
     auth = {"Authorization": f"Bearer {api_key}"}
     with httpx.Client(base_url=server.url, headers=auth) as client:
@@ -286,6 +289,10 @@ def _transfer_as_colleague(server: SigningServer, code: str) -> None:
         headers = {"X-SenTrace-Draft": draft["id"], "X-SenTrace-Signatures": ",".join(signatures)}
         done = client.post(path, json={"to": PACKER_SLUG}, headers=headers)
         assert done.status_code in (200, 201), done.text
+        # The packer (custodial key: the server signs) receives it: it holds the lot now.
+        receiver = {"Authorization": f"Bearer {packer_key}"}
+        received = client.post(f"/api/v1/lots/{code}/receive", json={}, headers=receiver)
+        assert received.status_code == 200, received.text
 
 
 def test_an_entry_about_a_lot_handed_on_meanwhile_comes_back_refused_and_stays(

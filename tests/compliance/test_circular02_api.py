@@ -9,6 +9,7 @@ from PIL import Image
 from tests.qr.helpers import decode_qr_codes, pdf_pages
 from tests.support.app import Actors, harvest_body
 from tests.support.bodies import invalid
+from tests.support.custody import hand_over
 
 NOW = "2026-05-02T08:00:00+07:00"
 
@@ -51,7 +52,7 @@ def test_a_lot_with_every_item_prints_export_labels(supply_chain: Actors) -> Non
     supply_chain.post(
         "/api/v1/lots/L-X/events", "htx", {"type": "packing", "occurred_at": NOW, "data": packing}
     )
-    supply_chain.post("/api/v1/lots/L-X/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, "L-X", "htx", "dg")
     before = client.get("/api/v1/lots/L-X/completeness", headers=headers["dg"]).json()
     assert before["missing"] == ["brand_or_serial"]  # no GTIN: serials will do
     serials = {"count": 2, "serials": True}
@@ -88,7 +89,7 @@ def test_export_labels_carry_harvest_and_best_before_dates_in_their_digital_link
     supply_chain.post(
         "/api/v1/lots/L-G/events", "htx", {"type": "packing", "occurred_at": NOW, "data": packing}
     )
-    supply_chain.post("/api/v1/lots/L-G/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, "L-G", "htx", "dg")
     printed = client.post(
         "/api/v1/lots/L-G/labels",
         json={"count": 1, "export": True, "format": "png"},

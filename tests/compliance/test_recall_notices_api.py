@@ -31,6 +31,7 @@ from backend.timeutil import utcnow
 from tests.compliance.test_season_diary_api import spray
 from tests.support.app import Actors, harvest_body
 from tests.support.bodies import WRONG_ROLE, error, invalid
+from tests.support.custody import hand_over
 
 
 class Receiver:
@@ -85,8 +86,8 @@ def recalled(supply_chain: Actors) -> Actors:
     actors.post("/api/v1/lots", "htx", harvest_body(code="L-R", quantity="1000"))
     children = [{"code": "L-R1", "quantity": "400"}, {"code": "L-R2", "quantity": "600"}]
     actors.post("/api/v1/lots/L-R/split", "htx", {"children": children})
-    actors.post("/api/v1/lots/L-R1/transfer", "htx", {"to": "dg"})
-    actors.post("/api/v1/lots/L-R2/transfer", "htx", {"to": "kho"})
+    hand_over(actors.post, "L-R1", "htx", "dg")
+    hand_over(actors.post, "L-R2", "htx", "kho")
     printed = actors.client.post(
         "/api/v1/lots/L-R1/labels", json={"count": 2, "serials": True}, headers=actors.headers["dg"]
     )

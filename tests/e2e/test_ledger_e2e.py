@@ -36,6 +36,7 @@ from backend.models import BatchStatus, ChainActionKind
 from backend.runtime import Runtime
 from tests.support.anvil import start_anvil
 from tests.support.app import Actors, make_settings
+from tests.support.custody import hand_over
 from tests.support.killable import KillableStack
 from tests.support.ledger_flow import actions, batches, events, execute, pending_events
 
@@ -135,7 +136,7 @@ def _record_the_journey(actors: Actors) -> str:
             },
         },
     )
-    actors.post("/api/v1/lots/XOAI-2026-001/transfer", "htx-my-xuong", {"to": "dong-goi-sa-dec"})
+    hand_over(actors.post, "XOAI-2026-001", "htx-my-xuong", "dong-goi-sa-dec")
     actors.post(
         "/api/v1/lots/XOAI-2026-001/events",
         "dong-goi-sa-dec",
@@ -186,7 +187,8 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
     wait_for("all lots verified", lambda: all(verdict(c)["verdict"] == "verified" for c in LOTS))
     parent = verdict("XOAI-2026-001")
     types = {e["type"]: e for e in parent["events"]}
-    assert set(types) == {"harvest", "input_application", "transfer", "packing", "split"}
+    kinds = {"harvest", "input_application", "transfer", "transfer_received", "packing", "split"}
+    assert set(types) == kinds
     assert {e["verdict"] for e in parent["events"]} == {"verified"}
     assert types["harvest"]["milestone_tx_hash"] and types["transfer"]["milestone_tx_hash"]
     assert types["packing"]["milestone_tx_hash"] is None
@@ -202,7 +204,7 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
     good.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
     passed = runner.invoke(cli, ["verify-proof", str(good), "--rpc", anvil_node.url, *registry])
     assert passed.exit_code == 0, passed.output
-    assert "6 hợp lệ / valid, 0 sai / failed" in passed.output
+    assert "7 hợp lệ / valid, 0 sai / failed" in passed.output
     for part, forge in FORGERIES.items():
         forged_bundle = json.loads(json.dumps(bundle))
         forge(next(e for e in forged_bundle["events"] if e["id"] == input_event))
@@ -213,7 +215,7 @@ def test_a_traced_lot_is_verified_on_anvil_and_a_database_edit_reads_tampered(
         )
         assert failed.exit_code == 1, (part, failed.output)
         assert input_event in failed.output and "SAI / FAILED" in failed.output, part
-        assert "5 hợp lệ / valid, 1 sai / failed" in failed.output, part
+        assert "6 hợp lệ / valid, 1 sai / failed" in failed.output, part
 
     # Someone lowers the recorded dose directly in the database, where the rules hash it:
     # rules v1 hash the event's columns; rules v2 hash the stored canonical bytes, beside which

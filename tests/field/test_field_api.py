@@ -24,6 +24,11 @@ from tests.operator.conftest import Cast, sign_in
 
 BATCH = "/api/v1/events/batch"
 NOT_CUSTODIAN = "Tổ chức không giữ lô này / your organisation does not hold this lot"
+IN_TRANSIT = (
+    "Lô đang vận chuyển: bên nhận phải nhận hoặc từ chối trước (bên gửi chỉ được huỷ chuyến "
+    "hàng khi đã quá hạn) / lot is in transit: the receiver must receive or refuse it first "
+    "(the sender may only cancel the shipment once it has expired)"
+)
 
 
 def rule(form: str, name: str) -> dict[str, Any]:
@@ -269,7 +274,16 @@ def test_an_entry_on_a_lot_handed_on_meanwhile_is_refused_naming_it(
         },
     )
     assert moved.status_code == 303, moved.text
-    response = post_items(member, token, [quality(cast.lot_code)])
+    lots = member.get("/app/field/data.json").json()["lots"]
+    assert cast.lot_code not in [lot["code"] for lot in lots]  # not offered while in transit
+    in_transit = post_items(member, token, [quality(cast.lot_code)])
+    assert in_transit.status_code == 409
+    assert in_transit.json() == {"detail": IN_TRANSIT, "code": "conflict",
+                                 "field": "events[0].lot"}  # fmt: skip
+    packer, packer_token = signed_in(client_factory, cast.packer)
+    received = packer.post(f"/app/lots/{cast.lot_code}/receive", data={"csrf_token": packer_token})
+    assert received.status_code == 303, received.text
+    response = post_items(member, token, [quality(cast.lot_code, when=ago(0.5))])
     assert response.status_code == 403
     assert response.json() == {"detail": NOT_CUSTODIAN, "code": "permission_denied",
                                "field": "events[0].lot"}  # fmt: skip

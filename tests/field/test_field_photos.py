@@ -176,7 +176,9 @@ def test_whoever_may_open_the_lot_sees_the_photo_its_event_names(
     assert moved.status_code == 303, moved.text
 
     packer: TestClient = client_factory()
-    sign_in(packer, cast.packer)
+    packer_token = sign_in(packer, cast.packer)
+    received = packer.post(f"/app/lots/{cast.lot_code}/receive", data={"csrf_token": packer_token})
+    assert received.status_code == 303, received.text
     assert packer.get(f"{UPLOAD}/{digest}?lot={cast.lot_code}").status_code == 200
     assert packer.get(f"{UPLOAD}/{digest}").status_code == 404
     stranger: TestClient = client_factory()

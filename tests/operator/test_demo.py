@@ -19,6 +19,7 @@ from backend.demo import (
     label_sheet_path,
     load_demo,
 )
+from backend.demo.cast import PACKER, SHOP
 from backend.demo.compliance import AREA, NOTICE_LOT, summary
 from backend.models import Event, LabelSerial, Lot, Organisation, Product, Scan, User
 from backend.models_areas import AreaClaimRefusal
@@ -150,3 +151,25 @@ def test_demo_has_an_area_near_its_cap_a_borrowed_code_an_override_and_a_notice(
         assert holders == {"sadec-packhouse", "hcm-nong-san-sach"}
         held = verify_lot(session, code="XOAI-2606-02", view=demo_runtime.chain_view())
         assert held is not None and str(held.verdict) == "verified"
+
+
+def test_demo_shows_each_state_of_two_step_custody(demo_runtime: Runtime) -> None:
+    """Transfers are received, the rice was refused once, the lotus seeds are still in transit."""
+    with Session(demo_runtime.engine) as session:
+        orgs = {o.id: o.slug for o in session.exec(select(Organisation))}
+        lots = {lot.code: lot for lot in session.exec(select(Lot))}
+        kinds = {
+            code: [str(e.type) for e in session.exec(select(Event).where(Event.lot_id == lot.id))]
+            for code, lot in lots.items()
+        }
+    lotus, mango = lots["SEN-2606-01"], lots["XOAI-2606-01"]
+    assert orgs[lotus.custodian_org_id] == PACKER and orgs.get(lotus.in_transit_to or 0) == SHOP
+    assert kinds["SEN-2606-01"][-1] == "transfer"
+    assert [k for k in kinds["LUA-2606-01"] if k.startswith("transfer")] == [
+        "transfer",
+        "transfer_refused",
+        "transfer",
+        "transfer_received",
+    ]
+    assert mango.in_transit_to is None and "transfer_received" in kinds["XOAI-2606-01"]
+    assert all(lot.in_transit_to is None for code, lot in lots.items() if code != "SEN-2606-01")

@@ -17,6 +17,7 @@ from backend.runtime import Runtime
 from backend.services.accounts.users import create_user
 from tests.operator.conftest import PASSWORD, sign_in
 from tests.support.app import Actors, harvest_body
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import anchor_everything, events, execute, set_event_json
 
 LOT = "LO-V2-OP"
@@ -63,7 +64,7 @@ def coop(runtime: Runtime, supply_chain: Actors, app_client: TestClient) -> Test
     anchor_everything(runtime)
     supply_chain.post(f"/api/v1/lots/{LOT}/events", "htx", SPRAY)
     anchor_everything(runtime)
-    supply_chain.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, LOT, "htx", "dg")
     anchor_everything(runtime)
     sign_in(app_client, "coop")
     return app_client

@@ -123,11 +123,22 @@ def test_journey_from_cooperative_to_packer(
         data={"csrf_token": coop_token, "to": "sadec-pack", "occurred_at": "2026-01-05T09:00"},
     )
     assert moved.status_code == 303
-    # The cooperative handed it on: it may still read the lot, but no longer act on it.
-    assert coop.get(f"/app/lots/{cast.lot_code}").status_code == 200
-    assert coop.get(f"/app/lots/{cast.lot_code}/split").status_code == 403
+    # In transit: the cooperative still holds the lot but may not act on it until the packer
+    # answers; the page says where it is going.
+    sent = coop.get(f"/app/lots/{cast.lot_code}")
+    assert sent.status_code == 200 and 'id="in-transit"' in sent.text
+    assert coop.get(f"/app/lots/{cast.lot_code}/split").status_code == 409
 
     token = sign_in(packer, cast.packer)
+    incoming = packer.get("/app/shipments").text
+    assert f'href="/app/lots/{cast.lot_code}/shipment"' in incoming
+    assert packer.get(f"/app/lots/{cast.lot_code}/record/receiving").status_code == 403
+    assert "Nhận lô" in packer.get(f"/app/lots/{cast.lot_code}/shipment").text
+    accepted = packer.post(f"/app/lots/{cast.lot_code}/receive", data={"csrf_token": token})
+    assert accepted.status_code == 303, accepted.text
+    # Handed on: the cooperative may still read the lot, but no longer act on it.
+    assert coop.get(f"/app/lots/{cast.lot_code}").status_code == 200
+    assert coop.get(f"/app/lots/{cast.lot_code}/split").status_code == 403
     held = packer.get("/app/lots").text
     assert cast.lot_code in held
     received = packer.post(

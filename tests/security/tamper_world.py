@@ -226,6 +226,7 @@ def _write(ledger: Ledger, write: Write, code: str) -> None:
         receiver = "dg" if holder == "htx" else "htx"
         body = {"to": receiver, "occurred_at": when, "note": f"Giao hàng đợt {number}"}
         actors.post(f"/api/v1/lots/{code}/transfer", holder, body)
+        actors.post(f"/api/v1/lots/{code}/receive", receiver, {"occurred_at": when})
         ledger.custodian[code] = receiver
         ledger.receivers.add(receiver)
     elif write.kind == "split" and not ledger.parent:

@@ -4,8 +4,10 @@ caller, with the exact allowed set; then the lot and batch reads × every caller
 Callers: the admin token, one organisation of each role, a second cooperative (another
 organisation's valid key), no key at all, and a revoked key of the cooperative that would
 otherwise be allowed. Lots are held by cooperative ``htx`` (and, in the second table, by packer
-``dg`` after a transfer, to show that custody and not role decides). Each cell gets resources
-of its own, so an allowed write in one cell never changes what another cell sees.
+``dg`` after a transfer it received, to show that custody and not role decides); a shipment is
+answered only by the organisation it is addressed to, and cancelled only by its sender. Each
+cell gets resources of its own, so an allowed write in one cell never changes what another
+cell sees.
 
 Allowed → the endpoint's success status; a known caller outside the set → 403 with the fixed
 detail; no key or a revoked key → 401 with ``WWW-Authenticate: Bearer``. Every answer is JSON,
@@ -25,6 +27,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from backend.app import create_app
@@ -33,6 +36,7 @@ from backend.runtime import Runtime
 from qr.gtin import vietnam_gtin
 from tests.support.app import ADMIN, make_settings
 from tests.support.bodies import INVALID_KEY, MISSING_KEY, NOT_CUSTODIAN, NOT_FARM_OWNER, WRONG_ROLE
+from tests.support.custody import hand_over
 
 CALLERS = ["admin", "htx", "htx2", "dg", "pp", "ret", "ql", "none", "revoked"]
 ROLES = {
@@ -50,6 +54,11 @@ NOT_YOUR_PREFIX = (
     "GTIN mang tiền tố doanh nghiệp 8935000 của tổ chức khác / the GTIN carries company "
     "prefix 8935000, which belongs to another organisation"
 )
+NOT_RECEIVER = (
+    "Chỉ tổ chức được gửi đến trong chuyến hàng mới được nhận hoặc từ chối lô / only the "
+    "organisation the shipment is addressed to may receive or refuse it"
+)
+NOT_SENDER = "Chỉ bên gửi mới được huỷ chuyến hàng / only the sender may cancel the shipment"
 #: Harvested by htx and handed to dg: the lot whose reads the read matrix checks.
 READ_LOT = "READ-1"
 
@@ -98,7 +107,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
             prefix = {"prefix": HTX_PREFIX, "licence": "GS1 Việt Nam 001/2026"}
             built.post("/api/v1/orgs/htx/gs1-prefixes", "admin", prefix)
             built.harvest(READ_LOT)
-            built.post(f"/api/v1/lots/{READ_LOT}/transfer", "htx", {"to": "dg"})
+            hand_over(built.post, READ_LOT, "htx", "dg")
             built.post("/api/v1/anchor", "admin")
             yield built
     finally:
@@ -125,7 +134,7 @@ def lot_for(prefix: str, holder: str = "htx") -> Callable[[Matrix, str], str]:
         code = f"{prefix}-{caller}"
         m.harvest(code)
         if holder != "htx":
-            m.post(f"/api/v1/lots/{code}/transfer", "htx", {"to": holder})
+            hand_over(m.post, code, "htx", holder)
         return code
 
     return make
@@ -134,6 +143,25 @@ def lot_for(prefix: str, holder: str = "htx") -> Callable[[Matrix, str], str]:
 def on_lot(prefix: str, suffix: str, holder: str = "htx") -> Callable[[Matrix, str], str]:
     make = lot_for(prefix, holder)
     return lambda m, caller: f"/api/v1/lots/{make(m, caller)}{suffix}"
+
+
+def sent_lot(prefix: str, suffix: str, *, expired: bool = False) -> Callable[[Matrix, str], str]:
+    """A fresh lot per caller, harvested by htx and sent to dg, not yet answered (its shipment
+    aged past ``SENTRACE_SHIPMENT_EXPIRY_H`` if asked); the path of ``suffix`` on it."""
+
+    def make(m: Matrix, caller: str) -> str:
+        code = f"{prefix}-{caller}"
+        m.harvest(code)
+        shipment = m.post(f"/api/v1/lots/{code}/transfer", "htx", {"to": "dg"})["shipment"]
+        if expired:
+            with m.runtime.engine.begin() as connection:
+                connection.execute(
+                    text("UPDATE shipment SET sent_at = :when WHERE id = :id"),
+                    {"when": "2000-01-01 00:00:00", "id": shipment["id"]},
+                )
+        return f"/api/v1/lots/{code}{suffix}"
+
+    return make
 
 
 def merge_sources(m: Matrix, caller: str) -> dict[str, Any]:
@@ -373,6 +401,33 @@ HELD_BY_PACKER = [
         NOT_CUSTODIAN,
     ),
     Endpoint(
+        "receive",
+        "POST",
+        frozenset({"dg"}),
+        200,
+        sent_lot("RCV", "/receive"),
+        lambda _m, _c: {},
+        NOT_RECEIVER,
+    ),
+    Endpoint(
+        "refuse",
+        "POST",
+        frozenset({"dg"}),
+        200,
+        sent_lot("RFS", "/refuse"),
+        lambda _m, _c: {"reason": "Không đặt lô này"},
+        NOT_RECEIVER,
+    ),
+    Endpoint(
+        "cancel-shipment",
+        "POST",
+        CUSTODIAN_HTX,
+        200,
+        sent_lot("CXL", "/cancel-shipment", expired=True),
+        lambda _m, _c: {},
+        NOT_SENDER,
+    ),
+    Endpoint(
         "split@dg",
         "POST",
         frozenset({"dg"}),
@@ -401,9 +456,7 @@ def denied_detail(endpoint: Endpoint, caller: str) -> str:
         return NOT_FARM_OWNER
     if endpoint.name == "create-product-with-htx-gtin" and caller in {"htx2", "dg", "admin"}:
         return NOT_YOUR_PREFIX  # may register products, but not under htx's prefix
-    if endpoint.denied_detail == NOT_CUSTODIAN:
-        return NOT_CUSTODIAN
-    return WRONG_ROLE
+    return endpoint.denied_detail  # the role, or the ownership (custody, shipment) it needs
 
 
 def counts(m: Matrix) -> tuple[int, int, int]:

@@ -44,6 +44,7 @@ from backend.runtime import Runtime
 from backend.services.verification import offline as verify_proof
 from tests.support.anvil import start_anvil
 from tests.support.app import ADMIN, make_settings
+from tests.support.custody import hand_over
 from tests.support.server import sentrace_command
 
 pytestmark = pytest.mark.anvil
@@ -125,7 +126,7 @@ def record(client: TestClient, runtime: Runtime) -> tuple[Bundle, Bundle]:
             },
         }
         post(f"/api/v1/lots/{code}/events", "htx", spray)
-        post(f"/api/v1/lots/{code}/transfer", "htx", {"to": "dg"})
+        hand_over(post, code, "htx", "dg")
     post("/api/v1/lots/B-RECALL/recall", "ql", {"reason": "Dư lượng thuốc vượt ngưỡng"})
     for _ in range(20):
         report = runtime.anchoring.run_once(force=True, wait=True)

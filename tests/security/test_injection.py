@@ -121,6 +121,8 @@ def populate(world: World) -> None:
         }
         world.post(f"/api/v1/lots/INJ-{i}/events", "htx", note)
         world.post(f"/api/v1/lots/INJ-{i}/transfer", "htx", {"to": "dg", "note": payload})
+        if i % 2:  # half received with the payload as the note, half left in transit
+            world.post(f"/api/v1/lots/INJ-{i}/receive", "dg", {"note": payload})
     world.post("/api/v1/lots/INJ-0/recall", "ql", {"reason": PAYLOADS[5]})
     with session_scope(world.runtime.engine) as session:
         create_user(session, org_slug="dg", username="kiem-thu", password=PASSWORD)
@@ -156,7 +158,8 @@ def test_the_database_survived_every_payload(world: World) -> None:
         lots = connection.execute(text("SELECT count(*) FROM lot")).scalar()
         events = connection.execute(text("SELECT count(*) FROM event")).scalar()
     assert lots == len(PAYLOADS)
-    assert events == 3 * len(PAYLOADS) + 1  # harvest, note, transfer each, and one recall
+    # harvest, note, transfer each, a receipt for every other lot, and one recall
+    assert events == 3 * len(PAYLOADS) + len(PAYLOADS) // 2 + 1
     recalled = world.client.get("/api/v1/lots/INJ-0", headers=ADMIN).json()
     assert recalled["recall_reason"] == PAYLOADS[5]
 

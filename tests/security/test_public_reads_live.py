@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.support.app import ADMIN
+from tests.support.custody import hand_over
 from tests.support.server import ServerProcess, server_env
 
 GENERATED = re.compile(r"^DT-XOAI-\d{4}-[0-9A-HJKMNP-TV-Z]{6}$")
@@ -79,7 +80,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "harvested_at": "2026-05-01T06:30:00+07:00",
             }
             built.code = built.post("/api/v1/lots", "htx", harvest)["code"]
-            built.post(f"/api/v1/lots/{built.code}/transfer", "htx", {"to": "dg"})
+            hand_over(built.post, built.code, "htx", "dg")
             split = built.post(
                 f"/api/v1/lots/{built.code}/split",
                 "dg",

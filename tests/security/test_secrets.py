@@ -115,6 +115,7 @@ def run_flow(flow: Flow) -> None:
     lot = {"code": "S-1", "product": "xoai", "farm": "F-01", "quantity": "10", "unit": "kg"}
     call("POST", "/api/v1/lots", coop, json={**lot, "harvested_at": "2026-05-01T06:30:00Z"})
     call("POST", "/api/v1/lots/S-1/transfer", coop, json={"to": "dg"})
+    call("POST", "/api/v1/lots/S-1/receive", packer, json={})
     note = {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "ok"}}
     call("POST", "/api/v1/lots/S-1/events", packer, json=note)
     for _ in range(10):

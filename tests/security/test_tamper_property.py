@@ -55,6 +55,7 @@ from tests.security.tamper_world import (
     surfaces,
 )
 from tests.support.app import Actors
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import anchor_everything, events, execute, harvest, note
 
 EDITS = {**FACT_EDITS, **RECORD_EDITS}
@@ -273,7 +274,7 @@ def test_a_transfer_names_its_receiver_as_recorded(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
     harvest(supply_chain, "LO-P")
-    supply_chain.post("/api/v1/lots/LO-P/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, "LO-P", "htx", "dg")
     note(supply_chain, "LO-P", "Đã nhận hàng", org="dg")
     anchor_everything(runtime)
     execute(runtime.engine, "UPDATE organisation SET name = 'Kho GIẢ' WHERE slug = 'dg'")

@@ -19,6 +19,7 @@ from backend.models import ChainAction, ChainActionKind, Event, Lot, OrgKey, Wri
 from backend.runtime import Runtime
 from backend.timeutil import utcnow
 from tests.support.app import harvest_body
+from tests.support.custody import hand_over
 from tests.support.signing import Signers, sign_draft, signed_headers
 
 LOT = "L-SIGN-1"
@@ -147,7 +148,7 @@ def test_batch_transfer_split_and_recall_go_through_the_same_door(
     assert [item["seq"] for item in drafted["sign"]] == [2, 3]
     assert signers.send("/api/v1/events/batch", "htx", batch, drafted).status_code == 201
 
-    signers.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg"})
+    hand_over(signers.post, LOT, "htx", "dg")
     split = signers.post(f"/api/v1/lots/{LOT}/split", "dg", {"children": [{"quantity": "400"}]})
     assert split
 
@@ -175,7 +176,7 @@ def test_a_custodial_organisation_is_signed_by_the_server(
     signers: Signers, runtime: Runtime
 ) -> None:
     _harvest(signers)
-    signers.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "kho"})
+    hand_over(signers.post, LOT, "htx", "kho")
     path = f"/api/v1/lots/{LOT}/events"
     response = signers.ask(path, "kho", {**NOTE, "type": "receiving", "data": {}})
     assert response.status_code == 201, response.text  # no 428: the server holds the key

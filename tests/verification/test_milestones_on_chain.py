@@ -24,6 +24,7 @@ from backend.runtime import Runtime
 from backend.services.verification.chain_logs import milestone_name, read_receipt_logs
 from backend.services.verification.chain_view import AnchorState, ChainView
 from tests.support.app import Actors
+from tests.support.custody import hand_over
 from tests.support.ledger_flow import actions, anchor_everything, events, execute, harvest, note
 
 FORGED = "0x" + "4f" * 32
@@ -54,7 +55,7 @@ def test_rewritten_rows_leave_the_chains_transactions_shown(
     runtime: Runtime, supply_chain: Actors, client: TestClient
 ) -> None:
     harvest(supply_chain, "LO-M")
-    supply_chain.post("/api/v1/lots/LO-M/transfer", "htx", {"to": "dg"})
+    hand_over(supply_chain.post, "LO-M", "htx", "dg")
     anchor_everything(runtime)
     supply_chain.post("/api/v1/lots/LO-M/recall", "ql", {"reason": "Nhiễm nấm mốc"})
     anchor_everything(runtime)

@@ -30,6 +30,7 @@ from backend.models import Event, EventType, LabelSerial, Lot
 from backend.runtime import Runtime
 from qr.gtin import vietnam_gtin
 from tests.support.app import Actors
+from tests.support.custody import hand_over
 
 VERIFIED = "XOAI-2605-A"
 CHILD = "XOAI-2605-A1"
@@ -156,11 +157,7 @@ def _full_journey(actors: Actors, code: str) -> None:
             "data": {"result": "pass", "note": "Độ Brix 16"},
         },
     )
-    actors.post(
-        f"/api/v1/lots/{code}/transfer",
-        "htx",
-        {"to": "dg", "occurred_at": "2026-05-01T14:00:00+07:00"},
-    )
+    hand_over(actors.post, code, "htx", "dg", occurred_at="2026-05-01T14:00:00+07:00")
     _event(
         actors,
         code,

@@ -50,9 +50,10 @@ def test_verified_lot_shows_badge_product_and_farm(web: TestClient) -> None:
 def test_journey_lists_events_in_vietnam_time_with_actor_place_and_verdict(
     web: TestClient,
 ) -> None:
-    items = timeline_items(page(web, VERIFIED))
-    assert len(items) == 6  # harvest, input, quality check, transfer, packing, split
-    harvest, input_use, check, transfer, packing, split = items
+    text = page(web, VERIFIED)
+    items = timeline_items(text)
+    assert len(items) == 7  # harvest, input, quality check, transfer, its receipt, packing, split
+    harvest, input_use, check, transfer, received, packing, split = items
     assert "Thu hoạch" in harvest and 'datetime="2026-04-30T23:30:00Z">01/05/2026 06:30' in harvest
     assert "Thực hiện: HTX Mỹ Xương" in harvest
     # Rules v2 keep the farm's exact point private (a commitment in the documents), so the
@@ -62,6 +63,8 @@ def test_journey_lists_events_in_vietnam_time_with_actor_place_and_verdict(
     assert "Trichoderma" in input_use and "cách ly 0 ngày" in input_use
     assert "Kết quả: đạt" in check and "Độ Brix 16" in check
     assert "Bàn giao cho Đóng gói Sa Đéc" in transfer
+    assert "Nhận bàn giao" in received and "Thực hiện: Đóng gói Sa Đéc" in received
+    assert 'id="in-transit"' not in text  # received: no longer in transit
     assert "Địa điểm: Xưởng đóng gói Sa Đéc" in packing
     assert "Thực hiện: Đóng gói Sa Đéc" in packing
     assert "XOAI-2605-A1 (400 kg), XOAI-2605-A2 (600 kg)" in split

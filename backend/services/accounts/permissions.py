@@ -11,6 +11,9 @@ gate early on roles with ``backend.api.deps.require_roles``, which uses these sa
 | register a product              | cooperative, packer, admin   |                             |
 | create a harvest lot            | cooperative                  | on a farm the caller owns   |
 | add events, transfer, split     | any                          | caller is the lot custodian |
+|                                 |                              | and the lot not in transit  |
+| receive or refuse a shipment    | any                          | caller is its receiver      |
+| cancel an expired shipment      | any                          | caller is its sender        |
 | merge                           | any                          | caller holds every source   |
 | recall                          | regulator                    |                             |
 | log inputs in a farm's diary    | cooperative                  | owned by the caller         |
@@ -20,7 +23,7 @@ gate early on roles with ``backend.api.deps.require_roles``, which uses these sa
 
 from __future__ import annotations
 
-from backend.errors import PermissionDenied
+from backend.errors import Conflict, PermissionDenied
 from backend.i18n.messages import message
 from backend.models import Farm, Lot, Organisation, OrgRole
 
@@ -35,6 +38,7 @@ READ_ALL = frozenset({OrgRole.REGULATOR, OrgRole.ADMIN})
 WRONG_ROLE = message("accounts.permissions.wrong_role")
 NOT_CUSTODIAN = message("accounts.permissions.not_custodian")
 NOT_FARM_OWNER = message("accounts.permissions.not_farm_owner")
+IN_TRANSIT = message("accounts.permissions.in_transit")
 
 
 def require_role(org: Organisation, allowed: frozenset[OrgRole]) -> None:
@@ -44,7 +48,16 @@ def require_role(org: Organisation, allowed: frozenset[OrgRole]) -> None:
 
 
 def require_custodian(org: Organisation, lot: Lot, *, field: str | None = None) -> None:
-    """Only the organisation holding a lot may write about it (bar a regulator's recall)."""
+    """Only the organisation holding a lot may write about it (bar a regulator's recall), and
+    not while it is in transit: a shipment waits for its receiver (docs/custody.md)."""
+    require_holder(org, lot, field=field)
+    if lot.in_transit_to is not None:
+        raise Conflict(IN_TRANSIT, field=field)
+
+
+def require_holder(org: Organisation, lot: Lot, *, field: str | None = None) -> None:
+    """The organisation holds the lot (in transit or not): enough to read what only its
+    holder reads, not to write."""
     if lot.custodian_org_id != org.id:
         raise PermissionDenied(NOT_CUSTODIAN, field=field)
 

@@ -26,7 +26,8 @@ MAX_LOTS = 500
 
 
 def field_snapshot(session: Session, *, org: Organisation) -> dict[str, Any]:
-    """The member's farms, every product, and the lots ``org`` holds (not recalled)."""
+    """The member's farms, every product, and the lots ``org`` holds (not recalled, not in
+    transit: nothing may be recorded on a lot while its shipment waits, docs/custody.md)."""
     products = list_products(session)
     names = {p.id: p for p in products}
     farms = list_farms(session, org=org)
@@ -34,6 +35,7 @@ def field_snapshot(session: Session, *, org: Organisation) -> dict[str, Any]:
     lots = session.exec(
         select(Lot)
         .where(col(Lot.custodian_org_id) == org.id, col(Lot.recalled_at).is_(None))
+        .where(col(Lot.in_transit_to).is_(None))
         .order_by(col(Lot.created_at).desc(), col(Lot.id).desc())
         .limit(MAX_LOTS)
     ).all()

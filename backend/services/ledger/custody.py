@@ -1,7 +1,10 @@
-"""Handing a lot on: the custodian transfers it to another organisation.
+"""Handing a lot on: the custodian sends it to another organisation (two-step custody).
 
-The transfer event is written by the sender (it is the sender's statement that the lot left its
-hands); from the moment the transaction commits, only the receiver may write about the lot.
+The transfer event is written by the sender (its statement that the lot left its hands) and
+opens a :class:`~backend.models.Shipment`, named in the event's ``data.shipment``. The sender
+stays custodian and the lot is *in transit*: nobody records anything on it until the receiver
+receives it (and becomes custodian) or refuses it, or the sender voids a shipment left
+unanswered for ``SENTRACE_SHIPMENT_EXPIRY_H`` (``services.ledger.shipments``; docs/custody.md).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.config import Settings
+from backend.entropy import new_uuid
 from backend.errors import Conflict, InvalidInput
 from backend.i18n.messages import message
 from backend.models import Event, EventType, Lot, Organisation, OrgRole
+from backend.models_custody import Shipment
 from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.accounts.orgs import get_org_by_slug
@@ -39,10 +44,12 @@ def transfer_lot(
     note: str | None = None,
     settings: Settings,
 ) -> tuple[Lot, Event]:
-    """Move custody of a lot from ``org`` (its custodian) to the organisation ``to_slug``.
+    """Send a lot from ``org`` (its custodian) to the organisation ``to_slug``: a transfer
+    event and an open shipment; custody moves only when the receiver receives it.
 
     ``data`` names both by slug; a rules-v2 document writes each as ``{"org", "name"}``
-    (:func:`~backend.services.ledger.documents_v2.seal_v2`), so the names shown are hashed."""
+    (:func:`~backend.services.ledger.documents_v2.seal_v2`), so the names shown are hashed.
+    ``data.shipment`` is the shipment's id, which the event closing it names again."""
     lot = lock_lot(session, lot_code)
     permissions.require_custodian(org, lot)
     receiver = get_org_by_slug(session, to_slug) if isinstance(to_slug, str) else None
@@ -53,7 +60,8 @@ def transfer_lot(
     if receiver.role is OrgRole.ADMIN:
         raise InvalidInput(ADMIN_RECEIVER, field="to")
     require_not_recalled(lot)
-    data: dict[str, Any] = {"from": org.slug, "to": receiver.slug}
+    shipment_id = new_uuid()  # from the draft's seed while a signed write is drafted or applied
+    data: dict[str, Any] = {"from": org.slug, "to": receiver.slug, "shipment": shipment_id}
     clean_note = validation.text(
         note, field="note", max_length=1000, required=False, multiline=True
     )
@@ -69,8 +77,18 @@ def transfer_lot(
         data=data,
         settings=settings,
     )
-    assert receiver.id is not None
-    lot.custodian_org_id = receiver.id
+    assert lot.id is not None and org.id is not None and receiver.id is not None
+    session.add(
+        Shipment(
+            id=shipment_id,
+            lot_id=lot.id,
+            from_org_id=org.id,
+            to_org_id=receiver.id,
+            transfer_event_id=event.id,
+            sent_at=utcnow(),
+        )
+    )
+    lot.in_transit_to = receiver.id
     session.add(lot)
     session.flush()
     return lot, event

@@ -6,8 +6,9 @@ commits the event is *accepted*: the anchoring worker takes events with ``batch_
 ``seq`` order, and the chain-action outbox carries milestone types one by one.
 
 :func:`add_lot_event` is what the ``POST /lots/{code}/events`` endpoint offers: the custodian's
-own observations. Types that change the lot itself (harvest, transfer, split, merge, recall)
-have their own services, because recording them without the change would be a false record.
+own observations. Types that change the lot itself (harvest, transfer and the steps that
+close its shipment, split, merge, recall) have their own services, because recording them
+without the change would be a false record.
 :func:`add_lot_events` takes many such observations at once, on any lots the caller holds
 (``POST /events/batch``, for field workers who log offline and upload later), all or none.
 """
@@ -51,17 +52,19 @@ from backend.services.ledger.event_data import (
 from backend.services.ledger.locking import UNKNOWN_LOT, lock_lot
 from backend.services.signing import sign_event
 
-#: Types recorded only by the service that also makes the change they describe.
-STRUCTURAL_TYPES = frozenset(
-    {EventType.HARVEST, EventType.TRANSFER, EventType.SPLIT, EventType.MERGE, EventType.RECALL}
-)
+#: Where each type that changes the lot is recorded.
 _OWN_ENDPOINT = {
     EventType.HARVEST: "POST /api/v1/lots",
     EventType.TRANSFER: "POST /api/v1/lots/{code}/transfer",
+    EventType.TRANSFER_RECEIVED: "POST /api/v1/lots/{code}/receive",
+    EventType.TRANSFER_REFUSED: "POST /api/v1/lots/{code}/refuse",
+    EventType.TRANSFER_VOIDED: "POST /api/v1/lots/{code}/cancel-shipment",
     EventType.SPLIT: "POST /api/v1/lots/{code}/split",
     EventType.MERGE: "POST /api/v1/lots/merge",
     EventType.RECALL: "POST /api/v1/lots/{code}/recall",
 }
+#: Types recorded only by the service that also makes the change they describe.
+STRUCTURAL_TYPES = frozenset(_OWN_ENDPOINT)
 #: Types a custodian may record through the generic events endpoint.
 OBSERVATION_TYPES = tuple(t for t in EventType if t not in STRUCTURAL_TYPES)
 #: Most events one batch may carry (a day of offline field work, several lots, in one upload).

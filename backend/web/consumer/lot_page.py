@@ -19,7 +19,7 @@ from backend.services.verification.results import Verification
 from backend.timeutil import as_utc
 from backend.web.consumer.ancestry import lot_ancestry
 from backend.web.consumer.facts import ProductAndFarm, product_from_facts, with_claims
-from backend.web.consumer.timeline import timeline, verdict_details
+from backend.web.consumer.timeline import in_transit_to, timeline, verdict_details
 from backend.web.consumer.views import AnchorView, LotPageView, RecallView
 
 #: Placeholders an explorer link template may use, e.g.
@@ -71,6 +71,7 @@ def build_lot_page(
         proof_url=f"/api/v1/lots/{quote(lot.code, safe='')}/proof",
         late_after_h=round(verification.chain.late_after_s / 3600),
         brand_owner=owner.name if owner else None,
+        in_transit_to=in_transit_to(verification, lineage),
     )
 
 

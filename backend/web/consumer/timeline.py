@@ -15,6 +15,7 @@ from typing import Any
 from backend.hashing import org_ref_name
 from backend.i18n import Translator
 from backend.models import EventType
+from backend.services.ledger.transit import open_transfer
 from backend.services.verification.chain_of_events import first_document
 from backend.services.verification.lineage import Lineage
 from backend.services.verification.proven_facts import proven_org_names, stated_time
@@ -56,6 +57,24 @@ def timeline(
         documents=proven_org_names(verification),
     )
     return tuple(event_view(check, lineage, lang, t, names, unit) for check in checks)
+
+
+def in_transit_to(verification: Verification, lineage: Lineage) -> str | None:
+    """The receiver's name while the lot's verified record shows a shipment still waiting for
+    it (``services.ledger.transit``); ``None`` otherwise. Rules-v2 events are read from their
+    documents; a v1 event from its row, named by the organisation rows as its timeline is."""
+    steps: list[tuple[str, Mapping[str, Any]]] = []
+    for check in sorted(verification.lot.events, key=_order):
+        document = check.document
+        if document is not None:
+            steps.append((document["type"], document["data"]))
+        else:
+            steps.append((str(check.event.type), check.event.data or {}))
+    waiting = open_transfer(steps)
+    if waiting is None:
+        return None
+    names = {org.slug: org.name for org in lineage.orgs.values()}
+    return org_name(waiting.get("to"), names) or ""
 
 
 @dataclass(frozen=True)
@@ -198,6 +217,8 @@ def event_details(
         lines.append(t("consumer.event_data.transfer_to", org=receiver))
     elif event_type == EventType.RECALL and isinstance(data.get("reason"), str):
         lines.append(t("consumer.event_data.recall_reason", reason=data["reason"]))
+    elif event_type == EventType.TRANSFER_REFUSED and isinstance(data.get("reason"), str):
+        lines.append(t("consumer.event_data.refusal_reason", reason=data["reason"]))
     elif event_type in (EventType.SPLIT, EventType.MERGE):
         lines.extend(_lot_movement(event_type, data, t, unit))
     elif event_type == EventType.HARVEST:

@@ -103,3 +103,5 @@ class LotPageView:
     #: The organisation holding the GTIN's GS1 company prefix in the platform's register (not
     #: a fact of the documents: the platform admin registers prefixes against GS1 licences).
     brand_owner: str | None = None
+    #: The receiver's name while the verified record shows the lot in transit to it.
+    in_transit_to: str | None = None

@@ -54,6 +54,8 @@ def navigation(operator: Operator | None) -> list[tuple[str, str]]:
     if operator is None:
         return []
     items = [("/app/", "app.nav.dashboard"), ("/app/lots", "app.nav.lots")]
+    if operator.has_role(*HOLDER_ROLES):
+        items.append(("/app/shipments", "app.nav.shipments"))
     if operator.has_role(OrgRole.COOPERATIVE):
         items += [("/app/lots/new", "app.nav.new_lot"), ("/app/farms", "app.nav.farms")]
     if operator.has_role(*OVERSEER_ROLES):

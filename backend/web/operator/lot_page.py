@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
+from backend.config import Settings
 from backend.i18n import Translator
 from backend.models import Lot, Organisation, OrgRole
 from backend.services.compliance import circular02
 from backend.services.ledger.queries import events_for_lot, lot_children, remaining_quantity
+from backend.services.ledger.shipments import open_shipment
 from backend.services.verification.proven_facts import (
     follows_rules_v2,
     in_stated_order,
@@ -35,6 +37,7 @@ from backend.web.operator.event_forms import EVENT_FORMS
 from backend.web.operator.lot_facts import LotFacts, facts_from_documents, facts_from_rows
 from backend.web.operator.lot_report import LotReport, lot_report
 from backend.web.operator.routing import OperatorRoute
+from backend.web.operator.shipments import ShipmentView, shipment_view
 from backend.web.operator.timeline import TimelineEntry, build_proven_timeline, build_timeline
 
 router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRoute)
@@ -52,7 +55,9 @@ class LotActions:
 
 
 def lot_actions(operator: Operator, lot: Lot, remaining: str) -> LotActions:
+    """Nothing is done to a lot in transit: its shipment page is where it moves on."""
     holds = lot.custodian_org_id == operator.org_id and operator.role in HOLDER_ROLES
+    holds = holds and lot.in_transit_to is None
     active = holds and lot.recalled_at is None
     record = [kind for kind in EVENT_FORMS if holds] if lot.recalled_at is None else []
     if operator.role is not OrgRole.COOPERATIVE:
@@ -118,4 +123,18 @@ def lot_detail(
         actions=lot_actions(operator, lot, remaining),
         consumer_url=consumer_path(lot),
         circular02=circular02.completeness(session, lot=lot),
+        shipment=_open_shipment(session, operator, lot, runtime.settings),
     )
+
+
+def _open_shipment(
+    session: Session, operator: Operator, lot: Lot, settings: Settings
+) -> ShipmentView | None:
+    """The lot's open shipment, shown to everyone who may open the page (the parties get a
+    link to act on it)."""
+    if lot.in_transit_to is None:
+        return None
+    shipment = open_shipment(session, lot)
+    if shipment is None:
+        return None
+    return shipment_view(session, shipment, org_id=operator.org_id, settings=settings)
