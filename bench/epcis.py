@@ -2,9 +2,10 @@
 
 In process, through the app (``TestClient``: routing, authentication, the signing protocol and
 the JSON all count), on a fresh SQLite database and the in-process chain with no anchoring
-worker (events stay pending: a node's answers are what the verification section measures). The lot is harvested and given ``epcis_lot_events - 1`` quality checks by a
-custodial cooperative (the server signs); the export is asked ``epcis_export_repeat`` times and
-the median kept. The capture document holds ``epcis_capture_events`` ObjectEvents naming 100
+worker (events stay pending: a node's answers are what the verification section measures).
+The lot is harvested and given ``epcis_lot_events - 1`` quality checks by a custodial
+cooperative (the server signs); the export is asked ``epcis_export_repeat`` times and the
+median kept. The capture document holds ``epcis_capture_events`` ObjectEvents naming 100
 serialised items (so 100 lots are made), timed once, cold, as one request.
 """
 
