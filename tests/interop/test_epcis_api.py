@@ -317,3 +317,14 @@ def test_a_lot_recorded_under_rules_v1_exports_valid_epcis_too(
 
 def _note() -> dict[str, Any]:
     return {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "ghi chú"}}
+
+
+def test_a_quantity_a_lot_cannot_hold_refuses_the_document_naming_its_event(
+    client: TestClient, supply_chain: Actors
+) -> None:
+    document = copy.deepcopy(example(EXAMPLES[1]))
+    document["epcisBody"]["eventList"][0]["childQuantityList"][1]["quantity"] = 1e20
+    response = _capture(client, supply_chain.headers["dg"], document)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["path"] == "$.epcisBody.eventList[0]"
+    assert _events(client.get("/epcis/events", headers=supply_chain.headers["dg"])) == []

@@ -163,6 +163,8 @@ def _planned(
             raise InvalidInput(message("epcis.unknown_lot"), field=path)
         if lot is not None:
             permissions.require_custodian(org, lot, field=path)
+        elif ref.quantity is not None:  # the lot it makes holds this quantity
+            validation.decimal_string(ref.quantity, field=path)
     return plan.PlannedEvent(
         index=index,
         identity=identity,
