@@ -28,7 +28,7 @@ from backend.services.interop.epcis.mapping import LotFacts, Mapper
 from backend.services.interop.epcis.vocabulary import Vocabulary
 from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lineage
-from backend.services.verification.lineage import load_lineage
+from backend.services.verification.lineage import LotRecord, load_lineage
 from backend.services.verification.proof_bundle import bundle_for
 from backend.timeutil import rfc3339_z, utcnow
 
@@ -126,7 +126,9 @@ def _captured_bodies(session: Session, entries: list[dict[str, Any]]) -> dict[st
     return {row.event_id: row.body for row in rows if row.body is not None}
 
 
-def _facts(session: Session, records: Any, events: list[dict[str, Any]]) -> dict[str, LotFacts]:
+def _facts(
+    session: Session, records: list[LotRecord], events: list[dict[str, Any]]
+) -> dict[str, LotFacts]:
     firsts = {
         e["lot"]: e["document"]
         for e in events
