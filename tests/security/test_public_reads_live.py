@@ -1,6 +1,7 @@
 """What an anonymous visitor may read, against a real ``sentrace serve``.
 
-One lot, harvested by cooperative ``htx``, handed to packer ``dg`` and split, then anchored.
+One lot, harvested by cooperative ``htx``, handed to packer ``dg`` (sent and received) and
+split, then anchored; another sent to ``dg`` and never received.
 Without a key the lot API answers the lot's public face: every value in it is on the lot's
 consumer page, and nothing of the custodian, the remaining quantity, the children, event ids,
 hashes or raw data is. With the key of an organisation that acted on the lot the full record
@@ -38,6 +39,7 @@ PUBLIC_KEYS = {
     "recalled",
     "recalled_at",
     "recall_reason",
+    "in_transit_to",
     "events",
 }
 #: Members whose values the page shows in its own words (an enum, a date in dd/mm/yyyy).
@@ -50,6 +52,7 @@ class World:
         self.keys = keys
         self.code = ""
         self.children: list[str] = []
+        self.sent = ""  # sent to dg, never received
 
     def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> Any:
         response = self.http.post(path, json=body, headers=self.keys[who])
@@ -87,6 +90,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 {"children": [{"quantity": "30"}, {"quantity": "40"}]},
             )
             built.children = [child["code"] for child in split["children"]]
+            built.sent = built.post("/api/v1/lots", "htx", harvest)["code"]
+            built.post(f"/api/v1/lots/{built.sent}/transfer", "htx", {"to": "dg"})
             built.post("/api/v1/anchor", "admin")
             yield built
     finally:
@@ -126,6 +131,27 @@ def test_the_public_lot_api_shows_no_field_the_consumer_page_does_not(world: Wor
     assert "custodian" not in text and "remaining_quantity" not in text
     assert "children" not in text and "event_hash" not in text and '"id"' not in text
     assert '"data"' not in text and '"org":' not in text
+
+
+def test_a_transfer_never_received_reads_in_transit_and_leaves_the_sender_custodian(
+    world: World,
+) -> None:
+    public = world.http.get(f"/api/v1/lots/{world.sent}").json()
+    assert set(public) == PUBLIC_KEYS and public["in_transit_to"] == "Tổ chức dg"
+    page = html.unescape(world.http.get(f"/l/{world.sent}").text)
+    assert "Đang vận chuyển đến Tổ chức dg" in page
+    full = world.http.get(f"/api/v1/lots/{world.sent}", headers=world.keys["dg"]).json()
+    assert full["custodian"]["slug"] == "htx"  # the receiver may read it, but does not hold it
+    note = {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "x"}}
+    early = world.http.post(
+        f"/api/v1/lots/{world.sent}/events", json=note, headers=world.keys["dg"]
+    )
+    assert early.status_code == 403
+    stranger = world.http.post(
+        f"/api/v1/lots/{world.sent}/receive", json={}, headers=world.keys["htx2"]
+    )
+    assert stranger.status_code == 403 and "addressed to" in stranger.json()["detail"]
+    assert world.http.get(f"/api/v1/lots/{world.code}").json()["in_transit_to"] is None
 
 
 def test_a_key_that_acted_on_the_lot_reads_the_full_record(world: World) -> None:

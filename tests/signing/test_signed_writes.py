@@ -184,3 +184,31 @@ def test_a_custodial_organisation_is_signed_by_the_server(
         event = session.exec(select(Event).where(Event.id == response.json()["id"])).one()
         key = session.exec(select(OrgKey).where(OrgKey.org_id == event.org_id)).one()
     assert key.custody == "custodial" and event.signer == key.address and event.signature
+
+
+def test_the_receiver_signs_its_receipt_with_its_own_key(
+    signers: Signers, runtime: Runtime
+) -> None:
+    """Receiving is the receiver's statement: the draft asks the receiver's key, and a
+    signature by the sender's key is refused."""
+    _harvest(signers)
+    signers.post(f"/api/v1/lots/{LOT}/transfer", "htx", {"to": "dg"})
+    path = f"/api/v1/lots/{LOT}/receive"
+    asked = signers.ask(path, "dg", {})
+    assert asked.status_code == 428, asked.text
+    draft = asked.json()["draft"]
+    [item] = draft["sign"]
+    assert (item["kind"], item["org"], item["lot"]) == ("event", "dg", LOT)
+    assert item["document"]["type"] == "transfer_received"
+    wrong = {
+        "X-SenTrace-Draft": draft["id"],
+        "X-SenTrace-Signatures": sign_draft(draft, signers.keys["htx"]),
+    }
+    refused = signers.ask(path, "dg", {}, **wrong)
+    assert refused.status_code == 422 and refused.json()["field"] == "signatures[0]"
+    done = signers.send(path, "dg", {}, draft)
+    assert done.status_code == 200, done.text
+    assert done.json()["custodian"]["slug"] == "dg"
+    with Session(runtime.engine) as session:
+        event = session.exec(select(Event).where(Event.id == done.json()["event"]["id"])).one()
+    assert event.signer == signers.keys["dg"].address
