@@ -40,10 +40,13 @@ def test_verified_lot_shows_badge_product_and_farm(web: TestClient) -> None:
     assert '<p class="product-name">Xoài cát Hòa Lộc</p>' in text
     for fact in ("Vườn xoài ông Tư", "Mỹ Xương", "Đồng Tháp", "VN-DTMX-0123", "VietGAP"):
         assert fact in text
-    assert "<li><b>VietGAP</b><small>hiệu lực đến 31/12/2027</small></li>" in text
     assert (
-        '<li class="expired"><b>GlobalGAP</b><small>đã hết hạn ngày 31/12/2023</small></li>'
-    ) in text
+        "<li><b>VietGAP</b> <span>số VG-DT-2025-118</span> "
+        '<small class="claim self-declared">tự khai</small>'
+        "<small>hiệu lực đến 31/12/2027</small></li>"
+    ) in text  # stated by the cooperative, confirmed by no regulator
+    assert '<li class="expired"><b>GlobalGAP</b>' in text
+    assert "<small>đã hết hạn ngày 31/12/2023</small></li>" in text
     assert "<dd>01/05/2026</dd>" in text  # harvest date, Vietnam time
 
 
