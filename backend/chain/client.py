@@ -316,10 +316,11 @@ class ChainClient(RegistrySends, RegistrySigners):
             key = _bytes32(lot_key, "lot_key")
             return self.log_reader.lot_events_in(self._registry, tx_hash, key)
 
-    def heads_root(self) -> bytes:
-        """The registry's current heads root (zero: the empty map)."""
+    def heads_root(self, *, block: int | None = None) -> bytes:
+        """The registry's heads root at ``block`` (None: now; zero: the empty map)."""
+        at = "latest" if block is None else block
         with self._boundary():
-            return bytes(self._registry.functions.headsRoot().call())
+            return bytes(self._registry.functions.headsRoot().call(block_identifier=at))
 
     def verify_head(self, lot_key: bytes, head_hash: bytes, seq: int, proof: HeadProofArgs) -> bool:
         """The contract's own fold of a head ``proof`` (bitmap, siblings) against its heads root."""

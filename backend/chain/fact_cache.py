@@ -19,7 +19,9 @@ Negative and "not yet final" answers are never cached. A recall on chain is fina
 and cached like an anchor; "not recalled" is remembered for a few seconds only. A lot's
 milestone or recall log deep enough is cached like an anchor, and raises the canary likewise.
 A failed read trips a short circuit breaker, so a dead node costs one timeout every few seconds
-rather than one per root, while facts cached before the outage are still served.
+rather than one per root, while facts cached before the outage are still served. State that
+does change (the heads root, a key's record) is kept apart, per block hash (``block_memo``),
+and the head block that names it is one read shared by the requests in flight (``shared_read``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from backend.chain.block_memo import BlockMemo
+from backend.chain.shared_read import SharedRead
 
 #: How long a final anchor is trusted without asking the node again.
 DEFAULT_FINAL_TTL_S = 300.0
@@ -104,6 +109,10 @@ class ChainFactCache:
         self._canaries: dict[ChainKey, Canary] = {}
         self._down_until = 0.0
         self._last_key: ChainKey | None = None
+        #: The registry's state per block (heads root, signer records), by block hash.
+        self.blocks = BlockMemo()
+        #: The node's head block, one read shared by the requests in flight (``shared_read``).
+        self.head_reads: SharedRead[Any] = SharedRead()
 
     @staticmethod
     def chain_key(chain_id: int, contract_address: str) -> ChainKey:
@@ -240,6 +249,7 @@ class ChainFactCache:
             self._recalls = {k: v for k, v in self._recalls.items() if k[0] != key}
             self._logs = {k: v for k, v in self._logs.items() if k[0] != key}
             self._canaries.pop(key, None)
+        self.blocks.drop_chain(key)
 
     # -------------------------------------------------------------- identity and health
 
@@ -273,6 +283,7 @@ class ChainFactCache:
             self._recalls.clear()
             self._logs.clear()
             self._canaries.clear()
+        self.blocks.clear()
 
     def __len__(self) -> int:
         with self._lock:

@@ -40,8 +40,8 @@ class RegistrySends(ChainSender):
         """The registry in use (raises when none is attached)."""
 
     @abstractmethod
-    def heads_root(self) -> bytes:
-        """The registry's current heads root."""
+    def heads_root(self, *, block: int | None = None) -> bytes:
+        """The registry's heads root at ``block`` (None: now)."""
 
     # ------------------------------------------------------------------------- sending
 

@@ -2,7 +2,11 @@
 
 Reads go to the process-wide :class:`ChainFactCache` first (final anchors), after one check per
 request that the cache's canary block is unchanged, then to the node. Within one request each
-root and each lot is asked about once. A node that fails once is not
+root and each lot is asked about once. The registry's state that can change (its heads root,
+a key's record) is read at the request's head block, once per block: the head's number and
+hash are read on every request, and answers read at that hash are shared by every request
+that finds the same head (``block_memo``), so a revocation is still seen by the next request
+after its block. A node that fails once is not
 asked again in the same request, and not for a few seconds afterwards by any request (the
 cache's circuit breaker), so an unreachable node costs one timeout, not one per root: the
 answers become "unknown" and verdicts say ``pending`` rather than guessing.
@@ -15,25 +19,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property, partial
-from typing import cast
+from typing import TypeVar, cast
 
-from web3 import HTTPProvider
-from web3.exceptions import BlockNotFound
-
-from backend.chain import ChainClient, ChainError, translate_errors
+from backend.chain import ChainClient, ChainError
 from backend.chain.fact_cache import ChainFactCache, ChainKey, FinalAnchor
 from backend.chain.finality import Finality, FinalityMode
 from backend.chain.legacy import AnchorReader
-from backend.chain.light_rpc import LightRpcFailed, light_rpc_for
-from backend.chain.providers import DEFAULT_HTTP_TIMEOUT_S
 from backend.chain.registry_signers import REGULATOR_ROLE
 from backend.hashing import from_hex, lot_key, to_hex
 from backend.models import ChainAction
 from backend.services.verification.chain_logs import RECALL, LotLogs, milestone_name
 from backend.services.verification.chain_reads import (  # noqa: F401 (tests read them here)
+    Head,
     _hash_of_block,
     _hash_of_raw_block,
     _read_heads_root,
+    block_hash,
+    read_head,
 )
 from backend.services.verification.signer_reads import SignerRecord, read_signer
 
@@ -61,6 +63,7 @@ class AnchorFact:
 
 
 UNKNOWN_ANCHOR = AnchorFact(AnchorState.UNKNOWN)
+T = TypeVar("T")
 #: Where the chain holds one of a lot's milestones: (kind, event hash) → its log's standing.
 MilestoneLookup = Callable[[int, str], AnchorFact]
 
@@ -92,7 +95,7 @@ class ChainView:
         self._regulators: dict[str, bool | None] = {}
         self._heads_asked = False
         self._heads_root: bytes | None = None
-        self._head: int | None = None
+        self._head: Head | None = None
         self._canaries_checked: set[ChainKey] = set()
         self._down = chain is None or cache.chain_recently_down()
         self._key: ChainKey | None = self._identity(chain) if chain is not None else None
@@ -121,8 +124,9 @@ class ChainView:
     def chain_id(self) -> int | None:
         return self._key[0] if self._key else None
 
-    @property
+    @cached_property
     def contract_address(self) -> str | None:
+        """The registry in use, as this request sees it (asked by every signed event)."""
         return self._chain.contract_address if self._chain and self._key else None
 
     @property
@@ -134,10 +138,11 @@ class ChainView:
             else ()
         )
 
-    @property
+    @cached_property
     def replaced_registries(self) -> tuple[str, ...]:
         """Registries the one in use replaced (retired by an upgrade, or vanished from a
-        development chain and deployed again elsewhere): an event's signature may name one."""
+        development chain and deployed again elsewhere): an event's signature may name one.
+        Read once per request (every signed event asks)."""
         return tuple(self._chain.replaced_registries) if self._chain and self._key else ()
 
     def _fail(self, exc: Exception) -> None:
@@ -145,10 +150,27 @@ class ChainView:
         self._down = True
         self._cache.mark_chain_down()
 
-    def _block_number(self, chain: ChainClient) -> int:
+    def _head_block(self, chain: ChainClient) -> Head:
+        """The block this request verifies at, read once (``chain_reads.read_head``): a read
+        shared with the requests in flight that started after this one arrived."""
         if self._head is None:
-            self._head = chain.block_number()
+            key = self._key
+            reads = self._cache.head_reads
+            self._head = (
+                read_head(chain) if key is None else reads.read(key, partial(read_head, chain))
+            )
         return self._head
+
+    def _block_number(self, chain: ChainClient) -> int:
+        return self._head_block(chain).number
+
+    def _at_head(
+        self, chain: ChainClient, key: ChainKey, question: object, read: Callable[[int], T]
+    ) -> T:
+        """The answer to ``question`` about the registry's state at this request's head block:
+        read at its number, and shared by block hash with every request at the same head."""
+        head = self._head_block(chain)
+        return self._cache.blocks.answer(key, head.hash, question, lambda: read(head.number))
 
     @cached_property
     def _final_block(self) -> int:
@@ -241,36 +263,8 @@ class ChainView:
             info.timestamp,
         )
 
-    @staticmethod
-    def _block_hash(chain: ChainClient, number: int) -> bytes | None:
-        """The hash of block ``number``, or None when the node has no such block.
-
-        Asked on every verification (the canary), so a JSON-RPC node is asked directly: the
-        same ``eth_getBlockByNumber`` request on a kept-alive connection (``light_rpc``),
-        without web3's middleware, block formatters and ``requests`` session, which cost
-        several times the round trip itself. Anything that is not a plain result (an error,
-        a refused connection, a shape we do not know) is asked again through web3, so
-        failures raise exactly the mapped errors they always did.
-        """
-        provider = chain.w3.provider
-        if isinstance(provider, HTTPProvider):  # the in-process chain wants web3's formatting
-            reader = light_rpc_for(str(provider.endpoint_uri), timeout=DEFAULT_HTTP_TIMEOUT_S)
-            if reader is not None:
-                try:
-                    result = reader.call("eth_getBlockByNumber", [hex(number), False])
-                except LightRpcFailed:
-                    pass
-                else:
-                    understood, block_hash = _hash_of_block(result)
-                    if understood:
-                        return block_hash
-        with translate_errors(endpoint=chain.endpoint):
-            try:
-                block = chain.w3.eth.get_block(number)
-            except BlockNotFound:
-                return None
-        formatted = block.get("hash")
-        return bytes(formatted) if formatted is not None else None
+    #: The hash of block N (the canary's read), asked of the node directly when it can be.
+    _block_hash = staticmethod(block_hash)
 
     def _check_canary(self, chain: ChainClient, key: ChainKey) -> None:
         """Once per request: drop the chain's cached facts if its canary block changed.
@@ -334,16 +328,22 @@ class ChainView:
         self, registry: str | None, org_key: bytes, signer: str
     ) -> SignerRecord | None:
         """The registry's record of ``signer`` for ``org_key`` (``registry``: the one holding the
-        anchor, None for the one in use), read at this request's head block and remembered for
-        this request only, so a revocation is seen by the next one. None: the chain cannot say."""
+        anchor, None for the one in use), read at this request's head block and remembered by
+        that block's hash, so a revocation (a new block) is seen by the next request. None: the
+        chain cannot say."""
         address = registry or self.contract_address
         entry = (str(address), org_key, signer)
         if entry not in self._signers:
             self._signers[entry] = None
-            if self._chain is not None and address is not None and not self._down:
+            chain, key = self._chain, self._key
+            if chain is not None and key is not None and address is not None and not self._down:
                 try:
-                    block = self._block_number(self._chain)
-                    self._signers[entry] = read_signer(self._chain, address, org_key, signer, block)
+                    self._signers[entry] = self._at_head(
+                        chain,
+                        key,
+                        ("signerOf", str(address).lower(), org_key, signer.lower()),
+                        lambda block: read_signer(chain, str(address), org_key, signer, block),
+                    )
                 except ChainError as exc:
                     self._fail(exc)
         return self._signers[entry]
@@ -362,14 +362,17 @@ class ChainView:
         return self._regulators[signer]
 
     def heads_root(self) -> bytes | None:
-        """The registry's current heads root, asked once per request (never cached across
-        requests: a proof against an older root would be a replay). None when the chain
-        cannot be asked."""
+        """The registry's heads root at this request's head block, read once per block (a
+        root older than the head's would let a replay through). None when the chain cannot
+        be asked."""
         if not self._heads_asked:
             self._heads_asked = True
-            if self._chain is not None and self._key is not None and not self._down:
+            chain, key = self._chain, self._key
+            if chain is not None and key is not None and not self._down:
                 try:
-                    self._heads_root = _read_heads_root(self._chain)
+                    self._heads_root = self._at_head(
+                        chain, key, "headsRoot", lambda block: _read_heads_root(chain, block)
+                    )
                 except ChainError as exc:
                     self._fail(exc)
         return self._heads_root
