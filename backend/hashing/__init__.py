@@ -73,6 +73,7 @@ from backend.hashing.merkle import (
     leaf_hashes,
     node_hash,
     verify_proof,
+    verify_stored_proof,
 )
 from backend.hashing.shape_v2 import SCHEMA_V2, check_document_v2, read_document
 from backend.hashing.values import MAX_SAFE_INTEGER, canonical_value, nfc
@@ -136,4 +137,5 @@ __all__ = [
     "verify_head",
     "verify_no_head",
     "verify_proof",
+    "verify_stored_proof",
 ]

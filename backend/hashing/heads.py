@@ -20,6 +20,7 @@ proofs; the functions here are what a verifier needs and what the contract's ``v
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from backend.hashing.errors import InvalidHeadProof, NonCanonicalValue
@@ -113,6 +114,27 @@ def verify_no_head(root: bytes, lot_key: bytes, bitmap: int, siblings: Sequence[
 
 
 def _folds_to(
+    root: bytes, lot_key: bytes, leaf: bytes, bitmap: int, siblings: Sequence[bytes]
+) -> bool:
+    """Whether the proof folds ``leaf`` to ``root``. A pure function of its inputs, asked on
+    every verification of a lot (256 levels each), so its answers are remembered, keyed by
+    exactly those inputs (plain ``bytes`` and ``int`` only: anything else is folded afresh,
+    and what raises is never remembered)."""
+    if type(bitmap) is int and all(type(v) is bytes for v in (root, lot_key, leaf)):
+        chosen = tuple(siblings)
+        if all(type(sibling) is bytes for sibling in chosen):
+            return _remembered_folds_to(root, lot_key, leaf, bitmap, chosen)
+    return _checked_folds_to(root, lot_key, leaf, bitmap, siblings)
+
+
+@lru_cache(maxsize=4096)
+def _remembered_folds_to(
+    root: bytes, lot_key: bytes, leaf: bytes, bitmap: int, siblings: tuple[bytes, ...]
+) -> bool:
+    return _checked_folds_to(root, lot_key, leaf, bitmap, siblings)
+
+
+def _checked_folds_to(
     root: bytes, lot_key: bytes, leaf: bytes, bitmap: int, siblings: Sequence[bytes]
 ) -> bool:
     root = _bytes32(root, "root")

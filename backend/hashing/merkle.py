@@ -19,8 +19,10 @@ import gc
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 
 from backend.hashing.errors import EmptyTree, InvalidNode, LeafNotInTree
+from backend.hashing.hexcodec import from_hex
 from backend.hashing.keccak import new_keccak
 
 HASH_SIZE = 32
@@ -65,7 +67,43 @@ def verify_proof(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:
 
     A proof that does not hold gives False; an element that is not 32 bytes is malformed input
     and raises :class:`InvalidNode`, as OpenZeppelin's library throws on it.
+
+    The fold is a pure function of its three inputs and every verification of a lot folds the
+    same proofs again, so its answers are remembered, keyed by exactly those inputs (plain
+    ``bytes`` only: anything else is folded afresh, and what raises is never remembered).
     """
+    if type(root) is bytes and type(leaf) is bytes:
+        elements = tuple(proof)
+        if all(type(element) is bytes for element in elements):
+            return _remembered_fold(elements, root, leaf)
+    return _fold(proof, root, leaf)
+
+
+@lru_cache(maxsize=8192)
+def _remembered_fold(proof: tuple[bytes, ...], root: bytes, leaf: bytes) -> bool:
+    return _fold(proof, root, leaf)
+
+
+def verify_stored_proof(proof: Sequence[str], root: str, leaf: bytes) -> bool:
+    """:func:`verify_proof` for a proof and root as the database stores them (``0x`` hex text).
+
+    Remembered by the exact strings and leaf, like :func:`verify_proof`, so folding a stored
+    proof again parses nothing either. An element or root that is not ``0x`` bytes32 text
+    raises :class:`~backend.hashing.errors.HashingError`, and what raises is never remembered.
+    """
+    if type(root) is str and type(leaf) is bytes:
+        elements = tuple(proof)
+        if all(type(element) is str for element in elements):
+            return _remembered_stored_fold(elements, root, leaf)
+    return verify_proof([from_hex(element) for element in proof], from_hex(root), leaf)
+
+
+@lru_cache(maxsize=8192)
+def _remembered_stored_fold(proof: tuple[str, ...], root: str, leaf: bytes) -> bool:
+    return _fold([from_hex(element) for element in proof], from_hex(root), leaf)
+
+
+def _fold(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:
     keccak = new_keccak
     computed = _bytes32(leaf, "leaf")
     for element in proof:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -202,14 +203,27 @@ def read_document(raw: bytes) -> dict[str, Any]:
 
     Bytes that parse but are not their own canonical form (spaces, key order, duplicate keys,
     NFD text, ``1.0``) are refused, so that what is shown is exactly what was hashed.
+
+    Whether given bytes pass is a pure function of those bytes, and every verification reads
+    the same stored bytes again, so a pass is remembered, keyed by the exact bytes (a refusal
+    is not: it raises). Each call still parses the bytes into a new document of its own.
     """
+    raw = bytes(raw)
+    _accepted(raw)
+    document: dict[str, Any] = orjson.loads(raw)
+    return document
+
+
+@lru_cache(maxsize=8192)
+def _accepted(raw: bytes) -> bool:
+    """True when ``raw`` are the canonical bytes of a well-formed document v2; else raises."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise NonCanonicalValue("", f"not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise NonCanonicalValue("", "a document is an object")
-    if canonical_json(document) != bytes(raw):
+    if canonical_json(document) != raw:
         raise NonCanonicalValue("", "the bytes are not the canonical form of the document")
     check_document_v2(document)
-    return document
+    return True

@@ -35,7 +35,7 @@ from backend.hashing import (
     leaf_hash,
     lot_key,
     to_hex,
-    verify_proof,
+    verify_stored_proof,
 )
 from backend.models import Batch, BatchStatus, Event, EventType, Lot
 from backend.services.anchoring.reconcile import REANCHOR_NOTE
@@ -310,13 +310,12 @@ def _anchored_finding(
 ) -> Finding:
     try:
         stored_leaf = from_hex(event.leaf or "")
-        proof = [from_hex(node) for node in event.merkle_proof or []]
-        root = from_hex(batch.root)
+        holds = verify_stored_proof(event.merkle_proof or [], batch.root, leaf)
     except (HashingError, TypeError):
         return Finding(Verdict.TAMPERED, "tampered_proof", {"root": batch.root})
     if stored_leaf != leaf:
         return Finding(Verdict.TAMPERED, "tampered_leaf")
-    if not verify_proof(proof, root, leaf):
+    if not holds:
         return Finding(Verdict.TAMPERED, "tampered_proof", {"root": batch.root})
     if batch.status is BatchStatus.FAILED:
         return Finding(Verdict.PENDING, "pending_failed")

@@ -136,15 +136,25 @@ class Judged:
     standing: Standing | None = None
 
 
-def signing_domains(chain_id: int, anchoring: str, replaced: Sequence[str]) -> list[SigningDomain]:
+def signing_domains(
+    chain_id: int, anchoring: str, replaced: Sequence[str]
+) -> tuple[SigningDomain, ...]:
     """The domains a signature may name, in the order they are tried: the registry holding the
-    anchor, then the registries the deployment in use replaced, each once."""
+    anchor, then the registries the deployment in use replaced, each once. A pure function of
+    its arguments, asked for every signed event, so its answers are remembered."""
+    return _signing_domains(chain_id, anchoring, tuple(replaced))
+
+
+@lru_cache(maxsize=256)
+def _signing_domains(
+    chain_id: int, anchoring: str, replaced: tuple[str, ...]
+) -> tuple[SigningDomain, ...]:
     domains: list[SigningDomain] = []
     for address in (anchoring, *replaced):
         domain = SigningDomain(chain_id=chain_id, verifying_contract=address)
         if domain not in domains:
             domains.append(domain)
-    return domains
+    return tuple(domains)
 
 
 def judge(
