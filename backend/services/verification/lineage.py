@@ -6,13 +6,14 @@ batches they sit in (with how many event rows each batch still has), and the out
 carried milestones and recalls to the chain.
 
 The consumer page and the verification endpoint load a lineage on every read, so this is the
-hottest path of the read side. It runs five or six Core ``select()`` statements over the table
-columns (events of the lot and all its ancestors in one, batches with their row counts in one,
-milestones and recalls in one) and keeps the rows SQLAlchemy hands back. A row answers the same
-attribute names with the same Python values as the ORM object of that table (the column types
-do the conversion in both cases), but costs no identity map, no instance state and no flush
-bookkeeping; about a third of the CPU of loading ORM objects. The rows are read-only: nothing
-reached through a :class:`Lineage` may be changed or added to a session.
+hottest path of the read side. It runs five Core ``select()`` statements over the table columns
+(the lot and all its ancestors in one recursive query, events of them all in one, batches with
+their row counts in one, organisations in one, milestones and recalls in one) and keeps the
+rows SQLAlchemy hands back. A row answers the same attribute names with the same Python values
+as the ORM object of that table (the column types do the conversion in both cases), but costs
+no identity map, no instance state and no flush bookkeeping; about a third of the CPU of
+loading ORM objects. The rows are read-only: nothing reached through a :class:`Lineage` may be
+changed or added to a session.
 """
 
 from __future__ import annotations
@@ -41,11 +42,19 @@ _ROWS = "rows_present"
 # The statements are built once: constructing a ``select()`` costs more CPU than running it
 # from SQLAlchemy's compiled cache, and this path runs on every scan. Lists are expanding
 # parameters, so one statement serves any number of ids.
-_LOT_BY_CODE = select(_LOT).where(_LOT.c.code == bindparam("code"))
-_PARENTS = (
-    select(_LOT)
-    .join(_LINK, _LINK.c.parent_id == _LOT.c.id)
-    .where(_LINK.c.child_id.in_(bindparam("children", expanding=True)))
+#: The lot and every lot it descends from, each with the id of one of its parents per row (a
+#: lot with several parents comes once per parent, one without any once, with NULL): the
+#: whole ancestry in one query, however many generations deep. ``UNION`` keeps each id once,
+#: so even a cycle written into the links behind the application's back ends the recursion.
+_PARENT = "lineage_parent_id"
+_UP = (
+    select(_LOT.c.id.label("id")).where(_LOT.c.code == bindparam("code")).cte("up", recursive=True)
+)
+_UP = _UP.union(select(_LINK.c.parent_id).join(_UP, _LINK.c.child_id == _UP.c.id))
+_LOTS_UP = (
+    select(_LOT, _LINK.c.parent_id.label(_PARENT))
+    .join(_UP, _UP.c.id == _LOT.c.id)
+    .outerjoin(_LINK, _LINK.c.child_id == _LOT.c.id)
     .order_by(_LOT.c.id)
 )
 _EVENTS = (
@@ -127,10 +136,11 @@ def normalise_code(code: str) -> str:
 
 def load_lineage(session: Session, code: str) -> Lineage | None:
     """The lineage of the lot named ``code``, or None when there is no such lot."""
-    lot = session.execute(_LOT_BY_CODE, {"code": normalise_code(code)}).first()
-    if lot is None:
+    code = normalise_code(code)
+    found = _lots_up(session, code)
+    if found is None:
         return None
-    lots = [lot, *_ancestors(session, lot.id)]
+    lots = [found[0], *found[1]]
     events = _events(session, [row.id for row in lots])
     records = [LotRecord(lot=cast(Lot, row), events=events.get(row.id, [])) for row in lots]
     every_event = [event for record in records for event in record.events]
@@ -152,18 +162,28 @@ def _prove_head(session: Session, lot_key: bytes, heads_root: bytes) -> HeadProo
     return head_proof(session, lot_key=lot_key, heads_root=heads_root)
 
 
-def _ancestors(session: Session, lot_id: int) -> list[Any]:
-    """Every lot ``lot_id`` descends from, nearest generation first, each once."""
-    seen: set[int] = {lot_id}
-    result: list[Any] = []
-    frontier = [lot_id]
+def _lots_up(session: Session, code: str) -> tuple[Any, list[Any]] | None:
+    """The lot named ``code`` and every lot it descends from, nearest generation first (a
+    generation in lot id order), each once; None when there is no such lot."""
+    rows: dict[int, Any] = {}
+    parents: dict[int, list[int]] = {}
+    for row in session.execute(_LOTS_UP, {"code": code}):
+        rows.setdefault(row.id, row)
+        parent = getattr(row, _PARENT)
+        if parent is not None:
+            parents.setdefault(row.id, []).append(parent)
+    lot = next((row for row in rows.values() if row.code == code), None)
+    if lot is None:
+        return None
+    seen: set[int] = {lot.id}
+    ancestors: list[Any] = []
+    frontier = [lot.id]
     while frontier:
-        rows = session.execute(_PARENTS, {"children": frontier})
-        generation = {row.id: row for row in rows if row.id not in seen}
+        generation = sorted({p for c in frontier for p in parents.get(c, ()) if p not in seen})
         seen.update(generation)
-        result.extend(generation.values())
-        frontier = list(generation)
-    return result
+        ancestors.extend(rows[p] for p in generation)
+        frontier = generation
+    return lot, ancestors
 
 
 def _events(session: Session, lot_ids: Sequence[int]) -> dict[int, list[Event]]:
