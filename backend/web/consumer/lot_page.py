@@ -19,6 +19,7 @@ from backend.services.verification.results import Verification
 from backend.timeutil import as_utc
 from backend.web.consumer.ancestry import lot_ancestry
 from backend.web.consumer.facts import ProductAndFarm, product_from_facts, with_claims
+from backend.web.consumer.mass_flow import kg_in_out
 from backend.web.consumer.timeline import in_transit_to, timeline, verdict_details
 from backend.web.consumer.views import AnchorView, LotPageView, RecallView
 
@@ -71,6 +72,7 @@ def build_lot_page(
         proof_url=f"/api/v1/lots/{quote(lot.code, safe='')}/proof",
         late_after_h=round(verification.chain.late_after_s / 3600),
         brand_owner=owner.name if owner else None,
+        kg_in_out=kg_in_out(verification),
         in_transit_to=in_transit_to(verification, lineage),
     )
 

@@ -103,5 +103,8 @@ class LotPageView:
     #: The organisation holding the GTIN's GS1 company prefix in the platform's register (not
     #: a fact of the documents: the platform admin registers prefixes against GS1 licences).
     brand_owner: str | None = None
+    #: "1000 kg thu hoạch → 340 kg": harvest kilograms into the lot and what it holds, from
+    #: the verified documents of its line (``mass_flow``); None when they cannot say.
+    kg_in_out: tuple[str, str] | None = None
     #: The receiver's name while the verified record shows the lot in transit to it.
     in_transit_to: str | None = None
