@@ -17,6 +17,7 @@ from backend.services.interop.epcis.validation import errors_of
 from backend.services.interop.epcis.vocabulary import EPCIS_CONTEXT
 from tests.interop.epcis_support import EXAMPLES, example, gs1_validator
 from tests.support.app import Actors
+from tests.support.custody import hand_over
 from tests.support.signing import Signers
 
 GTIN = gtin14("8935000", "000001")
@@ -328,3 +329,20 @@ def test_a_quantity_a_lot_cannot_hold_refuses_the_document_naming_its_event(
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["path"] == "$.epcisBody.eventList[0]"
     assert _events(client.get("/epcis/events", headers=supply_chain.headers["dg"])) == []
+
+
+def test_two_step_custody_exports_as_shipping_then_receiving(
+    client: TestClient, supply_chain: Actors
+) -> None:
+    code = supply_chain.post("/api/v1/lots", "htx", _harvest())["code"]
+    hand_over(supply_chain.post, code, "htx", "dg", occurred_at="2026-05-02T08:00:00Z")
+    document = client.get(f"/api/v1/lots/{code}/epcis").json()
+    assert errors_of(document, gs1_validator()) == []
+    steps = [(e["bizStep"], e.get("disposition")) for e in _events_of(document)]
+    assert steps == [
+        ("commissioning", "active"),
+        ("shipping", "in_transit"),
+        ("receiving", "in_progress"),
+    ]
+    shipping = _events_of(document)[1]
+    assert shipping["destinationList"][0]["destination"].endswith("/id/org/dg")
