@@ -12,11 +12,12 @@ bounded time each and in the same run:
 * the page of a serialised label ``/l/{lot}/{serial}`` (each request also records a scan);
 * the page again from a single client, for its latency without a queue.
 
-Every page request recomputes every event's hash, leaf and Merkle proof (only final chain
-facts are cached). Printed: the page weight (raw and gzip; the page needs no other request),
-requests per second, p50/p99 latency, the server's and wrk's CPU time per request, and the
-page's share of the bare endpoint's throughput against the target (≥ 1/4, p99 < 80 ms at 32
-clients). Every answer must be 200; any other status or a socket error fails the run.
+Every page request checks every event's stored bytes, hash, leaf, Merkle proof and signature
+(only chain facts and pure functions of their inputs are remembered, never a verdict).
+Printed: the page weight (raw and gzip; the page needs no other request), requests per second,
+p50/p99 latency, the server's and wrk's CPU time per request, and the page's share of the bare
+endpoint's throughput against the target (≥ 1/4, p99 < 80 ms at 32 clients). Every answer must
+be 200; any other status or a socket error fails the run.
 
     .venv/bin/python scripts/bench_consumer.py [--quick] [--seconds S] [--clients N]
                                                [--chain anvil|memory]

@@ -1,7 +1,8 @@
 """Public verification of a lot: verdicts, and the proof bundle for outside checking.
 
 No key needed: this is what the consumer page and any auditor call. Verdicts are recomputed on
-every request (only final chain facts are cached), so responses are marked ``no-store``.
+every request (only chain facts and pure functions of their inputs are remembered, never a
+verdict), so responses are marked ``no-store``.
 
 The verification endpoint is the hottest read of the platform, so its handler is a coroutine
 that makes exactly one hop to the thread pool: session, lineage, every hash, the chain view and

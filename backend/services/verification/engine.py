@@ -1,8 +1,12 @@
 """The verification engine: is this lot's record intact, anchored and final?
 
-Nothing here is cached except final chain facts (see ``chain_view``): on every call each event's
-canonical document is rebuilt from the STORED fields (id, lot code from the lot row, type,
-occurred_at, organisation slug, location, data), hashed, turned into its leaf and checked:
+No verdict is ever cached. What is remembered between calls is chain facts (final anchors, and
+the registry's state per block hash: see ``chain_view``) and pure functions of their exact
+inputs (proof folds, the check of stored canonical bytes, a signature's recovered signer), so
+on every call each event is judged afresh from its row as stored now: a rules-v2 event by its
+stored canonical bytes (``chain_of_events``), a rules-v1 event by its canonical document
+rebuilt from the STORED fields (id, lot code from the lot row, type, occurred_at, organisation
+slug, location, data); each is hashed, turned into its leaf and checked:
 
 * not in a batch: ``pending`` if the recomputed hash equals the stored one, else ``tampered``;
   a row carrying a leaf or proof without a batch is ``tampered`` (forged);
