@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from backend.db import session_scope
-from backend.models import Event, Lot
+from backend.models import Event, FarmDiaryEntry, Lot
 from backend.models_field import FieldPhoto
 from backend.services.accounts.api_keys import issue_api_key
 from backend.services.accounts.org_keys import register_key
@@ -52,6 +53,8 @@ pytestmark = [pytest.mark.browser]
 PASSPHRASE = "mật khẩu của anh Tư"
 PACKER_SLUG = "dong-goi-sa-dec"
 BATCH = "/api/v1/events/batch"
+#: Where the phone sends its queue: lot events in batches, farm inputs to the farm's diary.
+SENT_TO = (BATCH, "/inputs")
 #: Playwright's "Pixel 5" descriptor (the driver's device list is not reachable from the one
 #: shared browser), with Chrome on Android's user agent.
 PIXEL_5: dict[str, Any] = {
@@ -135,6 +138,26 @@ def record_harvest(page: Page) -> str:
     return code
 
 
+def record_farm_input(page: Page) -> None:
+    """An input applied to the farm, for its season diary (``POST /farms/{code}/inputs``)."""
+    choose_form(page, "input_application")
+    page.select_option("#f-farm", FARM)
+    page.fill("#f-product", "Amistar Top 325SC")
+    page.fill("#f-active_ingredient", "Azoxystrobin + Difenoconazole")
+    page.fill("#f-dose", "10")
+    page.fill("#f-unit", "ml/16 l")
+    page.fill("#f-pre_harvest_interval_days", "7")
+    page.fill("#f-operator", "Nguyễn Văn Tư")
+    before = badge(page)
+    page.click("#field-save")
+    saved(page, before)
+
+
+def diary_of(server: SigningServer) -> list[FarmDiaryEntry]:
+    with Session(server.runtime.engine) as session:
+        return list(session.exec(select(FarmDiaryEntry)).all())
+
+
 def record_quality_check(page: Page, lot: str, photo: bytes | None = None) -> None:
     choose_form(page, "quality_check")
     page.select_option("#f-lot", lot)
@@ -179,7 +202,7 @@ def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
     phone.set_offline(True)
     code = record_harvest(page)
 
-    choose_form(page, "input_application")
+    choose_form(page, "treatment")  # a post-harvest treatment: an event of the lot
     page.select_option("#f-lot", code)  # the lot harvested a minute ago, not yet sent
     page.fill("#f-product", "Anvil 5SC")
     page.fill("#f-active_ingredient", "Hexaconazole")
@@ -187,18 +210,19 @@ def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
     page.fill("#f-unit", "ml/l")
     page.fill("#f-pre_harvest_interval_days", "7")
     page.click("#field-save")
-    expected = message_of("input_application", "dose", "not_decimal")
+    expected = message_of("treatment", "dose", "not_decimal")
     assert page.text_content("#f-dose-err") == expected
     page.fill("#f-dose", "1.5")
     page.click("#field-save")
     saved(page, 1)
 
     record_quality_check(page, code, photo_with_gps())
-    assert badge(page) == 3
+    record_farm_input(page)  # to the farm's season diary, not to a lot
+    assert badge(page) == 4
 
     page.reload()  # still offline: the service worker serves the app, IndexedDB the entries
     page.wait_for_selector("#field-app[data-ready=true]")
-    assert badge(page) == 3
+    assert badge(page) == 4
     sealed = page.evaluate(
         """async () => {
             const db = await new Promise((ok) => { const r = indexedDB.open('sentrace-field');
@@ -209,20 +233,21 @@ def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
                 text: new TextDecoder('latin1').decode(row.sealed) }));
         }"""
     )
-    assert len(sealed) == 3
+    assert len(sealed) == 4
     for row in sealed:
         assert "payload" not in row["keys"] and "item" not in row["keys"]
         assert code not in row["text"] and "Hexaconazole" not in row["text"]
+        assert "Amistar" not in row["text"] and "Nguyễn" not in row["text"]
 
     page.click("#field-tab-queue")
-    page.wait_for_selector("#field-queue li[data-status=waiting] >> nth=2")
+    page.wait_for_selector("#field-queue li[data-status=waiting] >> nth=3")
 
     sent: list[str] = []
-    page.on("request", lambda r: sent.append(r.url) if r.url.endswith(BATCH) else None)
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith(SENT_TO) else None)
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_selector("#field-queue li[data-status=accepted] >> nth=2", timeout=30_000)
-    assert page.locator("#field-queue li").count() == 3
+    page.wait_for_selector("#field-queue li[data-status=accepted] >> nth=3", timeout=30_000)
+    assert page.locator("#field-queue li").count() == 4
     assert badge(page) == 0
 
     stored = events_of(server, code)
@@ -230,6 +255,12 @@ def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
     signers = {e.signer for e in stored}
     assert len(signers) == 1 and None not in signers
     assert all(e.signature for e in stored)
+    [sprayed] = diary_of(server)
+    assert sprayed.signature and sprayed.signer in signers  # signed on the phone, same key
+    document = json.loads(sprayed.canonical)
+    assert (document["farm"], document["type"]) == (FARM, "input_application")
+    assert document["data"]["product"] == "Amistar Top 325SC"
+    assert set(document["data"]["operator"]) == {"commitment"}  # a person's name, committed
     assert stored[0].data["quantity"] == "850.5"
     assert stored[1].data["active_ingredient"] == "Hexaconazole"
     photo_hash = stored[2].data["photo_sha256"]

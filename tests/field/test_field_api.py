@@ -244,7 +244,7 @@ def test_a_refused_input_application_reads_as_the_phone_was_told(
     item = {"type": "input_application", "lot": cast.lot_code, "occurred_at": ago(1), "data": data}
     response = post_items(client, token, [item])
     assert response.status_code == 422, response.text
-    spec = rule("input_application", name)
+    spec = rule("treatment", name)  # an input on a lot: a post-harvest treatment
     assert response.json()["detail"] == spec["messages"][check]
     assert response.json()["field"] == f"events[0].{spec['path']}"
 

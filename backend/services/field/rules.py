@@ -113,12 +113,51 @@ def _result() -> dict[str, Any]:
     }
 
 
+def _diary(field: dict[str, Any]) -> dict[str, Any]:
+    """A field of the farm diary's form: ``POST /farms/{code}/inputs`` names a refused value by
+    its member (``dose``, ``applied_at``), and ``member`` says where the value goes."""
+    path = str(field["path"]).removeprefix("data.")
+    return {**field, "path": path, "member": path}
+
+
+def diary_form() -> dict[str, Any]:
+    """An input applied to a farm, before any lot exists: an entry of the farm's season diary
+    (``POST /api/v1/farms/{code}/inputs``, proof rules section 13), not an event of a lot."""
+    free = validation.FREE_TEXT_MAX
+    time = _time("applied_at")
+    return {
+        "type": "input_application",
+        "target": "farm_diary",
+        "fields": [
+            _choice("farm", "farm", "farms"),
+            *(
+                _diary(field)
+                for field in (
+                    _text("product", "data.product", max_length=200),
+                    _text("active_ingredient", "data.active_ingredient", max_length=200),
+                    _text("registration_number", "data.registration_number", max_length=64,
+                          required=False),
+                    _text("batch_number", "data.batch_number", max_length=64, required=False),
+                    _decimal("dose", "data.dose"),
+                    _text("unit", "data.unit", max_length=32),
+                    _interval(),
+                    _text("operator", "data.operator", max_length=200),
+                    _text("note", "data.note", max_length=free, required=False, multiline=True),
+                )
+            ),
+            time,
+        ],
+    }  # fmt: skip
+
+
 def field_rules() -> dict[str, Any]:
-    """Every form of the field app: its event type and its fields in display order."""
+    """Every form of the field app: its event type and its fields in display order. Inputs go
+    to a farm's diary; ``treatment`` is an input applied to a lot after harvest (washing,
+    waxing, a fungicide dip), an event of that lot."""
     free = validation.FREE_TEXT_MAX
     lot = _choice("lot", "lot", "lots")
     return {
-        "version": 1,
+        "version": 2,
         "forms": {
             "harvest": {
                 "type": "harvest",
@@ -130,7 +169,8 @@ def field_rules() -> dict[str, Any]:
                     _time("occurred_at"),
                 ],
             },
-            "input_application": {
+            "input_application": diary_form(),
+            "treatment": {
                 "type": "input_application",
                 "fields": [
                     lot,

@@ -84,6 +84,7 @@ def _data(request: Request, operator: Operator, session: SessionDep) -> dict[str
         "lang": lang,
         "keys_url": "/app/keys",
         "batch_url": "/api/v1/events/batch",
+        "farm_inputs_url": "/api/v1/farms/{farm}/inputs",
         "photos_url": PHOTOS_PATH,
         "as_of": rfc3339_z(utcnow()),
         "messages": messages,

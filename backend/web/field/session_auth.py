@@ -1,6 +1,7 @@
 """The field app's way into the API: the operator session, with its CSRF token in a header.
 
-The field app sends its queue through ``POST /api/v1/events/batch`` (the 428 signing protocol
+The field app sends its queue through ``POST /api/v1/events/batch``, and inputs applied to a
+farm through ``POST /api/v1/farms/{code}/inputs`` (the 428 signing protocol
 and ``Idempotency-Key`` replays are the API's). A phone has no API key, and must not: its
 member signs in like any operator. The app factory appends :func:`authenticate_field_session`
 to the API's authenticators, after the bearer one (a request with ``Authorization`` is judged
@@ -13,6 +14,8 @@ cooperative, the one role the field app serves (as ``/app/field`` itself require
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 from sqlmodel import Session
 
@@ -24,15 +27,21 @@ from backend.services.accounts.sessions import resume_session
 from backend.web.sessions import COOKIE_NAME, codec_for
 
 CSRF_HEADER = "X-CSRF-Token"
-#: The API paths the field app calls with its session.
+#: The API paths the field app calls with its session: the batch of lot events, and a farm's
+#: season diary (``/api/v1/farms/{code}/inputs``; a farm code never holds ``/``).
 FIELD_API_PATHS = frozenset({"/api/v1/events/batch"})
+FARM_DIARY_PATH = re.compile(r"/api/v1/farms/[^/]+/inputs")
+
+
+def is_field_api_path(path: str) -> bool:
+    return path in FIELD_API_PATHS or FARM_DIARY_PATH.fullmatch(path) is not None
 
 
 def authenticate_field_session(
     request: Request, session: Session, settings: Settings
 ) -> Organisation | None:
     """The signed-in cooperative member's organisation, or None when this does not apply."""
-    if request.url.path not in FIELD_API_PATHS or COOKIE_NAME not in request.cookies:
+    if not is_field_api_path(request.url.path) or COOKIE_NAME not in request.cookies:
         return None
     visitor = codec_for(request).load(request)
     if visitor.token is None:

@@ -5,7 +5,8 @@ import { resizePhoto, toBase64 } from "./photo.js";
 import { el, tr } from "./text.js";
 
 /** Labels that differ from the field's name in one form. */
-const LABELS = { input_application: { product: "input_product", unit: "dose_unit" } };
+const INPUT_LABELS = { product: "input_product", unit: "dose_unit" };
+const LABELS = { input_application: INPUT_LABELS, treatment: INPUT_LABELS };
 
 function labelOf(formName, field) {
   return tr(`label.${LABELS[formName]?.[field.name] ?? field.name}`);
@@ -86,15 +87,23 @@ export function newLotCode(data, productCode, when) {
   return `${rule.region}-${product?.tag ?? "LOT"}-${yymm}-${randomPart(rule.alphabet, rule.random_chars)}`;
 }
 
-/** The batch item of a checked form. */
+/** Where a field's value goes in the item's data (`member` for the farm diary's form), or null. */
+function memberOf(field) {
+  if (field.member) return field.member;
+  return field.path.startsWith("data.") ? field.path.slice(5) : null;
+}
+
+/** The queued item of a checked form: a batch item of a lot, or (the farm diary's form,
+ * `target: "farm_diary"`) an input applied to a farm. */
 function itemOf(formName, spec, values, data) {
   const occurred = utcSeconds(values.occurred_at);
   const item = { type: spec.type, lot: values.lot ?? null, occurred_at: occurred, data: {} };
+  if (spec.target === "farm_diary") Object.assign(item, { target: spec.target, farm: values.farm, lot: null });
   for (const field of spec.fields) {
-    if (!field.path.startsWith("data.")) continue;
+    const key = memberOf(field);
+    if (key === null) continue;
     const raw = values[field.name];
     if (raw === undefined || raw === "" || field.kind === "photo") continue;
-    const key = field.path.slice(5);
     if (field.kind === "integer") item.data[key] = Number(raw);
     else if (field.kind === "decimal") item.data[key] = plainDecimal(raw);
     else item.data[key] = typeof raw === "string" ? raw.normalize("NFC").trim() : raw;

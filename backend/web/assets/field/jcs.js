@@ -54,3 +54,39 @@ export function statementProblem(statement, item, orgSlug) {
   }
   return null;
 }
+
+const DIARY_SCHEMA = "sentrace/farm-diary@1";
+const COMMITMENT = /^0x[0-9a-f]{64}$/;
+
+/** Why the statement of a farm diary entry may not be signed for `item` (an input applied to a
+ * farm, docs/proof-rules.md section 13), or null: the document is the entry (farm, type,
+ * author, time and every data member; the operator's name, a person's, is only a commitment),
+ * its hash is its own, and the typed data signs that hash at that place in the farm's diary. */
+export function diaryStatementProblem(statement, item, orgSlug) {
+  if (statement.kind !== "event") return "not an event statement";
+  const doc = statement.document;
+  if (!doc || doc.schema !== DIARY_SCHEMA) return "not a farm diary document";
+  const hash = documentHash(doc);
+  if (hash !== String(statement.event_hash).toLowerCase()) return "event_hash is not the document's";
+  const message = statement.typed_data?.message ?? {};
+  const diaryKey = toHex(keccak_256(utf8ToBytes(`farm/${String(item.farm).normalize("NFC")}`)));
+  if (String(message.eventHash).toLowerCase() !== hash || String(message.lotKey).toLowerCase() !== diaryKey) {
+    return "the statement signs another entry";
+  }
+  if (Number(message.seq) !== doc.seq) return "the statement signs another place in the diary";
+  if (doc.type !== item.type || doc.farm !== item.farm || statement.lot !== `farm/${item.farm}`) return "another entry";
+  if (doc.org !== orgSlug || doc.occurred_at !== item.occurred_at) return "another author or time";
+  const stated = { ...(doc.data ?? {}) };
+  const entered = { ...(item.data ?? {}) };
+  const operator = stated.operator;
+  if (!operator || typeof operator !== "object" || !COMMITMENT.test(String(operator.commitment))) {
+    return "data.operator is not a commitment";
+  }
+  delete stated.operator;
+  delete entered.operator;
+  const keys = new Set([...Object.keys(stated), ...Object.keys(entered)]);
+  for (const key of keys) {
+    if (!same(stated[key], entered[key])) return `data.${key} differs`;
+  }
+  return null;
+}

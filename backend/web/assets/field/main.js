@@ -1,4 +1,5 @@
-// The field app (/app/field): record harvests, inputs applied, quality checks and notes with
+// The field app (/app/field): record harvests, inputs applied to a farm (its season diary),
+// post-harvest treatments, quality checks and notes with
 // or without a signal; entries are sealed in IndexedDB under the member's signing key and sent
 // in order, signed on the phone, when the connection is back (or when asked).
 import { currentKeystore, unlock, unlockedKey } from "../keyring.js";
@@ -13,7 +14,7 @@ import { el, localTime, setMessages, tr } from "./text.js";
 const DATA_URL = "/app/field/data.json";
 // ?lang=en on the page asks data.json for English (the server remembers it in the session).
 const ASKED_LANG = new URLSearchParams(window.location.search).get("lang");
-const FORMS = ["harvest", "input_application", "quality_check", "note"];
+const FORMS = ["harvest", "input_application", "treatment", "quality_check", "note"];
 const state = { data: null, queue: null, key: null, tab: "new", form: "harvest", syncing: false, signedOut: false };
 const root = () => document.getElementById("field-app");
 

@@ -6,7 +6,7 @@ function summary(entry) {
   const item = entry.payload?.item;
   if (!item) return "";
   const data = item.data ?? {};
-  const facts = [item.lot];
+  const facts = [item.lot ?? item.farm];
   if (item.type === "harvest") facts.push(`${data.product} · ${data.quantity} ${data.unit}`);
   if (item.type === "input_application") facts.push(`${data.product} · ${data.dose} ${data.unit}`);
   if (item.type === "quality_check") facts.push(tr(`label.${data.result}`));

@@ -1,10 +1,11 @@
-// Sending the queue: oldest first, one entry per request to the batch endpoint, the entry's id
+// Sending the queue: oldest first, one entry per request to the batch endpoint (or, for an input
+// applied to a farm, to that farm's diary), the entry's id
 // as Idempotency-Key, through the 428 protocol (the server drafts the event; the phone checks
 // the draft is its entry, signs it with the member's key, sends it again). An entry the server
 // refuses keeps its place in the queue, marked refused with the server's message; a network
 // failure, a server error or an ended session stops the round and leaves the rest waiting.
 import { signStatements } from "../signer.js";
-import { statementProblem } from "./jcs.js";
+import { diaryStatementProblem, statementProblem } from "./jcs.js";
 import { fromBase64 } from "./photo.js";
 import { readEntries, updateEntry } from "./queue.js";
 import { tr } from "./text.js";
@@ -64,16 +65,33 @@ async function uploadPhoto(config, photo) {
   return { sha256: body.sha256 };
 }
 
-/** One entry through the protocol: {accepted: event} or {refused: message, field}. */
+/** Where an item goes and what is sent: a lot's event to the batch endpoint, an input
+ * applied to a farm to that farm's diary (`POST /api/v1/farms/{code}/inputs`). */
+function requestOf(config, item) {
+  if (item.target !== "farm_diary") {
+    return { url: config.batch_url, body: JSON.stringify({ events: [item] }), problem: statementProblem };
+  }
+  const url = config.farm_inputs_url.replace("{farm}", encodeURIComponent(item.farm));
+  const body = JSON.stringify({ ...item.data, applied_at: item.occurred_at });
+  return { url, body, problem: diaryStatementProblem };
+}
+
+function acceptedOf(response, answer, item) {
+  if (response.status !== 201 || !answer) return null;
+  if (item.target === "farm_diary") return answer.entry_hash ? answer : null;
+  return answer.events?.length === 1 ? answer.events[0] : null;
+}
+
+/** One entry through the protocol: {accepted: event or diary entry} or {refused: message, field}. */
 async function sendEntry(config, entry, item, privateKey) {
-  const body = JSON.stringify({ events: [item] });
+  const { url, body, problem: problemOf } = requestOf(config, item);
   const headers = {
     "Content-Type": "application/json",
     Accept: "application/json",
     "Idempotency-Key": entry.id,
     [config.csrf.header]: config.csrf.token,
   };
-  let response = await send(config, config.batch_url, { method: "POST", body, headers });
+  let response = await send(config, url, { method: "POST", body, headers });
   for (let round = 0; round < MAX_DRAFTS; round++) {
     await stopOn(response, config);
     if (response.status !== 428 && response.status !== 409) break;
@@ -83,11 +101,11 @@ async function sendEntry(config, entry, item, privateKey) {
       return { refused: payload?.detail ?? tr("failed", { status: response.status }), field: payload?.field };
     }
     for (const statement of draft.sign) {
-      const problem = statementProblem(statement, item, config.org.slug);
+      const problem = problemOf(statement, item, config.org.slug);
       if (problem) return { refused: `${tr("draft_differs")}: ${problem}` };
     }
     const signatures = signStatements(draft.sign, privateKey);
-    response = await send(config, config.batch_url, {
+    response = await send(config, url, {
       method: "POST",
       body,
       headers: { ...headers, "X-SenTrace-Draft": draft.id, "X-SenTrace-Signatures": signatures.join(",") },
@@ -95,7 +113,8 @@ async function sendEntry(config, entry, item, privateKey) {
   }
   await stopOn(response, config);
   const answer = await jsonOf(response);
-  if (response.status === 201 && answer?.events?.length === 1) return { accepted: answer.events[0] };
+  const accepted = acceptedOf(response, answer, item);
+  if (accepted) return { accepted };
   return { refused: answer?.detail ?? tr("failed", { status: response.status }), field: answer?.field };
 }
 
