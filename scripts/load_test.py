@@ -269,11 +269,19 @@ def transfer(http: httpx.Client, world: World, tally: Tally) -> None:
         "write:transfer",
         lambda: http.post(path, json={"to": packer.slug}, headers=org.headers),
     )
-    if response is not None and response.status_code == 200:
-        tally.accept(response.json()["event"]["id"], code)
-        world.give(packer, code)
-    else:
+    if response is None or response.status_code != 200:
         world.give(org, code)
+        return None
+    tally.accept(response.json()["event"]["id"], code)
+    # Two-step custody: the packer receives the lot before it holds it.
+    received = timed(
+        tally,
+        "write:receive",
+        lambda: http.post(f"/api/v1/lots/{code}/receive", json={}, headers=packer.headers),
+    )
+    if received is not None and received.status_code == 200:
+        tally.accept(received.json()["event"]["id"], code)
+        world.give(packer, code)
     return None
 
 
