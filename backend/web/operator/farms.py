@@ -24,6 +24,7 @@ router = APIRouter(prefix="/app/farms", tags=["operator"], route_class=OperatorR
 FIELD_MAP = {
     "certifications[0].scheme": "cert_scheme",
     "certifications[0].number": "cert_number",
+    "certifications[0].issuer": "cert_issuer",
     "certifications[0].valid_from": "cert_valid_from",
     "certifications[0].valid_until": "cert_valid_until",
     "certifications": "cert_scheme",
@@ -88,6 +89,7 @@ def _certifications(fields: FieldReader) -> list[dict[str, Any]]:
         {
             "scheme": scheme,
             "number": fields.text("cert_number", max_length=64),
+            "issuer": fields.text("cert_issuer", required=False, max_length=200),
             "valid_from": fields.text("cert_valid_from", required=False, max_length=10),
             "valid_until": fields.text("cert_valid_until", required=False, max_length=10),
         }
