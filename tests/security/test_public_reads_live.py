@@ -43,7 +43,16 @@ PUBLIC_KEYS = {
     "events",
 }
 #: Members whose values the page shows in its own words (an enum, a date in dd/mm/yyyy).
-RENDERED_DIFFERENTLY = {"type", "rules", "verdict", "occurred_at", "harvested_at", "anchored_at"}
+RENDERED_DIFFERENTLY = {
+    "type",
+    "rules",
+    "verdict",
+    "occurred_at",
+    "harvested_at",
+    "anchored_at",
+    "status",  # a certificate's "self_declared" / "confirmed", in the page's words
+    "growing_area_status",
+}
 
 
 class World:
@@ -72,7 +81,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 body = {"slug": slug, "name": f"Tổ chức {slug}", "role": role}
                 made = built.post("/api/v1/orgs", "admin", {**body, "key_custody": "custodial"})
                 built.keys[slug] = {"Authorization": f"Bearer {made['api_key']}"}
-            farm = {"code": "F-01", "name": "Vườn Mỹ Xương", "commune": "Mỹ Xương"}
+            farm = {
+                "code": "F-01",
+                "name": "Vườn Mỹ Xương",
+                "commune": "Mỹ Xương",
+                "growing_area_code": "VN-DT-X1",
+                "certifications": [{"scheme": "VietGAP", "number": "VG-1", "issuer": "Quacert"}],
+            }
             built.post("/api/v1/farms", "htx", farm)
             built.post("/api/v1/products", "htx", {"code": "xoai", "name_vi": "Xoài cát Chu"})
             harvest = {
