@@ -111,13 +111,24 @@ class DemoFarm:
     certifications: tuple[dict[str, str], ...] = ()
 
 
-def _certificate(scheme: str, number: str, valid_from: str, valid_until: str) -> dict[str, str]:
+def _certificate(
+    scheme: str, number: str, issuer: str, valid_from: str, valid_until: str
+) -> dict[str, str]:
     return {
         "scheme": scheme,
         "number": number,
+        "issuer": issuer,
         "valid_from": valid_from,
         "valid_until": valid_until,
     }
+
+
+#: The certifying bodies the demo's certificates name.
+QUACERT = "Trung tâm Chứng nhận Phù hợp (Quacert)"
+CONTROL_UNION = "Control Union Việt Nam"
+#: The certificate the quality office has checked with its issuer and confirms (the others stay
+#: self-declared on the consumer page).
+CONFIRMED_CERTIFICATE = ("MX-XOAI-03", "VietGAP", "VietGAP-TT-21-07-87-0042")
 
 
 FARMS: tuple[DemoFarm, ...] = (
@@ -130,7 +141,7 @@ FARMS: tuple[DemoFarm, ...] = (
         "105.7268",
         "4.2",
         "VN-DTCL-0103",
-        (_certificate("VietGAP", "VietGAP-TT-21-07-87-0042", "2025-03-01", "2028-02-29"),),
+        (_certificate("VietGAP", "VietGAP-TT-21-07-87-0042", QUACERT, "2025-03-01", "2028-02-29"),),
     ),
     DemoFarm(
         QUYT,
@@ -141,7 +152,7 @@ FARMS: tuple[DemoFarm, ...] = (
         "105.6512",
         "2.8",
         "VN-DTLV-0021",
-        (_certificate("VietGAP", "VietGAP-TT-22-11-87-0108", "2025-06-15", "2028-06-14"),),
+        (_certificate("VietGAP", "VietGAP-TT-22-11-87-0108", QUACERT, "2025-06-15", "2028-06-14"),),
     ),
     DemoFarm(
         SEN,
@@ -162,7 +173,11 @@ FARMS: tuple[DemoFarm, ...] = (
         "105.5419",
         "35",
         "VN-DTTN-0012",
-        (_certificate("GlobalGAP", "GGN-4063061874512", "2025-09-01", "2026-08-31"),),
+        (
+            _certificate(
+                "GlobalGAP", "GGN-4063061874512", CONTROL_UNION, "2025-09-01", "2026-08-31"
+            ),
+        ),
     ),
 )
 

@@ -1,4 +1,5 @@
-"""The demo's compliance stories: an area near its cap, a borrowed code, an override, a recall.
+"""The demo's compliance stories: an area near its cap, a borrowed code, an override, a confirmed
+certificate, a recall.
 
 * Area ``VN-DTCL-0107`` (0.15 ha of cát Chu mango, cap 1.8 t a season) holds one household plot,
   ``MX-XOAI-07``, whose 1,650 kg harvest puts it past 90 % of its cap.
@@ -6,8 +7,11 @@
   refused, and the refused claim is kept for the regulator.
 * Farm ``MX-XOAI-03`` was sprayed two days ago (10-day interval); the quality office overrides
   the interval after a residue test, so lot ``XOAI-2606-02`` is harvested, and held.
+* The quality office has checked ``MX-XOAI-03``'s VietGAP certificate with its issuer and
+  confirms it (a signed review): pages read it "confirmed by" the office; the other farms'
+  certificates stay self-declared.
 * Lot ``QUYT-2606-03`` is split at the packing house, half sold on to the shop, then recalled;
-  the recall notice reaches both downstream holders (packing house and shop).
+  the recall itself notifies both downstream holders (packing house and shop).
 
 Each part is idempotent, and signed with the demo organisations' own keys like the journeys.
 """
@@ -21,7 +25,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from backend.db import session_scope
-from backend.demo.cast import PACKER, QUYT, REGULATOR, SEN, SHOP, XOAI
+from backend.demo.cast import CONFIRMED_CERTIFICATE, PACKER, QUYT, REGULATOR, SEN, SHOP, XOAI
 from backend.demo.signing import register_demo_keys, write_signed
 from backend.demo.steps import (
     Harvest,
@@ -41,7 +45,7 @@ from backend.models_areas import AreaClaimRefusal
 from backend.models_recall import RecallNotice
 from backend.runtime import Runtime
 from backend.services.catalog import farms
-from backend.services.compliance import areas, diary, inputs
+from backend.services.compliance import areas, claims, diary, inputs
 from backend.services.ledger import lots
 from backend.timeutil import utcnow
 
@@ -101,6 +105,30 @@ class Override:
 
 
 @dataclass(frozen=True)
+class ConfirmCertificate:
+    """The quality office confirms a farm's certificate it has checked with the issuer."""
+
+    org: str
+    farm: str
+    scheme: str
+    number: str
+    note: str
+
+    def apply(self, scene: Scene, lot: str) -> str:
+        claims.record_review(
+            scene.session,
+            org=scene.orgs[self.org],
+            farm_code=self.farm,
+            scheme=self.scheme,
+            number=self.number,
+            confirm=True,
+            text=self.note,
+            settings=scene.runtime.settings,
+        )
+        return lot
+
+
+@dataclass(frozen=True)
 class RecallWithNotice:
     """The quality office recalls ``code``; the recall itself tells everyone holding a lot
     made from it (``compliance.notices.notify_recall``)."""
@@ -131,6 +159,11 @@ SPRAY_AND_OVERRIDE = (
             "pre_harvest_interval_days": 10,
             "operator": "Trần Văn Bảy",
         },
+    ),
+    ConfirmCertificate(
+        REGULATOR,
+        *CONFIRMED_CERTIFICATE,
+        "Đã đối chiếu với Quacert: chứng nhận còn hiệu lực (công văn 57/QLCL-2026).",
     ),
     Override(
         REGULATOR,

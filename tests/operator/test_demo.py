@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from biip.gtin import Gtin
+from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from backend.app import create_app
 from backend.config import Environment, Settings
 from backend.demo import (
     LABEL_SHEET_COUNT,
@@ -19,7 +21,7 @@ from backend.demo import (
     label_sheet_path,
     load_demo,
 )
-from backend.demo.cast import PACKER, SHOP
+from backend.demo.cast import CONFIRMED_CERTIFICATE, PACKER, QUACERT, SHOP
 from backend.demo.compliance import AREA, NOTICE_LOT, summary
 from backend.models import Event, LabelSerial, Lot, Organisation, Product, Scan, User
 from backend.models_areas import AreaClaimRefusal
@@ -173,3 +175,18 @@ def test_demo_shows_each_state_of_two_step_custody(demo_runtime: Runtime) -> Non
     ]
     assert mango.in_transit_to is None and "transfer_received" in kinds["XOAI-2606-01"]
     assert all(lot.in_transit_to is None for code, lot in lots.items() if code != "SEN-2606-01")
+
+
+def test_demo_has_a_confirmed_certificate_and_a_self_declared_one(demo_runtime: Runtime) -> None:
+    """The quality office confirmed the mango farm's VietGAP; the mandarin farm's is stated by
+    its cooperative alone. Both as the public lot API judges them, from the signed review."""
+    with TestClient(create_app(demo_runtime)) as client:
+        mango = client.get("/api/v1/lots/XOAI-2606-02").json()["farm"]["certifications"]
+        mandarin = client.get(f"/api/v1/lots/{NOTICE_LOT}").json()
+    [vietgap] = mango
+    assert vietgap["number"] == CONFIRMED_CERTIFICATE[2] and vietgap["issuer"] == QUACERT
+    assert (vietgap["status"], vietgap["confirmed_by"]) == (
+        "confirmed",
+        "Chi cục Quản lý chất lượng Nông lâm sản và Thủy sản Đồng Tháp",
+    )
+    assert mandarin["farm"]["certifications"][0]["status"] == "self_declared"
