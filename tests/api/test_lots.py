@@ -208,6 +208,7 @@ def test_without_read_rights_the_lot_record_is_what_its_page_shows(
         "recalled": False,
         "recalled_at": None,
         "recall_reason": None,
+        "in_transit_to": None,
         "events": [
             {
                 "type": "harvest",

@@ -14,6 +14,7 @@ from backend.services.ledger.events import record_event
 from backend.services.ledger.lot_codes import code_stem
 from backend.services.ledger.lots import create_harvest_lot
 from backend.services.ledger.recall import recall_lot
+from backend.services.ledger.shipments import receive_lot
 from backend.services.ledger.split_merge import merge_lots, split_lot
 from tests.ledger.world import World
 from tests.support.bodies import a_generated_code
@@ -77,6 +78,7 @@ def test_a_former_custodian_may_not_split_or_merge(world: World) -> None:
     world.harvest("A")
     world.harvest("B")
     transfer_lot(world.session, lot_code="A", org=world.coop, to_slug="dg", settings=world.settings)
+    receive_lot(world.session, lot_code="A", org=world.packer, settings=world.settings)
     world.session.commit()
     with pytest.raises(PermissionDenied):
         split_lot(
