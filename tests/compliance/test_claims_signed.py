@@ -6,6 +6,8 @@ a key the chain does not make a regulator, confirms nothing (docs/proof-rules.md
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -22,6 +24,13 @@ from tests.compliance.test_claims_api import (
 )
 from tests.support.app import Actors
 from tests.support.ledger_flow import anchor_everything
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: what is tested here (signatures and roles read from the chain) does not
+    depend on the database; the compliance suite's PostgreSQL runs cover the rows it writes."""
+    return f"sqlite:///{(tmp_path / 'ledger.db').as_posix()}"
 
 
 @pytest.fixture
