@@ -55,6 +55,7 @@ def test_the_receiver_refuses_on_the_shipment_page_and_the_reason_is_escaped(
     page = coop.get(f"/app/lots/{cast.lot_code}").text
     assert XSS not in page and escape(XSS, quote=False) in page.replace("&#39;", "'")
     assert 'id="in-transit"' not in page
+    assert "Mã chuyến hàng" in page and "Từ chối nhận" in page  # the timeline's labels
     with Session(runtime.engine) as session:
         kinds = [e.type for e in session.exec(select(Event).order_by(Event.seq))]
     assert kinds[-2:] == [EventType.TRANSFER, EventType.TRANSFER_REFUSED]
