@@ -7,7 +7,6 @@ foreign keys switched on, because its defaults would let a crash or a bad refere
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,10 @@ from sqlmodel import Session, create_engine
 
 import backend.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from backend import models_epcis  # noqa: F401  (and the EPCIS tables, kept out of models.py)
+from backend.json_depth import JsonTooDeep, loads_bounded
+
+#: Deepest nesting orjson reads (its own recursion limit); deeper rows are read as text.
+ORJSON_MAX_DEPTH = 1024
 
 #: Connections a SQLite engine keeps open (file handles are cheap; re-opening is not).
 SQLITE_POOL_SIZE = 48
@@ -32,13 +35,19 @@ def load_json_column(text: str | bytes) -> Any:
     orjson decodes them in a fraction of the time. Wherever orjson accepts a document it
     yields the same value as ``json.loads`` within what the hashing rules admit (integers
     within ±2**53, no floats); what it refuses (NaN, infinities, lone surrogates: only a
-    tampered row can hold them) goes to ``json.loads``, so such rows read exactly as before.
+    tampered row can hold them) goes to ``json.loads``, so such rows read exactly as before,
+    unless the row nests deeper than orjson's own limit, which no written row does.
     Columns are still written with the standard library, byte for byte as before.
     """
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(text)
+        pass
+    try:
+        return loads_bounded(text, ORJSON_MAX_DEPTH)
+    except JsonTooDeep:
+        # Only an edited row nests this deep; read as its text, the hash check names it.
+        return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -10,11 +10,9 @@ limit of its own for its exact path; such a limit only ever raises the global on
 
 **Nesting limit and encoding.** A JSON body (or one without a content type, which FastAPI
 also parses as JSON) that is not UTF-8 (RFC 8259) or nests deeper than ``MAX_JSON_DEPTH``
-gets 422 before anything parses it. The standard
-``json`` parser recurses on the C stack, and py-evm raises the interpreter's recursion limit to
-100 000 when it is imported, so a 200 KB body of nested brackets would otherwise overflow the
-stack and kill the whole process (SIGSEGV) before any handler runs. No request the API accepts
-comes near the limit.
+gets 422 before anything parses it (see :mod:`backend.json_depth` for why a deep body could
+otherwise kill the process). No request the API accepts comes near the limit. Bodies of other
+media types pass untouched: whatever reads them as JSON uses ``loads_bounded``.
 
 **Request id.** Each response carries ``X-Request-ID`` (the caller's, if it sent a sane one, else
 a fresh one), and the id is put on ``scope["state"]`` so log lines can name the request.
@@ -34,32 +32,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api.errors import error_body
 from backend.errors import InvalidInput, PayloadTooLarge
 from backend.i18n.messages import message
+from backend.json_depth import MAX_JSON_DEPTH, json_too_deep
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
-#: Deepest nesting of arrays and objects a JSON body may have.
-MAX_JSON_DEPTH = 64
 TOO_DEEP = message("errors.body.too_deep", most=MAX_JSON_DEPTH)
 NOT_UTF8 = message("errors.body.not_utf8")
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
-
-
-def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``body`` nests arrays and objects deeper than ``limit`` (strings ignored).
-
-    Counting brackets first keeps this at C speed for ordinary bodies, which cannot reach the
-    limit at all; only a body with more brackets than the limit is walked.
-    """
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
-    depth = 0
-    for byte in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
-        depth += 1 if byte in b"[{" else -1
-        if depth > limit:
-            return True
-    return False
 
 
 def json_body_problem(body: bytes) -> str | None:

@@ -6,12 +6,12 @@ field in their errors.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.json_depth import loads_bounded
 from backend.models import FarmDiaryEntry
 from backend.schemas import Decimalish, LotCreated, Timestamp
 
@@ -58,7 +58,7 @@ class DiaryEntryPublic(BaseModel):
 
 def diary_entry_public(entry: FarmDiaryEntry) -> DiaryEntryPublic:
     """The answer for one stored entry, its document read from the bytes that were hashed."""
-    document = json.loads(entry.canonical)
+    document = loads_bounded(entry.canonical)
     return DiaryEntryPublic(
         id=entry.entry_id,
         farm=document["farm"],

@@ -31,6 +31,7 @@ from backend.api.deps import CurrentOrg, SessionDep, SettingsDep, WriteDep, requ
 from backend.errors import DocumentRefused, NotFound
 from backend.http.responses import json_bytes
 from backend.i18n.messages import message
+from backend.json_depth import loads_bounded
 from backend.models import Organisation, OrgRole
 from backend.models_epcis import EpcisCaptureJob
 from backend.services.accounts import permissions
@@ -113,7 +114,7 @@ def capture_document(
 ) -> JSONResponse:
     """Import an EPCIS 2.0 document (ObjectEvent, AggregationEvent, TransformationEvent)."""
     try:
-        document = json.loads(raw)
+        document = loads_bounded(raw)
     except (UnicodeDecodeError, ValueError):
         errors = [{"path": "$", "message": message("epcis.not_json")}]
         raise DocumentRefused(message("epcis.refused"), errors=errors) from None

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from backend.chain.errors import ChainUnavailable
+from backend.json_depth import loads_bounded
 
 
 class LightRpcFailed(Exception):
@@ -95,7 +96,7 @@ class LightRpc:
         if status != 200:
             raise LightRpcFailed(f"HTTP {status}")
         try:
-            answer = json.loads(payload)
+            answer = loads_bounded(payload)
         except ValueError as exc:
             raise LightRpcFailed("answer is not JSON") from exc
         if not isinstance(answer, dict) or "error" in answer or "result" not in answer:

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from backend.errors import InvalidInput
 from backend.i18n.messages import message
+from backend.json_depth import loads_bounded
 from backend.models import IdempotencyRecord, Organisation
 
 HEADER = "Idempotency-Key"
@@ -51,10 +52,12 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     """SHA-256 over method, path and the body (parsed JSON in one canonical spelling).
 
     Parsing first means a retry that re-serialises the same JSON (other key order or spacing)
-    still counts as the same request; a body that is not JSON is taken byte for byte.
+    still counts as the same request; a body that is not JSON, or nests too deeply to be a
+    request the API accepts, is taken byte for byte. Any media type reaches this point, so the
+    depth is checked here too, not only by the middleware that guards JSON media types.
     """
     try:
-        parsed: Any = json.loads(body) if body else None
+        parsed: Any = loads_bounded(body) if body else None
         body_form = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         body_bytes = b"json:" + body_form.encode("utf-8")
     except (ValueError, UnicodeDecodeError):

@@ -84,6 +84,20 @@ def test_deep_nesting_is_refused_before_authentication(http: httpx.Client) -> No
     assert error_of(answer, 422)["detail"] == TOO_DEEP
 
 
+@pytest.mark.parametrize("path", ["/api/v1/events/batch", "/api/v1/lots/H-1/events"])
+@pytest.mark.parametrize("media", ["text/plain", "application/octet-stream"])
+def test_deep_brackets_under_another_media_type_get_a_4xx_not_a_crash(
+    http: httpx.Client, coop: dict[str, str], path: str, media: str
+) -> None:
+    # The middleware only measures JSON media types; the write's idempotency fingerprint reads
+    # every body, so it must not hand a deep one to the recursive parser either.
+    depth = 100_000
+    headers = {**coop, "Content-Type": media, "Idempotency-Key": f"deep-{media[:4]}"}
+    answer = http.post(path, content="[" * depth + "]" * depth, headers=headers)
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text[:300])
+    assert answer.headers["content-type"].startswith("application/json")
+
+
 def test_deep_event_data_is_refused_by_the_service_or_before_parsing(
     http: httpx.Client, coop: dict[str, str]
 ) -> None:

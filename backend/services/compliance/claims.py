@@ -11,7 +11,6 @@ signed documents alone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from backend.config import Settings
 from backend.errors import Conflict, InvalidInput
 from backend.hashing.diary import REVIEW_TYPES, review_certificate
 from backend.i18n.messages import message
+from backend.json_depth import loads_bounded
 from backend.models import DiaryEntryType, Farm, FarmDiaryEntry, Organisation, OrgRole
 from backend.services import validation
 from backend.services.accounts import permissions
@@ -109,6 +109,6 @@ def _newest_review_type(
         .order_by(col(FarmDiaryEntry.diary_seq).desc())
     )
     for row in rows:
-        if json.loads(row.canonical)["data"].get("certificate") == dict(certificate):
+        if loads_bounded(row.canonical)["data"].get("certificate") == dict(certificate):
             return row.type
     return None

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
+from backend.json_depth import loads_bounded
 from backend.models import DiaryEntryType, Farm, FarmDiaryEntry, Lot, Organisation
 from backend.models_areas import AreaClaimRefusal, GrowingArea
 from backend.services.compliance import mass_balance
@@ -104,7 +104,7 @@ def override_rows(session: Session) -> list[OverrideRow]:
     out: list[OverrideRow] = []
     for entry, farm, org in rows:
         lot = session.get(Lot, entry.used_by_lot_id) if entry.used_by_lot_id else None
-        reason = json.loads(entry.canonical)["data"]["reason"]
+        reason = loads_bounded(entry.canonical)["data"]["reason"]
         out.append(
             OverrideRow(farm.code, org.name, reason, entry.occurred_at, lot.code if lot else None)
         )

@@ -9,7 +9,6 @@ previous harvest, and the override that let it through, so a consumer sees both,
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
 from backend.i18n.messages import message
+from backend.json_depth import loads_bounded
 from backend.models import DiaryEntryType, Farm, FarmDiaryEntry, Lot, LotHold, LotLink
 from backend.models_compliance import SEASON_ENTRY_TYPES
 from backend.timeutil import as_utc, in_vietnam, utcnow
@@ -35,7 +35,7 @@ class Clearance:
     def document_member(self) -> list[dict[str, Any]]:
         """``data.season_diary`` of the harvest event (proof rules 13.3), oldest entry first."""
         return [
-            {"document": json.loads(entry.canonical), "signature": entry.signature}
+            {"document": loads_bounded(entry.canonical), "signature": entry.signature}
             for entry in self.diary
         ]
 
@@ -157,7 +157,7 @@ def _covering_override(
 ) -> FarmDiaryEntry | None:
     needed = {row.entry_id for row in blocking}
     for override in unused_overrides(session, farm=farm):
-        waived = {item["entry"] for item in json.loads(override.canonical)["data"]["waives"]}
+        waived = {item["entry"] for item in loads_bounded(override.canonical)["data"]["waives"]}
         if needed <= waived:
             return override
     return None

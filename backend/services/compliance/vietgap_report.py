@@ -10,7 +10,6 @@ they are commitments in the diary.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time
 
 from fpdf import FPDF
@@ -18,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from backend.hashing import event_hash, to_hex
 from backend.i18n import Translator
+from backend.json_depth import loads_bounded
 from backend.models import (
     Batch,
     BatchStatus,
@@ -182,7 +182,7 @@ def _table(
 
 
 def _input_row(session: Session, entry: FarmDiaryEntry, t: Translator) -> list[str]:
-    document = json.loads(entry.canonical)
+    document = loads_bounded(entry.canonical)
     data = document["data"]
     if entry.type == DiaryEntryType.PHI_OVERRIDE.value:
         return [
@@ -226,7 +226,7 @@ def _entry_proof(session: Session, entry: FarmDiaryEntry, t: Translator) -> str:
 
 
 def _diary_hashes(raw: bytes) -> set[str]:
-    data = json.loads(raw).get("data", {})
+    data = loads_bounded(raw).get("data", {})
     return {to_hex(event_hash(item["document"])) for item in data.get("season_diary", [])}
 
 

@@ -10,7 +10,6 @@ organisation's keys.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from backend.hashing.eip712 import (
     typed_data_digest,
 )
 from backend.i18n.messages import message
+from backend.json_depth import loads_bounded
 from backend.models import (
     BatchStatus,
     ChainAction,
@@ -88,7 +88,7 @@ def sign_event(
         "seq": event.lot_seq,
     }
     if event.canonical is not None:
-        statement["document"] = json.loads(event.canonical)
+        statement["document"] = loads_bounded(event.canonical)
     event.signature, event.signer = _settle(session, context, org, settings, statement)
 
 

@@ -16,7 +16,6 @@ lists the farm; anything else is the cooperative's own statement.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from sqlmodel import Session, col, select
 from backend.hashing import canonical_bytes, keccak, to_hex
 from backend.hashing.diary import DIARY_SCHEMA, REVIEW_TYPES, review_certificate
 from backend.hashing.eip712 import org_key
+from backend.json_depth import loads_bounded
 from backend.models import Farm, FarmDiaryEntry
 from backend.models_areas import GrowingArea, GrowingAreaFarm
 from backend.services.verification.chain_view import ChainView
@@ -104,7 +104,7 @@ def _checked(row: FarmDiaryEntry, *, farm_code: str, view: ChainView) -> dict[st
     """The review's document when its bytes, farm and signature check out, else None."""
     raw = bytes(row.canonical)
     try:
-        document = json.loads(raw)
+        document = loads_bounded(raw)
         if canonical_bytes(document) != raw:
             return None
     except (ValueError, TypeError):

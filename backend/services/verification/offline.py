@@ -23,11 +23,11 @@ trusted registry address, or the bundle older than the chain's heads root).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from backend.json_depth import loads_bounded
 from backend.services.verification.offline_checks import check_bundle
 from backend.services.verification.offline_report import BundleResult, EventResult, Outcome, render
 from backend.services.verification.offline_rpc import (
@@ -64,8 +64,8 @@ class BundleError(ValueError):
 
 def load_bundle(path: Path) -> dict[str, Any]:
     try:
-        bundle = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        bundle = loads_bounded(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise BundleError(str(exc)) from exc
     if not isinstance(bundle, dict) or bundle.get("format") not in (
         BUNDLE_FORMAT,

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
 from backend.i18n.messages import message
+from backend.json_depth import loads_bounded
 from backend.models import Lot, Organisation
 from backend.models_epcis import EpcisEvent, EpcisIdentifier
 from backend.services.interop.epcis.identifiers import DL_DOMAIN, canonical_identifier
@@ -72,7 +73,7 @@ def encode_token(moment: datetime, row_id: int) -> str:
 def decode_token(token: str) -> tuple[datetime, int]:
     try:
         padded = token + "=" * (-len(token) % 4)
-        moment, row_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        moment, row_id = loads_bounded(base64.urlsafe_b64decode(padded.encode("ascii")))
         return datetime.fromisoformat(moment), int(row_id)
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         raise InvalidInput(message("epcis.bad_token"), field="nextPageToken") from None
