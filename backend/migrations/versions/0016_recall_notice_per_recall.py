@@ -1,7 +1,7 @@
 """Recall notices name the recall event they were made for, so a recall notifies once.
 
-Revision ID: 0015
-Revises: 0016
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 07:30:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0016"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
