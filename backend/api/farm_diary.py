@@ -83,7 +83,7 @@ def vietgap_diary(
     request: Request,
     org: CurrentOrg,
     session: SessionDep,
-    season: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
+    season: Annotated[str | None, Query(pattern=r"^(19|20)[0-9]{2}$")] = None,
 ) -> Response:
     """The farm's VietGAP diary for a season (its owner and regulators), as an A4 PDF."""
     farm = diary.readable_farm(session, org=org, farm_code=code)

@@ -31,7 +31,7 @@ from backend.timeutil import utcnow
 
 router = APIRouter(tags=["growing areas"])
 
-Season = Annotated[str | None, Query(max_length=16, pattern=r"^[0-9]{4}$")]
+Season = Annotated[str | None, Query(max_length=16, pattern=r"^(19|20)[0-9]{2}$")]
 
 
 @router.post("/api/v1/growing-areas", status_code=201, response_model=GrowingAreaPublic)

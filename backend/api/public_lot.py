@@ -95,8 +95,8 @@ class LotPublicView(BaseModel):
     recalled_at: datetime | None
     recall_reason: str | None
     in_transit_to: str | None = Field(
-        description="While a shipment waits for its receiver: the receiver's name, as the "
-        "page's journey says 'đang vận chuyển / in transit'; null otherwise."
+        description="While a shipment waits for its receiver: the receiver's name (the "
+        "page's journey then reads in transit); null otherwise."
     )
     events: list[PublicEvent]
 

@@ -47,7 +47,9 @@ from tests.support.ledger_flow import anchor_everything, events, execute, harves
 V1_LOTS = ("LO-A", "LO-B", "LO-C", "LO-R", "LO-S", "LO-P")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
+)
 def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database of its own: the previous release's schema is built from nothing."""
     if request.param == "sqlite":

@@ -24,7 +24,9 @@ from backend.runtime import Runtime
 from tests.support.app import make_settings
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
+)
 def fresh_runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     """A runtime on a database of its own: these tests take the schema apart."""
     if request.param == "sqlite":

@@ -28,7 +28,7 @@ from tests.support.app import ADMIN, make_settings
 
 NOTE_TIME = "2026-05-02T08:00:00Z"
 #: The databases each matrix runs on (its world fixture is parametrized with these).
-DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+DATABASES = ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
 
 
 @dataclass

@@ -35,7 +35,9 @@ def signing_default_chain() -> Iterator[None]:
         set_default_chain(None)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
+)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database: a SQLite file, then (second run) PostgreSQL."""
     if request.param == "sqlite":

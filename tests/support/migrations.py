@@ -19,7 +19,10 @@ from backend.db import make_engine
 from backend.migrations.runner import alembic_config
 
 #: ``params`` for a fixture that runs a migration test on both databases.
-BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+BOTH_DATABASES = [
+    "sqlite",
+    pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow]),
+]
 
 
 def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
