@@ -31,6 +31,9 @@ REGULATOR_SLUG = "chi-cuc-qlcl"
 REGULATOR_USER = "thanh.tra"
 PRODUCT = "xoai-cat-chu"
 FARM = "MX-01"
+#: A second orchard, where the field app's input application goes: an input with a running
+#: pre-harvest interval on FARM would refuse every later harvest there.
+DIARY_FARM = "MX-02"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ def _populate(runtime: Runtime) -> None:
         )
         create_user(session, org_slug=REGULATOR_SLUG, username=REGULATOR_USER, password=PASSWORD)
         create_farm(session, org=coop, code=FARM, name="Vườn ông Tư", commune="Mỹ Xương")
+        create_farm(session, org=coop, code=DIARY_FARM, name="Vườn bà Năm", commune="Mỹ Xương")
         create_product(
             session, org=coop, code=PRODUCT, name_vi="Xoài cát Chu", name_en="Cat Chu mango"
         )

@@ -34,6 +34,7 @@ from backend.services.field.rules import field_rules
 from tests.browser.signing_server import (
     COOP_SLUG,
     COOP_USER,
+    DIARY_FARM,
     FARM,
     FOURTH_USER,
     PASSWORD,
@@ -141,7 +142,7 @@ def record_harvest(page: Page) -> str:
 def record_farm_input(page: Page) -> None:
     """An input applied to the farm, for its season diary (``POST /farms/{code}/inputs``)."""
     choose_form(page, "input_application")
-    page.select_option("#f-farm", FARM)
+    page.select_option("#f-farm", DIARY_FARM)
     page.fill("#f-product", "Amistar Top 325SC")
     page.fill("#f-active_ingredient", "Azoxystrobin + Difenoconazole")
     page.fill("#f-dose", "10")
@@ -258,7 +259,7 @@ def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
     [sprayed] = diary_of(server)
     assert sprayed.signature and sprayed.signer in signers  # signed on the phone, same key
     document = json.loads(sprayed.canonical)
-    assert (document["farm"], document["type"]) == (FARM, "input_application")
+    assert (document["farm"], document["type"]) == (DIARY_FARM, "input_application")
     assert document["data"]["product"] == "Amistar Top 325SC"
     assert set(document["data"]["operator"]) == {"commitment"}  # a person's name, committed
     assert stored[0].data["quantity"] == "850.5"
@@ -366,7 +367,11 @@ def test_an_entry_about_a_lot_handed_on_meanwhile_comes_back_refused_and_stays(
     later.click("#field-unlock-ok")
     kept = later.wait_for_selector("#field-queue li[data-status=refused] .msg")
     assert (kept.text_content() or "").startswith("Tổ chức không giữ lô này")
-    assert [e.type.value for e in events_of(server, code)] == ["harvest", "transfer"]
+    assert [e.type.value for e in events_of(server, code)] == [
+        "harvest",
+        "transfer",
+        "transfer_received",
+    ]
 
 
 def _ready_in(page: Page, url: str) -> tuple[float, float]:
