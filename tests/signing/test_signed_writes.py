@@ -212,3 +212,20 @@ def test_the_receiver_signs_its_receipt_with_its_own_key(
     with Session(runtime.engine) as session:
         event = session.exec(select(Event).where(Event.id == done.json()["event"]["id"])).one()
     assert event.signer == signers.keys["dg"].address
+
+
+def test_a_key_revoked_after_a_phone_was_lost_signs_nothing_more(signers: Signers) -> None:
+    # A field app's queue signs at sync: once a lost phone's key is revoked, whatever it
+    # signs is refused, naming the signature, so a finder with the passphrase writes nothing.
+    _harvest(signers)
+    lost = signers.keys["htx"]
+    path = f"/api/v1/orgs/htx/signing-keys/{lost.address}/revoke"
+    assert signers.client.post(path, headers=signers.headers["htx"]).status_code == 200
+    draft = signers.ask(f"/api/v1/lots/{LOT}/events", "htx", NOTE).json()["draft"]
+    refused = signers.client.post(
+        f"/api/v1/lots/{LOT}/events",
+        json=NOTE,
+        headers={**signers.headers["htx"], **signed_headers(draft, lost)},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == "signatures[0]"
