@@ -1,27 +1,41 @@
-"""Who may write what, and who reads more than the public: every write endpoint × every
+"""Who may write what, and who reads more than the public: every write endpoint of the JSON
+API (``/api/v1``, ``/epcis``; the operator and field apps' form posts are not here) × every
 caller, with the exact allowed set; then the lot and batch reads × every caller.
+
+The writes: organisations, API keys and GS1 prefixes; farms and products; harvests, events,
+shipments, splits, merges, labels and recalls; the compliance routes (a farm's season diary,
+its interval overrides, its diary as a VietGAP PDF, certification confirmations and
+revocations, growing areas with their cap raises and crop yields, recall impact and notices,
+webhooks, a lot's Circular 02 checklist); EPCIS capture and anchoring. Two writes are checked
+where their rules live instead: signing keys (the admin or the organisation itself,
+tests/keys/test_keys_api.py) and event batches (the single event's custodian rule per item,
+tests/api/test_event_batches.py).
 
 Callers: the admin token, one organisation of each role, a second cooperative (another
 organisation's valid key), no key at all, and a revoked key of the cooperative that would
 otherwise be allowed. Lots are held by cooperative ``htx`` (and, in the second table, by packer
 ``dg`` after a transfer it received, to show that custody and not role decides); a shipment is
 answered only by the organisation it is addressed to, and cancelled only by its sender. Each
-cell gets resources of its own, so an allowed write in one cell never changes what another
-cell sees.
+cell gets resources of its own (a lot, a farm, an area, a crop), so an allowed write in one
+cell never changes what another cell sees; reads share READ_LOT and farm F-01.
 
-Allowed → the endpoint's success status; a known caller outside the set → 403 with the fixed
-detail; no key or a revoked key → 401 with ``WWW-Authenticate: Bearer``. Every answer is JSON,
-except a label file. A product with a GTIN under htx's GS1 company prefix is htx's alone to
-register: other product registrars are told whose prefix it is. Reads: a lot's full record
-(custodian, children, event data) goes to those who acted on it, hold it or read everything;
-everyone else, keyless or not, gets its public face; a batch's events and errors go to the
-admin and regulators only.
+Allowed → the endpoint's success status and media type (JSON, except a label file and the
+VietGAP PDF); a known caller outside the set → 403 with the fixed detail; no key or a revoked
+key → 401 with ``WWW-Authenticate: Bearer``; a refusal is JSON and adds no rows. No caller gets
+404 here: every gate is judged before anything is looked up for them, or on a resource that
+exists. A product with a GTIN under htx's GS1 company prefix is htx's alone to register: other
+product registrars are told whose prefix it is; a growing area is registered by a regulator or
+by the cooperative holding it. A farm's diary goes to its owner and those who read everything;
+a lot's checklist to its holder and the same. Reads: a lot's full record (custodian, children,
+event data) goes to those who acted on it, hold it or read everything; everyone else, keyless
+or not, gets its public face; a batch's events and errors go to the admin and regulators only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +46,12 @@ from sqlmodel import Session, func, select
 
 from backend.app import create_app
 from backend.models import Event, Lot, Organisation
+from backend.models_areas import CapRaise, CropYield, GrowingArea
+from backend.models_compliance import FarmDiaryEntry
+from backend.models_recall import RecallNotice, WebhookEndpoint
 from backend.runtime import Runtime
 from qr.gtin import vietnam_gtin
+from tests.compliance.test_season_diary_api import spray
 from tests.support.app import ADMIN, make_settings
 from tests.support.bodies import INVALID_KEY, MISSING_KEY, NOT_CUSTODIAN, NOT_FARM_OWNER, WRONG_ROLE
 from tests.support.custody import hand_over
@@ -59,6 +77,12 @@ NOT_RECEIVER = (
     "organisation the shipment is addressed to may receive or refuse it"
 )
 NOT_SENDER = "Chỉ bên gửi mới được huỷ chuyến hàng / only the sender may cancel the shipment"
+NOT_AREA_HOLDER = (
+    "Hợp tác xã chỉ đăng ký vùng trồng do chính mình giữ / a cooperative registers only the "
+    "areas it holds"
+)
+#: A public address (an IP literal, so setting it needs no DNS); no sender runs to post to it.
+WEBHOOK_URL = "https://1.1.1.1/hooks/sentrace"
 #: Harvested by htx and handed to dg: the lot whose reads the read matrix checks.
 READ_LOT = "READ-1"
 
@@ -83,7 +107,8 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     root: Path = tmp_path_factory.mktemp("authz")
-    settings = make_settings(root / "data", f"sqlite:///{root / 'ledger.db'}")
+    # No webhook sender: a webhook set by one cell must not be posted to by a later recall.
+    settings = make_settings(root / "data", f"sqlite:///{root / 'ledger.db'}", webhook_poll_s=0)
     runtime = Runtime.start(settings, start_worker=False)
     try:
         with TestClient(create_app(runtime)) as client:
@@ -125,6 +150,7 @@ class Endpoint:
     path: Callable[[Matrix, str], str]
     body: Callable[[Matrix, str], dict[str, Any] | None] = lambda _m, _c: None
     denied_detail: str = WRONG_ROLE
+    media_type: str = "application/json"
 
 
 def lot_for(prefix: str, holder: str = "htx") -> Callable[[Matrix, str], str]:
@@ -187,6 +213,39 @@ def certified_farm(prefix: str, *, confirmed: bool) -> Callable[[Matrix, str], s
     return make
 
 
+def farm_inputs(prefix: str, *, sprayed: bool) -> Callable[[Matrix, str], str]:
+    """A fresh farm of htx per caller (sprayed an hour ago with a 30-day interval, still
+    running, if asked); the path of its diary's ``…/<prefix>``."""
+
+    def make(m: Matrix, caller: str) -> str:
+        code = f"FD-{prefix}-{caller}"
+        m.post("/api/v1/farms", "htx", {"code": code, "name": "Vườn", "commune": "Mỹ Xương"})
+        if sprayed:
+            applied = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+            body = spray(applied_at=applied.isoformat(), pre_harvest_interval_days=30)
+            m.post(f"/api/v1/farms/{code}/inputs", "htx", body)
+        return f"/api/v1/farms/{code}/{prefix}"
+
+    return make
+
+
+def area_body(code: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "holder": "htx",
+        "area_ha": "1",
+        "crop": "xoai",
+        "valid_from": "2026-01-01",
+    }
+
+
+def registered_area(m: Matrix, caller: str) -> str:
+    """A fresh growing area of htx per caller, registered by the regulator; its cap raises."""
+    code = f"GA-CAP-{caller}"
+    m.post("/api/v1/growing-areas", "ql", area_body(code))
+    return f"/api/v1/growing-areas/{code}/cap-raises"
+
+
 def spare_key(m: Matrix, _caller: str) -> int:
     return m.spare_keys.pop()
 
@@ -213,6 +272,9 @@ def epcis_document(tag: str) -> dict[str, Any]:
 NOTE = {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": "ghi chú"}}
 ADMIN_ONLY = frozenset({"admin"})
 CUSTODIAN_HTX = frozenset({"htx"})
+REGULATOR = frozenset({"ql"})
+#: Those who read a farm's diary or a lot's checklist beyond its owner: they read everything.
+READ_ALL = frozenset({"admin", "ql"})
 
 ENDPOINTS = [
     Endpoint(
@@ -344,6 +406,7 @@ ENDPOINTS = [
         on_lot("LB", "/labels"),
         lambda _m, _c: {"count": 1, "format": "zpl"},
         NOT_CUSTODIAN,
+        media_type="application/zpl",
     ),
     Endpoint(
         "recall",
@@ -368,6 +431,94 @@ ENDPOINTS = [
         201,
         certified_farm("revocations", confirmed=True),
         lambda _m, c: {"scheme": "VietGAP", "number": f"VG-{c}", "reason": "Hết hiệu lực"},
+    ),
+    Endpoint(
+        "record-farm-input",
+        "POST",
+        CUSTODIAN_HTX,
+        201,
+        farm_inputs("inputs", sprayed=False),
+        lambda _m, _c: spray(),
+    ),
+    Endpoint(
+        "override-pre-harvest-interval",
+        "POST",
+        REGULATOR,
+        201,
+        farm_inputs("phi-overrides", sprayed=True),
+        lambda _m, _c: {"reason": "Mẫu kiểm nghiệm dư lượng đạt"},
+    ),
+    Endpoint(
+        "list-farm-diary",
+        "GET",
+        CUSTODIAN_HTX | READ_ALL,
+        200,
+        lambda _m, _c: "/api/v1/farms/F-01/inputs",
+        denied_detail=NOT_FARM_OWNER,
+    ),
+    Endpoint(
+        "vietgap-diary-pdf",
+        "GET",
+        CUSTODIAN_HTX | READ_ALL,
+        200,
+        lambda _m, _c: "/api/v1/farms/F-01/vietgap-diary?season=2026",
+        denied_detail=NOT_FARM_OWNER,
+        media_type="application/pdf",
+    ),
+    Endpoint(
+        "register-growing-area",
+        "POST",
+        frozenset({"htx", "ql"}),
+        201,
+        lambda _m, _c: "/api/v1/growing-areas",
+        lambda _m, c: area_body(f"GA-{c}"),
+    ),
+    Endpoint(
+        "raise-area-cap",
+        "POST",
+        REGULATOR,
+        201,
+        registered_area,
+        lambda _m, _c: {"season": "2026", "kg": "500", "reason": "Năng suất vụ này cao"},
+    ),
+    Endpoint(
+        "set-crop-yield",
+        "PUT",
+        REGULATOR,
+        200,
+        lambda _m, c: f"/api/v1/crop-yields/cay-{c}",
+        lambda _m, _c: {"tonnes_per_ha": "9"},
+    ),
+    Endpoint(
+        "recall-impact",
+        "GET",
+        REGULATOR,
+        200,
+        lambda _m, _c: f"/api/v1/recall-impact?lot={READ_LOT}",
+    ),
+    Endpoint(
+        "issue-recall-notice",
+        "POST",
+        REGULATOR,
+        201,
+        lambda _m, _c: "/api/v1/recall-notices",
+        lambda m, c: {"lot": lot_for("RN")(m, c), "reason": "Dư lượng vượt ngưỡng"},
+    ),
+    Endpoint(
+        "set-webhook",
+        "PUT",
+        frozenset(ROLES) | ADMIN_ONLY,
+        200,
+        lambda _m, _c: "/api/v1/webhook",
+        lambda _m, _c: {"url": WEBHOOK_URL},
+    ),
+    Endpoint(
+        "lot-completeness",
+        "GET",
+        frozenset({"dg"}) | READ_ALL,
+        200,
+        lambda _m, _c: f"/api/v1/lots/{READ_LOT}/completeness",
+        denied_detail=NOT_CUSTODIAN,
     ),
     Endpoint(
         "epcis-capture",
@@ -444,6 +595,7 @@ HELD_BY_PACKER = [
         on_lot("LBd", "/labels", "dg"),
         lambda _m, _c: {"count": 1, "format": "zpl"},
         NOT_CUSTODIAN,
+        media_type="application/zpl",
     ),
 ]
 
@@ -452,18 +604,33 @@ CELLS = [(e, c) for e in ENDPOINTS + HELD_BY_PACKER for c in CALLERS]
 
 def denied_detail(endpoint: Endpoint, caller: str) -> str:
     """The 403 detail: role gates say "role", ownership gates say "custodian" or "farm"."""
-    if endpoint.name == "harvest-on-htx-farm" and caller == "htx2":
-        return NOT_FARM_OWNER
+    if endpoint.name in {"harvest-on-htx-farm", "record-farm-input"} and caller == "htx2":
+        return NOT_FARM_OWNER  # a cooperative, but not the farm's
+    if endpoint.name == "register-growing-area" and caller == "htx2":
+        return NOT_AREA_HOLDER  # a cooperative, registering an area another one holds
     if endpoint.name == "create-product-with-htx-gtin" and caller in {"htx2", "dg", "admin"}:
         return NOT_YOUR_PREFIX  # may register products, but not under htx's prefix
     return endpoint.denied_detail  # the role, or the ownership (custody, shipment) it needs
 
 
-def counts(m: Matrix) -> tuple[int, int, int]:
+#: The rows the writes add; a refused one adds none.
+WRITTEN = (
+    Event,
+    Lot,
+    Organisation,
+    FarmDiaryEntry,
+    GrowingArea,
+    CapRaise,
+    CropYield,
+    RecallNotice,
+    WebhookEndpoint,
+)
+
+
+def counts(m: Matrix) -> tuple[int, ...]:
     with Session(m.runtime.engine) as session:
-        return tuple(  # type: ignore[return-value]
-            int(session.exec(select(func.count()).select_from(model)).one())
-            for model in (Event, Lot, Organisation)
+        return tuple(
+            int(session.exec(select(func.count()).select_from(model)).one()) for model in WRITTEN
         )
 
 
@@ -479,7 +646,9 @@ def test_each_write_is_open_to_exactly_its_allowed_callers(
     )
     if caller in endpoint.allowed:
         assert response.status_code == endpoint.success, response.text
+        assert response.headers["content-type"].startswith(endpoint.media_type)
         return
+    assert response.headers["content-type"] == "application/json"
     assert counts(matrix) == before, "a refused write left rows behind"
     if caller in {"none", "revoked"}:
         assert response.status_code == 401, response.text
