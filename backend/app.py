@@ -59,6 +59,7 @@ ROUTER_MODULES: list[str] = [
     "backend.web.operator.compliance",
     "backend.web.operator.admin",
     "backend.web.operator.keys",
+    "backend.web.operator.account",
     "backend.web.field.public",
     "backend.web.field.routes",
 ]

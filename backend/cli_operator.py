@@ -1,4 +1,4 @@
-"""``sentrace user create``, ``sentrace demo`` and ``sentrace labels``: operator chores.
+"""``sentrace user create`` and ``user set-password``, ``demo`` and ``labels``: operator chores.
 
 Registered through ``backend.cli.COMMAND_MODULES``. Each command opens only what it needs: the
 database for accounts and labels, the full runtime (chain and anchoring) for the demo, whose
@@ -7,6 +7,7 @@ lots are meant to read ``verified``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +100,45 @@ def create_user_command(
     typer.echo(message("cli.users.created", tail=f"{name} ({org})"))
     if api_key:
         typer.echo(message("cli.users.api_key", tail=api_key))
+
+
+def _read_new_password(source: str) -> str:
+    """The first line of the file ``source`` (``-`` for standard input), its line end dropped:
+    a password on the command line would be left in the shell history and the process list."""
+    if source == "-":
+        line = sys.stdin.readline()
+    else:
+        lines = Path(source).read_text(encoding="utf-8").splitlines()
+        line = lines[0] if lines else ""
+    return line.rstrip("\r\n")
+
+
+@user_app.command("set-password")
+def set_password_command(
+    username: Annotated[str, typer.Option(help="Sign-in name of the account")],
+    password_file: Annotated[
+        str,
+        typer.Option(
+            "--password-file", help="File holding the new password (first line); - for stdin"
+        ),
+    ],
+) -> None:
+    """Give an account a new password and end every session it has (an admin's reset)."""
+    from backend.services.accounts.users import get_user_by_username, set_password
+
+    password = _read_new_password(password_file)
+    with _database_only() as runtime:
+        try:
+            with session_scope(runtime.engine) as session:
+                user = get_user_by_username(session, username)
+                if user is None:
+                    typer.echo(message("cli.users.no_user", tail=username), err=True)
+                    raise typer.Exit(1)
+                set_password(session, user=user, password=password)
+                name = user.username
+        except SenTraceError as exc:
+            raise _fail(exc) from exc
+    typer.echo(message("cli.users.password_set", tail=name))
 
 
 def demo() -> None:

@@ -121,6 +121,16 @@ def set_password(session: Session, *, user: User, password: str) -> None:
     close_user_sessions(session, user_id=user.id)
 
 
+def change_password(session: Session, *, user: User, current: str, new: str) -> None:
+    """A person's own password change: ``current`` must be right, ``new`` follows the same
+    rules as at creation, and every session of the user ends (see :func:`set_password`)."""
+    if not verify_password(current, user.password_hash):
+        raise InvalidInput(
+            message("accounts.users.wrong_current_password"), field="current_password"
+        )
+    set_password(session, user=user, password=new)
+
+
 def authenticate(
     session: Session,
     *,
@@ -156,6 +166,10 @@ def authenticate(
     org = session.get(Organisation, user.org_id)
     assert org is not None  # foreign key
     return SignedIn(user=user, org=org)
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == normalise_username(username))).first()
 
 
 def users_of_org(session: Session, *, org_id: int) -> list[User]:

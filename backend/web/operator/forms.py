@@ -24,7 +24,7 @@ from backend.web.sessions import CSRF_FIELD
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_FIELD_LENGTH = 2000
 #: Spaces are part of a password; every other field is trimmed.
-UNTRIMMED_FIELDS = frozenset({"password"})
+UNTRIMMED_FIELDS = frozenset({"password", "current_password", "new_password", "new_password_again"})
 
 
 @dataclass
