@@ -421,9 +421,11 @@ def test_a_phone_without_the_members_key_records_nothing_and_points_to_the_key_p
     page.fill("#f-username", FOURTH_USER)
     page.fill("#f-password", PASSWORD)
     page.click("form[action='/app/login'] button[type=submit]")
-    page.wait_for_url(lambda url: "/app/login" not in url)
+    page.wait_for_url("**/app/keys?setup=1")
+    page.wait_for_selector("#key-setup", state="visible")  # the key page has read its storage
     page.goto(f"{server.url}/app/field")
-    page.wait_for_selector("#field-app[data-ready=true]")
+    page.wait_for_selector("#field-app[data-ready]", state="attached")
+    assert page.get_attribute("#field-app", "data-ready") == "true", page.text_content("#field-app")
     assert "chưa có khóa ký" in (page.text_content("#field-notice") or "")
     assert page.get_attribute("#field-to-keys", "href") == "/app/keys"
     choose_form(page, "note")

@@ -269,5 +269,15 @@ async function start() {
   });
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-else start();
+/** A start that fails says so on the screen, instead of leaving the phone busy forever. */
+function startOrSayWhy() {
+  start().catch((error) => {
+    root().replaceChildren(el("p", { class: "notice bad", role: "alert", id: "field-broken" },
+      `Sổ đồng ruộng không mở được / The field log could not open: ${error?.message ?? error}`));
+    root().removeAttribute("aria-busy");
+    root().dataset.ready = "error";
+  });
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startOrSayWhy);
+else startOrSayWhy();
