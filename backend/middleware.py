@@ -14,6 +14,11 @@ gets 422 before anything parses it (see :mod:`backend.json_depth` for why a deep
 otherwise kill the process). No request the API accepts comes near the limit. Bodies of other
 media types pass untouched: whatever reads them as JSON uses ``loads_bounded``.
 
+**EPCIS versions.** Every answer on the EPCIS paths (``/epcis…`` and a lot's
+``/api/v1/lots/{code}/epcis``) carries ``GS1-EPCIS-Version`` and ``GS1-CBV-Version``, refusals
+included: the REST binding asks for them on every response, and a 401 or 422 is raised far from
+the routes that set them.
+
 **Request id.** Each response carries ``X-Request-ID`` (the caller's, if it sent a sane one, else
 a fresh one), and the id is put on ``scope["state"]`` so log lines can name the request.
 """
@@ -33,9 +38,11 @@ from backend.api.errors import error_body
 from backend.errors import InvalidInput, PayloadTooLarge
 from backend.i18n.messages import message
 from backend.json_depth import MAX_JSON_DEPTH, json_too_deep
+from backend.services.interop.epcis.http_headers import VERSION_HEADERS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_EPCIS_PATH = re.compile(r"/epcis(/.*)?|/api/v1/lots/[^/]+/epcis")
 
 TOO_DEEP = message("errors.body.too_deep", most=MAX_JSON_DEPTH)
 NOT_UTF8 = message("errors.body.not_utf8")
@@ -156,9 +163,33 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
+class EpcisVersions:
+    """Put the EPCIS and CBV versions on every answer of an EPCIS path, errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = _route_path(scope) if scope["type"] == "http" else ""
+        if not _EPCIS_PATH.fullmatch(path):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_versions(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in VERSION_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_versions)
+
+
 def install_middleware(
     app: FastAPI, *, max_body_bytes: int, path_limits: Mapping[str, int] | None = None
 ) -> None:
-    """Add the middleware in order: request id outermost, so even a 413 carries an id."""
+    """Add the middleware in order: request id outermost, so even a 413 carries an id and, on
+    an EPCIS path, the versions."""
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, path_limits=path_limits)
+    app.add_middleware(EpcisVersions)
     app.add_middleware(RequestId)

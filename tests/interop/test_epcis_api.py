@@ -274,6 +274,26 @@ def test_capture_needs_a_key_of_an_organisation_that_holds_lots(
     assert client.get("/epcis/events").status_code == 401
 
 
+def test_refusals_on_epcis_paths_carry_the_versions_too(
+    client: TestClient, supply_chain: Actors
+) -> None:
+    """The REST binding asks for the versions on every answer, not only on successes."""
+    refusals = [
+        client.post("/epcis/capture", json=example(EXAMPLES[0])),  # 401, no key
+        _capture(client, supply_chain.headers["ql"], example(EXAMPLES[0])),  # 403
+        client.get("/epcis/events/urn:uuid:no-such", headers=supply_chain.headers["dg"]),
+        client.get("/epcis/events?perPage=0", headers=supply_chain.headers["dg"]),
+        client.get("/api/v1/lots/NO-SUCH/epcis"),  # 404
+    ]
+    assert [r.status_code for r in refusals][:2] == [401, 403]
+    for response in refusals:
+        assert response.status_code >= 400, response.text
+        assert response.headers["GS1-EPCIS-Version"] == "2.0.0", response.request.url
+        assert response.headers["GS1-CBV-Version"] == "2.0.0", response.request.url
+    elsewhere = client.get("/api/v1/lots/NO-SUCH")
+    assert "GS1-EPCIS-Version" not in elsewhere.headers
+
+
 def test_a_client_held_organisation_signs_its_capture(client: TestClient) -> None:
     signers = Signers(client)
     signers.org("pk", "packer")
