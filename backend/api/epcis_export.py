@@ -1,7 +1,9 @@
 """EPCIS 2.0 export of a lot's proven events: ``GET /api/v1/lots/{code}/epcis``.
 
 Public like the proof bundle it is built from (private values are commitments in the documents
-and are never mapped). ``?ancestry=true`` adds the lots it was split or merged from. The answer
+and are never mapped). Events captured from EPCIS documents come as they were captured only to
+a key with read rights on their lot; anyone else gets them mapped from their proven documents.
+``?ancestry=true`` adds the lots it was split or merged from. The answer
 is JSON-LD (``application/ld+json``) with the EPCIS and CBV version headers; the GS1 Digital
 Link resolver links to this URL as ``gs1:traceability`` and ``gs1:epcis``.
 """
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from backend.api.auth import authenticate, bearer_token
 from backend.api.deps import ChainViewDep, PublicRateLimit, SessionDep, SettingsDep
 from backend.http.not_found import NO_STORE, unknown_lot
 from backend.http.responses import json_bytes
@@ -26,6 +29,7 @@ router = APIRouter(prefix="/api/v1/lots", tags=["epcis"], dependencies=[PublicRa
 @router.get("/{code}/epcis", response_class=Response)
 def lot_epcis(
     code: str,
+    request: Request,
     session: SessionDep,
     view: ChainViewDep,
     settings: SettingsDep,
@@ -39,6 +43,7 @@ def lot_epcis(
         view=view,
         vocabulary=Vocabulary(settings.public_base_url),
         ancestry=ancestry,
+        reader=authenticate(request, session, settings) if bearer_token(request) else None,
     )
     if document is None:
         return unknown_lot(code)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from backend.hashing import keccak, to_hex
 from backend.services.interop.epcis.event_hash import PROOF_MEMBER, event_id
+from backend.services.interop.epcis.export import captured_digest
 from backend.services.interop.epcis.identifiers import check_digit, gtin14
 from backend.services.interop.epcis.validation import errors_of
 from backend.services.interop.epcis.vocabulary import EPCIS_CONTEXT
@@ -125,15 +126,35 @@ def test_gs1_examples_import_and_export_with_the_same_event_ids(
             f"/epcis/events/{quote(identity, safe='')}", headers=supply_chain.headers["dg"]
         )
         assert _events(one) == [original]
-    # The lot tracking one serialised item exports the events naming it, as they came.
+    # The lot tracking one serialised item exports the events naming it, as they came, to
+    # the organisation that holds it.
     lot = _lot_of_epc(client, supply_chain, "urn:epc:id:sgtin:0614141.107346.2018")
-    exported = client.get(f"/api/v1/lots/{lot}/epcis").json()
+    exported = client.get(f"/api/v1/lots/{lot}/epcis", headers=supply_chain.headers["dg"])
+    exported = exported.json()
     assert errors_of(exported, gs1_validator()) == []
     assert errors_of(exported) == []
     for event in _events_of(exported):
         body = {k: v for k, v in event.items() if k != PROOF_MEMBER}
         assert body == given[event["eventID"]]
     assert len(_events_of(exported)) == 3  # both 9.6.1 events and the 9.6.3 aggregation
+
+    # Anyone else: each mapped from its proven document, naming the captured event and the
+    # digest its document commits to; no captured member reaches the public.
+    public = client.get(f"/api/v1/lots/{lot}/epcis").json()
+    assert errors_of(public, gs1_validator()) == []
+    assert errors_of(public) == []
+    events = _events_of(public)
+    assert [e["sentrace:captured"]["eventID"] for e in events] == [
+        e["eventID"] for e in _events_of(exported)
+    ]
+    for event in events:
+        original = given[event["sentrace:captured"]["eventID"]]
+        assert event["eventID"] != original["eventID"]
+        assert event["sentrace:captured"]["sha256"] == captured_digest(original)
+        extensions = {k for k in original if ":" in k}
+        assert not extensions & set(event)
+    stranger = client.get(f"/api/v1/lots/{lot}/epcis", headers=supply_chain.headers["htx"])
+    assert _events_of(stranger.json()) == events
 
 
 def _lot_of_epc(client: TestClient, actors: Actors, epc: str) -> str:

@@ -1,8 +1,13 @@
 """A lot's proven events as an EPCIS 2.0 document in JSON-LD (``GET /api/v1/lots/{code}/epcis``).
 
 Built from what verification checked: the lot's lineage is verified, and every event whose
-document reads and is not ``tampered`` is exported, mapped by ``mapping`` (or, for an event
-captured from an EPCIS document, given back as it arrived). Each event carries:
+document reads and is not ``tampered`` is exported, mapped by ``mapping``. An event captured
+from an EPCIS document is given back as it arrived to a reader with read rights on its lot; to
+anyone else it is mapped from its SenTrace document like a native event, with
+``sentrace:captured`` naming the captured eventID and the SHA-256 its document commits to: a
+capture may hold what its organisation never meant for the public (a ``geo:`` read point, a
+person in an extension member), and the public face shows only what the proven document does.
+Each event carries:
 
 - ``eventID``: the CBV 2.0 event hash of the event without ``sentrace:proof`` (a captured
   event keeps the eventID it came with);
@@ -21,11 +26,13 @@ from typing import Any
 import rfc8785
 from sqlmodel import Session, col, select
 
+from backend.models import Organisation
 from backend.models_epcis import EpcisEvent
 from backend.services.interop.epcis.event_hash import PROOF_MEMBER, event_id
 from backend.services.interop.epcis.lot_facts import facts_from_document, facts_of_lot
 from backend.services.interop.epcis.mapping import LotFacts, Mapper
 from backend.services.interop.epcis.vocabulary import Vocabulary
+from backend.services.ledger.visibility import can_read
 from backend.services.verification.chain_view import ChainView
 from backend.services.verification.engine import verify_lineage
 from backend.services.verification.lineage import LotRecord, load_lineage
@@ -38,9 +45,16 @@ CAPTURED = "epcis"
 
 
 def export_lot(
-    session: Session, *, code: str, view: ChainView, vocabulary: Vocabulary, ancestry: bool
+    session: Session,
+    *,
+    code: str,
+    view: ChainView,
+    vocabulary: Vocabulary,
+    ancestry: bool,
+    reader: Organisation | None = None,
 ) -> dict[str, Any] | None:
-    """The EPCIS document of the lot named ``code``; None when there is no such lot."""
+    """The EPCIS document of the lot named ``code``; None when there is no such lot. Captured
+    bodies come verbatim only on lots ``reader`` may read (None: the public face)."""
     lineage = load_lineage(session, code)
     if lineage is None:
         return None
@@ -55,16 +69,22 @@ def export_lot(
         for e in bundle["events"]
         if e["lot"] in wanted and e.get("document") and verdicts.get(e["id"]) != "tampered"
     ]
-    captured = _captured_bodies(session, entries)
+    readable = {
+        r.lot.code
+        for r in lineage.records
+        if reader is not None and can_read(session, org=reader, lot=r.lot)
+    }
+    captured = _captured_bodies(session, [e for e in entries if e["lot"] in readable])
     mapper = Mapper(vocabulary)
     events: list[dict[str, Any]] = []
     seen: set[str] = set()
     prefixes: dict[str, str] = {}
     for entry in sorted(entries, key=lambda e: (e["document"]["occurred_at"], e["lot"])):
         event = _event(entry, facts[entry["lot"]], mapper, captured, vocabulary, prefixes)
-        if event["eventID"] in seen:  # one captured event recorded on several lots
+        identity = _captured_id(entry) or event["eventID"]
+        if identity in seen:  # one captured event recorded on several lots
             continue
-        seen.add(event["eventID"])
+        seen.add(identity)
         event[PROOF_MEMBER] = _proof(entry, bundle["chain"], verdicts.get(entry["id"]))
         events.append(event)
     return {
@@ -91,14 +111,29 @@ def _event(
     vocabulary: Vocabulary,
     prefixes: dict[str, str],
 ) -> dict[str, Any]:
-    reference = (entry["document"].get("data") or {}).get(CAPTURED)
-    if isinstance(reference, dict) and reference.get("eventID") in captured:
-        body = dict(captured[reference["eventID"]])
+    identity = _captured_id(entry)
+    if identity is not None and identity in captured:
+        body = dict(captured[identity])
         context = body.pop("@context", None)
         if isinstance(context, dict):
             prefixes.update({k: v for k, v in context.items() if isinstance(v, str)})
         return body
-    return with_event_id(mapper.event(entry["document"], lot), vocabulary)
+    event = mapper.event(entry["document"], lot)
+    if identity is not None:  # the public face of a captured event
+        reference = entry["document"]["data"][CAPTURED]
+        event[vocabulary.term("captured")] = {
+            "eventID": identity,
+            "sha256": reference.get("sha256"),
+        }
+    return with_event_id(event, vocabulary)
+
+
+def _captured_id(entry: dict[str, Any]) -> str | None:
+    """The eventID of the EPCIS event ``entry`` records, when it was captured."""
+    reference = (entry["document"].get("data") or {}).get(CAPTURED)
+    if isinstance(reference, dict) and isinstance(reference.get("eventID"), str):
+        return str(reference["eventID"])
+    return None
 
 
 def with_event_id(event: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
@@ -114,12 +149,7 @@ def captured_digest(body: dict[str, Any]) -> str:
 
 
 def _captured_bodies(session: Session, entries: list[dict[str, Any]]) -> dict[str, Any]:
-    ids = [
-        ref["eventID"]
-        for e in entries
-        if isinstance(ref := (e["document"].get("data") or {}).get(CAPTURED), dict)
-        and isinstance(ref.get("eventID"), str)
-    ]
+    ids = [identity for e in entries if (identity := _captured_id(e)) is not None]
     if not ids:
         return {}
     rows = session.exec(select(EpcisEvent).where(col(EpcisEvent.event_id).in_(ids))).all()
