@@ -167,3 +167,19 @@ def test_an_admin_reset_from_the_command_line_ends_the_sessions_too(
         assert browser.get("/app/").headers["location"].startswith("/app/login")
     assert sign_in_status(server, SECOND) == 401
     assert sign_in_status(server, THIRD) == 303
+
+
+def test_guessing_the_current_password_meets_the_sign_in_throttle(server: ServerProcess) -> None:
+    """Last in the module: it leaves this address throttled. A session left open on someone
+    else's screen is no way around the sign-in throttle."""
+    with browser_of(server) as browser:
+        assert sign_in(browser, THIRD).status_code == 303
+        statuses = [change(browser, f"doan-sai-{n}", SECOND, SECOND).status_code for n in range(6)]
+        # Counted with this address's wrong sign-ins above, within the default 5 free ones.
+        assert statuses[0] == 422 and 429 in statuses
+        assert statuses == sorted(statuses), "once throttled, the form waits"
+        throttled = change(browser, THIRD, SECOND, SECOND)  # even the right one must wait
+        assert throttled.status_code == 429
+        assert int(throttled.headers["Retry-After"]) >= 1
+        assert "Đã nhập sai mật khẩu nhiều lần" in throttled.text
+    assert sign_in_status(server, THIRD) == 429  # the address waits at the sign-in too

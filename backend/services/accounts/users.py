@@ -131,6 +131,33 @@ def change_password(session: Session, *, user: User, current: str, new: str) -> 
     set_password(session, user=user, password=new)
 
 
+def confirm_current_password(
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    address: str,
+    settings: Settings,
+    now: datetime | None = None,
+) -> None:
+    """A signed-in person proving again that they know their password, before changing it.
+
+    Counted like a sign-in, against the same address, account and pair: a session left open on
+    someone else's screen must not become a way around the sign-in throttle for guessing the
+    password. The caller commits even when this raises, or the count is lost.
+    """
+    moment = now or utcnow()
+    subjects = throttle.Subjects.of(address=address, username=user.username)
+    retry_at = throttle.blocked_until(session, subjects, now=moment)
+    if retry_at is not None:
+        raise LoginThrottled(message("accounts.users.throttled"), retry_at=retry_at)
+    if not verify_password(password, user.password_hash):
+        throttle.record_failure(session, subjects, settings=settings, now=moment)
+        raise InvalidInput(
+            message("accounts.users.wrong_current_password"), field="current_password"
+        )
+
+
 def authenticate(
     session: Session,
     *,
