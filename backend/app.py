@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.auth import AUTHENTICATORS
 from backend.api.errors import install_error_handlers
+from backend.http.idempotency import IdempotencySweeper
 from backend.middleware import install_middleware
 from backend.runtime import Runtime
 from backend.services.compliance.webhook_sender import WebhookSender
@@ -79,7 +81,14 @@ def create_app(runtime: Runtime) -> FastAPI:
             sender = WebhookSender(runtime.engine, runtime.settings)
             sender.start()
         app.state.webhook_sender = sender
+        ttl = timedelta(hours=runtime.settings.idempotency_ttl_h)
+        sweeper = IdempotencySweeper(
+            runtime.engine, ttl=ttl, every_s=min(3600.0, ttl.total_seconds() / 4)
+        )
+        sweeper.start()
+        app.state.idempotency_sweeper = sweeper
         yield
+        sweeper.stop()
         if sender is not None:
             sender.stop()
 

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # network round trip) wants more: the threads then mostly wait rather than compute.
     verdict_threads: int = Field(default=2, ge=1, le=64)
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    # An Idempotency-Key's stored answer is replayed this long after the write, then forgotten
+    # (a later request with the key is a new write) and swept from the database.
+    idempotency_ttl_h: int = Field(default=72, ge=1)
     scan_warn_threshold: int = Field(default=20, ge=1)
     explorer_tx_url: str = ""
     explorer_block_url: str = ""

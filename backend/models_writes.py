@@ -94,7 +94,10 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     response_body: dict[str, Any] | list[Any] | None = Field(default=None, sa_column=Column(JSON))
     media_type: str = Field(default="application/json", max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # Indexed for the sweep that forgets answers older than SENTRACE_IDEMPOTENCY_TTL_H.
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
+    )
 
 
 # Registered with the metadata wherever the models are (``backend.models`` imports this module).

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -62,6 +63,7 @@ class Write:
     fingerprint: str
     signed: SignedRequest | None = None
     chain: ChainFacts | None = None
+    idempotency_ttl: timedelta = timedelta(hours=72)
 
     def run(
         self,
@@ -114,7 +116,11 @@ class Write:
     def _stored(self) -> IdempotencyRecord | None:
         assert self.key is not None
         return idempotency.find_replay(
-            self.session, org=self.org, key=self.key, request_fingerprint=self.fingerprint
+            self.session,
+            org=self.org,
+            key=self.key,
+            request_fingerprint=self.fingerprint,
+            ttl=self.idempotency_ttl,
         )
 
 
@@ -145,9 +151,15 @@ def new_write(
     signed = signed_request(
         fingerprint, request.headers.get(DRAFT_HEADER), request.headers.get(SIGNATURES_HEADER)
     )
-    chain = chain_facts(request.app.state.runtime)
+    runtime = request.app.state.runtime
     return Write(
-        session=session, org=org, key=key, fingerprint=fingerprint, signed=signed, chain=chain
+        session=session,
+        org=org,
+        key=key,
+        fingerprint=fingerprint,
+        signed=signed,
+        chain=chain_facts(runtime),
+        idempotency_ttl=timedelta(hours=runtime.settings.idempotency_ttl_h),
     )
 
 

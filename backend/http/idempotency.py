@@ -10,6 +10,13 @@ path, or a body that differs once parsed) is refused rather than answered with s
 does not belong to it. Only successful writes are stored: a refused request changed nothing, so
 resending it (fixed or not) is simply a new attempt.
 
+Stored answers expire after ``SENTRACE_IDEMPOTENCY_TTL_H`` hours (72 by default): a retry is
+a matter of minutes or, for a phone that lost its answer in a field without signal, days; an
+answer kept for ever would only grow the table. An expired answer is never replayed (the key
+then names a new write) and :class:`IdempotencySweeper` deletes expired rows in the background,
+in every process; on PostgreSQL all processes share the records, so a retry reaching another
+process is replayed all the same.
+
 Some answers carry a secret that must exist only in the first response (a newly issued API
 key). The route names those fields; they are stored as ``null`` next to a ``<field>_shown_once``
 notice, so a replay still answers with the same status and everything else, issues nothing
@@ -20,16 +27,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
 
 from backend.errors import InvalidInput
 from backend.i18n.messages import message
 from backend.json_depth import loads_bounded
 from backend.models import IdempotencyRecord, Organisation
+from backend.services.anchoring.background import DaemonThread
+from backend.timeutil import as_utc, utcnow
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 200
@@ -85,17 +99,85 @@ def without_secrets(body: Any, secret_fields: Sequence[str]) -> Any:
 
 
 def find_replay(
-    session: Session, *, org: Organisation, key: str, request_fingerprint: str
+    session: Session,
+    *,
+    org: Organisation,
+    key: str,
+    request_fingerprint: str,
+    ttl: timedelta,
+    now: datetime | None = None,
 ) -> IdempotencyRecord | None:
-    """The stored answer for ``key``, or ``None``; refuses a key reused for another request."""
+    """The stored answer for ``key``, or ``None``; refuses a key reused for another request.
+
+    An answer older than ``ttl`` is deleted here (with the caller's transaction) and not
+    replayed: the key is free for the write that follows.
+    """
     record = session.exec(
         select(IdempotencyRecord).where(
             IdempotencyRecord.org_id == org.id, IdempotencyRecord.key == key
         )
     ).first()
-    if record is not None and record.request_fingerprint != request_fingerprint:
+    if record is None:
+        return None
+    if as_utc(record.created_at) <= (now or utcnow()) - ttl:
+        session.delete(record)
+        session.flush()
+        return None
+    if record.request_fingerprint != request_fingerprint:
         raise InvalidInput(KEY_REUSED, field=HEADER)
     return record
+
+
+def purge_expired(engine: Engine, *, ttl: timedelta, now: datetime | None = None) -> int:
+    """Delete every stored answer older than ``ttl``; how many went."""
+    cutoff = (now or utcnow()) - ttl
+    with Session(engine) as session:
+        result = session.execute(
+            delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) <= cutoff)
+        )
+        session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class IdempotencySweeper:
+    """Deletes expired answers at start and then every ``every_s`` seconds, in a daemon thread.
+
+    A failed sweep (the database away for a moment) is logged and tried again next time: the
+    rows only wait, and :func:`find_replay` never replays an expired answer meanwhile.
+    """
+
+    def __init__(self, engine: Engine, *, ttl: timedelta, every_s: float) -> None:
+        self._engine = engine
+        self._ttl = ttl
+        self._every_s = every_s
+        self.swept = 0
+        self.passes = 0
+        self._thread = DaemonThread(self._loop, name="sentrace-idempotency-sweeper",
+                                    label="idempotency sweeper")  # fmt: skip
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._thread.stop(timeout)
+
+    def wake(self) -> None:
+        """Sweep now rather than at the next interval."""
+        self._thread.wake()
+
+    def _loop(self) -> None:
+        delay = 0.0
+        while self._thread.sleep(delay):
+            delay = self._every_s
+            try:
+                gone = purge_expired(self._engine, ttl=self._ttl)
+            except Exception:  # a bug or an outage must not end the thread
+                logger.warning("idempotency sweep failed; will retry", exc_info=True)
+                continue
+            self.swept += gone
+            self.passes += 1
+            if gone:
+                logger.info("forgot %d idempotency answers older than %s", gone, self._ttl)
 
 
 def remember(
