@@ -27,10 +27,11 @@ from sqlmodel import Session
 
 from backend.chain import ChainConfigError, ChainError, ContractNotFound
 from backend.config import Settings, get_settings
+from backend.data_dir import DataDirError
 from backend.db import make_engine
 from backend.hashing import from_hex, lot_key, to_hex, verify_head, verify_no_head
 from backend.i18n.messages import message
-from backend.runtime import DataDirError, Runtime
+from backend.runtime import Runtime
 from backend.web_workers import (
     LOG_FORMAT,
     WORKER_APP,

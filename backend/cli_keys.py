@@ -18,11 +18,12 @@ import typer
 from sqlmodel import Session
 
 from backend.config import get_settings
+from backend.data_dir import DataDirError
 from backend.db import session_scope
 from backend.errors import SenTraceError
 from backend.i18n.messages import message
 from backend.models import KeyCustody, Organisation
-from backend.runtime import DataDirError, Runtime
+from backend.runtime import Runtime
 from backend.services.accounts import org_keys
 from backend.services.accounts.orgs import get_org_by_slug
 

@@ -16,10 +16,11 @@ from typing import Annotated
 import typer
 
 from backend.config import get_settings
+from backend.data_dir import DataDirError
 from backend.db import session_scope
 from backend.errors import SenTraceError
 from backend.i18n.messages import message
-from backend.runtime import DataDirError, Runtime
+from backend.runtime import Runtime
 
 user_app = typer.Typer(help=message("cli.users.help"), no_args_is_help=True)
 

@@ -31,8 +31,8 @@ from backend.chain.providers import http_web3
 from backend.chain.registry_admin import RegistryAdmin, keystore_account
 from backend.chain.signer import resolve_signer
 from backend.config import Settings
+from backend.data_dir import DataDirError, ensure_data_dir
 from backend.i18n.messages import message
-from backend.runtime import DataDirError, ensure_data_dir
 
 registry_app = typer.Typer(help=message("cli.registry.help"), no_args_is_help=True)
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # PostgreSQL streaming replicas (comma-separated URLs) that serve the public reads: the
+    # consumer page, verification and the proof bundle (backend/db_replicas.py).
+    database_replica_urls: str = ""
     chain_rpc_url: str | None = None
     contract_address: str | None = None
     # Where log queries of a registry given by address start (its deployment block; unknown
@@ -151,6 +154,28 @@ class Settings(BaseSettings):
                 raise ValueError(f"SENTRACE_PUBLIC_RPC_URLS: not an http(s) URL: {url!r}")
         return value
 
+    @field_validator("database_replica_urls")
+    @classmethod
+    def _replicas_are_postgresql(cls, value: str) -> str:
+        for url in _comma_list(value):
+            scheme = url.partition(":")[0]
+            if not scheme.startswith("postgresql"):  # the URL itself may hold a password
+                raise ValueError(
+                    f"SENTRACE_DATABASE_REPLICA_URLS: a replica is a PostgreSQL URL, not {scheme!r}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _replicas_need_a_postgresql_primary(self) -> Settings:
+        if self.database_replica_urls.strip() and not self.resolved_database_url.startswith(
+            "postgresql"
+        ):
+            raise ValueError(
+                "SENTRACE_DATABASE_REPLICA_URLS: replicas copy a PostgreSQL primary; "
+                "set SENTRACE_DATABASE_URL to it"
+            )
+        return self
+
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Settings:
         if self.env is not Environment.PRODUCTION:
@@ -200,6 +225,10 @@ class Settings(BaseSettings):
     def public_rpc_url_list(self) -> list[str]:
         """``SENTRACE_PUBLIC_RPC_URLS`` as a list, in the order browsers try them."""
         return _comma_list(self.public_rpc_urls)
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return _comma_list(self.database_replica_urls)
 
     @property
     def uses_managed_anvil(self) -> bool:

@@ -46,8 +46,9 @@ from backend.chain.fact_cache import ChainFactCache
 from backend.chain.finality import Finality
 from backend.chain.providers import http_web3
 from backend.config import Settings
+from backend.data_dir import ensure_data_dir
 from backend.db import create_schema, make_engine
-from backend.i18n.messages import message
+from backend.db_replicas import ReadReplicas
 from backend.services.anchoring.chain_keeper import ChainKeeper
 from backend.services.anchoring.lease import deployment_fence
 from backend.services.anchoring.service import AnchoringService
@@ -60,27 +61,6 @@ logger = logging.getLogger(__name__)
 ANVIL_DIR = "anvil"
 #: Where the running managed anvil's URL is written, for other commands on the same data.
 ANVIL_ENDPOINT_FILE = "endpoint.json"
-
-
-class DataDirError(RuntimeError):
-    """The data folder cannot be created or written; the message names the path."""
-
-
-def ensure_data_dir(path: Path) -> Path:
-    """Create the data folder and prove it is writable, failing with the path in the message."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        # One probe name per process: web workers starting together must not unlink each
-        # other's probe between the write and the unlink.
-        probe = path / f".write-probe-{os.getpid()}"
-        with open(probe, "wb") as handle:
-            handle.write(b"ok")
-            handle.flush()
-            os.fsync(handle.fileno())
-        probe.unlink()
-    except OSError as exc:
-        raise DataDirError(message("server.data_dir", tail=f"{path} ({exc.strerror})")) from exc
-    return path
 
 
 def write_endpoint(path: Path, url: str, pid: int | None) -> None:
@@ -112,6 +92,7 @@ class Runtime:
     owns_chain: bool = False
     follower: bool = False
     keeper: ChainKeeper | None = None
+    replicas: ReadReplicas | None = None  # public reads (SENTRACE_DATABASE_REPLICA_URLS)
     _anchoring: AnchoringService | None = field(default=None, init=False, repr=False)
     _chain_lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
@@ -134,7 +115,8 @@ class Runtime:
         engine = make_engine(settings.resolved_database_url)
         if migrate:
             create_schema(engine)
-        return cls(settings=settings, engine=engine, chain=chain)
+        replicas = ReadReplicas.of(settings.replica_urls)
+        return cls(settings=settings, engine=engine, chain=chain, replicas=replicas)
 
     @classmethod
     def start(
@@ -397,4 +379,6 @@ class Runtime:
                 (self.settings.data_dir / ANVIL_DIR / ANVIL_ENDPOINT_FILE).unlink(missing_ok=True)
             except (ChainConfigError, OSError):
                 logger.warning("could not stop anvil cleanly", exc_info=True)
+        if self.replicas is not None:
+            self.replicas.dispose()
         self.engine.dispose()

@@ -12,17 +12,22 @@ cost a hop of their own, and on a busy server those hops, not the hashing, were 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
+from sqlmodel import Session
 
-from backend.api.deps import ChainViewDep, PublicRateLimit, RuntimeDep, SessionDep
-from backend.deps import request_session
+from backend.api.deps import ChainViewDep, PublicRateLimit, RuntimeDep
 from backend.http.not_found import NO_STORE, unknown_lot, unknown_lot_body
+from backend.http.public_reads import public_read, verdict_trusted
 from backend.http.responses import fast_json, json_bytes
 from backend.http.verdict_threads import run_verdict_work
 from backend.runtime import Runtime
-from backend.services.verification.engine import verify_lot
-from backend.services.verification.proof_bundle import build_bundle
+from backend.services.verification.engine import verify_lineage, verify_lot
+from backend.services.verification.lineage import load_lineage
+from backend.services.verification.proof_bundle import bundle_for
+from backend.services.verification.results import Verification
 
 #: Public and costly (every hash is recomputed), so limited per client like the consumer page.
 router = APIRouter(
@@ -34,8 +39,10 @@ router = APIRouter(
 
 def verification_json(runtime: Runtime, code: str) -> tuple[int, bytes]:
     """Status and JSON body of the verification of ``code`` (runs in a worker thread)."""
-    with request_session(runtime) as session:
-        result = verify_lot(session, code=code, view=runtime.chain_view())
+    view = runtime.chain_view()
+    result = public_read(
+        runtime, lambda session: verify_lot(session, code=code, view=view), trusted=verdict_trusted
+    )
     if result is None:
         return 404, json_bytes(unknown_lot_body(code))
     return 200, json_bytes(result.as_json())
@@ -49,10 +56,20 @@ async def lot_verification(code: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/{code}/proof")
-def lot_proof(code: str, session: SessionDep, view: ChainViewDep) -> JSONResponse:
+def lot_proof(code: str, runtime: RuntimeDep, view: ChainViewDep) -> JSONResponse:
     """A self-contained proof bundle; check it with
     ``sentrace verify-proof FILE --rpc URL --contract ADDRESS``."""
-    bundle = build_bundle(session, code=code, view=view)
+
+    def read(session: Session) -> tuple[Verification | None, dict[str, Any] | None]:
+        lineage = load_lineage(session, code)
+        if lineage is None:
+            return None, None
+        # Read on a replica, a bundle is served only if it verifies there as it would on the
+        # primary (checked only then: without replicas the primary's bundle needs no check).
+        checked = verify_lineage(lineage, view) if runtime.replicas is not None else None
+        return checked, bundle_for(lineage, view, session=session)
+
+    _, bundle = public_read(runtime, read, trusted=lambda outcome: verdict_trusted(outcome[0]))
     if bundle is None:
         return unknown_lot(code)
     filename = f"sentrace-proof-{bundle['lot']}.json".encode("ascii", "replace").decode()

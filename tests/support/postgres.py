@@ -109,12 +109,7 @@ def start_cluster(*, durable: bool = False) -> PostgresCluster:
     """initdb + pg_ctl start in a fresh folder under the system temp dir; ``durable`` keeps
     PostgreSQL's defaults for fsync, synchronous_commit and full_page_writes (all on)."""
     bin_dir = postgres_bin_dir()
-    prefix = _as_server_user()
-    # Not under pytest's tmp dir: that is private to root, and the server user must reach it.
-    root = Path(tempfile.mkdtemp(prefix="sentrace-pg-"))
-    if prefix:
-        record = pwd.getpwnam(SERVER_USER)
-        os.chown(root, record.pw_uid, record.pw_gid)
+    root = _server_folder("sentrace-pg-")
     data_dir = root / "data"
     _run(
         None,
@@ -127,6 +122,34 @@ def start_cluster(*, durable: bool = False) -> PostgresCluster:
         "--no-sync",
         bin_dir=bin_dir,
     )  # fmt: skip
+    return _start(bin_dir, root, durable=durable)
+
+
+def start_replica(primary: PostgresCluster) -> PostgresCluster:
+    """A hot standby streaming from ``primary``: ``pg_basebackup -R`` copies the cluster and
+    writes ``standby.signal`` and ``primary_conninfo``; initdb's trust rules already let
+    127.0.0.1 replicate. Every database of the primary, made before or after, appears on it."""
+    root = _server_folder("sentrace-pg-replica-")
+    _run(
+        primary, "pg_basebackup",
+        "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+        "-D", str(root / "data"), "-R", "-X", "stream", "--no-sync",
+    )  # fmt: skip
+    return _start(primary.bin_dir, root, durable=False)
+
+
+def _server_folder(prefix: str) -> Path:
+    """A fresh folder the server user owns (pytest's tmp dir is private to root)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    if _as_server_user():
+        record = pwd.getpwnam(SERVER_USER)
+        os.chown(root, record.pw_uid, record.pw_gid)
+    return root
+
+
+def _start(bin_dir: Path, root: Path, *, durable: bool) -> PostgresCluster:
+    """pg_ctl start of ``root``/data on a free port (tried again if another process took it)."""
+    data_dir = root / "data"
     last_error = ""
     for _ in range(START_ATTEMPTS):
         cluster = PostgresCluster(bin_dir=bin_dir, root=root, port=_free_port())

@@ -180,8 +180,9 @@ def anchor_everything(runtime: Runtime) -> None:
     raise AssertionError("anchoring did not settle in 20 passes")
 
 
-def build_world(client: TestClient, runtime: Runtime) -> None:
-    """Create every lot listed in the module docstring (takes a few seconds)."""
+def build_world(client: TestClient, runtime: Runtime) -> Actors:
+    """Create every lot listed in the module docstring (takes a few seconds); the actors, for
+    tests that go on recording."""
     actors = Actors(client)
     actors.org("htx", "cooperative", "HTX Mỹ Xương")
     actors.org("dg", "packer", "Đóng gói Sa Đéc")
@@ -233,6 +234,7 @@ def build_world(client: TestClient, runtime: Runtime) -> None:
         _print_serials(session, VERIFIED)
         _print_serials(session, CHILD)
         session.commit()
+    return actors
 
 
 def _tamper(session: Session) -> None:

@@ -18,7 +18,7 @@ recomputed on every request and never cached (see ``services.verification``).
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from backend.config import Settings
 from backend.deps import RuntimeDep, request_session
+from backend.http.public_reads import public_read, verdict_trusted
 from backend.http.rate_limit import enforce_public_rate_limit
 from backend.http.verdict_threads import run_verdict_work
 from backend.runtime import Runtime
@@ -68,7 +69,7 @@ from backend.web.consumer.gs1_request import (
 from backend.web.consumer.gtin_answers import resolve_gtin, walk_up
 from backend.web.consumer.lot_page import build_lot_page
 from backend.web.consumer.page_request import JSON_HEADERS, PageRequest
-from backend.web.consumer.scans import label_scans
+from backend.web.consumer.scans import ScanToSave, label_scans
 from backend.web.consumer.unknown import unknown_answer
 from backend.web.templating import render
 from qr.errors import LabelError
@@ -152,13 +153,38 @@ async def _resolve_in_one_hop(page: PageRequest, runtime: Runtime) -> Response:
     ``api.verification``: each plain-function dependency would cost a hop of its own)."""
 
     def work() -> Response:
-        with request_session(runtime) as session:
-            view = runtime.chain_view()
-            node_url = runtime.chain.endpoint if runtime.chain is not None else None
-            check = None if page.json else browser_check(runtime.settings, view, node_url)
-            return _resolve(page, session, runtime.settings, view, check)
+        view = runtime.chain_view()
+        node_url = runtime.chain.endpoint if runtime.chain is not None else None
+        check = None if page.json else browser_check(runtime.settings, view, node_url)
+
+        def read(session: Session) -> PageRead:
+            done = PageRead()
+            done.response = _resolve(page, session, runtime.settings, view, check, done)
+            return done
+
+        if runtime.replicas is None:  # reads and the scan in one transaction
+            with request_session(runtime) as session:
+                done = read(session)
+                if done.scan is not None:
+                    save_scan(session, **asdict(done.scan))
+                return done.response
+        done = public_read(runtime, read, trusted=lambda d: verdict_trusted(d.verification))
+        if done.scan is not None:  # read on a replica, the scan is written on the primary
+            with request_session(runtime) as session:
+                save_scan(session, **asdict(done.scan))
+        return done.response
 
     return await run_verdict_work(runtime, work)
+
+
+@dataclass
+class PageRead:
+    """What reading a label's page gave: the answer, the lot's verification if one was made
+    (whether a replica's page may stand), and the scan to store on the primary."""
+
+    response: Response = field(default_factory=Response)
+    verification: Verification | None = None
+    scan: ScanToSave | None = None
 
 
 def _resolve(
@@ -167,6 +193,7 @@ def _resolve(
     settings: Settings,
     view: ChainView,
     check: BrowserCheck | None = None,
+    done: PageRead | None = None,
 ) -> Response:
     base = settings.public_base_url.rstrip("/")
     try:
@@ -189,6 +216,8 @@ def _resolve(
     if lineage is None:
         return walk_up(page, session, view, base, link, mismatch=False)
     verification = verify_lineage(lineage, view)
+    if done is not None:
+        done.verification = verification
     product = _product(session, lineage, verification)
     if link.gtin is not None and (product is None or product.gtin != link.gtin):
         # A Digital Link's GTIN must be the lot's product's (the /l/ form carries none).
@@ -212,7 +241,10 @@ def _resolve(
         levels, linkset_url=linkset_url(own), base_url=base, compact=not page.json
     )
     if to_save is not None:
-        save_scan(session, **asdict(to_save))
+        if done is not None:
+            done.scan = to_save
+        else:
+            save_scan(session, **asdict(to_save))
     return response
 
 
