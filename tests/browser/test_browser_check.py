@@ -19,6 +19,7 @@ import pytest
 
 from backend.hashing import canonical_bytes, keccak, to_hex
 from tests.browser.check_server import CheckServer, check_server
+from tests.support.browser import patient
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -222,7 +223,7 @@ def test_the_next_endpoint_is_tried_when_the_first_does_not_answer(
 def test_without_javascript_the_page_is_the_servers_verdict_alone(
     server: CheckServer, browser: Any
 ) -> None:
-    context = browser.new_context(java_script_enabled=False, locale="vi-VN")
+    context = patient(browser.new_context(java_script_enabled=False, locale="vi-VN"))
     try:
         page = context.new_page()
         page.goto(server.lot_url())

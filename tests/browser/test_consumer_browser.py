@@ -15,7 +15,7 @@ from PIL import Image
 
 from qr import LabelData, build_uri, render_labels
 from tests.browser.conftest import LiveServer
-from tests.support.browser import new_phone_page
+from tests.support.browser import new_phone_page, patient
 from tests.web.scenario import (
     ATTRIBUTE_BREAK,
     CHILD,
@@ -168,8 +168,10 @@ def test_injected_markup_never_runs(page: Page, live_server: LiveServer, tmp_pat
 
 
 def test_the_page_works_with_javascript_off(browser: Browser, live_server: LiveServer) -> None:
-    context = browser.new_context(
-        java_script_enabled=False, viewport={"width": 390, "height": 844}, locale="vi-VN"
+    context = patient(
+        browser.new_context(
+            java_script_enabled=False, viewport={"width": 390, "height": 844}, locale="vi-VN"
+        )
     )
     try:
         page = context.new_page()

@@ -44,7 +44,7 @@ from tests.browser.signing_server import (
     SigningServer,
     signing_server,
 )
-from tests.support.browser import ANDROID_CHROME_UA
+from tests.support.browser import ANDROID_CHROME_UA, patient
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -80,7 +80,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningServer]:
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(**PIXEL_5)
+    context = patient(browser.new_context(**PIXEL_5))
     try:
         yield context
     finally:

@@ -33,7 +33,7 @@ from backend.services.catalog.farms import create_farm
 from backend.services.catalog.gs1_prefixes import register_prefix
 from backend.services.catalog.products import create_product
 from qr.gtin import vietnam_gtin
-from tests.support.browser import new_phone_page
+from tests.support.browser import new_phone_page, patient
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -143,7 +143,7 @@ class Shots:
 
 
 def _operator_page(browser: Browser) -> Page:
-    return browser.new_context(viewport=DESKTOP, locale="vi-VN").new_page()
+    return patient(browser.new_context(viewport=DESKTOP, locale="vi-VN")).new_page()
 
 
 def _sign_in(page: Page, base: str, username: str) -> None:

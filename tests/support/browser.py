@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from tests.support.components import chromium_binary, missing
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 CHROMIUM_ARGS = (
     "--headless",
@@ -73,6 +73,19 @@ ANDROID_CHROME_UA = (
 )
 
 
+#: How long a browser test waits for a navigation, a selector or an action by default.
+#: Playwright's 30 s is a lot on an idle machine, but the suite shares two cores with Chromium,
+#: the server under test and anvil; a wait that runs out there is a busy machine, not a bug.
+PATIENCE_MS = 90_000
+
+
+def patient(context: BrowserContext) -> BrowserContext:
+    """``context`` with :data:`PATIENCE_MS` as its default timeouts."""
+    context.set_default_timeout(PATIENCE_MS)
+    context.set_default_navigation_timeout(PATIENCE_MS)
+    return context
+
+
 def new_phone_page(browser: Browser, *, locale: str = "vi-VN") -> Page:
     """A page in a new context that looks like a phone browser set to ``locale``.
 
@@ -87,4 +100,4 @@ def new_phone_page(browser: Browser, *, locale: str = "vi-VN") -> Page:
         locale=locale,
         user_agent=ANDROID_CHROME_UA,
     )
-    return context.new_page()
+    return patient(context).new_page()
