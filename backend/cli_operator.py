@@ -156,15 +156,22 @@ def labels(
     lot: Annotated[str, typer.Argument(help="Lot code")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
     count: Annotated[int, typer.Option(help="Number of labels")] = 1,
-    layout: Annotated[str, typer.Option(help="thermal-50x30, thermal-100x50 or a4")] = (
-        "thermal-50x30"
-    ),
+    layout: Annotated[
+        str, typer.Option(help="thermal-50x30, thermal-100x50, export-100x70 or a4")
+    ] = "thermal-50x30",
     fmt: Annotated[str, typer.Option("--format", help="pdf, png or zpl")] = "pdf",
     serials: Annotated[bool, typer.Option(help="Number each label (recorded)")] = False,
     dpi: Annotated[int | None, typer.Option(help="Printer resolution")] = None,
     org: Annotated[
         str | None, typer.Option(help="Print as this organisation (default: the custodian)")
     ] = None,
+    export: Annotated[
+        bool,
+        typer.Option(
+            help="Labels for export: dates in the code (AI 7007, AI 15); refused unless the lot "
+            "has every item of Circular 02/2024/TT-BKHCN"
+        ),
+    ] = False,
 ) -> None:
     """Write a label file for a lot, as ``POST /api/v1/lots/{code}/labels`` would."""
     from backend.models import Organisation
@@ -188,7 +195,7 @@ def labels(
                     typer.echo(message("cli.labels.no_org", tail=str(org)), err=True)
                     raise typer.Exit(1)
                 request = LabelRequest(
-                    count=count, layout=layout, fmt=fmt, serials=serials, dpi=dpi
+                    count=count, layout=layout, fmt=fmt, serials=serials, dpi=dpi, export=export
                 )
                 rendered = print_labels(
                     session,

@@ -133,3 +133,30 @@ def test_operator_page_downloads_a_label_file(
     ((_, image),) = pdf_pages(good.content, 300)
     base = runtime.settings.public_base_url
     assert decode_qr_codes(image) == [f"{base}/l/{cast.lot_code}"] * 3
+
+
+def test_operator_page_prints_for_export_only_a_lot_with_every_circular_02_item(
+    app_client: TestClient, cast: Cast, runtime: Runtime
+) -> None:
+    token = sign_in(app_client, cast.coop)
+    form_page = app_client.get(f"/app/lots/{cast.lot_code}/labels")
+    assert '<option value="export-100x70">' in form_page.text
+    assert "Tem cho hàng xuất khẩu" in form_page.text
+    refused = app_client.post(
+        f"/app/lots/{cast.lot_code}/labels",
+        data={
+            "csrf_token": token,
+            "layout": "export-100x70",
+            "format": "pdf",
+            "count": "2",
+            "serials": "on",
+            "export": "on",
+        },
+    )
+    assert refused.status_code == 422
+    assert 'id="e-export"' in refused.text
+    assert "Thông tư 02/2024/TT-BKHCN" in refused.text
+    assert 'name="export" checked' in refused.text
+    with Session(runtime.engine) as session:
+        lot = session.exec(select(Lot).where(Lot.code == cast.lot_code)).one()
+        assert session.exec(select(LabelSerial).where(LabelSerial.lot_id == lot.id)).all() == []

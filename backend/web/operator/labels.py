@@ -29,7 +29,7 @@ from qr import RenderedFile
 
 router = APIRouter(prefix="/app/lots", tags=["operator"], route_class=OperatorRoute)
 
-LAYOUT_CHOICES = ("a4", "thermal-50x30", "thermal-100x50")
+LAYOUT_CHOICES = ("a4", "thermal-50x30", "thermal-100x50", "export-100x70")
 FORMAT_CHOICES = ("pdf", "png", "zpl")
 
 
@@ -83,8 +83,13 @@ async def print_run(
 
     def render() -> RenderedFile:
         assert layout and fmt and count  # the form was valid
+        values = fields.state.values
         wanted = LabelRequest(
-            count=count, layout=layout, fmt=fmt, serials="serials" in fields.state.values
+            count=count,
+            layout=layout,
+            fmt=fmt,
+            serials="serials" in values,
+            export="export" in values,
         )
         return print_labels(
             session, lot_code=lot.code, org=operator.org, request=wanted, settings=settings
