@@ -190,3 +190,21 @@ def test_demo_has_a_confirmed_certificate_and_a_self_declared_one(demo_runtime: 
         "Chi cục Quản lý chất lượng Nông lâm sản và Thủy sản Đồng Tháp",
     )
     assert mandarin["farm"]["certifications"][0]["status"] == "self_declared"
+
+
+@pytest.mark.parametrize("code", ["XOAI-2606-01", "QUYT-2606-01-A", "LUA-2606-01"])
+def test_every_event_on_a_demo_page_names_its_signer_as_the_chain_confirms(
+    demo_runtime: Runtime, code: str
+) -> None:
+    """The demo's events are signed by its organisations' own keys: each entry of the journey
+    says who signed it and with which key, and who holds that key."""
+    with Session(demo_runtime.engine) as session:
+        result = verify_lot(session, code=code, view=demo_runtime.chain_view())
+    assert result is not None
+    with TestClient(create_app(demo_runtime)) as client:
+        page = client.get(f"/l/{code}")
+    assert page.status_code == 200
+    shown = len(result.lot.events) + sum(len(a.events) for a in result.ancestors)
+    assert page.text.count('<p class="signer">') == shown, "an event of the journey names no signer"
+    assert "Ký bởi " in page.text and ", khoá 0x" in page.text
+    assert "ký bởi nền tảng" not in page.text  # no demo organisation's key is custodial
