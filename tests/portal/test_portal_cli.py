@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from typer.testing import CliRunner
 
+import backend.cli_operator
 import backend.cli_portal
 from backend.app import create_app
 from backend.cli import app as cli
@@ -22,6 +24,7 @@ from backend.runtime import Runtime
 from backend.services.interop.portal import ITEM_KEYS, PortalRecord
 from backend.services.interop.portal_publish import PortalPublisher, PublishReceipt, render
 from qr.gtin import vietnam_gtin
+from tests.qr.helpers import decode_qr_codes
 from tests.support.app import Actors, make_settings
 from tests.web.scenario import anchor_everything
 
@@ -234,3 +237,21 @@ def test_any_portal_publisher_takes_the_record(use_world: Runtime) -> None:
     receipt = backend.cli_portal._publish(publisher, record)
     assert receipt.destination == "portal"
     assert record.missing == list(ITEM_KEYS)
+
+
+def test_sentrace_labels_for_export_dates_the_code_of_a_complete_lot_and_refuses_others(
+    world: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``sentrace labels --export``: the command line's way to the export check of the API."""
+    monkeypatch.setattr(backend.cli_operator, "get_settings", lambda: world.settings)
+    png = tmp_path / "export.png"
+    command = ["labels", VERIFIED, "-o", str(png), "--format", "png", "--export"]
+    printed = CliRunner().invoke(cli, command)
+    assert printed.exit_code == 0, printed.output
+    [uri] = decode_qr_codes(Image.open(png))
+    assert f"/01/{GTIN}/10/{VERIFIED}?" in uri and "7007=" in uri and "15=260615" in uri
+
+    refused = CliRunner().invoke(cli, ["labels", PLAIN, "-o", str(tmp_path / "x.pdf"), "--export"])
+    assert refused.exit_code == 1
+    assert "Thông tư 02/2024/TT-BKHCN" in refused.output and "(export)" in refused.output
+    assert not (tmp_path / "x.pdf").exists()
