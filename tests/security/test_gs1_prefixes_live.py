@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session
 
+from backend.db import make_engine
+from backend.models import Product
 from qr.gtin import vietnam_gtin
 from tests.support.app import ADMIN
 from tests.support.bodies import error
@@ -25,8 +29,9 @@ LICENCE = "GS1 Việt Nam, giấy chứng nhận số 123/2026"
 
 
 class World:
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: httpx.Client, database: Path) -> None:
         self.http = http
+        self.database = database
         self.keys: dict[str, dict[str, str]] = {"admin": ADMIN}
 
     def call(self, path: str, who: str, body: dict[str, Any]) -> httpx.Response:
@@ -40,7 +45,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     server = ServerProcess(env=env, log_path=root / "server.log").start()
     try:
         with server.client() as http:
-            built = World(http)
+            built = World(http, root / "data" / "sentrace.db")
             for slug, role in (("brand", "packer"), ("squatter", "cooperative")):
                 body = {"slug": slug, "name": f"Công ty {slug}", "role": role}
                 made = built.call("/api/v1/orgs", "admin", {**body, "key_custody": "custodial"})
@@ -140,4 +145,37 @@ def test_the_consumer_page_names_the_brand_owner(world: World) -> None:
     code = lot.json()["code"]
     page = html.unescape(world.http.get(f"/l/{code}").text)
     assert "Chủ thương hiệu" in page and "Công ty brand" in page
+    assert world.http.get(f"/api/v1/lots/{code}").json()["brand_owner"] == "Công ty brand"
+
+
+def test_a_product_registered_before_the_register_keeps_working_and_gets_its_owner_later(
+    world: World,
+) -> None:
+    """A GTIN product from before prefixes were registered (written as the old code did: no
+    owner) still takes lots; its page says the brand owner is not confirmed until the admin
+    registers its prefix, then names the holder. Nothing about the product is deleted."""
+    legacy_prefix = "8930001"
+    engine = make_engine(f"sqlite:///{world.database}")
+    with Session(engine) as session:
+        gtin = vietnam_gtin(legacy_prefix, 7)
+        session.add(Product(code="buoi-cu", name_vi="Bưởi Năm Roi", gtin=gtin.zfill(14)))
+        session.commit()
+    engine.dispose()
+    world.keys.setdefault("coop", world.keys["squatter"])
+    farm = {"code": "F-02", "name": "Vườn bưởi", "commune": "Mỹ Xương"}
+    assert world.call("/api/v1/farms", "coop", farm).status_code == 201
+    harvest = {"product": "buoi-cu", "farm": "F-02", "quantity": "5", "unit": "kg"}
+    lot = world.call(
+        "/api/v1/lots", "coop", {**harvest, "harvested_at": "2026-05-02T06:00:00+07:00"}
+    )
+    assert lot.status_code == 201, lot.text
+    code = lot.json()["code"]
+    before = html.unescape(world.http.get(f"/l/{code}").text)
+    assert "chưa xác nhận: tiền tố GS1 của mã này chưa được đăng ký" in before
+    assert world.http.get(f"/api/v1/lots/{code}").json()["brand_owner"] is None
+
+    body = {"prefix": legacy_prefix, "licence": LICENCE}
+    assert world.call("/api/v1/orgs/brand/gs1-prefixes", "admin", body).status_code == 201
+    after = html.unescape(world.http.get(f"/l/{code}").text)
+    assert "Chủ thương hiệu" in after and "Công ty brand" in after
     assert world.http.get(f"/api/v1/lots/{code}").json()["brand_owner"] == "Công ty brand"
