@@ -255,3 +255,23 @@ def test_the_lot_pages_policy_allows_its_rpc_origin_and_scripts_from_itself_only
     assert '<script type="application/json" id="sentrace-browser-check">' in lot.text
     _open(page, server.lot_url())
     assert refused == []
+
+
+def test_a_bundle_with_a_lot_under_rules_v1_is_not_checked_and_says_so(
+    server: CheckServer, page: Page
+) -> None:
+    """The browser verifies rules v2 alone: a lineage with a rules-v1 lot (here an ancestor, as
+    the bundle would name it) is left to the server, never shown as checked or as failed."""
+
+    def older_ancestor(bundle: Bundle) -> None:
+        ancestors = [lot for lot in bundle["lots"] if lot["code"] != bundle["lot"]]
+        ancestors[0]["rules"] = 1
+
+    _forge(page, older_ancestor)
+    server_verdict, panel = _open(page, server.lot_url())
+
+    assert server_verdict == "verified"
+    assert panel["state"] == "not-run" and panel["why"] == "unsupported"
+    assert panel["verdict"] is None and panel["agrees"] is None
+    assert panel["heading"] != "Đã kiểm tra trên điện thoại của bạn"
+    assert "quy tắc cũ (v1), chỉ máy chủ kiểm tra được" in str(panel["text"])
