@@ -754,8 +754,14 @@ def test_a_capture_job_is_read_by_its_organisation_and_those_who_read_everything
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_the_epcis_export_of_a_lot_is_public(matrix: Matrix, caller: str) -> None:
+    """Public; a key only decides whether captured bodies come verbatim (READ_LOT has none), so
+    like the lot's record, a revoked key is a 401 rather than silently read as no key."""
     path = f"/api/v1/lots/{READ_LOT}/epcis"
     response = matrix.client.get(path, headers=matrix.headers[caller])
+    if caller == "revoked":
+        assert response.status_code == 401, response.text
+        assert response.json()["detail"] == INVALID_KEY
+        return
     assert response.status_code == 200, response.text
     public = matrix.client.get(path).json()["epcisBody"]["eventList"]
     events = response.json()["epcisBody"]["eventList"]
