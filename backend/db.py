@@ -19,7 +19,6 @@ from sqlmodel import Session, create_engine
 
 import backend.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from backend import models_epcis  # noqa: F401  (and the EPCIS tables, kept out of models.py)
-from backend.db_writer_queue import install_writer_queue
 from backend.json_depth import JsonTooDeep, loads_bounded
 
 #: Deepest nesting orjson reads (its own recursion limit); deeper rows are read as text.
@@ -27,9 +26,6 @@ ORJSON_MAX_DEPTH = 1024
 
 #: Connections a SQLite engine keeps open (file handles are cheap; re-opening is not).
 SQLITE_POOL_SIZE = 48
-#: How long a SQLite writer waits for the write lock, in SQLite's busy handler or in the
-#: process's writer queue (backend/db_writer_queue.py), before giving up.
-SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def load_json_column(text: str | bytes) -> Any:
@@ -71,13 +67,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            connect_args={"check_same_thread": False, "timeout": 30},
             json_deserializer=load_json_column,
             **pool,
         )
         event.listen(engine, "connect", _tune_sqlite)
-        if on_file:
-            install_writer_queue(engine, wait_s=SQLITE_BUSY_TIMEOUT_S)
         return engine
     return create_engine(
         url,
@@ -94,7 +88,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
