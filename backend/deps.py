@@ -52,4 +52,8 @@ def request_session(runtime: Runtime) -> Iterator[Session]:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[Session, Depends(get_session)]
+#: ``scope="function"``: the session commits when the handler returns, *before* the answer is
+#: sent. With FastAPI's default (``"request"``) the commit would run after the client had its
+#: answer: a client acting on it at once (a sign-in, then the next page) could miss what it had
+#: just been told exists, and a commit that failed would follow an answer of success.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
