@@ -126,17 +126,25 @@ def choose_form(page: Page, kind: str) -> None:
     page.wait_for_selector(f"#field-form-{kind}")
 
 
-def record_harvest(page: Page) -> str:
+def fill_harvest(page: Page) -> None:
     choose_form(page, "harvest")
     page.select_option("#f-product", PRODUCT)
     page.select_option("#f-farm", FARM)
     page.fill("#f-quantity", "850.50")
     page.fill("#f-unit", "kg")
+
+
+def save_harvest(page: Page) -> str:
     page.click("#field-save")
     notice = page.wait_for_selector("#field-notice:has-text('Mã lô mới')")
     code = (notice.text_content() or "").rsplit(":", 1)[1].strip()
     assert re.fullmatch(r"DT-XOAI-\d{4}-[0-9A-HJKMNP-TV-Z]{6}", code), code
     return code
+
+
+def record_harvest(page: Page) -> str:
+    fill_harvest(page)
+    return save_harvest(page)
 
 
 def record_farm_input(page: Page) -> None:
@@ -411,6 +419,35 @@ def test_the_app_opens_fast_on_slow_3g_after_the_first_visit(
     page.click("#field-lang")  # English second: the server's catalogue in English
     page.wait_for_selector("#field-sync:has-text('Send now')")
     page.wait_for_selector("#field-kind-quality_check:has-text('Quality check')")
+
+
+def test_fresh_data_arriving_while_a_harvest_is_typed_keeps_what_was_typed(
+    phone: BrowserContext, server: SigningServer
+) -> None:
+    """The app draws itself from its offline copy and fetches a fresh one behind: on a slow
+    signal the fresh copy lands while the member is typing, and must not wipe the form."""
+    page = phone.new_page()
+    set_up_phone(page, server, THIRD_USER)
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/app/field/data.json*", hold_the_first)
+    page.reload()
+    page.wait_for_selector("#field-app[data-ready=true]")  # drawn from the offline copy
+    fill_harvest(page)
+    assert len(held) == 1, "the fresh copy was not asked for"
+    held[0].continue_()
+    page.wait_for_selector("#field-app[data-fresh=true]", state="attached")
+    assert page.input_value("#f-quantity") == "850.50"
+    assert page.input_value("#f-product") == PRODUCT
+    assert page.input_value("#f-farm") == FARM
+    code = save_harvest(page)
+    assert code.startswith("DT-XOAI-")
 
 
 def test_a_phone_without_the_members_key_records_nothing_and_points_to_the_key_page(

@@ -18,6 +18,9 @@ function nowLocalInput() {
   return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 }
 
+/** The data each drawn form reads when it saves (kept current by `refreshChoices`). */
+const dataOfForm = new WeakMap();
+
 function choices(field, data) {
   const list = data[field.source] ?? [];
   return list.map((row) => {
@@ -27,12 +30,17 @@ function choices(field, data) {
   });
 }
 
+function fillChoices(select, field, data) {
+  select.replaceChildren(el("option", { value: "" }, tr("label.choose")));
+  for (const [value, text] of choices(field, data)) select.append(el("option", { value }, text));
+}
+
 function control(formName, field, data) {
   const id = `f-${field.name}`;
   const common = { id, name: field.name, "aria-describedby": `${id}-err` };
   if (field.kind === "choice") {
-    const select = el("select", common, el("option", { value: "" }, tr("label.choose")));
-    for (const [value, text] of choices(field, data)) select.append(el("option", { value }, text));
+    const select = el("select", common);
+    fillChoices(select, field, data);
     return select;
   }
   if (field.kind === "pass_fail") {
@@ -121,11 +129,27 @@ function showErrors(form, spec, errors) {
   }
 }
 
+/** Gives a drawn form newer data (a fresh data.json) without touching what is being typed:
+ * the lists are redrawn around the choices made, and the next save reads the new data. */
+export function refreshChoices(form, data) {
+  const spec = data.rules.forms[form.dataset.form];
+  dataOfForm.set(form, data);
+  for (const field of spec.fields) {
+    if (field.kind !== "choice") continue;
+    const select = form.elements[field.name];
+    if (!select) continue;
+    const chosen = select.value;
+    fillChoices(select, field, data);
+    if ([...select.options].some((option) => option.value === chosen)) select.value = chosen;
+  }
+}
+
 /** The form `formName`; `onEntry(kind, payload)` stores a checked entry and says whether it
  * did (the form is cleared only then). */
 export function entryForm(formName, data, onEntry) {
   const spec = data.rules.forms[formName];
-  const form = el("form", { class: "entry", id: `field-form-${formName}`, novalidate: true });
+  const form = el("form", { class: "entry", id: `field-form-${formName}`, "data-form": formName, novalidate: true });
+  dataOfForm.set(form, data);
   for (const field of spec.fields) {
     form.append(
       el("label", { for: `f-${field.name}` }, labelOf(formName, field), control(formName, field, data)),
@@ -142,7 +166,7 @@ export function entryForm(formName, data, onEntry) {
     if (Object.keys(errors).length) return;
     save.disabled = true;
     try {
-      const item = itemOf(formName, spec, values, data);
+      const item = itemOf(formName, spec, values, dataOfForm.get(form));
       const payload = { item, recorded_on_phone_at: new Date().toISOString() };
       const file = form.elements.photo?.files?.[0];
       if (file) {

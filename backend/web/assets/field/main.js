@@ -4,7 +4,7 @@
 // in order, signed on the phone, when the connection is back (or when asked).
 import { currentKeystore, unlock, unlockedKey } from "../keyring.js";
 import { WrongPassphrase } from "../keystore.js";
-import { entryForm } from "./entry_form.js";
+import { entryForm, refreshChoices } from "./entry_form.js";
 import { addEntry, discardEntry, openQueue, readEntries } from "./queue.js";
 import { queueView } from "./queue_view.js";
 import { getMeta, setMeta, waitingCount } from "./store.js";
@@ -127,6 +127,14 @@ async function record(kind, payload) {
   if (kind === "harvest") await drawNew();
   if (navigator.onLine) sync();
   return true;
+}
+
+/** Fresh data for the "new entry" tab: a form being filled keeps what was typed (a slow
+ * data.json must not wipe a harvest half entered); otherwise the tab is drawn anew. */
+async function refreshNew() {
+  const form = document.getElementById(`field-form-${state.form}`);
+  if (form) refreshChoices(form, { ...state.data, lots: await lotsWithQueued() });
+  else await drawNew();
 }
 
 async function drawNew() {
@@ -263,8 +271,9 @@ async function start() {
       await updateBadge();
     } else {
       document.getElementById("field-as-of").textContent = tr("data_as_of", { time: localTime(latest.as_of) });
-      if (state.tab === "new") await drawNew();
+      if (state.tab === "new") await refreshNew();
     }
+    root().dataset.fresh = "true";
     if (state.queue) sync();
   });
 }
