@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from backend.api.auth import AUTHENTICATORS
 from backend.api.errors import install_error_handlers
 from backend.http.idempotency import IdempotencySweeper
+from backend.http.rate_limit import stop_public_limiter
 from backend.middleware import install_middleware
 from backend.runtime import Runtime
 from backend.services.compliance.webhook_sender import WebhookSender
@@ -88,6 +89,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         sweeper.start()
         app.state.idempotency_sweeper = sweeper
         yield
+        stop_public_limiter(app.state)
         sweeper.stop()
         if sender is not None:
             sender.stop()

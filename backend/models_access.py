@@ -1,5 +1,5 @@
-"""Tables of access and ownership: operator sign-in sessions, the sign-in throttle, and the
-GS1 company prefixes that say which organisation owns which GTINs.
+"""Tables of access and ownership: operator sign-in sessions, the sign-in throttle, the shared
+public request counts, and the GS1 company prefixes that say which organisation owns which GTINs.
 
 Kept beside ``backend/models.py`` (which re-exports them) so that each file stays short.
 Neither table holds a secret in clear: a session row is found by the SHA-256 of the random
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime
 from sqlmodel import Field, SQLModel
 
 from backend.timeutil import utcnow
@@ -34,6 +34,18 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     blocked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class RateLimitCount(SQLModel, table=True):
+    """Public requests of one client in one minute, summed over every server process and host.
+
+    Only used on PostgreSQL (see ``backend/http/shared_rate_limit.py``); the client is a keyed
+    digest of its address, never the address, and rows older than two minutes are deleted.
+    """
+
+    client_digest: str = Field(primary_key=True, max_length=64)
+    minute: int = Field(primary_key=True, sa_type=BigInteger)  # Unix time // 60
+    hits: int = 0
 
 
 class Gs1Prefix(SQLModel, table=True):

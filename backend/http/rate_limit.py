@@ -12,9 +12,10 @@ their own buckets, so each process gets ``ceil(per_minute / N)`` (:func:`process
 client spread over every process gets at most about ``per_minute`` in all, as configured. The
 price is that a client whose requests all land in one process (one keep-alive connection) is
 held to its share of the limit; the other choice, the full limit in every process, would let
-a client that opens many connections get N times the limit. Separate servers (several hosts
-on one PostgreSQL) do not know of each other: there a client gets up to ``servers ×
-per_minute``. The table of buckets is bounded so a flood of spoofed addresses cannot grow it
+a client that opens many connections get N times the limit. That is the SQLite case (one
+host). On PostgreSQL the limit is shared instead (:mod:`backend.http.shared_rate_limit`):
+every process and every host counts into one table, and each judges against the full
+limit. The table of buckets is bounded so a flood of spoofed addresses cannot grow it
 without end.
 """
 
@@ -29,8 +30,13 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from backend.db import is_sqlite
 from backend.errors import RateLimited
+from backend.http.shared_rate_limit import SharedWindowLimiter
 from backend.i18n.messages import message
+from backend.runtime import Runtime
+from backend.services.accounts.server_secret import resolve_secret
+from backend.services.labels.scans import digest_key
 
 #: Buckets remembered at most; the least recently seen client is forgotten first (a forgotten
 #: client simply starts again with a full bucket).
@@ -114,24 +120,42 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limiter_for(request: Request) -> TokenBucketLimiter:
-    """The app's public limiter, built once per app from its runtime settings.
+PublicLimiter = TokenBucketLimiter | SharedWindowLimiter
 
-    Its budget is this process's share of ``SENTRACE_RATE_LIMIT_PER_MINUTE``
-    (:func:`process_budget` over ``SENTRACE_WEB_WORKERS``).
-    """
+
+def build_public_limiter(runtime: Runtime) -> PublicLimiter:
+    """``SENTRACE_RATE_LIMIT_PER_MINUTE`` per client, shared through the database on
+    PostgreSQL (its sync thread started), else this process's share of it
+    (:func:`process_budget` over ``SENTRACE_WEB_WORKERS``)."""
+    settings = runtime.settings
+    per_minute = settings.rate_limit_per_minute
+    if per_minute > 0 and not is_sqlite(runtime.engine):
+        shared = SharedWindowLimiter(
+            runtime.engine, per_minute, digest_key=digest_key(resolve_secret(settings))
+        )
+        shared.start()
+        return shared
+    return TokenBucketLimiter(process_budget(per_minute, settings.web_workers))
+
+
+def limiter_for(request: Request) -> PublicLimiter:
+    """The app's public limiter, built once per app from its runtime settings."""
     state = request.app.state
-    limiter: TokenBucketLimiter | None = getattr(state, "public_rate_limiter", None)
+    limiter: PublicLimiter | None = getattr(state, "public_rate_limiter", None)
     if limiter is None:
         with _CREATE_LOCK:
             limiter = getattr(state, "public_rate_limiter", None)
             if limiter is None:
-                settings = state.runtime.settings
-                limiter = TokenBucketLimiter(
-                    process_budget(settings.rate_limit_per_minute, settings.web_workers)
-                )
+                limiter = build_public_limiter(state.runtime)
                 state.public_rate_limiter = limiter
     return limiter
+
+
+def stop_public_limiter(state: object) -> None:
+    """At shutdown: a shared limiter adds its last counts and stops its thread."""
+    limiter = getattr(state, "public_rate_limiter", None)
+    if isinstance(limiter, SharedWindowLimiter):
+        limiter.stop()
 
 
 async def enforce_public_rate_limit(request: Request) -> None:
