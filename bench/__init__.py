@@ -11,6 +11,8 @@ only ratios travel. Sections (one module each, all with ``run(config) -> Section
 * ``verification``: the public verification endpoint and consumer page under load;
 * ``verification_rules``: what rules v2 cost one verification against rules v1 (in process
   and over HTTP, two lots in one database, anchored together);
+* ``ancestry``: the verification endpoint for lots whose ancestors hold 20 to 30,000 events;
+* ``mixed``: scans on PostgreSQL with several processes while writes and labels go on;
 * ``labels``: labels per second into PDF and ZPL.
 
 Support modules: ``config`` (sizes, ``--quick``), ``results`` (rows, the markdown table),

@@ -15,6 +15,8 @@ SECTIONS: tuple[str, ...] = (
     "anchoring",
     "verification",
     "verification_rules",
+    "ancestry",
+    "mixed",
     "labels",
     "signatures",
     "browser_check",
@@ -68,6 +70,13 @@ class BenchConfig:
     lot_events: int = 20
     #: Events of the harvest lot the verified lot is split off (0: a lot without a parent).
     parent_events: int = 3
+    #: ancestry: events the measured lot's ancestors hold, one lot per entry (the first is
+    #: the baseline of the others).
+    ancestry_sizes: tuple[int, ...] = (20, 300, 3_000, 30_000)
+    # mixed: scans beside writes and label printing, on PostgreSQL
+    mixed_workers: int = 4
+    mixed_seconds: float = 60.0
+    mixed_scan_clients: int = 16
     # verification_rules: in process, requests per lot per round, and rounds (median kept)
     rules_repeat: int = 200
     rules_rounds: int = 5
@@ -104,6 +113,9 @@ class BenchConfig:
             anchoring_batch_sizes=(200, 1_000),
             verification_seconds=1.0,
             verification_on_postgres=False,
+            ancestry_sizes=(20, 100),
+            mixed_workers=2,
+            mixed_seconds=2.0,
             rules_repeat=20,
             rules_rounds=3,
             labels_per_file=10,

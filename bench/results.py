@@ -51,6 +51,8 @@ def number(value: float | None) -> str:
     """A figure with as many digits as it deserves: 12,345 · 123 · 12.3 · 1.23 · 0.123."""
     if value is None:
         return "–"
+    if value == 0:
+        return "0"
     magnitude = abs(value)
     if magnitude >= 100:
         return f"{value:,.0f}"

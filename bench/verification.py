@@ -35,7 +35,7 @@ from bench.seed import http_anchor_now, http_cooperative, http_event, http_lot, 
 from bench.server import ServerProcess, running_server, server_env
 from bench.stats import descendants, process_cpu_seconds
 from bench.verify_split import CpuSplit, cpu_split
-from bench.wrk import WrkRequests, WrkResult, run_wrk, wrk_binary
+from bench.wrk import DEFAULT_TIMEOUT_S, WrkRequests, WrkResult, run_wrk, wrk_binary
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,7 @@ def measure(
     *,
     clients: int,
     headers: dict[str, str] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> Measured:
     """``clients`` concurrent wrk connections on ``path`` for the configured time.
 
@@ -199,6 +200,7 @@ def measure(
         headers=headers,
         expect=frozenset({200}),
         on_start=mark_start,
+        timeout_s=timeout_s,
     )
     end = cpu_mark(server)
     return Measured(name, load, end.tree - marks["cpu"].tree, busiest_share(marks["cpu"], end))

@@ -44,6 +44,8 @@ TITLES = {
     "anchoring": "Anchoring throughput",
     "verification": "Verification under load",
     "verification_rules": "Verification, rules v1 vs v2",
+    "ancestry": "Verification by size of ancestry",
+    "mixed": "Mixed load on PostgreSQL",
     "labels": "Labels",
     "signatures": "Signatures",
     "browser_check": "Browser check (in-page verification)",
