@@ -183,7 +183,7 @@ def recover_signer(typed: dict[str, Any], signature: str) -> str | None:
     """The checksummed address that signed ``typed``, or None for a signature that is not
     ``0x`` + 130 lowercase hex digits, has v other than 27/28, r or s out of range, or a high s
     (the registry would refuse it)."""
-    raw = _signature_bytes(signature)
+    raw = signature_bytes(signature)
     if raw is None:
         return None
     try:
@@ -193,7 +193,9 @@ def recover_signer(typed: dict[str, Any], signature: str) -> str | None:
     return to_checksum_address(address)
 
 
-def _signature_bytes(signature: str) -> bytes | None:
+def signature_bytes(signature: str) -> bytes | None:
+    """The 65 bytes r ‖ s ‖ v of a signature a verifier accepts (lowercase ``0x`` hex, v 27 or
+    28, r and s in range, low s); None for any other."""
     if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
         return None
     raw = bytes.fromhex(signature[2:])

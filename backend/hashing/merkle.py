@@ -21,9 +21,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 
+import orjson
+
 from backend.hashing.errors import EmptyTree, InvalidNode, LeafNotInTree
 from backend.hashing.hexcodec import from_hex
 from backend.hashing.keccak import new_keccak
+from backend.hashing.memo import DigestMemo
 
 HASH_SIZE = 32
 
@@ -91,16 +94,22 @@ def verify_stored_proof(proof: Sequence[str], root: str, leaf: bytes) -> bool:
     proof again parses nothing either. An element or root that is not ``0x`` bytes32 text
     raises :class:`~backend.hashing.errors.HashingError`, and what raises is never remembered.
     """
-    if type(root) is str and type(leaf) is bytes:
-        elements = tuple(proof)
+    if type(root) is str and type(leaf) is bytes and len(leaf) == 32:
+        elements = list(proof)
         if all(type(element) is str for element in elements):
-            return _remembered_stored_fold(elements, root, leaf)
+            # JSON of [root, proof] is unambiguous and the leaf has a fixed length after it.
+            key = new_keccak(orjson.dumps([root, elements]) + leaf).digest()
+            answer = _remembered_stored_fold.get(key)
+            if answer is None:
+                answer = _fold([from_hex(element) for element in elements], from_hex(root), leaf)
+                _remembered_stored_fold.put(key, answer)
+            return answer
     return verify_proof([from_hex(element) for element in proof], from_hex(root), leaf)
 
 
-@lru_cache(maxsize=8192)
-def _remembered_stored_fold(proof: tuple[str, ...], root: str, leaf: bytes) -> bool:
-    return _fold([from_hex(element) for element in proof], from_hex(root), leaf)
+#: Stored proofs already folded, by digest of (root, proof, leaf): room for every event of a
+#: lot whose ancestors hold tens of thousands (about 100 bytes an entry).
+_remembered_stored_fold = DigestMemo(maxsize=65_536)
 
 
 def _fold(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:

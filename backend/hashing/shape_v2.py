@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -22,6 +21,8 @@ import orjson
 from backend.hashing.commitments import is_commitment
 from backend.hashing.errors import NonCanonicalValue
 from backend.hashing.jcs import canonical_json
+from backend.hashing.keccak import new_keccak
+from backend.hashing.memo import DigestMemo
 from backend.hashing.values import MAX_SAFE_INTEGER
 
 SCHEMA_V2 = "sentrace/event@2"
@@ -205,17 +206,25 @@ def read_document(raw: bytes) -> dict[str, Any]:
     NFD text, ``1.0``) are refused, so that what is shown is exactly what was hashed.
 
     Whether given bytes pass is a pure function of those bytes, and every verification reads
-    the same stored bytes again, so a pass is remembered, keyed by the exact bytes (a refusal
-    is not: it raises). Each call still parses the bytes into a new document of its own.
+    the same stored bytes again, so a pass is remembered, keyed by the Keccak-256 of the
+    exact bytes (:mod:`backend.hashing.memo`; a refusal is not: it raises). Each call still
+    parses the bytes into a new document of its own.
     """
     raw = bytes(raw)
-    _accepted(raw)
+    key = new_keccak(raw).digest()
+    if _accepted.get(key) is None:
+        _check_accepted(raw)
+        _accepted.put(key, True)
     document: dict[str, Any] = orjson.loads(raw)
     return document
 
 
-@lru_cache(maxsize=8192)
-def _accepted(raw: bytes) -> bool:
+#: Canonical bytes known to pass, by digest: room for the documents of a lot whose ancestors
+#: hold tens of thousands of events (about 100 bytes an entry).
+_accepted = DigestMemo(maxsize=65_536)
+
+
+def _check_accepted(raw: bytes) -> bool:
     """True when ``raw`` are the canonical bytes of a well-formed document v2; else raises."""
     try:
         document = orjson.loads(raw)

@@ -18,7 +18,11 @@ made for any other contract (another deployment, a replay) never verifies.
 
 The server (``engine``) and the offline verifier (``offline_checks``) both judge here, so they
 cannot disagree; the signer's address is always recovered from the signature, never taken from
-a column or a bundle. Recovery is pure arithmetic on its inputs, so its answers are remembered.
+a column or a bundle. Recovery is pure arithmetic on its inputs, so its answers are remembered,
+keyed by the digest and the signature (about 100 bytes an entry): enough entries for a lot
+whose ancestors hold tens of thousands of events, so a read of such a lot does not push its
+own first events out of the memo before it reaches its last (which made the cost of a read
+grow faster than its events).
 """
 
 from __future__ import annotations
@@ -30,14 +34,13 @@ from functools import lru_cache
 from typing import Any
 
 from backend.hashing import HashingError, from_hex, lot_key
-from backend.hashing.eip712 import (
-    CUSTODY_NAMES,
-    SigningDomain,
-    event_typed_data,
-    org_key,
-    recover_signer,
-)
+from backend.hashing.eip712 import CUSTODY_NAMES, SigningDomain, org_key
+from backend.hashing.event_digest import event_digest, recover_digest_signer
 from backend.services.verification.signer_reads import SignerRecord
+
+#: Recovered signers remembered (each entry about 250 bytes with the address and the dict's
+#: own overhead: some 16 MB at most).
+RECOVERED_MEMO = 65_536
 
 
 class Standing(StrEnum):
@@ -91,22 +94,31 @@ def recover(
     if not isinstance(signature, str):
         return None
     try:
-        seq = int(document["seq"])
-        return _recover(
-            domain, str(document["org"]), str(document["lot"]), seq, event_hash.lower(), signature
+        digest = event_digest(
+            domain,
+            org_key=_org_key(str(document["org"])),
+            lot_key=_lot_key(str(document["lot"])),
+            seq=int(document["seq"]),
+            event_hash=from_hex(event_hash),
         )
     except (HashingError, KeyError, TypeError, ValueError):
         return None
+    return _recover(digest, signature)
+
+
+@lru_cache(maxsize=RECOVERED_MEMO)
+def _recover(digest: bytes, signature: str) -> str | None:
+    return recover_digest_signer(digest, signature)
+
+
+@lru_cache(maxsize=4096)
+def _org_key(slug: str) -> bytes:
+    return org_key(slug)
 
 
 @lru_cache(maxsize=16384)
-def _recover(
-    domain: SigningDomain, org: str, lot: str, seq: int, event_hash: str, signature: str
-) -> str | None:
-    typed = event_typed_data(
-        domain, org_key=org_key(org), lot_key=lot_key(lot), seq=seq, event_hash=from_hex(event_hash)
-    )
-    return recover_signer(typed, signature)
+def _lot_key(code: str) -> bytes:
+    return lot_key(code)
 
 
 def standing(since: int, until: int, *, at: int | None) -> Standing:
