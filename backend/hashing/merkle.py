@@ -94,22 +94,31 @@ def verify_stored_proof(proof: Sequence[str], root: str, leaf: bytes) -> bool:
     proof again parses nothing either. An element or root that is not ``0x`` bytes32 text
     raises :class:`~backend.hashing.errors.HashingError`, and what raises is never remembered.
     """
-    if type(root) is str and type(leaf) is bytes and len(leaf) == 32:
-        elements = list(proof)
+    if type(root) is str and type(leaf) is bytes:
+        elements = tuple(proof)
         if all(type(element) is str for element in elements):
-            # JSON of [root, proof] is unambiguous and the leaf has a fixed length after it.
-            key = new_keccak(orjson.dumps([root, elements]) + leaf).digest()
-            answer = _remembered_stored_fold.get(key)
-            if answer is None:
-                answer = _fold([from_hex(element) for element in elements], from_hex(root), leaf)
-                _remembered_stored_fold.put(key, answer)
-            return answer
+            return _remembered_stored_fold(elements, root, leaf)
     return verify_proof([from_hex(element) for element in proof], from_hex(root), leaf)
+
+
+@lru_cache(maxsize=8192)
+def _remembered_stored_fold(proof: tuple[str, ...], root: str, leaf: bytes) -> bool:
+    """First memo, by the exact inputs; behind it a larger one by their digest (a stored proof
+    is 1–2 KB of text, its digest 32 bytes), so a long ancestry's proofs are not folded again."""
+    if len(leaf) != 32:
+        return _fold([from_hex(element) for element in proof], from_hex(root), leaf)
+    # JSON of [root, proof] is unambiguous, and the leaf has a fixed length after it.
+    key = new_keccak(orjson.dumps([root, proof]) + leaf).digest()
+    answer = _stored_fold_digests.get(key)
+    if answer is None:
+        answer = _fold([from_hex(element) for element in proof], from_hex(root), leaf)
+        _stored_fold_digests.put(key, answer)
+    return answer
 
 
 #: Stored proofs already folded, by digest of (root, proof, leaf): room for every event of a
 #: lot whose ancestors hold tens of thousands (about 100 bytes an entry).
-_remembered_stored_fold = DigestMemo(maxsize=65_536)
+_stored_fold_digests = DigestMemo(maxsize=65_536)
 
 
 def _fold(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -211,17 +212,25 @@ def read_document(raw: bytes) -> dict[str, Any]:
     parses the bytes into a new document of its own.
     """
     raw = bytes(raw)
-    key = new_keccak(raw).digest()
-    if _accepted.get(key) is None:
-        _check_accepted(raw)
-        _accepted.put(key, True)
+    _accepted(raw)
     document: dict[str, Any] = orjson.loads(raw)
     return document
 
 
+@lru_cache(maxsize=8192)
+def _accepted(raw: bytes) -> bool:
+    """First memo, by the exact bytes (a hit is one dictionary look-up); behind it a larger
+    one by their digest, so a long ancestry's documents are not all checked again."""
+    key = new_keccak(raw).digest()
+    if _accepted_digests.get(key) is None:
+        _check_accepted(raw)
+        _accepted_digests.put(key, True)
+    return True
+
+
 #: Canonical bytes known to pass, by digest: room for the documents of a lot whose ancestors
 #: hold tens of thousands of events (about 100 bytes an entry).
-_accepted = DigestMemo(maxsize=65_536)
+_accepted_digests = DigestMemo(maxsize=65_536)
 
 
 def _check_accepted(raw: bytes) -> bool:

@@ -94,20 +94,33 @@ def recover(
     if not isinstance(signature, str):
         return None
     try:
-        digest = event_digest(
-            domain,
-            org_key=_org_key(str(document["org"])),
-            lot_key=_lot_key(str(document["lot"])),
-            seq=int(document["seq"]),
-            event_hash=from_hex(event_hash),
+        seq = int(document["seq"])
+        return _recover(
+            domain, str(document["org"]), str(document["lot"]), seq, event_hash.lower(), signature
         )
     except (HashingError, KeyError, TypeError, ValueError):
         return None
-    return _recover(digest, signature)
+
+
+@lru_cache(maxsize=16384)
+def _recover(
+    domain: SigningDomain, org: str, lot: str, seq: int, event_hash: str, signature: str
+) -> str | None:
+    """First memo, by the exact inputs: a hit costs a dictionary look-up."""
+    digest = event_digest(
+        domain,
+        org_key=_org_key(org),
+        lot_key=_lot_key(lot),
+        seq=seq,
+        event_hash=from_hex(event_hash),
+    )
+    return _recover_digest(digest, signature)
 
 
 @lru_cache(maxsize=RECOVERED_MEMO)
-def _recover(digest: bytes, signature: str) -> str | None:
+def _recover_digest(digest: bytes, signature: str) -> str | None:
+    """Second memo, by digest and signature (a quarter of the first's bytes an entry): large
+    enough for the events of a long ancestry, so its reads do not recover every signer again."""
     return recover_digest_signer(digest, signature)
 
 
