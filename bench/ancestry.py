@@ -177,7 +177,9 @@ def run(config: BenchConfig) -> SectionResult:
         with running_server(env, config.out_dir / "logs" / "ancestry.log", workers=1) as server:
             run_on_server(server, config, result)
     result.notes.append(
-        f"SQLite, 1 server process, {config.verification_clients} wrk clients, "
+        f"SQLite, 1 server process, {config.verification_clients} wrk clients "
+        f"({FEW_CLIENTS} where one read alone takes over {SLOW_READ_S:g} s, for a window of "
+        f"five such reads per client, at most {MAX_WINDOW_S:g} s), at least "
         f"{config.verification_seconds:g} s per lot after a 1 s warm-up; each ancestry is one "
         "harvest lot the measured lot was split off (its events seeded 500 to a batch "
         "request); every read checks every event of the lot and of its ancestors."

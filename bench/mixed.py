@@ -224,7 +224,7 @@ def run_on(server: ServerProcess, config: BenchConfig, result: SectionResult, la
     for kind, latencies in sorted(writes.latencies.items()):
         statuses = dict(sorted(writes.statuses[kind].items()))
         result.notes.append(
-            f"{label}, {kind}: {len(latencies)} requests, p50 "
+            f"{label}, {kind}: {len(latencies):,} requests, p50 "
             f"{number(1000 * percentile(latencies, 50))} ms, p99 "
             f"{number(1000 * percentile(latencies, 99))} ms, statuses {statuses}."
         )
