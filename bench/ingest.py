@@ -52,7 +52,7 @@ from bench.ingest_http import (
     HttpRun,
     run_http,
 )
-from bench.ingest_rows import Throughput, batch_rows, http_rows, service_rows
+from bench.ingest_rows import Throughput, batch_rows, http_rows, scaling_rows, service_rows
 from bench.latency import measure_latency, settle
 from bench.results import Row, SectionResult, number
 from bench.seed import (
@@ -227,15 +227,17 @@ def run(config: BenchConfig) -> SectionResult:
             if kind == "sqlite":
                 for latency_run in config.latency_runs:
                     _latency(config, node.url, latency_run, result)
+            singles: dict[int, Throughput] = {}
             for workers in config.server_workers:
                 url = database(kind, config.work_dir / f"ingest-{kind}-http-{workers}p")
                 http = run_http(kind, url, node.url, config, workers=workers)
                 label = f"{LABELS[kind]}, {processes(workers)}"
                 targets = kind == "sqlite"
-                single = _throughput(http.single)
+                single = singles[workers] = _throughput(http.single)
                 http_rows(result, label, config, _throughput(http.bare), single, targets=targets)
                 batch_rows(result, label, config, single, _throughput(http.batch), targets=targets)
                 result.notes.append(_http_note(label, http))
+            scaling_rows(result, LABELS[kind], singles)
     clients, seconds = config.ingest_http_clients, config.ingest_http_seconds
     result.notes += [
         f"Service layer: {config.ingest_service_events:,} events, one thread, one commit per "

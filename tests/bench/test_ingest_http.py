@@ -98,3 +98,20 @@ def test_check_stored_takes_only_what_the_answers_explain() -> None:
         check_stored(99, 100, 16, "an answer counted but not stored")
     with pytest.raises(StoredMismatch, match="117 events"):
         check_stored(117, 100, 16, "more stored than could have been in flight")
+
+
+def test_process_scaling_rows_hold_postgresql_with_four_processes_to_the_target() -> None:
+    from bench.ingest_rows import SCALING_TARGET, Throughput, scaling_rows
+    from bench.results import SectionResult
+
+    result = SectionResult("ingest", "Ingest")
+    singles = {1: Throughput(1_000, 10.0), 2: Throughput(1_500, 10.0), 4: Throughput(1_600, 10.0)}
+    scaling_rows(result, "PostgreSQL", singles)
+    two, four = result.rows
+    assert two.ratio == pytest.approx(1.5) and two.holds is None
+    assert four.ratio == pytest.approx(1.6) and four.holds is (SCALING_TARGET <= 1.6) is False
+    scaling_rows(result, "SQLite", {1: Throughput(10, 1.0), 4: Throughput(30, 1.0)})
+    assert result.rows[-1].holds is None  # SQLite has one writer: no target
+    before = len(result.rows)
+    scaling_rows(result, "PostgreSQL", {2: Throughput(10, 1.0)})  # no 1-process baseline
+    assert len(result.rows) == before
