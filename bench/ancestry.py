@@ -35,7 +35,7 @@ from bench.seed import (
     http_split,
 )
 from bench.server import ServerProcess, running_server, server_env
-from bench.verification import VERIFIED_TIMEOUT_S, NotVerified, measure
+from bench.verification import measure, wait_verified
 from bench.wrk import wrk_binary
 
 log = logging.getLogger(__name__)
@@ -80,20 +80,12 @@ def seed_lineage(
     return code
 
 
-def wait_verified(client: httpx.Client, codes: list[str], ancestry: dict[str, int]) -> None:
+def wait_all_verified(client: httpx.Client, codes: list[str]) -> None:
     http_anchor_now(client)
     for code in codes:
-        deadline = time.monotonic() + VERIFIED_TIMEOUT_S
-        while True:
-            body = client.get(f"/api/v1/lots/{code}/verification", timeout=120.0).json()
-            if body.get("verdict") == "verified":
-                break
-            if time.monotonic() > deadline:
-                raise NotVerified(f"lot {code} is {body.get('verdict')}: {body.get('reason')}")
-            time.sleep(0.5)
+        body = wait_verified(client, code, poll_s=0.5)
         checked = sum(len(item.get("events", [])) for item in [body, *body.get("ancestors", [])])
         log.info("lot %s verified; %d events in the answer", code, checked)
-        ancestry[code] = checked
 
 
 def one_read_seconds(server: ServerProcess, path: str) -> float:
@@ -120,8 +112,7 @@ def run_on_server(server: ServerProcess, config: BenchConfig, result: SectionRes
     with httpx.Client(base_url=server.url, timeout=60.0) as client:
         coop = http_cooperative(client)
         codes = [seed_lineage(client, coop, n, config.lot_events) for n in config.ancestry_sizes]
-        answered: dict[str, int] = {}
-        wait_verified(client, codes, answered)
+        wait_all_verified(client, codes)
     base = None
     for size, code in zip(config.ancestry_sizes, codes, strict=True):
         path = f"/api/v1/lots/{code}/verification"

@@ -40,7 +40,7 @@ from bench.seed import (
 )
 from bench.server import ServerProcess, running_server, server_env
 from bench.stats import percentile
-from bench.verification import PAGE_HEADERS, VERIFIED_TIMEOUT_S, NotVerified
+from bench.verification import PAGE_HEADERS, wait_verified
 from bench.wrk import WrkRequests, WrkResult, run_wrk, wrk_binary
 
 log = logging.getLogger(__name__)
@@ -83,14 +83,8 @@ def seed_scan_lots(client: httpx.Client, coop: HttpCooperative, lot_events: int)
             http_event(client, coop, code, n)
         codes.append(code)
     http_anchor_now(client)
-    deadline = time.monotonic() + VERIFIED_TIMEOUT_S
     for code in codes:
-        while (verdict := client.get(f"/api/v1/lots/{code}/verification").json()["verdict"]) != (
-            "verified"
-        ):
-            if time.monotonic() > deadline:
-                raise NotVerified(f"lot {code} is {verdict}")
-            time.sleep(0.25)
+        wait_verified(client, code)
     return codes
 
 
@@ -176,28 +170,18 @@ def run_on(server: ServerProcess, config: BenchConfig, result: SectionResult, la
             kind: http_lot(client, coop, f"XOAI-WRITE-{kind.upper()}")
             for kind in ("single-1", "single-2", "batch", "labels")
         }
-    clients = config.mixed_scan_clients
-    alone = run_wrk(
-        server.url,
-        scans(codes),
-        connections=clients,
-        seconds=config.verification_seconds,
-        headers=PAGE_HEADERS,
-        expect=ANY_STATUS,
-    )
+
+    def scan_for(seconds: float) -> WrkResult:
+        return run_wrk(server.url, scans(codes), connections=config.mixed_scan_clients,
+                       seconds=seconds, headers=PAGE_HEADERS, expect=ANY_STATUS)  # fmt: skip
+
+    alone = scan_for(config.verification_seconds)
     writes, stop = Writes(), threading.Event()
     threads = writers(server.url, coop, lots, writes, stop)
     for thread in threads:
         thread.start()
     try:
-        loaded = run_wrk(
-            server.url,
-            scans(codes),
-            connections=clients,
-            seconds=config.mixed_seconds,
-            headers=PAGE_HEADERS,
-            expect=ANY_STATUS,
-        )
+        loaded = scan_for(config.mixed_seconds)
     finally:
         stop.set()
         for thread in threads:

@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -135,20 +136,26 @@ def seed_verified_lot(server: ServerProcess, events: int, parent_events: int = 0
         for n in range(events - 1):
             http_event(client, coop, code, n)
         http_anchor_now(client)
-        deadline = time.monotonic() + VERIFIED_TIMEOUT_S
-        while True:
-            body = client.get(f"/api/v1/lots/{code}/verification").json()
-            if body.get("verdict") == "verified":
-                break
-            if time.monotonic() > deadline:
-                raise NotVerified(f"lot {code} is {body.get('verdict')}: {body.get('reason')}")
-            time.sleep(0.25)
+        body = wait_verified(client, code)
         if len(body["events"]) != events:
             raise NotVerified(f"lot {code} has {len(body['events'])} events, not {events}")
         page = client.get(f"/l/{code}", headers={"Accept": "text/html"})
         if page.status_code != 200 or "text/html" not in page.headers.get("content-type", ""):
             raise NotVerified(f"consumer page of {code}: {page.status_code}")
     return code
+
+
+def wait_verified(client: httpx.Client, code: str, poll_s: float = 0.25) -> dict[str, Any]:
+    """Poll the lot's verification until it reads ``verified`` (its answer), or raise
+    :class:`NotVerified` after :data:`VERIFIED_TIMEOUT_S`."""
+    deadline = time.monotonic() + VERIFIED_TIMEOUT_S
+    while True:
+        body: dict[str, Any] = client.get(f"/api/v1/lots/{code}/verification").json()
+        if body.get("verdict") == "verified":
+            return body
+        if time.monotonic() > deadline:
+            raise NotVerified(f"lot {code} is {body.get('verdict')}: {body.get('reason')}")
+        time.sleep(poll_s)
 
 
 def wait_idle(server: ServerProcess) -> None:
