@@ -74,3 +74,15 @@ def recover_digest_signer(digest: bytes, signature: str) -> str | None:
     except (BadSignature, ValueError):
         return None
     return public.to_checksum_address()
+
+
+def sign_digest(digest: bytes, private_key: keys.PrivateKey) -> str:
+    """``private_key``'s signature over the 32-byte ``digest``, in the form
+    :func:`~backend.hashing.eip712.sign_typed_data` gives (``0x`` + r ‖ s ‖ v, v 27 or 28,
+    low s): the server signs a custodial statement's digest it already holds, instead of
+    having eth-account encode the typed data a second time."""
+    if type(digest) is not bytes or len(digest) != 32:
+        raise InvalidNode("digest must be 32 bytes")
+    signature = private_key.sign_msg_hash(digest)
+    r, s, v = signature.r, signature.s, signature.v + 27
+    return "0x" + (r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])).hex()

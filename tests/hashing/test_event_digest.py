@@ -7,6 +7,7 @@ import random
 
 import pytest
 from eth_account import Account
+from eth_keys import keys
 
 from backend.hashing.eip712 import (
     SigningDomain,
@@ -16,7 +17,7 @@ from backend.hashing.eip712 import (
     typed_data_digest,
 )
 from backend.hashing.errors import InvalidNode
-from backend.hashing.event_digest import event_digest, recover_digest_signer
+from backend.hashing.event_digest import event_digest, recover_digest_signer, sign_digest
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -53,6 +54,25 @@ def test_the_direct_recovery_agrees_with_recover_signer() -> None:
         other = event_digest(domain, org_key=org, lot_key=lot, seq=seq + 1 if seq < 2**64 - 1
                              else 0, event_hash=event_hash)  # fmt: skip
         assert recover_digest_signer(other, signature) != key.address
+
+
+def test_signing_the_digest_gives_eth_accounts_signature_of_the_typed_data() -> None:
+    rng = random.Random(2026)
+    for _ in range(40):
+        account = Account.from_key(rng.randbytes(32))
+        domain, org, lot, seq, event_hash = random_case(rng)
+        typed = event_typed_data(domain, org_key=org, lot_key=lot, seq=seq, event_hash=event_hash)
+        digest = event_digest(domain, org_key=org, lot_key=lot, seq=seq, event_hash=event_hash)
+        signature = sign_digest(digest, keys.PrivateKey(bytes(account.key)))
+        assert signature == sign_typed_data(typed, account.key)
+        assert recover_signer(typed, signature) == account.address
+
+
+def test_only_a_32_byte_digest_is_signed() -> None:
+    key = keys.PrivateKey(bytes(range(1, 33)))
+    for digest in (b"", bytes(31), bytes(33), bytearray(32), "0x" + "00" * 32):
+        with pytest.raises(InvalidNode):
+            sign_digest(digest, key)  # type: ignore[arg-type]
 
 
 def test_signatures_a_verifier_refuses_are_refused_alike() -> None:

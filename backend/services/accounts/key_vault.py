@@ -18,6 +18,7 @@ import hmac
 import logging
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 from Crypto.Cipher import AES  # pycryptodome, installed with eth-account (eth-keyfile)
@@ -44,8 +45,10 @@ class KeyUnsealFailed(ServiceUnavailable):
     """A sealed key does not open: the secret changed, or the row was altered."""
 
 
+@lru_cache(maxsize=8)
 def _hkdf(secret: bytes, *, length: int = 32) -> bytes:
-    """HKDF-SHA256 (RFC 5869) of ``secret`` with this module's salt and info."""
+    """HKDF-SHA256 (RFC 5869) of ``secret`` with this module's salt and info (remembered: a
+    pure function, and a process holds its secret anyway)."""
     prk = hmac.new(_SALT, secret, hashlib.sha256).digest()
     out, block, counter = b"", b"", 1
     while len(out) < length:
@@ -96,11 +99,16 @@ def seal(private_key: bytes, *, address: str, settings: Settings) -> bytes:
 
 def unseal(sealed: bytes, *, address: str, settings: Settings) -> bytes:
     """The private key sealed for ``address``; KeyUnsealFailed when it does not open."""
+    return unseal_with(sealed, address=address, aes_key=encryption_key(settings))
+
+
+def unseal_with(sealed: bytes, *, address: str, aes_key: bytes) -> bytes:
+    """:func:`unseal` under an AES key already derived (:func:`encryption_key`)."""
     if len(sealed) <= 1 + _NONCE_BYTES + _TAG_BYTES or sealed[:1] != _VERSION:
         raise KeyUnsealFailed(message("keys.unseal_failed"))
     nonce = sealed[1 : 1 + _NONCE_BYTES]
     ciphertext, tag = sealed[1 + _NONCE_BYTES : -_TAG_BYTES], sealed[-_TAG_BYTES:]
-    cipher = AES.new(encryption_key(settings), AES.MODE_GCM, nonce=nonce)
+    cipher = AES.new(aes_key, AES.MODE_GCM, nonce=nonce)
     cipher.update(address.lower().encode("ascii"))
     try:
         return cipher.decrypt_and_verify(ciphertext, tag)

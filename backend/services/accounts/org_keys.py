@@ -15,9 +15,12 @@ private keys. A custodial key is made here and stored sealed (``key_vault``).
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_keys import keys
 from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
 from sqlmodel import Session, col, select
 
@@ -123,21 +126,52 @@ def revoke_key(session: Session, org: Organisation, *, address: str) -> OrgKey:
     return key
 
 
-def signing_key(session: Session, org: Organisation, settings: Settings) -> LocalAccount:
+@dataclass(frozen=True)
+class CustodialAccount:
+    """A custodial key opened for signing: its address, its private key's bytes and the
+    same key ready to sign a digest (building it costs more than the signature)."""
+
+    address: str
+    key: bytes
+    private: keys.PrivateKey
+
+
+def signing_key(session: Session, org: Organisation, settings: Settings) -> CustodialAccount:
     """The custodial account that signs for ``org`` now: its newest active custodial key, else
     its newest pending one (events so signed are anchored once it is active); NoSigningKey
-    when it has neither."""
-    usable = [
-        k
-        for k in keys_of(session, org)
-        if k.custody == KeyCustody.CUSTODIAL and k.status != KeyStatus.REVOKED and k.encrypted_key
-    ]
-    active = [k for k in usable if k.status == KeyStatus.ACTIVE]
+    when it has neither.
+
+    Which key signs is read from the database on every call (a key revoked a moment ago
+    signs nothing more); only opening it is remembered (:func:`_opened`)."""
+    statement = (
+        select(OrgKey.address, OrgKey.status, OrgKey.encrypted_key)
+        .where(
+            col(OrgKey.org_id) == org.id,
+            col(OrgKey.custody) == KeyCustody.CUSTODIAL.value,
+            col(OrgKey.status) != KeyStatus.REVOKED.value,
+            col(OrgKey.encrypted_key).is_not(None),
+        )
+        .order_by(col(OrgKey.id))
+    )
+    usable = list(session.exec(statement).all())
+    active = [row for row in usable if row[1] == KeyStatus.ACTIVE.value]
     chosen = (active or usable)[-1] if usable else None
-    if chosen is None or chosen.encrypted_key is None:
+    if chosen is None or not chosen[2]:
         raise NoSigningKey(message("keys.no_custodial_key", org=org.slug), field="key")
-    private = key_vault.unseal(chosen.encrypted_key, address=chosen.address, settings=settings)
-    return Account.from_key(private)
+    return _opened(bytes(chosen[2]), chosen[0], key_vault.encryption_key(settings))
+
+
+@lru_cache(maxsize=1024)
+def _opened(sealed: bytes, address: str, aes_key: bytes) -> CustodialAccount:
+    """The key sealed in ``sealed`` for ``address`` under ``aes_key``, opened once.
+
+    A pure function of exactly its inputs (the GCM tag makes any other sealed bytes, address
+    or secret fail, and a failure is raised, never remembered), so a rotated secret or an
+    edited row opens afresh. Holding opened keys in memory adds nothing for someone who can
+    read this process's memory: the key-encryption key that opens them all is there anyway.
+    """
+    private = key_vault.unseal_with(sealed, address=address, aes_key=aes_key)
+    return CustodialAccount(address=address, key=private, private=keys.PrivateKey(private))
 
 
 def is_usable_signer(session: Session, org: Organisation, address: str) -> bool:

@@ -21,13 +21,14 @@ from backend.errors import InvalidInput, ServiceUnavailable, SignatureRequired
 from backend.hashing import from_hex, lot_key, to_hex
 from backend.hashing.diary import diary_key
 from backend.hashing.eip712 import (
+    SigningDomain,
     event_typed_data,
     org_key,
     recall_typed_data,
     recover_signer,
-    sign_typed_data,
     typed_data_digest,
 )
+from backend.hashing.event_digest import event_digest, sign_digest
 from backend.i18n.messages import message
 from backend.json_depth import loads_bounded
 from backend.models import (
@@ -71,7 +72,7 @@ def sign_event(
     if event.lot_seq is None:
         return
     context = _context_for(org)
-    typed = event_typed_data(
+    typed, digest = _event_statement(
         context.chain.domain(),
         org_key=org_key(org.slug),
         lot_key=lot_key(lot.code),
@@ -82,7 +83,7 @@ def sign_event(
         "kind": "event",
         "org": org.slug,
         "typed_data": typed,
-        "digest": to_hex(typed_data_digest(typed)),
+        "digest": digest,
         "event_hash": event.event_hash,
         "lot": lot.code,
         "seq": event.lot_seq,
@@ -105,7 +106,7 @@ def sign_diary_entry(
     """``(signature, signer)`` of a farm diary entry: the same ``Event`` statement as a lot's
     event, its ``lotKey`` the farm's diary key (proof rules 13.2); empty while collecting."""
     context = _context_for(org)
-    typed = event_typed_data(
+    typed, digest = _event_statement(
         context.chain.domain(),
         org_key=org_key(org.slug),
         lot_key=diary_key(farm_code),
@@ -116,7 +117,7 @@ def sign_diary_entry(
         "kind": "event",
         "org": org.slug,
         "typed_data": typed,
-        "digest": to_hex(typed_data_digest(typed)),
+        "digest": digest,
         "event_hash": entry_hash,
         "lot": f"farm/{farm_code}",
         "seq": seq,
@@ -156,6 +157,15 @@ def sign_recall(
     return RecallSignature(signer=signer, signature=signature, nonce=nonce, deadline=deadline)
 
 
+def _event_statement(
+    domain: SigningDomain, *, org_key: bytes, lot_key: bytes, seq: int, event_hash: bytes
+) -> tuple[dict[str, Any], str]:
+    """The ``Event`` typed data (what a client signs) and its digest in hex, computed directly
+    (``event_digest``; the tests hold it to eth-account's digest of the same typed data)."""
+    words = {"org_key": org_key, "lot_key": lot_key, "seq": seq, "event_hash": event_hash}
+    return event_typed_data(domain, **words), to_hex(event_digest(domain, **words))
+
+
 def _context_for(org: Organisation) -> SigningContext:
     """The write's context; outside any, the server signs for a custodial organisation only."""
     context = current()
@@ -185,7 +195,7 @@ def _settle(
         return None, None
     if context.mode is Mode.CUSTODIAL:
         account = _custodial_account(session, context, org, settings)
-        return sign_typed_data(statement["typed_data"], account.key), account.address
+        return sign_digest(from_hex(statement["digest"]), account.private), account.address
     expected = context.expected
     if index >= len(expected) or expected[index].get("digest") != statement["digest"]:
         raise StatementMismatch(index)
@@ -215,8 +225,8 @@ def _recall_key(
 
 def _custodial_account(
     session: Session, context: SigningContext, org: Organisation, settings: Settings
-) -> Any:
-    """The organisation's custodial account, unsealed once per write."""
+) -> org_keys.CustodialAccount:
+    """The organisation's custodial account, looked up once per write."""
     assert org.id is not None
     if org.id not in context.accounts:
         context.accounts[org.id] = org_keys.signing_key(session, org, settings)
