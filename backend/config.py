@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     # backend/http/verdict_threads.py for why few. A database far away (each statement a
     # network round trip) wants more: the threads then mostly wait rather than compute.
     verdict_threads: int = Field(default=2, ge=1, le=64)
+    # SQLite writes of a process (single events, batches) wait for the database in one queue
+    # instead of sleeping in SQLite's busy handler on request threads (backend/http/writer_lane.py).
+    sqlite_writer_lane: bool = True
     rate_limit_per_minute: int = Field(default=600, ge=0)
     # An Idempotency-Key's stored answer is replayed this long after the write, then forgotten
     # (a later request with the key is a new write) and swept from the database.

@@ -52,7 +52,14 @@ from bench.ingest_http import (
     HttpRun,
     run_http,
 )
-from bench.ingest_rows import Throughput, batch_rows, http_rows, scaling_rows, service_rows
+from bench.ingest_rows import (
+    Throughput,
+    batch_rows,
+    http_rows,
+    lane_rows,
+    scaling_rows,
+    service_rows,
+)
 from bench.latency import measure_latency, settle
 from bench.results import Row, SectionResult, number
 from bench.seed import (
@@ -237,6 +244,11 @@ def run(config: BenchConfig) -> SectionResult:
                 http_rows(result, label, config, _throughput(http.bare), single, targets=targets)
                 batch_rows(result, label, config, single, _throughput(http.batch), targets=targets)
                 result.notes.append(_http_note(label, http))
+                if kind == "sqlite" and workers == 1:
+                    url = database(kind, config.work_dir / "ingest-sqlite-http-1p-no-lane")
+                    sleeping = run_http(kind, url, node.url, config, workers=1, lane=False)
+                    lane_rows(result, label, http, sleeping)
+                    result.notes.append(_http_note(f"{label}, writer lane off", sleeping))
             scaling_rows(result, LABELS[kind], singles)
     clients, seconds = config.ingest_http_clients, config.ingest_http_seconds
     result.notes += [

@@ -268,12 +268,18 @@ class HttpRun:
     batch: HttpMeasured
 
 
-def run_http(kind: str, url: str, rpc_url: str, config: BenchConfig, *, workers: int) -> HttpRun:
+def run_http(
+    kind: str, url: str, rpc_url: str, config: BenchConfig, *, workers: int, lane: bool = True
+) -> HttpRun:
     """A server of ``workers`` web workers on ``url`` (an empty database) with the anchoring
     worker, its lots made through the API, then the echo baseline, single events and batches,
-    each measured by :func:`measure_writes`."""
-    slug = f"ingest-http-{kind}-{workers}p"
-    env = server_env(data_dir=config.work_dir / slug, database_url=url, rpc_url=rpc_url)
+    each measured by :func:`measure_writes`. ``lane=False`` switches SQLite's writer lane off
+    (``SENTRACE_SQLITE_WRITER_LANE``), for the comparison with it."""
+    slug = f"ingest-http-{kind}-{workers}p" + ("" if lane else "-no-lane")
+    overrides = {} if lane else {"SENTRACE_SQLITE_WRITER_LANE": "false"}
+    env = server_env(
+        data_dir=config.work_dir / slug, database_url=url, rpc_url=rpc_url, overrides=overrides
+    )
     clients = config.ingest_http_clients
     log_file = config.out_dir / "logs" / f"{slug}.log"
     with running_server(env, log_file, workers=workers) as server:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bench.config import BenchConfig
 from bench.databases import LABELS
-from bench.ingest_http import BATCH_EVENTS, BATCH_PATH
+from bench.ingest_http import BATCH_EVENTS, BATCH_PATH, HttpRun
 from bench.results import Row, SectionResult, number
 from bench.stats import rate
 
@@ -189,5 +189,27 @@ def scaling_rows(result: SectionResult, label: str, single: dict[int, Throughput
                 ratio_label="of 1 process",
                 target=f"≥ {SCALING_TARGET:g}× with {SCALING_WORKERS} processes" if target else "",
                 holds=ratio >= SCALING_TARGET if target else None,
+            )
+        )
+
+
+def lane_rows(result: SectionResult, label: str, with_lane: HttpRun, without: HttpRun) -> None:
+    """SQLite's writer lane against SQLite's own busy handler, same server settings otherwise
+    (two servers of one process each, one after the other, in the same run)."""
+    for name, lane, sleeping in (
+        ("…/events", with_lane.single, without.single),
+        (f"{BATCH_PATH} ({BATCH_EVENTS} events per request)", with_lane.batch, without.batch),
+    ):
+        on = Throughput(lane.accepted, lane.load.seconds)
+        off = Throughput(sleeping.accepted, sleeping.load.seconds)
+        result.add(
+            Row(
+                f"[{label}] HTTP POST {name} with the writer lane (p99 "
+                f"{number(lane.load.p(99))} ms against {number(sleeping.load.p(99))} ms)",
+                on.per_second,
+                "events/s",
+                baseline=f"lane off (SQLite's busy handler): {number(off.per_second)} events/s",
+                ratio=on.per_second / off.per_second if off.per_second else None,
+                ratio_label="of lane off",
             )
         )

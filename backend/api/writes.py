@@ -29,13 +29,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from backend.api.auth import authenticate
 from backend.deps import request_session
 from backend.errors import Conflict
 from backend.http import idempotency
 from backend.http.signed_writes import chain_facts
+from backend.http.writer_lane import run_write_work
 from backend.models import IdempotencyRecord, Organisation
 from backend.runtime import Runtime
 from backend.services.signing import (
@@ -195,7 +195,8 @@ async def run_write_in_one_hop(
     *,
     status_code: int = 201,
 ) -> JSONResponse:
-    """Authenticate, run ``action`` and commit in ONE thread-pool call.
+    """Authenticate, run ``action`` and commit in ONE thread-pool call (on SQLite, in the
+    process's writer lane: :mod:`backend.http.writer_lane`).
 
     The dependency route (session, API key, :class:`Write`, handler) costs four hops between
     the event loop and the thread pool per request, more CPU than the write itself on the
@@ -213,4 +214,4 @@ async def run_write_in_one_hop(
             write = new_write(request, session, org, idempotency_key(request), raw)
             return write.run(lambda: action(session, org, raw), status_code=status_code)
 
-    return await run_in_threadpool(work)
+    return await run_write_work(runtime, work)
