@@ -18,7 +18,10 @@ the top lines by own time and by cumulative time are printed, with CPU milliseco
 request (process CPU clock, without the profiler) for comparison with the bench's server CPU
 per request. ``--save DIR`` keeps the raw profiles for ``python -m pstats``.
 
-    .venv/bin/python scripts/profile_verification.py [--repeat 200] [--top 25]
+    .venv/bin/python scripts/profile_verification.py [--repeat 200] [--top 25] [--ancestors N]
+
+``--ancestors N`` profiles the ancestry bench's lot instead (bench/ancestry.py): the same 20
+events, split off a harvest lot holding N events.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # the bench package lives at the repository root
     sys.path.insert(0, str(REPO_ROOT))
 
+import httpx  # noqa: E402
 from fastapi import Request  # noqa: E402
 
 from backend.api.verification import verification_json  # noqa: E402
@@ -46,8 +50,10 @@ from backend.runtime import Runtime  # noqa: E402
 from backend.web.consumer.browser_check import browser_check  # noqa: E402
 from backend.web.consumer.page_request import PageRequest  # noqa: E402
 from backend.web.consumer.routes import _resolve  # noqa: E402
+from bench.ancestry import seed_lineage, wait_all_verified  # noqa: E402
 from bench.chain import local_anvil  # noqa: E402
 from bench.config import BenchConfig  # noqa: E402
+from bench.seed import http_cooperative  # noqa: E402
 from bench.server import running_server, server_env  # noqa: E402
 from bench.verification import PAGE_HEADERS, seed_verified_lot  # noqa: E402
 
@@ -117,8 +123,10 @@ def profile(
         print("\n".join(lines[start:]).rstrip())
 
 
-def seed(work: Path, rpc_url: str, config: BenchConfig) -> tuple[str, str]:
-    """The bench's lot, seeded through a bench server; returns (database URL, lot code)."""
+def seed(work: Path, rpc_url: str, config: BenchConfig, ancestors: int) -> tuple[str, str]:
+    """The bench's lot, seeded through a bench server; returns (database URL, lot code).
+    With ``ancestors``, the ancestry bench's lot instead (bench/ancestry.py): split off a
+    harvest lot holding that many events."""
     url = f"sqlite:///{(work / 'sentrace.db').as_posix()}"
     env = server_env(
         data_dir=work / "data",
@@ -127,7 +135,11 @@ def seed(work: Path, rpc_url: str, config: BenchConfig) -> tuple[str, str]:
         overrides={"SENTRACE_BATCH_MAX_DELAY_S": "1"},
     )
     with running_server(env, work / "server.log") as server:
-        code = seed_verified_lot(server, config.lot_events, config.parent_events)
+        if not ancestors:
+            return url, seed_verified_lot(server, config.lot_events, config.parent_events)
+        with httpx.Client(base_url=server.url, timeout=60.0) as client:
+            code = seed_lineage(client, http_cooperative(client), ancestors, config.lot_events)
+            wait_all_verified(client, [code])
     return url, code
 
 
@@ -136,16 +148,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=200, help="profiled calls per endpoint")
     parser.add_argument("--top", type=int, default=25, help="lines printed per ordering")
     parser.add_argument(
+        "--ancestors",
+        type=int,
+        default=0,
+        help="profile the ancestry bench's lot whose ancestors hold this many events (≥ 3)",
+    )
+    parser.add_argument(
         "--save", type=Path, help="folder for the raw profiles (verification.prof, page.prof)"
     )
     args = parser.parse_args(argv)
+    if args.ancestors and args.ancestors < 3:
+        parser.error("--ancestors must be at least 3 (a harvest, an observation, the split)")
     if args.save is not None:
         args.save.mkdir(parents=True, exist_ok=True)
     config = BenchConfig.full(REPO_ROOT / "bench-out", Path(tempfile.gettempdir()))
     with tempfile.TemporaryDirectory(prefix="sentrace-profile-") as tmp:
         work = Path(tmp)
         with local_anvil(work / "anvil") as node:
-            url, code = seed(work, node.url, config)
+            url, code = seed(work, node.url, config, args.ancestors)
             settings = Settings(
                 data_dir=work / "data",
                 database_url=url,
@@ -161,9 +181,10 @@ def main(argv: list[str]) -> int:
                 answer = page_work(runtime, f"/l/{code}")()
                 if getattr(answer, "status_code", None) != 200:
                     raise ProfileFailed(f"page of {code}: {answer!r}")
+                parent = args.ancestors or config.parent_events
                 print(
                     f"# Lot {code}: {config.lot_events} signed events, split off a parent of "
-                    f"{config.parent_events}; SQLite, anvil at {node.url}"
+                    f"{parent}; SQLite, anvil at {node.url}"
                 )
                 profile(
                     "GET /api/v1/lots/{code}/verification",
