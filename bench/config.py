@@ -46,7 +46,8 @@ class BenchConfig:
     databases: tuple[str, ...] = ("sqlite", "postgres")
     #: The HTTP measurements (ingest's HTTP part, verification) run once per entry, on a
     #: server of that many processes (``sentrace serve --workers N``); see :func:`processes`.
-    server_workers: tuple[int, ...] = (1, 2)
+    #: One and four: the PostgreSQL ingest target is four processes against one.
+    server_workers: tuple[int, ...] = (1, 4)
     # gas
     gas_batch_sizes: tuple[int, ...] = (1, 10, 100, 1_000, 10_000)
     gas_record_samples: int = 20

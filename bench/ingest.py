@@ -239,7 +239,7 @@ def run(config: BenchConfig) -> SectionResult:
                 url = database(kind, config.work_dir / f"ingest-{kind}-http-{workers}p")
                 http = run_http(kind, url, node.url, config, workers=workers)
                 label = f"{LABELS[kind]}, {processes(workers)}"
-                targets = kind == "sqlite"
+                targets = kind == "sqlite" and workers == 1  # the targets name one process
                 single = singles[workers] = _throughput(http.single)
                 http_rows(result, label, config, _throughput(http.bare), single, targets=targets)
                 batch_rows(result, label, config, single, _throughput(http.batch), targets=targets)

@@ -73,7 +73,7 @@ def _ratio(row: Row) -> str:
 def _holds(row: Row) -> str:
     if row.holds is None:
         return ""
-    return "yes" if row.holds else "**no**"
+    return "✓ yes" if row.holds else "**✗ no**"
 
 
 def _cell(text: str) -> str:

@@ -5,7 +5,7 @@ Runs the sections of the ``bench`` package (gas, ingest, anchoring, verification
 verification_rules, labels), prints one markdown table and writes it, a JSON copy and the gas
 chart to ``bench-out/``.
 ``--quick`` runs every section with tiny sizes (CI proves the bench still works);
-``--only gas,ingest`` picks sections; ``--server-workers 1,2`` sets how many server
+``--only gas,ingest`` picks sections; ``--server-workers 1,4`` sets how many server
 processes the HTTP measurements (ingest over HTTP, verification) run with, one server per
 count. A section whose component is missing (anvil, PostgreSQL) is reported as skipped; a
 section that fails is reported and makes the exit status 1, after the other sections have run.
@@ -68,7 +68,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--server-workers",
         metavar="N,M",
         help="server processes the HTTP measurements run with, e.g. 1,2 "
-        "(default: 1,2; with --quick: 2)",
+        "(default: 1,4; with --quick: 2)",
     )
     args = parser.parse_args(argv)
     if args.server_workers is not None:

@@ -40,8 +40,8 @@ time.sleep(60)
 """
 
 
-def test_full_runs_measure_one_and_two_processes_and_quick_runs_two(tmp_path: Path) -> None:
-    assert BenchConfig.full(tmp_path, tmp_path).server_workers == (1, 2)
+def test_full_runs_measure_one_and_four_processes_and_quick_runs_two(tmp_path: Path) -> None:
+    assert BenchConfig.full(tmp_path, tmp_path).server_workers == (1, 4)
     assert BenchConfig.quick_run(tmp_path, tmp_path).server_workers == (2,)
 
 
