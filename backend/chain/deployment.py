@@ -45,6 +45,7 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,26 @@ def published_file(chain_id: int, directory: Path | None = None) -> Path:
 
 
 def read_deployment(path: Path, chain_id: int) -> Deployment | None:
-    """The recorded deployment, or None when absent, unreadable or for another chain."""
+    """The recorded deployment, or None when absent, unreadable or for another chain.
+
+    Read again only when the file changes (its inode, size or modification time): the
+    consumer page asks on every request, and parsing the record with its checksummed
+    addresses cost more than the rest of the page's chain checks."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        logger.warning("ignoring unreadable registry file %s: %s", path, exc)
+        return None
+    return _read_deployment_as_of(path, stat.st_ino, stat.st_size, stat.st_mtime_ns, chain_id)
+
+
+@lru_cache(maxsize=64)
+def _read_deployment_as_of(
+    path: Path, _inode: int, _size: int, _mtime_ns: int, chain_id: int
+) -> Deployment | None:
+    """:func:`read_deployment` of the file as it was at this inode, size and time."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         remembered = _from_json(raw)
