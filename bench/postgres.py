@@ -8,6 +8,11 @@ commit costs are those of a production setup. The settings that shape those cost
 back from the running server (:func:`settings_line`) and printed with the report, so a figure
 never travels without them. One cluster serves the whole bench run (starting one takes
 seconds); every caller gets a fresh database on it, and :func:`stop_cluster` removes it.
+
+A run that reads from a replica (``scripts/simulate_province.py --replica``) gets a hot
+standby of that cluster from the same helper the replica tests use (:func:`replica_url`):
+``pg_basebackup -R -X stream``, streaming from then on. The standby runs with the tests'
+settings (fsync off): it is thrown away, and its replay is not what a commit waits for.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ REPORTED_SETTINGS = (
 )
 
 _cluster: Any = None
+_replica: Any = None
 _settings: str | None = None
 
 
@@ -48,6 +54,30 @@ def new_postgres_database() -> str:
         _settings = _read_settings(_cluster.port)
     url: str = _cluster.create_database()
     return url
+
+
+def replica_url(primary_url: str) -> str:
+    """The URL of ``primary_url``'s database on a streaming hot standby of the run's cluster
+    (started on first use; databases made before or after it all appear on it)."""
+    global _replica
+    if _cluster is None:
+        raise RuntimeError("no cluster yet: make a database with new_postgres_database() first")
+    if _replica is None:
+        from tests.support.postgres import start_replica
+
+        _replica = start_replica(_cluster)
+    return f"{_replica.base_url}{primary_url.rsplit('/', 1)[1]}"
+
+
+def server_pids() -> dict[str, int]:
+    """The postmaster pid of the run's cluster ("primary") and of its replica, if one runs
+    (for their CPU time), from each data folder's ``postmaster.pid``."""
+    pids = {}
+    for name, cluster in (("primary", _cluster), ("replica", _replica)):
+        if cluster is not None:
+            first_line = (cluster.data_dir / "postmaster.pid").read_text().split("\n", 1)[0]
+            pids[name] = int(first_line)
+    return pids
 
 
 def _read_settings(port: int) -> str:
@@ -69,8 +99,11 @@ def settings_line() -> str | None:
 
 
 def stop_cluster() -> None:
-    """Stop the cluster and delete its files (safe to call twice)."""
-    global _cluster
+    """Stop the cluster (and its replica) and delete their files (safe to call twice)."""
+    global _cluster, _replica
+    if _replica is not None:
+        replica, _replica = _replica, None
+        replica.stop()
     if _cluster is not None:
         cluster, _cluster = _cluster, None
         cluster.stop()
