@@ -33,7 +33,15 @@ from bench.province_plan import (
     Step,
     StepKind,
 )
-from bench.seed import ADMIN, LOCATION, PRODUCT, SeedFailed, event_body, harvest_time
+from bench.seed import (
+    ADMIN,
+    LOCATION,
+    PRODUCT,
+    SeedFailed,
+    event_body,
+    expect_answer,
+    harvest_time,
+)
 from bench.verification import PAGE_HEADERS, wait_verified
 
 REQUEST_TIMEOUT_S = 60.0
@@ -85,21 +93,12 @@ class Tally:
         return [s for values in self.latencies.values() for s in values]
 
 
-def _expect(response: httpx.Response, *codes: int) -> Any:
-    if response.status_code not in codes:
-        raise SeedFailed(
-            f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} {response.text[:500]}"
-        )
-    return response.json()
-
-
 def make_org(client: httpx.Client, slug: str, role: str, *, with_product: bool = False) -> Org:
     """An organisation with a custodial key; a cooperative gets a farm of its own, and the
     first one registers the province's product (product codes are global)."""
     name = f"Tổ chức mô phỏng {slug}"
     body = {"slug": slug, "name": name, "role": role, "key_custody": "custodial"}
-    created = _expect(client.post("/api/v1/orgs", json=body, headers=ADMIN), 201)
+    created = expect_answer(client.post("/api/v1/orgs", json=body, headers=ADMIN), 201)
     headers = {"Authorization": f"Bearer {created['api_key']}"}
     farm = None
     if role == "cooperative":
@@ -111,9 +110,9 @@ def make_org(client: httpx.Client, slug: str, role: str, *, with_product: bool =
             "lat": LOCATION["lat"],
             "lon": LOCATION["lon"],
         }
-        _expect(client.post("/api/v1/farms", json=farm_body, headers=headers), 201)
+        expect_answer(client.post("/api/v1/farms", json=farm_body, headers=headers), 201)
     if with_product:
-        _expect(client.post("/api/v1/products", json=PRODUCT, headers=headers), 201)
+        expect_answer(client.post("/api/v1/products", json=PRODUCT, headers=headers), 201)
     return Org(slug, headers, farm)
 
 
@@ -293,12 +292,12 @@ def seed_scan_lot(client: httpx.Client, coop: Org, packer: Org, code: str, seria
     every read checks its parent too. Anchoring is left to the caller."""
     lot = Lot(code, coop, packer)
     for kind in (HARVEST, EVENT, EVENT, TRANSFER, RECEIVE):
-        _expect(send_step(client, lot, kind), 200, 201)
+        expect_answer(send_step(client, lot, kind), 200, 201)
     child = f"{code}-P"
     body = {"children": [{"code": child, "quantity": "400"}]}
-    _expect(client.post(f"/api/v1/lots/{code}/split", json=body, headers=packer.headers), 201)
+    expect_answer(client.post(f"/api/v1/lots/{code}/split", json=body, headers=packer.headers), 201)
     lot.children = [child]
-    _expect(send_step(client, lot, PACKING), 201)
+    expect_answer(send_step(client, lot, PACKING), 201)
     labels = {"count": serials, "layout": "thermal-50x30", "format": "zpl", "serials": True}
     printed = client.post(f"/api/v1/lots/{child}/labels", json=labels, headers=packer.headers)
     if printed.status_code != 200:

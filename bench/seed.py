@@ -88,7 +88,9 @@ class HttpCooperative:
     headers: dict[str, str]
 
 
-def _expect(response: httpx.Response, *codes: int) -> Any:
+def expect_answer(response: httpx.Response, *codes: int) -> Any:
+    """The JSON body of ``response``; SeedFailed naming the request unless its status is one
+    of ``codes``."""
     if response.status_code not in codes:
         raise SeedFailed(
             f"{response.request.method} {response.request.url.path}: "
@@ -107,10 +109,10 @@ def http_cooperative(client: httpx.Client, slug: str = "htx-bench") -> HttpCoope
         "role": "cooperative",
         "key_custody": "custodial",
     }
-    created = _expect(client.post("/api/v1/orgs", json=body, headers=ADMIN), 201)
+    created = expect_answer(client.post("/api/v1/orgs", json=body, headers=ADMIN), 201)
     headers = {"Authorization": f"Bearer {created['api_key']}"}
-    _expect(client.post("/api/v1/farms", json=FARM, headers=headers), 201)
-    _expect(client.post("/api/v1/products", json=PRODUCT, headers=headers), 201)
+    expect_answer(client.post("/api/v1/farms", json=FARM, headers=headers), 201)
+    expect_answer(client.post("/api/v1/products", json=PRODUCT, headers=headers), 201)
     return HttpCooperative(slug, headers)
 
 
@@ -124,12 +126,12 @@ def http_lot(client: httpx.Client, coop: HttpCooperative, code: str) -> str:
         "unit": "kg",
         "harvested_at": harvest_time().isoformat(),
     }
-    created = _expect(client.post("/api/v1/lots", json=body, headers=coop.headers), 201)
+    created = expect_answer(client.post("/api/v1/lots", json=body, headers=coop.headers), 201)
     return str(created.get("code", code))
 
 
 def http_event(client: httpx.Client, coop: HttpCooperative, code: str, n: int) -> dict[str, Any]:
-    answer: dict[str, Any] = _expect(
+    answer: dict[str, Any] = expect_answer(
         client.post(f"/api/v1/lots/{code}/events", json=event_body(n), headers=coop.headers),
         201,
     )
@@ -142,7 +144,7 @@ def http_split(
     """Split ``quantity`` of ``parent`` off into the lot ``child`` (its first event names the
     parent), so the child's verification walks one ancestor too."""
     body = {"children": [{"code": child, "quantity": quantity}]}
-    made = _expect(
+    made = expect_answer(
         client.post(f"/api/v1/lots/{parent}/split", json=body, headers=coop.headers), 201
     )
     return str(made["children"][0]["code"])
@@ -150,7 +152,8 @@ def http_split(
 
 def http_anchor_now(client: httpx.Client) -> dict[str, Any]:
     """Admin "anchor now": build and send whatever is pending, ignoring the batch delay."""
-    answer: dict[str, Any] = _expect(client.post("/api/v1/anchor", headers=ADMIN, timeout=120), 200)
+    response = client.post("/api/v1/anchor", headers=ADMIN, timeout=120)
+    answer: dict[str, Any] = expect_answer(response, 200)
     return answer
 
 
