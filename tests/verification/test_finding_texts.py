@@ -36,3 +36,38 @@ def test_unhashable_parameters_still_render() -> None:
         Verdict.PENDING, "pending_not_final", {"block": [1], "confirmations": 0, "required": 2}
     )
     assert finding.text("en") == rendered(finding, "en")
+
+
+def test_the_json_reasons_equal_the_texts_for_plain_nested_and_unhashable_parameters() -> None:
+    plain = Finding(Verdict.VERIFIED, "verified", {"block": 7, "confirmations": 3})
+    nested = Finding(
+        Verdict.TAMPERED,
+        "in_event",
+        {
+            "event": "e",
+            "type": "note",
+            "lot": "L",
+            "reason": Finding(Verdict.TAMPERED, "tampered_hash"),
+        },
+    )
+    unhashable = Finding(
+        Verdict.PENDING, "pending_not_final", {"block": [1], "confirmations": 0, "required": 2}
+    )
+    for finding in (plain, nested, unhashable):
+        for _ in range(2):  # the second answer comes from the memo where there is one
+            assert finding.as_json() == {
+                "reason": finding.text("vi"),
+                "reason_vi": finding.text("vi"),
+                "reason_en": finding.text("en"),
+                "reason_code": finding.code,
+            }
+    assert plain.as_json()["reason_en"] == rendered(plain, "en")
+    assert plain.as_json()["reason_vi"] == rendered(plain, "vi")
+
+
+def test_every_event_of_a_block_shares_one_verified_finding() -> None:
+    from backend.services.verification.engine import _verified
+
+    assert _verified(12, 3) is _verified(12, 3)
+    assert _verified(12, 3) != _verified(12, "≥3")
+    assert _verified(12, 3).text("en") == rendered(_verified(12, 3), "en")

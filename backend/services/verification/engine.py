@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
@@ -333,11 +334,7 @@ def _anchored_finding(
 def _chain_finding(batch: Batch, anchor: AnchorFact, view: ChainView) -> Finding:
     if anchor.state is AnchorState.FINAL:
         depth = anchor.confirmations
-        return Finding(
-            Verdict.VERIFIED,
-            "verified",
-            {"block": anchor.block_number, "confirmations": depth or f"≥{view.confirmations}"},
-        )
+        return _verified(anchor.block_number, depth or f"≥{view.confirmations}")
     if anchor.state is AnchorState.SHALLOW:
         return Finding(
             Verdict.PENDING,
@@ -351,3 +348,10 @@ def _chain_finding(batch: Batch, anchor: AnchorFact, view: ChainView) -> Finding
     if anchor.state is AnchorState.ABSENT:
         return Finding(Verdict.TAMPERED, "tampered_anchor_missing", {"root": batch.root})
     return Finding(Verdict.PENDING, "pending_chain_unreachable")
+
+
+@lru_cache(maxsize=1024)
+def _verified(block: int | None, confirmations: int | str) -> Finding:
+    """One shared finding per block and depth: every event of a batch reads the same, and a
+    shared finding renders its reason texts once (``Finding.as_json``)."""
+    return Finding(Verdict.VERIFIED, "verified", {"block": block, "confirmations": confirmations})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from backend.models import EVENT_KIND_CODES, Batch, Event, EventType, Lot
@@ -96,10 +96,16 @@ class EventCheck:
             ),
             "milestone_tx_hash": milestone.tx_hash if milestone else None,
             "milestone_status": milestone_status(milestone),
-            "anchored_at": rfc3339_z(self.anchored_at) if self.anchored_at else None,
+            "anchored_at": _block_time_text(anchor.timestamp) if anchor else None,
             "recorded_late": self.recorded_late,
             **({"signer": self.signer.as_json() if self.signer else None} if document else {}),
         }
+
+
+@lru_cache(maxsize=1024)
+def _block_time_text(timestamp: int | None) -> str | None:
+    """A block's time as the answer states it; every event of a batch shares its block's."""
+    return None if timestamp is None else rfc3339_z(datetime.fromtimestamp(timestamp, UTC))
 
 
 #: A milestone's status as the chain states it, in the outbox's words: ``confirmed`` (final),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from backend.i18n import translator
@@ -51,34 +51,49 @@ class Finding:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def text(self, language: str) -> str:
-        try:
-            # Most findings repeat (every event of a batch is "verified in block N"), so texts
-            # of plain parameters are remembered; nested findings are rendered each time.
-            return _plain_text(
-                language, self.code, tuple((k, type(v), v) for k, v in self.params.items())
-            )
-        except TypeError:  # an unhashable parameter value
-            pass
+        key = self._plain_key
+        if key is not None and language in _MEMO_LANGUAGES:
+            return _plain_texts(self.code, key)[_MEMO_LANGUAGES.index(language)]
         params = {k: _render(v, language) for k, v in self.params.items()}
         return translator(language)(f"verification.{self.code}", **params)
 
     def as_json(self) -> dict[str, Any]:
         """``reason`` (Vietnamese, the stable field), ``reason_vi``, ``reason_en``, the code."""
-        vi = self.text("vi")
-        return {
-            "reason": vi,
-            "reason_vi": vi,
-            "reason_en": self.text("en"),
-            "reason_code": self.code,
-        }
+        key = self._plain_key
+        vi, en = (
+            _plain_texts(self.code, key) if key is not None else (self.text("vi"), self.text("en"))
+        )
+        return {"reason": vi, "reason_vi": vi, "reason_en": en, "reason_code": self.code}
+
+    @cached_property
+    def _plain_key(self) -> tuple[tuple[str, type, Any], ...] | None:
+        """The parameters as a memo key, or None when one is a nested finding or unhashable.
+
+        Most findings repeat (every event of a batch is "verified in block N"), so texts of
+        plain parameters are remembered; nested findings are rendered each time. Keyed by each
+        value's type too: ``1``, ``1.0`` and ``True`` are equal keys otherwise."""
+        key = tuple((k, type(v), v) for k, v in self.params.items())
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        if any(isinstance(value, Finding) for _, _, value in key):
+            return None
+        return key
+
+
+#: The languages a verification answer carries, in the order ``_plain_texts`` returns them.
+_MEMO_LANGUAGES = ("vi", "en")
 
 
 @lru_cache(maxsize=4096)
-def _plain_text(language: str, code: str, params: tuple[tuple[str, type, Any], ...]) -> str:
-    """Keyed by each value's type too: ``1``, ``1.0`` and ``True`` are equal keys otherwise."""
-    if any(isinstance(value, Finding) for _, _, value in params):
-        raise TypeError("nested finding")  # rendered by the caller, in the same language
-    return translator(language)(f"verification.{code}", **{k: v for k, _, v in params})
+def _plain_texts(code: str, params: tuple[tuple[str, type, Any], ...]) -> tuple[str, str]:
+    """The finding's reason in Vietnamese and in English."""
+    values = {k: v for k, _, v in params}
+    vi, en = (
+        translator(language)(f"verification.{code}", **values) for language in _MEMO_LANGUAGES
+    )
+    return vi, en
 
 
 def _render(value: Any, language: str) -> Any:
