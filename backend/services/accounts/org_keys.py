@@ -22,6 +22,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_keys import keys
 from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from backend.config import Settings
@@ -136,6 +137,20 @@ class CustodialAccount:
     private: keys.PrivateKey
 
 
+#: Built once: every custodial write runs it, and building a ``select()`` costs more CPU than
+#: running it from SQLAlchemy's compiled cache.
+_USABLE_CUSTODIAL_KEYS = (
+    select(OrgKey.address, OrgKey.status, OrgKey.encrypted_key)
+    .where(
+        col(OrgKey.org_id) == bindparam("org_id"),
+        col(OrgKey.custody) == KeyCustody.CUSTODIAL.value,
+        col(OrgKey.status) != KeyStatus.REVOKED.value,
+        col(OrgKey.encrypted_key).is_not(None),
+    )
+    .order_by(col(OrgKey.id))
+)
+
+
 def signing_key(session: Session, org: Organisation, settings: Settings) -> CustodialAccount:
     """The custodial account that signs for ``org`` now: its newest active custodial key, else
     its newest pending one (events so signed are anchored once it is active); NoSigningKey
@@ -143,17 +158,7 @@ def signing_key(session: Session, org: Organisation, settings: Settings) -> Cust
 
     Which key signs is read from the database on every call (a key revoked a moment ago
     signs nothing more); only opening it is remembered (:func:`_opened`)."""
-    statement = (
-        select(OrgKey.address, OrgKey.status, OrgKey.encrypted_key)
-        .where(
-            col(OrgKey.org_id) == org.id,
-            col(OrgKey.custody) == KeyCustody.CUSTODIAL.value,
-            col(OrgKey.status) != KeyStatus.REVOKED.value,
-            col(OrgKey.encrypted_key).is_not(None),
-        )
-        .order_by(col(OrgKey.id))
-    )
-    usable = list(session.exec(statement).all())
+    usable = list(session.exec(_USABLE_CUSTODIAL_KEYS, params={"org_id": org.id}).all())
     active = [row for row in usable if row[1] == KeyStatus.ACTIVE.value]
     chosen = (active or usable)[-1] if usable else None
     if chosen is None or not chosen[2]:
