@@ -118,9 +118,10 @@ class Settings(BaseSettings):
     # verification alone, 17.5 ms with 32 clients on anyio's default of 40 threads).
     request_threads: int = Field(default=8, ge=1, le=256)
     # Threads per process that compute verdicts (verification endpoint, consumer page); see
-    # backend/http/verdict_threads.py for why few. A database far away (each statement a
-    # network round trip) wants more: the threads then mostly wait rather than compute.
-    verdict_threads: int = Field(default=2, ge=1, le=64)
+    # backend/http/verdict_threads.py for why few. Unset: one on SQLite, two on PostgreSQL. A
+    # database far away (each statement a network round trip) wants more: the threads then
+    # mostly wait rather than compute.
+    verdict_threads: int | None = Field(default=None, ge=1, le=64)
     # SQLite writes of a process (single events, batches) wait for the database in one queue
     # instead of sleeping in SQLite's busy handler on request threads (backend/http/writer_lane.py).
     sqlite_writer_lane: bool = True

@@ -56,3 +56,17 @@ def test_each_event_loop_gets_its_own_limiter() -> None:
 
     assert _run(main) == 1
     assert _run(main) == 1  # a second loop: a limiter of the first would fail here
+
+
+def test_unset_it_is_one_thread_on_sqlite_and_two_on_a_database_server() -> None:
+    from sqlalchemy import create_engine
+
+    from backend.http.verdict_threads import verdict_thread_count
+
+    sqlite = create_engine("sqlite://")
+    postgres = create_engine("postgresql+psycopg://u@127.0.0.1:1/db")  # never connected
+    for engine, expected in ((sqlite, 1), (postgres, 2)):
+        unset = SimpleNamespace(settings=SimpleNamespace(verdict_threads=None), engine=engine)
+        assert verdict_thread_count(unset) == expected
+        chosen = SimpleNamespace(settings=SimpleNamespace(verdict_threads=3), engine=engine)
+        assert verdict_thread_count(chosen) == 3
