@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import coincurve
 from eth_keys import keys
 from eth_keys.exceptions import BadSignature
 
@@ -83,6 +84,13 @@ def sign_digest(digest: bytes, private_key: keys.PrivateKey) -> str:
     having eth-account encode the typed data a second time."""
     if type(digest) is not bytes or len(digest) != 32:
         raise InvalidNode("digest must be 32 bytes")
-    signature = private_key.sign_msg_hash(digest)
-    r, s, v = signature.r, signature.s, signature.v + 27
-    return "0x" + (r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])).hex()
+    raw = _curve_key(private_key.to_bytes()).sign_recoverable(digest, hasher=None)
+    # libsecp256k1 gives r ‖ s ‖ recovery id with s already low; Ethereum's v is id + 27.
+    return "0x" + (raw[:64] + bytes([raw[64] + 27])).hex()
+
+
+@lru_cache(maxsize=256)
+def _curve_key(secret: bytes) -> coincurve.PrivateKey:
+    """The key as libsecp256k1 holds it, made once per key: making it derives the public key,
+    which cost more than the signature itself (eth-keys makes one on every signature)."""
+    return coincurve.PrivateKey(secret)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,16 @@ def test_outside_production_the_secret_is_kept_in_the_data_folder(tmp_path: Path
     assert first == key_vault.encryption_key(settings)
     secret_file = tmp_path / "data" / "key_encryption_secret"
     assert secret_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_secret_file_replaced_in_place_is_read_again(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", "sqlite://")
+    first = key_vault.encryption_key(settings)
+    secret_file = tmp_path / "data" / "key_encryption_secret"
+    secret_file.write_text("f" * 64, encoding="ascii")  # same length, same inode
+    os.utime(secret_file, ns=(1, 1))  # even with an older modification time
+    assert key_vault.encryption_key(settings) != first
+    assert key_vault.encryption_key(settings) == key_vault._hkdf(b"f" * 64)
 
 
 def test_production_refuses_custodial_keys_without_the_secret(tmp_path: Path) -> None:

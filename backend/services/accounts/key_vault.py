@@ -61,9 +61,11 @@ def _hkdf(secret: bytes, *, length: int = 32) -> bytes:
 def _file_secret(settings: Settings) -> str:
     path = Path(settings.data_dir) / _SECRET_FILE
     try:
-        return path.read_text(encoding="ascii").strip()
+        found = os.stat(path)
     except FileNotFoundError:
         pass
+    else:
+        return _secret_as_of(str(path), found.st_ino, found.st_size, found.st_mtime_ns)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -74,6 +76,13 @@ def _file_secret(settings: Settings) -> str:
         handle.write(candidate)
     logger.info("created a key encryption secret at %s", path)
     return candidate
+
+
+@lru_cache(maxsize=8)
+def _secret_as_of(path: str, inode: int, size: int, mtime_ns: int) -> str:
+    """The secret file's text, read again only when the file changes (inode, size, time):
+    every custodial write asks for it."""
+    return Path(path).read_text(encoding="ascii").strip()
 
 
 def encryption_key(settings: Settings) -> bytes:
