@@ -15,7 +15,6 @@ verification helpers) are what a verifier asks the chain.
 from __future__ import annotations
 
 from abc import abstractmethod
-from functools import lru_cache
 
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import is_address, keccak, to_checksum_address
@@ -25,7 +24,7 @@ from web3.contract.contract import ContractFunction
 from backend.chain.registry_sends import bytes32
 from backend.chain.sender import ChainSender
 from backend.chain.types import SignerRecord, TxResult
-from backend.hashing.eip712 import CUSTODY_NAMES, SigningDomain
+from backend.hashing.eip712 import CUSTODY_NAMES, SigningDomain, signing_domain
 
 #: ``keccak256("REGULATOR_ROLE")``, as the contract's ``REGULATOR_ROLE()`` answers.
 REGULATOR_ROLE = keccak(text="REGULATOR_ROLE")
@@ -70,7 +69,7 @@ class RegistrySigners(ChainSender):
 
     def signing_domain(self) -> SigningDomain:
         """The EIP-712 domain of the registry in use: statements for it are signed under this."""
-        return _domain(self.chain_id, self._registry.address)
+        return signing_domain(self.chain_id, self._registry.address)
 
     def signer_of(self, org_key: bytes, address: str) -> SignerRecord:
         """The registry's record of ``address`` as a key of ``org_key`` (all zero: never)."""
@@ -298,10 +297,3 @@ class RegistrySigners(ChainSender):
         """Make ``address`` (a regulator's own key) a regulator, as the admin, and wait."""
         tx_hash = self._send(self.grant_regulator_call(address))
         return self.wait_for_receipt(tx_hash, timeout=timeout)
-
-
-@lru_cache(maxsize=64)
-def _domain(chain_id: int, address: str) -> SigningDomain:
-    """One domain per registry: every custodial write asks for it, and building one checks and
-    checksums the address (a keccak) again; a domain is immutable, so it is shared."""
-    return SigningDomain(chain_id=chain_id, verifying_contract=address)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from eth_account import Account
@@ -91,6 +92,14 @@ class SigningDomain:
             "chainId": self.chain_id,
             "verifyingContract": self.verifying_contract,
         }
+
+
+@lru_cache(maxsize=256)
+def signing_domain(chain_id: int, verifying_contract: str) -> SigningDomain:
+    """The domain of one registry, made once: building one checks and checksums the address
+    (a keccak), and every signed write and every verified event asks for theirs. A domain is
+    immutable, so one is shared by all who ask."""
+    return SigningDomain(chain_id=chain_id, verifying_contract=verifying_contract)
 
 
 def org_key(slug: str) -> bytes:

@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from backend.hashing import HashingError, from_hex, lot_key
-from backend.hashing.eip712 import CUSTODY_NAMES, SigningDomain, org_key
+from backend.hashing.eip712 import CUSTODY_NAMES, SigningDomain, org_key, signing_domain
 from backend.hashing.event_digest import event_digest, recover_digest_signer
 from backend.services.verification.signer_reads import SignerRecord
 
@@ -176,7 +176,7 @@ def _signing_domains(
 ) -> tuple[SigningDomain, ...]:
     domains: list[SigningDomain] = []
     for address in (anchoring, *replaced):
-        domain = SigningDomain(chain_id=chain_id, verifying_contract=address)
+        domain = signing_domain(chain_id, address)
         if domain not in domains:
             domains.append(domain)
     return tuple(domains)
