@@ -15,6 +15,14 @@ a request waits for a node read that *started after it arrived*, so it is never 
 an older read than its own would have been, while 32 requests in flight cost one or two reads
 instead of 32. Entries also expire after a TTL, and reconcile drops roots it finds missing.
 
+A request names the head block it verifies at (it reads the head anyway, for the registry's
+state). A block's hash commits to its parent's, and so to every block beneath it: once the
+canary was read unchanged by a request at head H, the canary is unchanged for every later
+request that finds the same H, and only a new head (a new block, a reorg, a reset) costs a
+canary read again. A chain that is reset or reorganised always shows a different head, so it
+is still seen by the first request after it (the assumption: the node does not switch
+branches and back between a request's head read and its canary read, a few milliseconds).
+
 Negative and "not yet final" answers are never cached. A recall on chain is final by contract
 and cached like an anchor; "not recalled" is remembered for a few seconds only. A lot's
 milestone or recall log deep enough is cached like an anchor, and raises the canary likewise.
@@ -70,6 +78,8 @@ class Canary:
 
 
 ChainKey = tuple[int, str]
+#: The head block a request verifies at: its number and hash.
+HeadMark = tuple[int, bytes]
 _Fact = TypeVar("_Fact")
 #: Reads the hash of block N from the node (None: no such block); raises on node errors.
 BlockHashReader = Callable[[int], "bytes | None"]
@@ -107,6 +117,8 @@ class ChainFactCache:
         self._recalls: dict[tuple[ChainKey, str], tuple[float, bool]] = {}
         self._logs: dict[tuple[ChainKey, str], tuple[float, FinalLog]] = {}
         self._canaries: dict[ChainKey, Canary] = {}
+        #: Per chain, the head block under which the current canary was last read unchanged.
+        self._canary_heads: dict[ChainKey, tuple[bytes, Canary]] = {}
         self._down_until = 0.0
         self._last_key: ChainKey | None = None
         #: The registry's state per block (heads root, signer records), by block hash.
@@ -196,14 +208,19 @@ class ChainFactCache:
         if current is None or candidate.block_number >= current.block_number:
             self._canaries[key] = candidate
 
-    def check_canary(self, key: ChainKey, read_block_hash: BlockHashReader) -> bool:
+    def check_canary(
+        self, key: ChainKey, read_block_hash: BlockHashReader, *, head: HeadMark | None = None
+    ) -> bool:
         """Check the canary block of ``key`` is unchanged; True when it changed (facts dropped).
 
         Callers that arrive while a read is running wait for it to end and then for a read that
         started after they arrived (one of them starts it): the answer is as fresh as a read
         of their own, and concurrent requests share it. What the read raises (the node is
-        down) is raised to every caller that shares it.
+        down) is raised to every caller that shares it. ``head``, the block the caller verifies
+        at, spares the read when the canary was last read unchanged under that same block.
         """
+        if head is not None and self._stands_under(key, head[1]):
+            return False
         with self._canary_done:
             flight = self._flights.setdefault(key, _CanaryFlight())
             arrived_after = flight.started
@@ -221,9 +238,12 @@ class ChainFactCache:
         changed = False
         outcome: BaseException | None = None
         try:
-            changed = self._read_canary(key, read_block_hash)
+            changed, checked = self._read_canary(key, read_block_hash)
         except Exception as exc:  # handed to the callers sharing this read, then raised
             outcome = exc
+        else:
+            if head is not None and checked is not None and not changed:
+                self._remember_head(key, head, checked)
         with self._canary_done:
             flight.running = False
             flight.finished = number
@@ -233,14 +253,35 @@ class ChainFactCache:
             raise outcome
         return changed
 
-    def _read_canary(self, key: ChainKey, read_block_hash: BlockHashReader) -> bool:
+    def _read_canary(
+        self, key: ChainKey, read_block_hash: BlockHashReader
+    ) -> tuple[bool, Canary | None]:
+        """(changed, the canary read); the canary is None when there was none to read."""
         canary = self.canary(key)
         if canary is None:
-            return False
+            return False, None
         if read_block_hash(canary.block_number) == canary.block_hash:
-            return False
+            return False, canary
         self.drop_chain(key)
-        return True
+        return True, canary
+
+    def _stands_under(self, key: ChainKey, head_hash: bytes) -> bool:
+        """Whether the current canary (if any) was read unchanged under the head ``head_hash``."""
+        with self._lock:
+            canary = self._canaries.get(key)
+            if canary is None:
+                return True
+            return self._canary_heads.get(key) == (head_hash, canary)
+
+    def _remember_head(self, key: ChainKey, head: HeadMark, checked: Canary) -> None:
+        """Note that ``checked`` was read unchanged at the head ``head`` (a head below the
+        canary's block cannot vouch for it)."""
+        number, head_hash = head
+        if number < checked.block_number:
+            return
+        with self._lock:
+            if self._canaries.get(key) == checked:
+                self._canary_heads[key] = (head_hash, checked)
 
     def drop_chain(self, key: ChainKey) -> None:
         """Forget every fact of one chain and registry (its canary block changed)."""
@@ -249,6 +290,7 @@ class ChainFactCache:
             self._recalls = {k: v for k, v in self._recalls.items() if k[0] != key}
             self._logs = {k: v for k, v in self._logs.items() if k[0] != key}
             self._canaries.pop(key, None)
+            self._canary_heads.pop(key, None)
         self.blocks.drop_chain(key)
 
     # -------------------------------------------------------------- identity and health

@@ -132,3 +132,76 @@ def test_a_missing_or_different_block_counts_as_changed(answer: bytes | None) ->
     reader = GatedReader(answer=answer)
     reader.release.set()
     assert _cache().check_canary(KEY, reader) is True
+
+
+# ------------------------------------------------------------- spared under the same head
+
+HEAD = (9, b"\x09" * 32)
+NEXT_HEAD = (10, b"\x0a" * 32)
+
+
+class CountingReader:
+    """A node read that answers at once, counting the blocks asked for."""
+
+    def __init__(self, answers: dict[int, bytes | None] | None = None) -> None:
+        self.answers = answers if answers is not None else {7: GOOD}
+        self.asked: list[int] = []
+
+    def __call__(self, number: int) -> bytes | None:
+        self.asked.append(number)
+        return self.answers.get(number)
+
+
+def test_the_canary_is_read_once_per_head_block() -> None:
+    cache = _cache()
+    reader = CountingReader()
+    for _ in range(3):
+        assert cache.check_canary(KEY, reader, head=HEAD) is False
+    assert reader.asked == [7]
+    assert cache.check_canary(KEY, reader, head=NEXT_HEAD) is False
+    assert reader.asked == [7, 7]
+
+
+def test_a_head_below_the_canary_block_never_vouches_for_it() -> None:
+    cache = _cache()
+    reader = CountingReader()
+    for _ in range(2):
+        assert cache.check_canary(KEY, reader, head=(6, b"\x06" * 32)) is False
+    assert reader.asked == [7, 7]
+
+
+def test_a_canary_raised_since_is_read_even_at_the_same_head() -> None:
+    cache = _cache()
+    reader = CountingReader({7: GOOD, 8: b"\x08" * 32})
+    assert cache.check_canary(KEY, reader, head=HEAD) is False
+    other = "0x" + "22" * 32
+    cache.remember_anchor(KEY, other, FinalAnchor(8, "0xtx2", 1, 0), block_hash=b"\x08" * 32)
+    assert cache.check_canary(KEY, reader, head=HEAD) is False
+    assert reader.asked == [7, 8]
+
+
+def test_a_reset_chain_shows_a_new_head_and_its_facts_are_dropped_at_once() -> None:
+    cache = _cache()
+    reader = CountingReader()
+    assert cache.check_canary(KEY, reader, head=HEAD) is False
+    reader.answers = {}  # the node was reset: block 7 is gone, and so is the head it had
+    assert cache.check_canary(KEY, reader, head=(2, b"\x02" * 32)) is True
+    assert cache.anchor(KEY, ROOT) is None and cache.canary(KEY) is None
+    # The old head seen again vouches for nothing: the canary it stood for was dropped.
+    cache.remember_anchor(KEY, ROOT, FinalAnchor(7, "0xtx", 3, 0), block_hash=GOOD)
+    reader.answers = {7: GOOD}
+    assert cache.check_canary(KEY, reader, head=HEAD) is False
+    assert reader.asked == [7, 7, 7]
+
+
+def test_a_failed_read_vouches_for_no_head() -> None:
+    cache = _cache()
+
+    def failing(number: int) -> bytes | None:
+        raise ChainUnavailable("node down")
+
+    with pytest.raises(ChainUnavailable):
+        cache.check_canary(KEY, failing, head=HEAD)
+    reader = CountingReader()
+    assert cache.check_canary(KEY, reader, head=HEAD) is False
+    assert reader.asked == [7]

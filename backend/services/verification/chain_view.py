@@ -1,15 +1,15 @@
 """What the chain says about roots, recalls and lot milestones, as one verification sees it.
 
 Reads go to the process-wide :class:`ChainFactCache` first (final anchors), after one check per
-request that the cache's canary block is unchanged, then to the node. Within one request each
-root and each lot is asked about once. The registry's state that can change (its heads root,
-a key's record) is read at the request's head block, once per block: the head's number and
-hash are read on every request, and answers read at that hash are shared by every request
-that finds the same head (``block_memo``), so a revocation is still seen by the next request
-after its block. A node that fails once is not
-asked again in the same request, and not for a few seconds afterwards by any request (the
-cache's circuit breaker), so an unreachable node costs one timeout, not one per root: the
-answers become "unknown" and verdicts say ``pending`` rather than guessing.
+request that the cache's canary block is unchanged (read again only under a new head block),
+then to the node. Within one request each root and each lot is asked about once. The registry's
+state that can change (its heads root, a key's record) is read at the request's head block, once
+per block: the head's number and hash are read on every request, and answers read at that hash
+are shared by every request that finds the same head (``block_memo``), so a revocation is still
+seen by the next request after its block. A node that fails once is not asked again in the same
+request, and not for a few seconds afterwards by any request (the cache's circuit breaker), so an
+unreachable node costs one timeout, not one per root: the answers become "unknown" and verdicts
+say ``pending`` rather than guessing.
 """
 
 from __future__ import annotations
@@ -269,13 +269,18 @@ class ChainView:
     def _check_canary(self, chain: ChainClient, key: ChainKey) -> None:
         """Once per request: drop the chain's cached facts if its canary block changed.
 
-        The read is shared with concurrent requests (see :meth:`ChainFactCache.check_canary`).
+        The read is shared with concurrent requests, and spared while the node's head is the
+        block under which it was last read unchanged (see :meth:`ChainFactCache.check_canary`):
+        the request reads that head anyway, for the registry's state.
         """
         if key in self._canaries_checked or self._down:
             return
         self._canaries_checked.add(key)
         try:
-            changed = self._cache.check_canary(key, lambda number: self._block_hash(chain, number))
+            head = self._head_block(chain)
+            changed = self._cache.check_canary(
+                key, lambda number: self._block_hash(chain, number), head=(head.number, head.hash)
+            )
         except ChainError as exc:
             self._fail(exc)
             return
