@@ -11,14 +11,14 @@ standard parser sees it. No document the project writes comes near the limit.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 #: Deepest nesting of arrays and objects accepted from outside the process.
 MAX_JSON_DEPTH = 64
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+#: Objects and arrays nest alike: both become ``[`` … ``]`` once strings are gone.
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
 
 
 class JsonTooDeep(ValueError):
@@ -29,17 +29,34 @@ def json_too_deep(text: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether ``text`` nests arrays and objects deeper than ``limit`` (strings ignored).
 
     Counting brackets first keeps this at C speed for ordinary texts, which cannot reach the
-    limit at all; only a text with more brackets than the limit is walked.
+    limit at all. A text with more brackets than the limit (a batch of a hundred events) is
+    measured at C speed too: with strings removed and only brackets kept, every pass of
+    ``replace("[]", "")`` takes away the innermost pairs, so the number of passes is the
+    nesting depth. Brackets left unpaired at the end (not JSON) count as nesting, as a
+    recursive parser would descend into each opening one before it failed.
     """
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     if raw.count(b"[") + raw.count(b"{") <= limit:
         return False
+    rest = _outside_strings(raw).translate(_AS_SQUARE, _NOT_BRACKETS)
     depth = 0
-    for byte in _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
-        depth += 1 if byte in b"[{" else -1
+    while b"[]" in rest:
+        depth += 1
         if depth > limit:
             return True
-    return False
+        rest = rest.replace(b"[]", b"")
+    return depth + rest.count(b"[") > limit
+
+
+def _outside_strings(raw: bytes) -> bytes:
+    """``raw`` without its strings' contents, by C-speed replaces and a split.
+
+    Escaped backslashes go first, then escaped quotes; every quote left opens or closes a
+    string, so the text outside strings is every other piece between quotes. Past a stray
+    backslash (not JSON) the pieces may pair differently, but a parser stops there.
+    """
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return b"".join(unescaped.split(b'"')[::2])
 
 
 def loads_bounded(text: bytes | str, limit: int = MAX_JSON_DEPTH) -> Any:
