@@ -206,3 +206,27 @@ def test_the_consumer_page_shows_what_was_used_and_the_override(
     assert (
         "allowed harvest before the pre-harvest interval ended. Reason: Mẫu dư lượng đạt" in english
     )
+
+
+def test_a_batch_packs_a_free_lot_but_refuses_a_held_one_named_by_its_own_item(
+    supply_chain: Actors, sprayed: datetime
+) -> None:
+    """A batch walks each lot's holds once: a free lot packed twice, then a held lot."""
+    client, headers = supply_chain.client, supply_chain.headers
+    supply_chain.post("/api/v1/lots", "htx", harvest_body(code="L-FREE"))  # before the spray
+    supply_chain.post(
+        "/api/v1/farms/F-01/phi-overrides", "ql", {"reason": "Mẫu kiểm nghiệm dư lượng đạt"}
+    )
+    now = _at(datetime.now(UTC))
+    supply_chain.post("/api/v1/lots", "htx", harvest_body(code="L-HELD", harvested_at=now))
+
+    def pack(lot: str) -> dict[str, Any]:
+        return {"lot": lot, "type": "packing", "occurred_at": now, "data": {}}
+
+    items = [pack("L-FREE"), pack("L-FREE"), pack("L-HELD"), pack("L-HELD")]
+    refused = client.post("/api/v1/events/batch", json={"events": items}, headers=headers["htx"])
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "events[2].type" and "Anvil 5SC" in refused.json()["detail"]
+    free = [pack("L-FREE"), pack("L-FREE")]
+    packed = client.post("/api/v1/events/batch", json={"events": free}, headers=headers["htx"])
+    assert packed.status_code == 201 and packed.json()["accepted"] == 2

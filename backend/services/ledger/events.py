@@ -295,6 +295,7 @@ def add_lot_events(
     if not 1 <= len(items) <= MAX_BATCH_EVENTS:
         raise InvalidInput(message("ledger.events.batch_size", most=MAX_BATCH_EVENTS), field=field)
     lots = _lock_lots(session, {item.lot_code for item in items})
+    released: set[int] = set()
     prepared = [
         _prepare_item(
             session,
@@ -303,6 +304,7 @@ def add_lot_events(
             lot=lots[item.lot_code],
             org=org,
             settings=settings,
+            released=released,
         )
         for index, item in zip(indexes or range(len(items)), items, strict=True)
     ]
@@ -346,15 +348,23 @@ def _prepare_item(
     lot: Lot | None,
     org: Organisation,
     settings: Settings,
+    released: set[int],
 ) -> _PreparedEvent:
-    """One item checked in the order :func:`add_lot_event` checks, errors named by ``path``."""
+    """One item checked in the order :func:`add_lot_event` checks, errors named by ``path``.
+
+    ``released`` holds the lots of this batch already found free of a harvest hold: holds
+    are made only with a harvest lot, never by an observation, so a lot free at the batch's
+    first packing item is free at its last, and its ancestry is walked once, not per item.
+    """
     kind = parse_event_type(item.event_type, field=f"{path}.type")
     if lot is None:
         raise NotFound(UNKNOWN_LOT, field=f"{path}.lot")
     permissions.require_custodian(org, lot, field=f"{path}.lot")
     _refuse_structural(kind, field=f"{path}.type")
-    if kind is EventType.PACKING:
+    if kind is EventType.PACKING and lot.id not in released:
         phi.require_released(session, lot=lot, action="packing", field=f"{path}.type")
+        if lot.id is not None:
+            released.add(lot.id)
     _require_on_hand(session, lot, kind, item.data, field=f"{path}.data.quantity_in")
     try:
         return _prepare_event(
