@@ -72,23 +72,22 @@ def sign_event(
     if event.lot_seq is None:
         return
     context = _context_for(org)
-    typed, digest = _event_statement(
-        context.chain.domain(),
-        org_key=org_key(org.slug),
-        lot_key=lot_key(lot.code),
-        seq=event.lot_seq,
-        event_hash=from_hex(event.event_hash),
-    )
-    statement: dict[str, Any] = {
-        "kind": "event",
-        "org": org.slug,
-        "typed_data": typed,
-        "digest": digest,
-        "event_hash": event.event_hash,
-        "lot": lot.code,
+    domain = context.chain.domain()
+    words: dict[str, Any] = {
+        "org_key": org_key(org.slug),
+        "lot_key": lot_key(lot.code),
         "seq": event.lot_seq,
+        "event_hash": from_hex(event.event_hash),
     }
-    if event.canonical is not None:
+    # The server signing for itself needs the digest only; the typed data and the document
+    # are what a client is shown and signs (a draft) or what its signature is checked on.
+    shown = context.mode is not Mode.CUSTODIAL
+    statement: dict[str, Any] = {"kind": "event", "org": org.slug}
+    if shown:
+        statement["typed_data"] = event_typed_data(domain, **words)
+    statement["digest"] = to_hex(event_digest(domain, **words))
+    statement.update(event_hash=event.event_hash, lot=lot.code, seq=event.lot_seq)
+    if shown and event.canonical is not None:
         statement["document"] = loads_bounded(event.canonical)
     event.signature, event.signer = _settle(session, context, org, settings, statement)
 
