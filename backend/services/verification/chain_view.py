@@ -299,8 +299,9 @@ class ChainView:
 
     def milestone_lookup(self, lot_code: str, action: ChainAction | None) -> MilestoneLookup | None:
         """:meth:`milestone` for the lot ``lot_code`` and its queued ``action``, if any."""
-        key = to_hex(lot_key(lot_code))
-        return partial(self.milestone, key, hint=action.tx_hash) if action else None
+        if not action:
+            return None  # most events are anchored in batches, with no milestone of their own
+        return partial(self.milestone, to_hex(lot_key(lot_code)), hint=action.tx_hash)
 
     def milestone(
         self, lot_key_hex: str, kind: int, event_hash: str, *, hint: str | None = None

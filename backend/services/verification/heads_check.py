@@ -48,7 +48,7 @@ def head_problems(
         if anchored:
             return [Finding(Verdict.TAMPERED, "tampered_head_absent")]
         return []
-    for document, digest in documents:
+    for document, digest in reversed(documents):  # the proven head is most often the newest
         seq = document["seq"]
         if head_leaf(lot_key, from_hex(digest), seq) == proof.leaf:
             if verify_head(root, lot_key, from_hex(digest), seq, bitmap, siblings):
