@@ -135,6 +135,7 @@ def serve(
     import uvicorn
 
     from backend.app import create_app
+    from backend.http.startup_heap import freeze_startup_heap
 
     configure_logging()
     default_public_base_url(host, port)
@@ -153,6 +154,7 @@ def serve(
         server = uvicorn.Server(
             uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info")
         )
+        freeze_startup_heap()
         server.run()  # returns after Ctrl-C or SIGTERM; the runtime closes on the way out
 
 

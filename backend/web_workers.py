@@ -108,6 +108,7 @@ def build_worker_app(*, log_level: int = logging.INFO) -> FastAPI:
     The runtime is closed when the app's lifespan ends (the child's graceful shutdown).
     """
     from backend.app import create_app
+    from backend.http.startup_heap import freeze_startup_heap
     from backend.runtime import Runtime
 
     configure_logging(log_level)
@@ -119,6 +120,7 @@ def build_worker_app(*, log_level: int = logging.INFO) -> FastAPI:
     except BaseException:
         runtime.close()
         raise
+    freeze_startup_heap()
     logger.info("web worker %d ready", os.getpid())
     return app
 

@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from backend.app import create_app
     from backend.config import get_settings
+    from backend.http.startup_heap import freeze_startup_heap
     from backend.runtime import Runtime
     from backend.web_workers import prepare_environment, run_workers
 
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         app = create_app(runtime)
         add_baseline_routes(app)
+        freeze_startup_heap()  # as `sentrace serve` does
         uvicorn.run(app, host=LOOPBACK, port=args.port, log_level="warning", access_log=False)
     finally:
         runtime.close()
