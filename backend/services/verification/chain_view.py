@@ -285,10 +285,7 @@ class ChainView:
             self._fail(exc)
             return
         if changed:
-            logger.warning(
-                "the canary block changed under cached anchors (reorg or reset); "
-                "re-reading the chain"
-            )
+            logger.warning("the canary block changed under cached anchors: re-reading the chain")
 
     def recalled(self, lot_key: str) -> bool | None:
         """Whether the registry has the lot recalled; None when the chain cannot be asked."""
