@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -35,6 +36,16 @@ def note(actors: Actors, code: str, text_: str, *, org: str = "htx") -> str:
     """A ``note`` event on lot ``code``; returns the event id."""
     body = {"type": "note", "occurred_at": "2026-05-02T08:00:00Z", "data": {"text": text_}}
     return str(actors.post(f"/api/v1/lots/{code}/events", org, body)["id"])
+
+
+def noted_and_anchored(runtime: Runtime, actors: Actors, code: str, notes: Sequence[str]) -> str:
+    """A harvest lot ``code`` of HTX Mỹ Xương with one ``note`` per text, signed and anchored
+    through the application; returns ``code``."""
+    harvest(actors, code)
+    for text_ in notes:
+        note(actors, code, text_)
+    anchor_everything(runtime)
+    return code
 
 
 def events(engine: Engine, *, lot_code: str | None = None) -> list[Event]:

@@ -19,7 +19,7 @@ from backend.models import Event
 from backend.runtime import Runtime
 from backend.services.verification.chain_view import ChainView
 from tests.support.app import Actors
-from tests.support.ledger_flow import anchor_everything, harvest, note
+from tests.support.ledger_flow import noted_and_anchored
 
 LOT = "LO-CANARY-HEAD"
 
@@ -31,11 +31,7 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def lot(runtime: Runtime, supply_chain: Actors, client: TestClient) -> str:
-    harvest(supply_chain, LOT)
-    for text in ("Tỉa cành", "Bón phân hữu cơ"):
-        note(supply_chain, LOT, text)
-    anchor_everything(runtime)
-    return LOT
+    return noted_and_anchored(runtime, supply_chain, LOT, ["Tỉa cành", "Bón phân hữu cơ"])
 
 
 @pytest.fixture

@@ -20,7 +20,13 @@ from backend.hashing import canonical_bytes, keccak, read_document, to_hex
 from backend.models import Event
 from backend.runtime import Runtime
 from tests.support.app import Actors
-from tests.support.ledger_flow import anchor_everything, events, harvest, note, set_event_json
+from tests.support.ledger_flow import (
+    anchor_everything,
+    events,
+    note,
+    noted_and_anchored,
+    set_event_json,
+)
 
 LOT = "LO-WARM"
 
@@ -33,11 +39,8 @@ def settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 def lot(runtime: Runtime, supply_chain: Actors, client: TestClient) -> str:
     """A harvest and four notes of HTX Mỹ Xương, signed and anchored through the application."""
-    harvest(supply_chain, LOT)
-    for text in ("Tỉa cành", "Bón phân hữu cơ", "Tưới nước", "Kiểm tra sâu bệnh"):
-        note(supply_chain, LOT, text)
-    anchor_everything(runtime)
-    return LOT
+    notes = ["Tỉa cành", "Bón phân hữu cơ", "Tưới nước", "Kiểm tra sâu bệnh"]
+    return noted_and_anchored(runtime, supply_chain, LOT, notes)
 
 
 def verification(client: TestClient) -> dict[str, Any]:
