@@ -295,7 +295,7 @@ def add_lot_events(
     if not 1 <= len(items) <= MAX_BATCH_EVENTS:
         raise InvalidInput(message("ledger.events.batch_size", most=MAX_BATCH_EVENTS), field=field)
     lots = _lock_lots(session, {item.lot_code for item in items})
-    released: set[int] = set()
+    released: set[str] = set()
     prepared = [
         _prepare_item(
             session,
@@ -348,7 +348,7 @@ def _prepare_item(
     lot: Lot | None,
     org: Organisation,
     settings: Settings,
-    released: set[int],
+    released: set[str],
 ) -> _PreparedEvent:
     """One item checked in the order :func:`add_lot_event` checks, errors named by ``path``.
 
@@ -361,10 +361,9 @@ def _prepare_item(
         raise NotFound(UNKNOWN_LOT, field=f"{path}.lot")
     permissions.require_custodian(org, lot, field=f"{path}.lot")
     _refuse_structural(kind, field=f"{path}.type")
-    if kind is EventType.PACKING and lot.id not in released:
+    if kind is EventType.PACKING and lot.code not in released:
         phi.require_released(session, lot=lot, action="packing", field=f"{path}.type")
-        if lot.id is not None:
-            released.add(lot.id)
+        released.add(lot.code)
     _require_on_hand(session, lot, kind, item.data, field=f"{path}.data.quantity_in")
     try:
         return _prepare_event(

@@ -21,7 +21,6 @@ from backend.errors import InvalidInput, ServiceUnavailable, SignatureRequired
 from backend.hashing import from_hex, lot_key, to_hex
 from backend.hashing.diary import diary_key
 from backend.hashing.eip712 import (
-    SigningDomain,
     event_typed_data,
     org_key,
     recall_typed_data,
@@ -72,22 +71,15 @@ def sign_event(
     if event.lot_seq is None:
         return
     context = _context_for(org)
-    domain = context.chain.domain()
-    words: dict[str, Any] = {
-        "org_key": org_key(org.slug),
-        "lot_key": lot_key(lot.code),
-        "seq": event.lot_seq,
-        "event_hash": from_hex(event.event_hash),
-    }
-    # The server signing for itself needs the digest only; the typed data and the document
-    # are what a client is shown and signs (a draft) or what its signature is checked on.
-    shown = context.mode is not Mode.CUSTODIAL
-    statement: dict[str, Any] = {"kind": "event", "org": org.slug}
-    if shown:
-        statement["typed_data"] = event_typed_data(domain, **words)
-    statement["digest"] = to_hex(event_digest(domain, **words))
-    statement.update(event_hash=event.event_hash, lot=lot.code, seq=event.lot_seq)
-    if shown and event.canonical is not None:
+    statement = _event_statement(
+        context,
+        org=org,
+        lot_key=lot_key(lot.code),
+        lot=lot.code,
+        seq=event.lot_seq,
+        event_hash=event.event_hash,
+    )
+    if context.mode is not Mode.CUSTODIAL and event.canonical is not None:
         statement["document"] = loads_bounded(event.canonical)
     event.signature, event.signer = _settle(session, context, org, settings, statement)
 
@@ -105,23 +97,15 @@ def sign_diary_entry(
     """``(signature, signer)`` of a farm diary entry: the same ``Event`` statement as a lot's
     event, its ``lotKey`` the farm's diary key (proof rules 13.2); empty while collecting."""
     context = _context_for(org)
-    typed, digest = _event_statement(
-        context.chain.domain(),
-        org_key=org_key(org.slug),
+    statement = _event_statement(
+        context,
+        org=org,
         lot_key=diary_key(farm_code),
+        lot=f"farm/{farm_code}",
         seq=seq,
-        event_hash=from_hex(entry_hash),
+        event_hash=entry_hash,
     )
-    statement: dict[str, Any] = {
-        "kind": "event",
-        "org": org.slug,
-        "typed_data": typed,
-        "digest": digest,
-        "event_hash": entry_hash,
-        "lot": f"farm/{farm_code}",
-        "seq": seq,
-        "document": document,
-    }
+    statement["document"] = document
     return _settle(session, context, org, settings, statement)
 
 
@@ -157,12 +141,31 @@ def sign_recall(
 
 
 def _event_statement(
-    domain: SigningDomain, *, org_key: bytes, lot_key: bytes, seq: int, event_hash: bytes
-) -> tuple[dict[str, Any], str]:
-    """The ``Event`` typed data (what a client signs) and its digest in hex, computed directly
-    (``event_digest``; the tests hold it to eth-account's digest of the same typed data)."""
-    words = {"org_key": org_key, "lot_key": lot_key, "seq": seq, "event_hash": event_hash}
-    return event_typed_data(domain, **words), to_hex(event_digest(domain, **words))
+    context: SigningContext,
+    *,
+    org: Organisation,
+    lot_key: bytes,
+    lot: str,
+    seq: int,
+    event_hash: str,
+) -> dict[str, Any]:
+    """The ``Event`` statement of a write, its digest in hex computed directly (``event_digest``;
+    the tests hold it to eth-account's digest of the same typed data). The typed data is added
+    only where a client is shown the statement (a draft) or its signature is checked on it: the
+    server signing for a custodial organisation needs the digest alone."""
+    domain = context.chain.domain()
+    words: dict[str, Any] = {
+        "org_key": org_key(org.slug),
+        "lot_key": lot_key,
+        "seq": seq,
+        "event_hash": from_hex(event_hash),
+    }
+    statement: dict[str, Any] = {"kind": "event", "org": org.slug}
+    if context.mode is not Mode.CUSTODIAL:
+        statement["typed_data"] = event_typed_data(domain, **words)
+    statement["digest"] = to_hex(event_digest(domain, **words))
+    statement.update(event_hash=event_hash, lot=lot, seq=seq)
+    return statement
 
 
 def _context_for(org: Organisation) -> SigningContext:
