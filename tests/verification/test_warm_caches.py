@@ -113,3 +113,26 @@ def test_the_heads_root_is_read_again_once_a_new_block_moves_it(
 
     after = runtime.chain_view().heads_root()
     assert after == chain.heads_root() != before
+
+
+def test_a_stored_leaf_is_compared_by_value_on_a_warm_read(
+    runtime: Runtime, client: TestClient, lot: str
+) -> None:
+    """The computed leaf is remembered with its hex; a stored leaf in other letters is the same
+    value (it stays verified), while another value reads ``tampered_leaf`` once warm."""
+    for _ in range(2):
+        assert verification(client)["verdict"] == "verified"
+    first, second = sorted(
+        (e for e in events(runtime.engine, lot_code=lot) if e.lot_seq and e.lot_seq > 1),
+        key=lambda e: e.lot_seq or 0,
+    )[:2]
+    assert first.leaf is not None and second.leaf is not None
+    set_columns(runtime, first.id, leaf="0x" + first.leaf[2:].upper())
+    assert verification(client)["verdict"] == "verified"
+
+    set_columns(runtime, second.id, leaf=first.leaf)
+    body = verification(client)
+    reasons = {e["id"]: e["reason_code"] for e in body["events"]}
+    assert body["verdict"] == "tampered"
+    assert reasons[second.id] == "tampered_leaf"
+    assert reasons[first.id] == "verified"

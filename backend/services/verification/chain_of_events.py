@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from backend.hashing import HashingError, keccak, read_document, to_hex
@@ -27,6 +28,8 @@ class StoredDocument:
 
     document: dict[str, Any]
     computed_hash: str
+    #: The same hash as bytes (what a leaf is built from).
+    computed_digest: bytes = b""
 
 
 def read_stored(event: Event, lot_code: str) -> StoredDocument | Finding:
@@ -38,14 +41,23 @@ def read_stored(event: Event, lot_code: str) -> StoredDocument | Finding:
         document = read_document(bytes(raw))
     except HashingError as exc:
         return Finding(Verdict.TAMPERED, "tampered_unhashable", {"problem": str(exc)})
-    computed = to_hex(keccak(bytes(raw)))
+    digest, computed = stored_digest(bytes(raw))
     if computed != (event.event_hash or "").lower():
         return Finding(Verdict.TAMPERED, "tampered_hash")
     if document["lot"] != lot_code:
         return Finding(Verdict.TAMPERED, "tampered_moved", {"lot": document["lot"]})
     if document["id"] != event.id:
         return Finding(Verdict.TAMPERED, "tampered_hash")
-    return StoredDocument(document, computed)
+    return StoredDocument(document, computed, digest)
+
+
+@lru_cache(maxsize=16384)
+def stored_digest(raw: bytes) -> tuple[bytes, str]:
+    """Keccak-256 of stored canonical bytes, as bytes and as ``0x`` hex: a pure function of
+    the exact bytes, asked again for every event on every read. The look-up hashes the bytes
+    object once (``read_document`` has hashed the same object already)."""
+    digest = keccak(raw)
+    return digest, to_hex(digest)
 
 
 def chain_problems(documents: Sequence[StoredDocument]) -> list[Finding]:

@@ -268,7 +268,7 @@ def check_event(
         if isinstance(stored, Finding):
             return result(stored)
         document, computed_hex = stored.document, stored.computed_hash
-        computed = from_hex(computed_hex)
+        computed = stored.computed_digest
     else:
         org = lineage.orgs.get(event.org_id)
         try:
@@ -283,8 +283,15 @@ def check_event(
         if event.leaf is not None or event.merkle_proof is not None:
             return result(Finding(Verdict.TAMPERED, "tampered_orphan_proof"), computed_hex)
         return result(Finding(Verdict.PENDING, "pending_unanchored"), computed_hex)
-    leaf = leaf_hash(lot_key(lot.code) if key is None else key, computed)
+    leaf = _leaf(lot_key(lot.code) if key is None else key, computed)
     return result(_anchored_finding(event, batch, leaf, anchor, view), computed_hex)
+
+
+@lru_cache(maxsize=16384)
+def _leaf(key: bytes, computed: bytes) -> tuple[bytes, str]:
+    """The event's leaf (rule 4) as bytes and as ``0x`` hex, by the exact lot key and hash."""
+    leaf = leaf_hash(key, computed)
+    return leaf, to_hex(leaf)
 
 
 def _on_chain(anchor: AnchorFact | None) -> bool:
@@ -309,12 +316,14 @@ def _recorded_late(
 def _anchored_finding(
     event: Event,
     batch: Batch,
-    leaf: bytes,
+    computed_leaf: tuple[bytes, str],
     anchor: AnchorFact | None,
     view: ChainView,
 ) -> Finding:
+    leaf, leaf_hex = computed_leaf
     try:
-        stored_leaf = from_hex(event.leaf or "")
+        # The stored leaf as written is the computed one's hex: no parse needed.
+        stored_leaf = leaf if event.leaf == leaf_hex else from_hex(event.leaf or "")
         holds = verify_stored_proof(event.merkle_proof or [], batch.root, leaf)
     except (HashingError, TypeError):
         return Finding(Verdict.TAMPERED, "tampered_proof", {"root": batch.root})

@@ -13,6 +13,7 @@ anchored event reads ``pending`` (unconfirmed), never ``verified``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from backend.models import Event
@@ -41,10 +42,9 @@ def signed_finding(
     """The event's finding once its signature is judged, and who signed it (when recovered)."""
     if base.verdict is Verdict.TAMPERED:
         return base, None
-    org = {"org": document["org_name"]}
     signature = getattr(event, "signature", None)
     if not signature:
-        return Finding(Verdict.TAMPERED, "tampered_unsigned", org), None
+        return Finding(Verdict.TAMPERED, "tampered_unsigned", _org(document)), None
     anchored = anchor is not None and anchor.state in _ON_CHAIN and anchor.timestamp is not None
     registry = anchor.registry if anchored and anchor is not None else None
     address, chain_id = registry or view.contract_address, view.chain_id
@@ -63,24 +63,28 @@ def signed_finding(
     )
     recovered, record, found = judged.signer, judged.record, judged.standing
     if recovered is None:
-        return Finding(Verdict.TAMPERED, "tampered_signature_invalid", org), None
+        return Finding(Verdict.TAMPERED, "tampered_signature_invalid", _org(document)), None
+    org, org_name = str(document["org"]), str(document["org_name"])
     if record is None or found is None:
-        signer = Signer(recovered, str(document["org"]), str(document["org_name"]), None)
-        return _unconfirmed(base), signer
-    custody = custody_name(record.custody)
-    signer = Signer(
-        recovered,
-        str(document["org"]),
-        str(document["org_name"]),
-        custody,
-        confirmed=found is Standing.SIGNS,
-    )
-    if found is Standing.SIGNS:
+        return _unconfirmed(base), _signer(recovered, org, org_name, None, False)
+    confirmed = found is Standing.SIGNS
+    signer = _signer(recovered, org, org_name, custody_name(record.custody), confirmed)
+    if confirmed:
         return base, signer
-    params = {**org, "signer": recovered}
+    params = {**_org(document), "signer": recovered}
     if found is Standing.UNREGISTERED:
         return Finding(Verdict.PENDING, "pending_signer_unregistered", params), signer
     return Finding(Verdict.TAMPERED, f"tampered_{found}", params), signer
+
+
+def _org(document: dict[str, Any]) -> dict[str, Any]:
+    return {"org": document["org_name"]}
+
+
+@lru_cache(maxsize=4096)
+def _signer(address: str, org: str, org_name: str, custody: str | None, confirmed: bool) -> Signer:
+    """One shared (immutable) signer per exact value: a lot's events are signed by a few keys."""
+    return Signer(address, org, org_name, custody, confirmed=confirmed)
 
 
 def _unconfirmed(base: Finding) -> Finding:

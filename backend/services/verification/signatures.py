@@ -83,7 +83,13 @@ class Signer:
 
 def org_key_of(document: dict[str, Any]) -> bytes:
     """The registry's name of the document's organisation (keccak256 of the NFC slug)."""
-    return org_key(str(document["org"]))
+    return _org_key(str(document["org"]))
+
+
+@lru_cache(maxsize=4096)
+def _org_key(slug: str) -> bytes:
+    """By the exact slug: a lot's events all name the same organisation or two."""
+    return org_key(slug)
 
 
 def recover(
