@@ -63,7 +63,7 @@ from backend.services.verification.results import (
 )
 from backend.services.verification.sealed_heads import sealed_head_problems
 from backend.services.verification.signature_check import signed_finding
-from backend.services.verification.verdicts import Finding, Verdict, worst_finding
+from backend.services.verification.verdicts import SEVERITY, Finding, Verdict, worst_finding
 from backend.timeutil import as_utc, rfc3339_z
 
 # ---------------------------------------------------------------------------- entry points
@@ -126,14 +126,11 @@ def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
     key, prove = record.lot_key_bytes, lineage.prove_head
     problems += sealed_head_problems(lot_key=key, events=events, prove_head=prove, view=view)
     recall, recall_finding = recall_status(record, lineage, view, events)
-    findings = [
-        Finding(
-            e.verdict,
-            "in_event",
-            {"event": e.event.id, "type": stated_type(e), "lot": lot.code, "reason": e.finding},
-        )
-        for e in events
-    ]
+    findings: list[Finding] = []
+    named = _worst_event(events)
+    if named is not None:
+        params = {"event": named.event.id, "type": stated_type(named), "lot": lot.code}
+        findings.append(Finding(named.verdict, "in_event", {**params, "reason": named.finding}))
     findings += problems
     if recall_finding is not None:
         findings.append(recall_finding)
@@ -143,6 +140,16 @@ def check_lot(record: LotRecord, lineage: Lineage, view: ChainView) -> LotCheck:
     elif chosen.verdict is Verdict.VERIFIED:
         chosen = Finding(Verdict.VERIFIED, "lot_verified")
     return LotCheck(lot=lot, finding=chosen, events=events, problems=problems, recall=recall)
+
+
+def _worst_event(events: list[EventCheck]) -> EventCheck | None:
+    """The first event of the most severe verdict: the one the lot's reason names (the order
+    ``worst_finding`` picks in), found before any finding is built for it."""
+    named: EventCheck | None = None
+    for check in events:
+        if named is None or SEVERITY[check.finding.verdict] > SEVERITY[named.finding.verdict]:
+            named = check
+    return named
 
 
 def batch_problems(record: LotRecord, lineage: Lineage, view: ChainView) -> list[Finding]:
@@ -305,12 +312,17 @@ def _recorded_late(
     (the stated time is the document's for v2, the hashed column for v1)."""
     if anchor is None or anchor.timestamp is None:
         return False
-    stated = (
-        datetime.fromisoformat(document["occurred_at"])
-        if document is not None
-        else as_utc(event.occurred_at)
-    )
-    return anchor.timestamp - stated.timestamp() > late_after_s
+    if document is not None:
+        stated = _instant(document["occurred_at"])
+    else:
+        stated = as_utc(event.occurred_at).timestamp()
+    return anchor.timestamp - stated > late_after_s
+
+
+@lru_cache(maxsize=16384)
+def _instant(stated: str) -> float:
+    """A document's RFC 3339 time as a POSIX timestamp, by the exact text."""
+    return datetime.fromisoformat(stated).timestamp()
 
 
 def _anchored_finding(

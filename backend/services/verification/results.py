@@ -81,7 +81,7 @@ class EventCheck:
             "occurred_at": stated_at,
             **({"seq": document["seq"]} if document else {}),
             "verdict": str(self.verdict),
-            **self.finding.as_json(),
+            **self.finding.reason_fields,
             "event_hash": self.event.event_hash,
             "computed_hash": self.computed_hash,
             "batch_root": batch.root if batch else None,

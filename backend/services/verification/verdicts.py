@@ -59,6 +59,12 @@ class Finding:
 
     def as_json(self) -> dict[str, Any]:
         """``reason`` (Vietnamese, the stable field), ``reason_vi``, ``reason_en``, the code."""
+        return dict(self.reason_fields)
+
+    @cached_property
+    def reason_fields(self) -> Mapping[str, str]:
+        """:meth:`as_json`'s fields, rendered once per finding: a finding is immutable, and one
+        shared finding stands for every event of a batch. Read-only: copy it to change it."""
         key = self._plain_key
         vi, en = (
             _plain_texts(self.code, key) if key is not None else (self.text("vi"), self.text("en"))
