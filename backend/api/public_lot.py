@@ -83,7 +83,9 @@ class LotPublicView(BaseModel):
     verdict: str | None = Field(description="The verification's verdict (rules v2 lots).")
     product: PublicProduct
     brand_owner: str | None = Field(
-        description="Who holds the GTIN's GS1 company prefix in the platform's register."
+        description="Who holds the GTIN's GS1 company prefix in the platform's register; on a "
+        "rules-v2 lot named only as a checked document of its line names that organisation "
+        "(null when none does)."
     )
     producer: str | None = Field(description="The organisation that harvested the lot.")
     farm: PublicFarm | None
@@ -108,6 +110,9 @@ def public_view(session: Session, full: LotPublic, view: ChainView) -> LotPublic
     names = _org_names(session, {event.org for event in full.events})
     farm = full.farm
     owner = gs1_prefixes.brand_owner(session, full.product.gtin)
+    owner_name = owner.name if owner else None
+    if v2 is not None and owner is not None:  # named only as the checked documents name it
+        owner_name = _stated_names(v2).get(owner.slug)
     return LotPublicView(
         code=full.code,
         rules=2 if v2 else 1,
@@ -115,7 +120,7 @@ def public_view(session: Session, full: LotPublic, view: ChainView) -> LotPublic
         product=PublicProduct(
             name_vi=full.product.name_vi, name_en=full.product.name_en, gtin=full.product.gtin
         ),
-        brand_owner=owner.name if owner else None,
+        brand_owner=owner_name,
         producer=(v2.producer.name if v2 and v2.producer else _harvester(full, names)),
         farm=None if farm is None else _farm(session, farm, view),
         quantity=full.quantity,
@@ -128,6 +133,15 @@ def public_view(session: Session, full: LotPublic, view: ChainView) -> LotPublic
         in_transit_to=_in_transit_to(session, full),
         events=[_event(event, names) for event in full.events],
     )
+
+
+def _stated_names(full: LotPublicV2) -> dict[str, str]:
+    """Organisation names by slug as the lot's checked documents state them (each event's
+    recorder, the lot's producer)."""
+    names = {e.org: e.org_name for e in full.events if e.proven and e.org_name}
+    if full.producer is not None:
+        names.setdefault(full.producer.slug, full.producer.name)
+    return names
 
 
 def _in_transit_to(session: Session, full: LotPublic) -> str | None:

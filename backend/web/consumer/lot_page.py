@@ -14,7 +14,7 @@ from backend.services.catalog import gs1_prefixes
 from backend.services.labels.scans import ScanSummary
 from backend.services.verification.chain_view import AnchorFact
 from backend.services.verification.lineage import Lineage
-from backend.services.verification.proven_facts import proven_lot_facts
+from backend.services.verification.proven_facts import proven_lot_facts, proven_org_names
 from backend.services.verification.results import Verification
 from backend.timeutil import as_utc
 from backend.web.consumer.ancestry import lot_ancestry
@@ -54,6 +54,11 @@ def build_lot_page(
     events = timeline(verification, lineage, lang, t, unit)
     gtin = product.gtin if product else None
     owner = gs1_prefixes.brand_owner(session, gtin)
+    owner_name = owner.name if owner else None
+    if facts is not None and owner is not None:
+        # The register says which organisation holds the prefix; its name is shown only as a
+        # checked document states it (an organisation row can be renamed behind the app's back).
+        owner_name = proven_org_names(verification).get(owner.slug)
     return LotPageView(
         verdict=str(verification.verdict),
         verdict_details=verdict_details(verification, events, lang, t),
@@ -71,7 +76,8 @@ def build_lot_page(
         scan=scan,
         proof_url=f"/api/v1/lots/{quote(lot.code, safe='')}/proof",
         late_after_h=round(verification.chain.late_after_s / 3600),
-        brand_owner=owner.name if owner else None,
+        brand_owner=owner_name,
+        brand_unnamed=owner is not None and owner_name is None,
         kg_in_out=kg_in_out(verification),
         in_transit_to=in_transit_to(verification, lineage),
     )

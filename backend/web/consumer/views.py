@@ -103,6 +103,9 @@ class LotPageView:
     #: The organisation holding the GTIN's GS1 company prefix in the platform's register (not
     #: a fact of the documents: the platform admin registers prefixes against GS1 licences).
     brand_owner: str | None = None
+    #: The prefix is registered, but no checked document of the lot's line states its holder's
+    #: name (rules v2 show an organisation's name only as a document states it).
+    brand_unnamed: bool = False
     #: "1000 kg thu hoạch → 340 kg": harvest kilograms into the lot and what it holds, from
     #: the verified documents of its line (``mass_flow``); None when they cannot say.
     kg_in_out: tuple[str, str] | None = None
