@@ -128,12 +128,20 @@ class Deployment:
 def distinct(addresses: Iterable[str], but: str | None = None) -> tuple[ChecksumAddress, ...]:
     """``addresses`` checksummed, each once, in order, without ``but``."""
     seen: list[ChecksumAddress] = []
-    skip = to_checksum_address(but) if but else None
+    skip = checksummed(but) if but else None
     for address in addresses:
-        checksum = to_checksum_address(address)
+        checksum = checksummed(address)
         if checksum != skip and checksum not in seen:
             seen.append(checksum)
     return tuple(seen)
+
+
+@lru_cache(maxsize=1024)
+def checksummed(address: str) -> ChecksumAddress:
+    """``to_checksum_address`` by the exact text (about 40 µs a call, and every verification
+    asks for the registries in use): a pure function, so its answers are remembered. What it
+    raises (not an address) is not."""
+    return to_checksum_address(address)
 
 
 def successor_replaces(known: Deployment | None, new_address: str) -> tuple[ChecksumAddress, ...]:
