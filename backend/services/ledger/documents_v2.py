@@ -33,6 +33,7 @@ from backend.hashing import (
     to_hex,
 )
 from backend.models import Disclosure, Event, EventType, Farm, Lot, LotLink, Organisation, Product
+from backend.new_rows import new_row
 from backend.services.accounts.orgs import get_org_by_slug
 
 SCHEMA_VERSION = 2
@@ -55,7 +56,7 @@ class PrivateValues:
 
     def disclosures(self, event_id: str) -> list[Disclosure]:
         return [
-            Disclosure(event_id=event_id, path=path, value=value, salt=to_hex(salt))
+            new_row(Disclosure, event_id=event_id, path=path, value=value, salt=to_hex(salt))
             for path, value, salt in self.opened
         ]
 

@@ -38,6 +38,7 @@ from backend.models import (
     Lot,
     Organisation,
 )
+from backend.new_rows import new_row
 from backend.services import validation
 from backend.services.accounts import permissions
 from backend.services.compliance import phi
@@ -152,7 +153,8 @@ def _prepare_event(
     writes_v2 = _writes_v2(session, lot, settings)
     private = validate_private_fields(private_fields, clean_data, event_type, commitments=writes_v2)
     assert lot.id is not None and org.id is not None
-    event = Event(
+    event = new_row(
+        Event,
         id=new_uuid(),  # from the draft's seed while a signed write is drafted or applied
         lot_id=lot.id,
         type=event_type,
