@@ -102,3 +102,13 @@ def test_event_data_rules_apply_per_type() -> None:
     with pytest.raises(InvalidInput) as refused:
         validate_event_data(EventType.QUALITY_CHECK, {"result": "PASS"})
     assert refused.value.field == "data.result"
+
+
+def test_control_characters_are_exactly_unicodes_category_cc() -> None:
+    """Every code point (lone surrogates too) is refused as a control character exactly when
+    Unicode puts it in category Cc; multi-line and free text keep tab and line feed."""
+    for point in range(0x110000):
+        ch = chr(point)
+        control = unicodedata.category(ch) == "Cc"
+        assert bool(validation._CONTROL.search(ch)) is control, hex(point)
+        assert bool(validation._CONTROL_BUT_LINES.search(ch)) is (control and ch not in "\n\t")
