@@ -446,6 +446,12 @@ def test_fresh_data_arriving_while_a_harvest_is_typed_keeps_what_was_typed(
     assert page.input_value("#f-quantity") == "850.50"
     assert page.input_value("#f-product") == PRODUCT
     assert page.input_value("#f-farm") == FARM
+    # Tapping the form already shown keeps it, and what is typed in it (no redraw).
+    page.evaluate("document.getElementById('field-form-harvest').dataset.probe = 'kept'")
+    page.click("#field-kind-harvest")
+    page.wait_for_timeout(500)  # a redraw, were there one, reads the queue and lands by then
+    assert page.get_attribute("#field-form-harvest", "data-probe") == "kept"
+    assert page.input_value("#f-product") == PRODUCT
     code = save_harvest(page)
     assert code.startswith("DT-XOAI-")
 

@@ -137,11 +137,18 @@ async function refreshNew() {
   else await drawNew();
 }
 
+/** Shows the form `name`; tapping the form already shown keeps what is typed in it. */
+function chooseForm(name) {
+  if (state.form === name && document.getElementById(`field-form-${name}`)) return;
+  state.form = name;
+  drawNew();
+}
+
 async function drawNew() {
   const data = { ...state.data, lots: await lotsWithQueued() };
   const kinds = el("div", { class: "kinds", role: "tablist" }, FORMS.map((name) =>
     el("button", { type: "button", id: `field-kind-${name}`, "aria-pressed": String(state.form === name),
-      onclick: () => { state.form = name; drawNew(); } }, tr(`form.${name}`))));
+      onclick: () => chooseForm(name) }, tr(`form.${name}`))));
   const body = document.getElementById("field-body");
   body.replaceChildren(kinds, entryForm(state.form, data, record));
 }
