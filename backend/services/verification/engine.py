@@ -2,7 +2,8 @@
 
 No verdict is ever cached. What is remembered between calls is chain facts (final anchors, and
 the registry's state per block hash: see ``chain_view``) and pure functions of their exact
-inputs (proof folds, the check of stored canonical bytes, a signature's recovered signer), so
+inputs (proof folds, the check and the hash of stored canonical bytes, a leaf, a signature's
+recovered signer), so
 on every call each event is judged afresh from its row as stored now: a rules-v2 event by its
 stored canonical bytes (``chain_of_events``), a rules-v1 event by its canonical document
 rebuilt from the STORED fields (id, lot code from the lot row, type, occurred_at, organisation
