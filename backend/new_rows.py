@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+from pydantic.fields import FieldInfo
 from sqlmodel import SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -30,7 +31,7 @@ class _Plan:
 
     names: frozenset[str]
     required: frozenset[str]
-    defaults: tuple[tuple[str, Any], ...]  # (name, FieldInfo) of every optional field
+    defaults: tuple[tuple[str, FieldInfo], ...]  # every optional field, by name
 
 
 @cache

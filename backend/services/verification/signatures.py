@@ -86,12 +86,6 @@ def org_key_of(document: dict[str, Any]) -> bytes:
     return _org_key(str(document["org"]))
 
 
-@lru_cache(maxsize=4096)
-def _org_key(slug: str) -> bytes:
-    """By the exact slug: a lot's events all name the same organisation or two."""
-    return org_key(slug)
-
-
 def recover(
     document: dict[str, Any], event_hash: str, signature: object, domain: SigningDomain
 ) -> str | None:
