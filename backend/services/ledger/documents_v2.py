@@ -25,15 +25,15 @@ from backend.hashing import (
     canonical_bytes,
     canonical_document_v2,
     commit,
-    event_hash,
     farm_facts,
+    keccak,
     lot_facts,
     new_salt,
     org_ref,
     to_hex,
 )
 from backend.models import Disclosure, Event, EventType, Farm, Lot, LotLink, Organisation, Product
-from backend.new_rows import new_row
+from backend.new_rows import fill_new_row, new_row
 from backend.services.accounts.orgs import get_org_by_slug
 
 SCHEMA_VERSION = 2
@@ -72,9 +72,9 @@ def seal_v2(
     """Give ``event`` its v2 document: commitments, ``lot_seq``/``prev_hash``, canonical bytes
     and hash; advance the lot's newest event. Returns the disclosures to store with it."""
     private = PrivateValues()
-    event.location = _public_location(event.location, private)
+    location = _public_location(event.location, private)
     named = _named_orgs(session, EventType(event.type), event.data, org)
-    event.data = _public_data(named, private_fields, private)
+    data = _public_data(named, private_fields, private)
     seq = lot.last_seq + 1
     first = seq == 1
     document = canonical_document_v2(
@@ -86,17 +86,22 @@ def seal_v2(
         occurred_at=event.occurred_at,
         org_slug=org.slug,
         org_name=org.name,
-        location=event.location,
-        data=event.data,
+        location=location,
+        data=data,
         lot_facts=_lot_facts(session, lot, private) if first else None,
         parents=_parents(session, lot) if first else None,
     )
     raw = canonical_bytes(document)
-    event.schema_version = SCHEMA_VERSION
-    event.lot_seq = seq
-    event.prev_hash = document["prev"]
-    event.canonical = raw
-    event.event_hash = to_hex(event_hash(document))
+    fill_new_row(  # the event is new: set its columns without the ORM's change history
+        event,
+        location=location,
+        data=data,
+        schema_version=SCHEMA_VERSION,
+        lot_seq=seq,
+        prev_hash=document["prev"],
+        canonical=raw,
+        event_hash=to_hex(keccak(raw)),  # rule 3: the hash of exactly the bytes stored
+    )
     lot.last_seq = seq
     lot.last_event_hash = event.event_hash
     return private.disclosures(event.id)
