@@ -41,3 +41,8 @@ def rfc3339_z(value: datetime) -> str:
 def in_vietnam(value: datetime) -> datetime:
     """The same instant on the wall clock of Đồng Tháp, for pages people read."""
     return as_utc(value).astimezone(VIETNAM_TZ)
+
+
+def vietnam_text(value: datetime, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """``value`` as people in Đồng Tháp read it (day first, their wall clock)."""
+    return in_vietnam(value).strftime(fmt)

@@ -13,13 +13,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from backend.timeutil import in_vietnam
+from backend.timeutil import vietnam_text
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 def _vn_datetime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    return in_vietnam(value).strftime(fmt) if value else ""
+    return vietnam_text(value, fmt) if value else ""
 
 
 def _vn_date(value: datetime | None) -> str:
