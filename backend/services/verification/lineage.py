@@ -8,12 +8,13 @@ carried milestones and recalls to the chain.
 The consumer page and the verification endpoint load a lineage on every read, so this is the
 hottest path of the read side. It runs five Core ``select()`` statements over the table columns
 (the lot and all its ancestors in one recursive query, events of them all in one, batches with
-their row counts in one, organisations in one, milestones and recalls in one) and keeps the
-rows SQLAlchemy hands back. A row answers the same attribute names with the same Python values
-as the ORM object of that table (the column types do the conversion in both cases), but costs
-no identity map, no instance state and no flush bookkeeping; about a third of the CPU of
-loading ORM objects. The rows are read-only: nothing reached through a :class:`Lineage` may be
-changed or added to a session.
+their row counts in one, organisations in one, milestones and recalls in one) on the session's
+connection, after flushing what the session holds as its own ``execute`` would (that path adds
+the ORM's dispatch to every statement), and keeps the rows SQLAlchemy hands back. A row
+answers the same attribute names with the same Python values as the ORM object of that table
+(the column types do the conversion in both cases), but costs no identity map, no instance
+state and no flush bookkeeping; about a third of the CPU of loading ORM objects. The rows are
+read-only: nothing reached through a :class:`Lineage` may be changed or added to a session.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select
 from sqlmodel import Session
 
 from backend.hashing import lot_key, to_hex
@@ -137,19 +138,21 @@ def normalise_code(code: str) -> str:
 def load_lineage(session: Session, code: str) -> Lineage | None:
     """The lineage of the lot named ``code``, or None when there is no such lot."""
     code = normalise_code(code)
-    found = _lots_up(session, code)
+    session.flush()  # what the session's own execute would do first (a no-op when clean)
+    connection = session.connection()
+    found = _lots_up(connection, code)
     if found is None:
         return None
     lots = [found[0], *found[1]]
-    events = _events(session, [row.id for row in lots])
+    events = _events(connection, [row.id for row in lots])
     records = [LotRecord(lot=cast(Lot, row), events=events.get(row.id, [])) for row in lots]
     every_event = [event for record in records for event in record.events]
-    batches, rows_per_batch = _batches(session, {e.batch_id for e in every_event})
-    milestones, recalls = _actions(session, [e.id for e in every_event], records)
+    batches, rows_per_batch = _batches(connection, {e.batch_id for e in every_event})
+    milestones, recalls = _actions(connection, [e.id for e in every_event], records)
     return Lineage(
         record=records[0],
         ancestors=records[1:],
-        orgs=_orgs(session, {e.org_id for e in every_event}),
+        orgs=_orgs(connection, {e.org_id for e in every_event}),
         batches=batches,
         rows_per_batch=rows_per_batch,
         milestones=milestones,
@@ -162,12 +165,12 @@ def _prove_head(session: Session, lot_key: bytes, heads_root: bytes) -> HeadProo
     return head_proof(session, lot_key=lot_key, heads_root=heads_root)
 
 
-def _lots_up(session: Session, code: str) -> tuple[Any, list[Any]] | None:
+def _lots_up(connection: Connection, code: str) -> tuple[Any, list[Any]] | None:
     """The lot named ``code`` and every lot it descends from, nearest generation first (a
     generation in lot id order), each once; None when there is no such lot."""
     rows: dict[int, Any] = {}
     parents: dict[int, list[int]] = {}
-    for row in session.execute(_LOTS_UP, {"code": code}):
+    for row in connection.execute(_LOTS_UP, {"code": code}):
         rows.setdefault(row.id, row)
         parent = getattr(row, _PARENT)
         if parent is not None:
@@ -186,43 +189,43 @@ def _lots_up(session: Session, code: str) -> tuple[Any, list[Any]] | None:
     return lot, ancestors
 
 
-def _events(session: Session, lot_ids: Sequence[int]) -> dict[int, list[Event]]:
+def _events(connection: Connection, lot_ids: Sequence[int]) -> dict[int, list[Event]]:
     """Events of the lots, per lot, in time order (ties in the order they were recorded)."""
     per_lot: dict[int, list[Event]] = {}
-    for row in session.execute(_EVENTS, {"lots": list(lot_ids)}):
+    for row in connection.execute(_EVENTS, {"lots": list(lot_ids)}):
         per_lot.setdefault(row.lot_id, []).append(cast(Event, row))
     return per_lot
 
 
 def _batches(
-    session: Session, batch_ids: Iterable[int | None]
+    connection: Connection, batch_ids: Iterable[int | None]
 ) -> tuple[dict[int, Batch], dict[int, int]]:
     """The batches named, and how many event rows each still holds, in one query."""
     ids = sorted(i for i in batch_ids if i is not None)
     if not ids:
         return {}, {}
-    rows = session.execute(_BATCHES, {"batches": ids}).all()
+    rows = connection.execute(_BATCHES, {"batches": ids}).all()
     batches = {row.id: cast(Batch, row) for row in rows}
     counts = {row.id: int(row[-1]) for row in rows if row[-1]}
     return batches, counts
 
 
-def _orgs(session: Session, org_ids: set[int]) -> dict[int, Organisation]:
+def _orgs(connection: Connection, org_ids: set[int]) -> dict[int, Organisation]:
     if not org_ids:
         return {}
-    rows = session.execute(_ORGS, {"orgs": sorted(org_ids)})
+    rows = connection.execute(_ORGS, {"orgs": sorted(org_ids)})
     return {row.id: cast(Organisation, row) for row in rows}
 
 
 def _actions(
-    session: Session, event_ids: list[str], records: list[LotRecord]
+    connection: Connection, event_ids: list[str], records: list[LotRecord]
 ) -> tuple[dict[str, ChainAction], dict[str, ChainAction]]:
     """Milestone actions by event id and recall actions by lot key, in one query."""
     lot_keys = [record.lot_key for record in records]
     milestones: dict[str, ChainAction] = {}
     recalls: dict[str, ChainAction] = {}
     # An empty expanding list renders as a predicate that matches nothing, on every dialect.
-    rows = session.execute(_MILESTONES_AND_RECALLS, {"events": event_ids, "lot_keys": lot_keys})
+    rows = connection.execute(_MILESTONES_AND_RECALLS, {"events": event_ids, "lot_keys": lot_keys})
     for row in rows:
         if row.kind is ChainActionKind.RECALL:
             recalls[row.lot_key.lower()] = cast(ChainAction, row)
