@@ -14,7 +14,7 @@ Table map:
   ChainCheckpoint                    (per chain: the last final block reconcile saw)
   Batch, ChainAction ─< SentTx       (every signed transaction, stored before broadcast)
   SenderLease                        (the fenced right to send: holder, token, expiry)
-  Lot ─< LabelSerial ─< Scan         (printed labels and consumer scans)
+  Lot ─< LabelSerial ─< Scan         (printed labels and consumer scans: models_labels.py)
   IdempotencyRecord                  (replayed writes; models_writes.py)
   HeadsNode                          (the lot heads map of rules v2, one version per batch)
   Event ─< Disclosure                (private values behind their commitments)
@@ -364,32 +364,10 @@ class SenderLease(SQLModel, table=True):
 # --- labels and scans -------------------------------------------------------------------------
 
 
-class LabelSerial(SQLModel, table=True):
-    """A serial number printed on one label, so a scan can be tied to that label."""
-
-    __table_args__ = (UniqueConstraint("lot_id", "serial"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    lot_id: int = Field(foreign_key="lot.id", index=True)
-    serial: str = Field(max_length=20)
-    printed_by_org_id: int | None = Field(default=None, foreign_key="organisation.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-
-
-class Scan(SQLModel, table=True):
-    """One consumer scan. No IP is kept: only a salted digest to count distinct clients."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    lot_id: int = Field(foreign_key="lot.id", index=True)
-    serial: str | None = Field(default=None, max_length=20, index=True)
-    scanned_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    client_digest: str = Field(default="", max_length=64)
-    client_kind: str = Field(default="", max_length=16)  # "mobile" / "desktop" / "other"
-
-
 # Re-exported so that every table is reachable here and registered with the metadata.
 from backend.models_access import Gs1Prefix, LoginThrottle, OperatorSession  # noqa: E402, F401
 from backend.models_compliance import DiaryEntryType, FarmDiaryEntry, LotHold  # noqa: E402, F401
+from backend.models_labels import LabelSerial, Scan  # noqa: E402, F401
 from backend.models_writes import (  # noqa: E402, F401
     CUSTODY_CODES,
     IdempotencyRecord,

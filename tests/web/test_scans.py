@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -59,6 +61,11 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def lot(session: Session) -> Lot:
+    return make_lot(session)
+
+
+def make_lot(session: Session) -> Lot:
+    """A lot with one printed serial, "0001"."""
     org = Organisation(slug="htx-sa-dec", name="HTX Sa Đéc", role=OrgRole.COOPERATIVE)
     session.add(org)
     session.flush()
@@ -207,3 +214,41 @@ def test_save_scan_reports_a_refused_write_instead_of_raising(
     assert refused is False
     assert "could not record a scan of lot 424242 serial 0001" in caplog.text
     assert session.exec(select(Scan)).all() == []  # the session is usable again
+
+
+def test_a_serials_summary_reads_its_own_index_entries_not_every_scan_of_the_lot(
+    tmp_path: Path,
+) -> None:
+    """SQLite once answered from the lot's index, reading every scan of the lot for each label
+    opened; the summary's own statement must now be a search of the serial's index range
+    that needs no table row (SQLite's plan; PostgreSQL plans by its statistics)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    create_schema(engine)
+    session = Session(engine, expire_on_commit=False)
+    lot = make_lot(session)
+    others = [
+        {"lot_id": lot.id, "serial": f"{n:04d}", "client_digest": "d", "client_kind": "mobile"}
+        for n in range(2, 400)
+    ]
+    session.execute(Scan.__table__.insert(), others)  # type: ignore[attr-defined]
+    session.commit()
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        summary = summarize_scans(session, lot_id=lot.id, serial="0001", threshold=5)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert summary.count == 0
+    [(statement, params)] = [(s, p) for s, p in statements if "FROM scan" in s]
+    with engine.connect() as connection:
+        plan = " ".join(
+            str(row[-1])
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        )
+    session.close()
+    engine.dispose()
+    assert "COVERING INDEX ix_scan_lot_serial_time (lot_id=? AND serial=?)" in plan, plan
