@@ -63,12 +63,18 @@ def _plan(model: type[SQLModel]) -> _Plan:
     return _Plan(frozenset(fields), required, optional, table, defaulted)
 
 
-def new_row(model: type[Row], **values: Any) -> Row:
-    """A new, transient ``model`` row holding ``values`` and the model's defaults."""
+def _known(model: type[SQLModel], values: dict[str, Any]) -> _Plan:
+    """The model's plan, once every name in ``values`` is one of its fields."""
     plan = _plan(model)
     unknown = values.keys() - plan.names
     if unknown:
         raise TypeError(f"{model.__name__} has no field {sorted(unknown)[0]!r}")
+    return plan
+
+
+def new_row(model: type[Row], **values: Any) -> Row:
+    """A new, transient ``model`` row holding ``values`` and the model's defaults."""
+    plan = _known(model, values)
     missing = plan.required - values.keys()
     if missing:
         raise TypeError(f"{model.__name__} needs {sorted(missing)[0]!r}")
@@ -91,10 +97,7 @@ def fill_new_row(row: SQLModel, **values: Any) -> None:
     (pydantic's validation hooks, then SQLAlchemy's change history) buys nothing; a row the
     database already has is refused with ``TypeError``: its UPDATE is built from that history.
     """
-    plan = _plan(type(row))
-    unknown = values.keys() - plan.names
-    if unknown:
-        raise TypeError(f"{type(row).__name__} has no field {sorted(unknown)[0]!r}")
+    _known(type(row), values)
     if row._sa_instance_state.key is not None:  # type: ignore[attr-defined]
         raise TypeError(f"this {type(row).__name__} is stored already: set its fields instead")
     row.__dict__.update(values)
@@ -114,10 +117,11 @@ def insert_new_rows(session: Session, rows: Sequence[SQLModel]) -> None:
         plan = _plan(type(row))
         if row._sa_instance_state.key is not None or row in session:  # type: ignore[attr-defined]
             raise TypeError(f"this {type(row).__name__} is in a session already")
+        held = {column.key: row.__dict__.get(column.key) for column in plan.table.columns}
         values = {
-            column.key: row.__dict__.get(column.key)
-            for column in plan.table.columns
-            if not (row.__dict__.get(column.key) is None and column.key in plan.omitted_when_none)
+            key: value
+            for key, value in held.items()
+            if value is not None or key not in plan.omitted_when_none
         }
         groups.setdefault((plan.table, tuple(values)), []).append(values)
     for (table, _), params in groups.items():

@@ -21,7 +21,7 @@ from backend.services.verification.lineage import Lineage
 from backend.services.verification.proven_facts import proven_org_names, stated_time
 from backend.services.verification.results import EventCheck, Verification
 from backend.services.verification.verdicts import Verdict
-from backend.timeutil import rfc3339_z, vietnam_text
+from backend.timeutil import rfc3339_z
 from backend.web.consumer.quantities import processing_lines
 from backend.web.consumer.season_diary import diary_lines
 from backend.web.consumer.views import EventView
@@ -111,23 +111,19 @@ def event_view(
     place = place_text(location)
     if place is None and document is not None and event_type == EventType.HARVEST:
         place = _farm_place(document)
-    anchored_at = check.anchored_at
     return EventView(
         type=event_type,
         lot_code=check.lot_code,
         occurred_at=when,
         occurred_at_iso=rfc3339_z(when),
         type_label=t(f"consumer.event_type.{event_type}"),
-        occurred_at_text=vietnam_text(when),
         verdict_label=t(f"consumer.verdict.{check.verdict}"),
         actor=actor,
         place=place,
         details=event_details(event_type, data, t, org_names=org_names, unit=unit),
         verdict=str(check.verdict),
         reason=None if check.verdict is Verdict.VERIFIED else check.finding.text(lang),
-        anchored_at=anchored_at,
-        anchored_at_iso=anchored_at.isoformat() if anchored_at else None,
-        anchored_at_text=vietnam_text(anchored_at) if anchored_at else None,
+        anchored_at=check.anchored_at,
         recorded_late=check.recorded_late,
         **signer_lines(check, t),
     )
