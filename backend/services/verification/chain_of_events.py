@@ -17,6 +17,7 @@ from typing import Any
 
 from backend.hashing import HashingError, keccak, read_document, to_hex
 from backend.models import Event
+from backend.services.verification.results import EventCheck
 from backend.services.verification.verdicts import Finding, Verdict
 
 NO_DOCUMENT = "no stored canonical document"
@@ -124,3 +125,19 @@ def ancestry_problems(
         for extra in sorted(set(first_documents) - proven):
             problems.append(Finding(Verdict.TAMPERED, "tampered_parent_extra", {"lot": extra}))
     return problems
+
+
+def in_lot_order(checks: list[EventCheck]) -> list[EventCheck]:
+    """A lot's events in the lot's own order: rules-v1 events as recorded (their documents
+    state no seq; an upgraded lot's v1 events all precede its v2 ones), then rules-v2 events by
+    the seq their documents state. Row columns (time, queue number) are editable, so they
+    only break ties among events whose documents cannot be read."""
+
+    def key(indexed: tuple[int, EventCheck]) -> tuple[int, float, int]:
+        index, check = indexed
+        if check.event.schema_version < 2:
+            return 0, 0.0, index
+        seq = check.document["seq"] if check.document else check.event.lot_seq
+        return 1, float(seq) if isinstance(seq, int) else float("inf"), index
+
+    return [check for _, check in sorted(enumerate(checks), key=key)]

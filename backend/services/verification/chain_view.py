@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from functools import cached_property, partial
 from typing import TypeVar, cast
 
@@ -28,6 +27,11 @@ from backend.chain.legacy import AnchorReader
 from backend.chain.registry_signers import REGULATOR_ROLE
 from backend.hashing import from_hex, lot_key, to_hex
 from backend.models import ChainAction
+from backend.services.verification.anchor_facts import (
+    UNKNOWN_ANCHOR,
+    AnchorFact,
+    AnchorState,
+)
 from backend.services.verification.chain_logs import RECALL, LotLogs, milestone_name
 from backend.services.verification.chain_reads import (  # noqa: F401 (tests read them here)
     Head,
@@ -42,27 +46,6 @@ from backend.services.verification.signer_reads import SignerRecord, read_signer
 logger = logging.getLogger(__name__)
 
 
-class AnchorState(StrEnum):
-    FINAL = "final"  # on chain with enough confirmations
-    SHALLOW = "shallow"  # on chain, not enough confirmations yet
-    ABSENT = "absent"  # anchorOf says never anchored
-    UNKNOWN = "unknown"  # the chain could not be asked
-
-
-@dataclass(frozen=True)
-class AnchorFact:
-    state: AnchorState
-    block_number: int | None = None
-    tx_hash: str | None = None
-    event_count: int | None = None
-    confirmations: int | None = None
-    #: The anchoring block's time as the registry recorded it (``anchorOf``), Unix seconds.
-    timestamp: int | None = None
-    #: The retired (rules v1) registry that holds the anchor; None: the registry in use.
-    registry: str | None = None
-
-
-UNKNOWN_ANCHOR = AnchorFact(AnchorState.UNKNOWN)
 T = TypeVar("T")
 #: Where the chain holds one of a lot's milestones: (kind, event hash) → its log's standing.
 MilestoneLookup = Callable[[int, str], AnchorFact]
@@ -160,6 +143,18 @@ class ChainView:
                 read_head(chain) if key is None else reads.read(key, partial(read_head, chain))
             )
         return self._head
+
+    def head_identity(self) -> tuple[ChainKey, bytes] | None:
+        """(chain id and registry, hash of this request's head block): the chain state every
+        registry answer of this request is read at. None when the chain cannot be asked."""
+        chain, key = self._chain, self._key
+        if chain is None or key is None or self._down:
+            return None
+        try:
+            return key, self._head_block(chain).hash
+        except ChainError as exc:
+            self._fail(exc)
+            return None
 
     def _block_number(self, chain: ChainClient) -> int:
         return self._head_block(chain).number

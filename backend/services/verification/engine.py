@@ -51,9 +51,16 @@ from backend.services.verification.chain_of_events import (
     ancestry_problems,
     chain_problems,
     first_document,
+    in_lot_order,
     read_stored,
 )
-from backend.services.verification.chain_view import AnchorFact, AnchorState, ChainView
+from backend.services.verification.chain_view import (
+    AnchorFact,
+    AnchorState,
+    ChainView,
+    MilestoneLookup,
+)
+from backend.services.verification.event_memo import JUDGEMENTS, judgement_key
 from backend.services.verification.heads_check import head_problems
 from backend.services.verification.lineage import Lineage, LotRecord, load_lineage
 from backend.services.verification.results import (
@@ -233,33 +240,37 @@ def stated_type(check: EventCheck) -> str:
     return str(check.document["type"]) if check.document else str(check.event.type)
 
 
-def in_lot_order(checks: list[EventCheck]) -> list[EventCheck]:
-    """A lot's events in the lot's own order: rules-v1 events as recorded (their documents
-    state no seq; an upgraded lot's v1 events all precede its v2 ones), then rules-v2 events by
-    the seq their documents state. Row columns (time, queue number) are editable, so they
-    only break ties among events whose documents cannot be read."""
-
-    def key(indexed: tuple[int, EventCheck]) -> tuple[int, float, int]:
-        index, check = indexed
-        if check.event.schema_version < 2:
-            return 0, 0.0, index
-        seq = check.document["seq"] if check.document else check.event.lot_seq
-        return 1, float(seq) if isinstance(seq, int) else float("inf"), index
-
-    return [check for _, check in sorted(enumerate(checks), key=key)]
-
-
 # --------------------------------------------------------------------------- per event
 
 
 def check_event(
     event: Event, lot: Lot, lineage: Lineage, view: ChainView, *, key: bytes | None = None
 ) -> EventCheck:
-    """The verdict on one event; ``key`` is the lot's key when the caller has it already."""
+    """The verdict on one event; ``key`` is the lot's key when the caller has it already.
+    A rules-v2 event's judgement is remembered by every input it reads (``event_memo``)."""
     batch = lineage.batches.get(event.batch_id) if event.batch_id is not None else None
     milestone = view.milestone_lookup(lot.code, lineage.milestones.get(event.id))
     anchor = view.anchor(batch.root) if batch and batch.status is BatchStatus.CONFIRMED else None
+    memo_key = judgement_key(event, lot.code, batch, anchor, view)
+    known = JUDGEMENTS.get(memo_key) if memo_key is not None else None
+    if known is not None:
+        return known.check(event, lot.code, batch, anchor, milestone)
+    check = _judge_event(event, lot, lineage, view, batch, anchor, milestone, key)
+    if memo_key is not None and view.reachable:  # no chain read failed while judging
+        JUDGEMENTS.remember(memo_key, check)
+    return check
 
+
+def _judge_event(
+    event: Event,
+    lot: Lot,
+    lineage: Lineage,
+    view: ChainView,
+    batch: Batch | None,
+    anchor: AnchorFact | None,
+    milestone: MilestoneLookup | None,
+    key: bytes | None,
+) -> EventCheck:
     document: dict[str, Any] | None = None
 
     def result(finding: Finding, computed: str | None = None) -> EventCheck:
