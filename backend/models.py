@@ -292,7 +292,7 @@ class ChainAction(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: ChainActionKind
     event_id: str | None = Field(default=None, foreign_key="event.id", index=True)
-    lot_key: str = Field(max_length=66)
+    lot_key: str = Field(max_length=66, index=True)  # a lot's recalls, read on every scan
     event_kind: int | None = None  # uint8 for recordLotEvent
     payload_hash: str = Field(max_length=66)  # eventHash or reasonHash ("" for signer actions)
     # SET_SIGNER and RECALL: the signed statement the registry checks; GRANT_REGULATOR: signer.

@@ -6,12 +6,12 @@ not make it loop.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, event, insert, inspect
 from sqlmodel import Session
 
-from backend.models import LinkKind, LotLink
+from backend.models import EventType, LinkKind, LotLink
 from backend.services.ledger import queries
 from backend.services.ledger.split_merge import merge_lots, split_lot
 from backend.services.verification.lineage import load_lineage
@@ -62,3 +62,39 @@ def test_a_cycle_written_into_the_links_ends(world: World) -> None:
     s.commit()
     assert ancestry(s, "A1") == ["A"]
     assert ancestry(s, "A") == ["A1"]
+
+
+def test_the_outbox_is_searched_by_index_not_scanned(world: World) -> None:
+    """The milestones and recalls of a lineage come from the outbox's indexes: without one on
+    ``lot_key`` the statement's recall half made SQLite scan every action ever queued."""
+    for code in ("A", "B"):
+        world.harvest(code)
+    s = world.session
+    merge_lots(s, org=world.coop, lot_codes_in=["A", "B"], code="M", settings=world.settings)
+    s.commit()
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement, params))
+
+    engine = s.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        lineage = load_lineage(s, "M")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert lineage is not None
+    harvests = {e.id for r in lineage.records for e in r.events if e.type is EventType.HARVEST}
+    assert set(lineage.milestones) == harvests and len(harvests) == 2  # found through lots
+    [(statement, params)] = [(q, p) for q, p in statements if "FROM chainaction" in q]
+    if engine.dialect.name != "sqlite":  # PostgreSQL's planner scans tables this small anyway
+        names = {index["name"] for index in inspect(engine).get_indexes("chainaction")}
+        assert {"ix_chainaction_lot_key", "ix_chainaction_event_id"} <= names
+        return
+    with engine.connect() as connection:
+        plan = " ".join(
+            str(row[-1])
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        )
+    assert "SCAN chainaction" not in plan, plan
+    assert "ix_chainaction_lot_key" in plan and "ix_chainaction_event_id" in plan, plan

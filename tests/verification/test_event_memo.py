@@ -19,7 +19,7 @@ from backend.models import Event
 from backend.runtime import Runtime
 from backend.services.verification import engine
 from backend.services.verification.chain_view import ChainView
-from backend.services.verification.event_memo import JudgementMemo, judgement_key
+from backend.services.verification.event_memo import JUDGEMENTS, JudgementMemo, judgement_key
 from tests.support.app import Actors
 from tests.support.ledger_flow import anchor_everything, events, harvest, note
 
@@ -148,7 +148,8 @@ def test_no_key_without_a_chain_head_for_rules_v1_or_for_a_proof_of_another_shap
     assert key(_v2_row(), down) is None
     assert key(_v2_row(schema_version=1), up) is None
     assert key(_v2_row(merkle_proof={"not": "a list"}), up) is None
-    assert key(_v2_row(merkle_proof=["0x01", 2]), up) is None
+    unhashable = key(_v2_row(merkle_proof=["0x01", {"step": 2}]), up)
+    assert unhashable is not None and JUDGEMENTS.get(unhashable) is None
     assert key(_v2_row(merkle_proof=["0x01"]), up) != key(_v2_row(merkle_proof=["0x02"]), up)
 
 
@@ -160,3 +161,5 @@ def test_the_memo_keeps_its_newest_entries_within_its_size() -> None:
     for name in ("a", "b", "c"):
         memo.remember(name, cast(Any, check))
     assert len(memo) == 2 and memo.get("a") is None and memo.get("c") is not None
+    memo.remember(("d", ["a list"]), cast(Any, check))  # no key can hold it: nothing kept
+    assert len(memo) == 2 and memo.get(("d", ["a list"])) is None

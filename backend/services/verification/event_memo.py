@@ -88,13 +88,22 @@ class JudgementMemo:
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Judgement | None:
-        return self._entries.get(key)
+        """The judgement kept under ``key``; None when there is none or when ``key`` holds a
+        value no key can (then nothing is kept under it either: see :meth:`remember`)."""
+        try:
+            return self._entries.get(key)
+        except TypeError:
+            return None
 
     def remember(self, key: Hashable, check: EventCheck) -> None:
         """Keep what ``check`` concluded under ``key``."""
         judgement = Judgement(
             check.finding, check.computed_hash, check.document, check.recorded_late, check.signer
         )
+        try:
+            hash(key)
+        except TypeError:
+            return
         with self._lock:
             entries = self._entries
             entries[key] = judgement
@@ -150,11 +159,10 @@ def judgement_key(
     )
 
 
-def _proof_key(proof: object) -> tuple[str, ...] | bool | None:
-    """The stored proof as a hashable value; False when it has a shape no key can hold (the
-    judgement then runs unremembered and says what is wrong with it)."""
+def _proof_key(proof: object) -> tuple[Any, ...] | bool | None:
+    """The stored proof as a key's part: its steps as a tuple; False when it is not a list
+    (the judgement then runs unremembered and says what is wrong with it). A step no key
+    can hold (a JSON object) is found by the look-up itself (:meth:`JudgementMemo.get`)."""
     if proof is None:
         return None
-    if isinstance(proof, list) and all(isinstance(step, str) for step in proof):
-        return tuple(proof)
-    return False
+    return tuple(proof) if type(proof) is list else False

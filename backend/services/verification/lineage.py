@@ -78,7 +78,13 @@ _MILESTONES_AND_RECALLS = (
         or_(
             and_(
                 _ACTION.c.kind == ChainActionKind.LOT_EVENT,
-                _ACTION.c.event_id.in_(bindparam("events", expanding=True)),
+                # By the lots, not a list of every event id: a long ancestry would render
+                # hundreds of parameters into the statement on every read.
+                _ACTION.c.event_id.in_(
+                    select(_EVENT.c.id).where(
+                        _EVENT.c.lot_id.in_(bindparam("action_lots", expanding=True))
+                    )
+                ),
             ),
             and_(
                 _ACTION.c.kind == ChainActionKind.RECALL,
@@ -148,7 +154,7 @@ def load_lineage(session: Session, code: str) -> Lineage | None:
     records = [LotRecord(lot=cast(Lot, row), events=events.get(row.id, [])) for row in lots]
     every_event = [event for record in records for event in record.events]
     batches, rows_per_batch = _batches(connection, {e.batch_id for e in every_event})
-    milestones, recalls = _actions(connection, [e.id for e in every_event], records)
+    milestones, recalls = _actions(connection, [row.id for row in lots], records)
     return Lineage(
         record=records[0],
         ancestors=records[1:],
@@ -218,14 +224,15 @@ def _orgs(connection: Connection, org_ids: set[int]) -> dict[int, Organisation]:
 
 
 def _actions(
-    connection: Connection, event_ids: list[str], records: list[LotRecord]
+    connection: Connection, lot_ids: list[int], records: list[LotRecord]
 ) -> tuple[dict[str, ChainAction], dict[str, ChainAction]]:
-    """Milestone actions by event id and recall actions by lot key, in one query."""
+    """Milestone actions of the lots' events by event id, and recall actions of the lots by
+    lot key, in one query."""
     lot_keys = [record.lot_key for record in records]
     milestones: dict[str, ChainAction] = {}
     recalls: dict[str, ChainAction] = {}
-    # An empty expanding list renders as a predicate that matches nothing, on every dialect.
-    rows = connection.execute(_MILESTONES_AND_RECALLS, {"events": event_ids, "lot_keys": lot_keys})
+    parameters = {"action_lots": lot_ids, "lot_keys": lot_keys}
+    rows = connection.execute(_MILESTONES_AND_RECALLS, parameters)
     for row in rows:
         if row.kind is ChainActionKind.RECALL:
             recalls[row.lot_key.lower()] = cast(ChainAction, row)
