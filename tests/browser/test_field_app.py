@@ -392,6 +392,7 @@ def _ready_in(page: Page, url: str) -> tuple[float, float]:
     return elapsed, float(dcl)
 
 
+@pytest.mark.slow  # throttled loads of the whole app
 def test_the_app_opens_fast_on_slow_3g_after_the_first_visit(
     phone: BrowserContext, server: SigningServer
 ) -> None:

@@ -110,6 +110,7 @@ def problem_with(case: Any, world: World, seen: Counter[tuple[str, int]]) -> str
     return None
 
 
+@pytest.mark.slow  # every operation, fuzzed: about forty seconds on two cores
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 def test_no_operation_answers_500_and_api_errors_are_json(
     api_schema: Any, world: World, mode: GenerationMode

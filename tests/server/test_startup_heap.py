@@ -16,6 +16,7 @@ def thawed_afterwards() -> Iterator[None]:
     gc.unfreeze()  # the test process builds many apps; none of their objects stays frozen
 
 
+@pytest.mark.slow  # starts the whole app and walks its heap
 def test_what_is_alive_when_ready_is_frozen_and_no_longer_walked(thawed_afterwards: None) -> None:
     held = [[n] for n in range(10_000)]  # long-lived objects made during start-up
     frozen = freeze_startup_heap()
