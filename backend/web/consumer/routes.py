@@ -67,6 +67,7 @@ from backend.web.consumer.gs1_request import (
     parse_target,
 )
 from backend.web.consumer.gtin_answers import resolve_gtin, walk_up
+from backend.web.consumer.journey_entry import journey_entry
 from backend.web.consumer.lot_page import build_lot_page
 from backend.web.consumer.page_request import JSON_HEADERS, PageRequest
 from backend.web.consumer.scans import ScanToSave, label_scans
@@ -305,6 +306,7 @@ def _lot_page(
     html = render(
         "consumer/lot.html",
         page=view_model,
+        journey_entry=journey_entry,
         browser_check=check_config,
         browser_check_script=SCRIPT_URL,
         **page.base_context(),
