@@ -130,7 +130,7 @@ def judgement_key(
     view: ChainView,
 ) -> tuple[Hashable, ...] | None:
     """Every input of the event's judgement, or None when it must be judged unremembered
-    (a rules-v1 event, a proof column that is not a list of texts, no chain head at hand)."""
+    (a rules-v1 event, a proof column that is not a list, no chain head at hand)."""
     if event.schema_version < 2:
         return None
     proof = _proof_key(event.merkle_proof)
