@@ -160,6 +160,7 @@ def reader_sees(runtime: Runtime, root: str) -> AnchorState:
     return runtime.chain_view().anchor(root).state
 
 
+@pytest.mark.slow  # mines blocks on anvil until the anchor is deep enough
 def test_finalized_through_a_node_without_the_tag_counts_depth(
     ledger_on: Any, anvil_node: ManagedAnvil
 ) -> None:

@@ -107,6 +107,7 @@ def test_two_builders_at_once_never_put_an_event_in_two_batches(
     assert sum(built.values()) == len(batches(runtime.engine))
 
 
+@pytest.mark.slow  # two anchoring workers racing on anvil
 def test_two_workers_at_once_anchor_every_event_once(
     runtime: Runtime, supply_chain: Actors
 ) -> None:

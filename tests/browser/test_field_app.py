@@ -202,6 +202,7 @@ def events_of(server: SigningServer, code: str) -> list[Event]:
         return list(session.exec(select(Event).where(Event.lot_id == lot.id).order_by(Event.seq)))
 
 
+@pytest.mark.slow  # an offline session in Chromium, reloaded
 def test_offline_entries_survive_a_reload_and_are_sent_once_each_signed(
     phone: BrowserContext, server: SigningServer
 ) -> None:

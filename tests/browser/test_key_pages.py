@@ -213,6 +213,7 @@ def test_a_harvest_recorded_through_the_form_is_signed_by_the_browsers_key(
         assert Account.recover_message(signable, signature=event.signature) == address
 
 
+@pytest.mark.slow  # a regulator's whole recall in Chromium
 def test_a_regulator_signs_a_recall_in_the_browser(browser: Browser, server: SigningServer) -> None:
     coop = new_phone_page(browser)
     regulator = new_phone_page(browser)

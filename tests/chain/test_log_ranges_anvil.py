@@ -107,6 +107,7 @@ def test_a_reorg_below_the_cursor_makes_the_lot_read_again(
     assert [e.tx_hash for e in client.lot_events(LOT)] == [kept.tx_hash]
 
 
+@pytest.mark.slow  # mines enough anvil blocks to force a scan
 def test_an_anchor_is_read_from_its_receipt_then_its_block_time_then_a_scan(
     anvil_node: ManagedAnvil, proxy: RpcProxy, cap: LogRangeCap, writer: ChainClient
 ) -> None:

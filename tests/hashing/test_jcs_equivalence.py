@@ -117,6 +117,7 @@ def test_deep_nesting_beyond_orjson_limit_still_matches_the_reference() -> None:
     assert canonical_bytes({"deep": nested}) == rfc8785.dumps({"deep": nested})
 
 
+@pytest.mark.slow  # recursion to the interpreter's limit
 def test_a_document_that_contains_itself_is_refused() -> None:
     cyclic: dict[str, Any] = {}
     cyclic["self"] = cyclic

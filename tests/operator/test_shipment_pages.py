@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from html import escape
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -32,6 +33,7 @@ def _send(client_factory: ClientFactory, cast: Cast) -> tuple[TestClient, str]:
     return coop, token
 
 
+@pytest.mark.slow  # a live server and a browser-like walk of the shipment pages
 def test_the_receiver_refuses_on_the_shipment_page_and_the_reason_is_escaped(
     client_factory: ClientFactory, cast: Cast, runtime: Runtime
 ) -> None:

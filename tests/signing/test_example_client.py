@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from eth_account import Account
 
 from tests.support.app import ADMIN, harvest_body, org_body
@@ -18,6 +19,7 @@ EXAMPLE = ROOT / "docs" / "examples" / "sign_client.py"
 PASSWORD = "htx-secret"
 
 
+@pytest.mark.slow  # the example client run end to end against a live server
 def test_example_client_signs_and_writes_end_to_end(
     server_factory: ServerFactory, tmp_path: Path
 ) -> None:
